@@ -1,0 +1,47 @@
+//! The OS keychain through the `keyring` crate (Secret Service on Linux, Keychain on macOS,
+//! Credential Manager on Windows).
+
+use slipway_core::secrets::{Secret, SecretRef, SecretStore};
+use slipway_core::UserError;
+
+#[derive(Default)]
+pub struct Keychain;
+
+fn unavailable(action: &str, e: keyring::Error) -> UserError {
+    let why = match &e {
+        keyring::Error::NoStorageAccess(inner) => format!("the keychain cannot be used: {inner}"),
+        keyring::Error::PlatformFailure(inner) => format!("the keychain failed: {inner}"),
+        other => format!("the keychain failed: {other}"),
+    };
+    let fix = if cfg!(target_os = "linux") {
+        "Unlock your keyring (or log in to a desktop session with a Secret Service such as gnome-keyring or KWallet) and try again"
+    } else {
+        "Unlock your keychain and try again"
+    };
+    UserError::new(format!("Could not {action} the keychain"), why, fix)
+}
+
+fn entry(r: &SecretRef) -> Result<keyring::Entry, UserError> {
+    keyring::Entry::new(&r.service, &r.account).map_err(|e| unavailable("open", e))
+}
+
+impl SecretStore for Keychain {
+    fn put(&self, r: &SecretRef, value: &Secret) -> Result<(), UserError> {
+        entry(r)?.set_password(value.expose()).map_err(|e| unavailable("save to", e))
+    }
+
+    fn get(&self, r: &SecretRef) -> Result<Option<Secret>, UserError> {
+        match entry(r)?.get_password() {
+            Ok(v) => Ok(Some(Secret::new(v))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(unavailable("read from", e)),
+        }
+    }
+
+    fn delete(&self, r: &SecretRef) -> Result<(), UserError> {
+        match entry(r)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(unavailable("delete from", e)),
+        }
+    }
+}

@@ -1,0 +1,271 @@
+//! The sandbox emulator: Slipway installs (into a virtualenv it manages), starts, watches and
+//! stops its own moto server on a free loopback port, so the whole app works with no account.
+//! The process outlives a CLI invocation (so `slipway sandbox up` then `slipway doctor` works);
+//! its PID and port are kept in `<dir>/moto.json`, and a later Slipway adopts it.
+
+use serde::{Deserialize, Serialize};
+use slipway_core::sandbox::{SandboxState, SandboxStatus};
+use slipway_core::UserError;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// The moto release the sandbox runs (measured working here).
+pub const MOTO_SPEC: &str = "moto[server]==5.2.5";
+
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Folder for the pid file, the log and (by default) the virtualenv.
+    pub dir: PathBuf,
+    /// The virtualenv with moto installed; `<dir>/venv` unless SLIPWAY_SANDBOX_VENV is set.
+    pub venv: PathBuf,
+    /// Port to listen on; None picks a free loopback port.
+    pub port: Option<u16>,
+    /// How long to wait for the server to answer after start.
+    pub ready_timeout: Duration,
+}
+
+impl SandboxConfig {
+    pub fn new(dir: PathBuf, port: Option<u16>) -> Self {
+        let venv = std::env::var_os("SLIPWAY_SANDBOX_VENV").map(PathBuf::from).unwrap_or_else(|| dir.join("venv"));
+        Self { dir, venv, port, ready_timeout: Duration::from_secs(30) }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+struct PidFile {
+    pid: u32,
+    port: u16,
+}
+
+pub struct Emulator {
+    cfg: SandboxConfig,
+    child: Mutex<Option<tokio::process::Child>>,
+}
+
+fn alive(pid: u32) -> bool {
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
+    if !exists {
+        return false;
+    }
+    // A zombie or a recycled PID is not our emulator.
+    match std::fs::read(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let s = String::from_utf8_lossy(&stat);
+            let state = s.rsplit(')').next().and_then(|r| r.split_whitespace().next()).unwrap_or("");
+            if state == "Z" {
+                return false;
+            }
+        }
+        Err(_) => return cfg!(not(target_os = "linux")),
+    }
+    std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| String::from_utf8_lossy(&c).contains("moto")).unwrap_or(false)
+}
+
+fn free_port() -> Result<u16, UserError> {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).map_err(|e| {
+        UserError::new("Sandbox could not start", format!("no free loopback port: {e}"), "Close some programs, or set a sandbox port in Settings")
+    })
+}
+
+async fn answers(port: u16) -> bool {
+    let Ok(client) = reqwest::Client::builder().timeout(Duration::from_millis(800)).no_proxy().build() else { return false };
+    client.get(format!("http://127.0.0.1:{port}/moto-api/data.json")).send().await.is_ok()
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let v: Vec<&str> = text.lines().collect();
+    v[v.len().saturating_sub(lines)..].join("\n")
+}
+
+impl Emulator {
+    pub fn new(cfg: SandboxConfig) -> Self {
+        Self { cfg, child: Mutex::new(None) }
+    }
+
+    pub fn config(&self) -> &SandboxConfig {
+        &self.cfg
+    }
+
+    fn pid_path(&self) -> PathBuf {
+        self.cfg.dir.join("moto.json")
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.cfg.dir.join("moto.log")
+    }
+
+    fn read_pid(&self) -> Option<PidFile> {
+        std::fs::read(self.pid_path()).ok().and_then(|b| serde_json::from_slice(&b).ok())
+    }
+
+    fn running(&self) -> Option<PidFile> {
+        if let Some(child) = self.child.lock().expect("sandbox lock").as_mut() {
+            if let Ok(Some(_)) = child.try_wait() {
+                return None; // our child exited
+            }
+        }
+        self.read_pid().filter(|p| alive(p.pid))
+    }
+
+    /// The current state, from the pid file and the process table (no network call).
+    pub fn status(&self) -> SandboxState {
+        match self.running() {
+            Some(p) => SandboxState {
+                status: SandboxStatus::Running,
+                endpoint: Some(format!("http://127.0.0.1:{}", p.port)),
+                pid: Some(p.pid),
+                error: None,
+            },
+            None => SandboxState::stopped(),
+        }
+    }
+
+    /// The moto_server binary, installing moto into the virtualenv first if it is missing.
+    pub async fn ensure_installed(&self, progress: &(dyn Fn(String) + Send + Sync)) -> Result<PathBuf, UserError> {
+        let bin = self.cfg.venv.join("bin/moto_server");
+        if bin.exists() {
+            return Ok(bin);
+        }
+        std::fs::create_dir_all(&self.cfg.dir).map_err(|e| {
+            UserError::new("Sandbox could not be installed", format!("cannot create {}: {e}", self.cfg.dir.display()), "Check the data folder's permissions")
+        })?;
+        progress(format!("Creating a Python virtualenv at {}", self.cfg.venv.display()));
+        let out = tokio::process::Command::new("python3").arg("-m").arg("venv").arg(&self.cfg.venv).output().await.map_err(|e| {
+            UserError::new(
+                "Sandbox could not be installed",
+                format!("python3 could not be run: {e}"),
+                "Install Python 3 with venv support (Debian/Ubuntu: `apt install python3 python3-venv`)",
+            )
+        })?;
+        if !out.status.success() {
+            return Err(UserError::new(
+                "Sandbox could not be installed",
+                format!("python3 -m venv failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
+                "Install Python's venv module (Debian/Ubuntu: `apt install python3-venv`) and try again",
+            ));
+        }
+        progress(format!("Installing {MOTO_SPEC} (about 20 s)"));
+        let out = tokio::process::Command::new(self.cfg.venv.join("bin/pip"))
+            .args(["install", "--disable-pip-version-check", "-q", MOTO_SPEC])
+            .output()
+            .await
+            .map_err(|e| UserError::new("Sandbox could not be installed", format!("pip could not be run: {e}"), "Delete the sandbox folder and try again"))?;
+        if !out.status.success() || !bin.exists() {
+            return Err(UserError::new(
+                "Sandbox could not be installed",
+                format!("pip install {MOTO_SPEC} failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
+                "Check that this machine can reach PyPI (or its mirror), then try again",
+            ));
+        }
+        progress("Sandbox emulator installed".into());
+        Ok(bin)
+    }
+
+    /// Starts the emulator (installing it first if needed) and waits until it answers.
+    /// Already running: returns its state, starts nothing.
+    pub async fn start(&self, progress: &(dyn Fn(String) + Send + Sync)) -> Result<SandboxState, UserError> {
+        if let Some(p) = self.running() {
+            if answers(p.port).await {
+                return Ok(self.status());
+            }
+        }
+        let bin = self.ensure_installed(progress).await?;
+        let port = match self.cfg.port {
+            Some(p) => p,
+            None => free_port()?,
+        };
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
+            return Err(UserError::new(
+                "Sandbox could not start",
+                format!("port {port} on 127.0.0.1 is in use by another program"),
+                "Pick another sandbox port in Settings, or leave it empty to use a free one",
+            ));
+        }
+        let log = std::fs::File::create(self.log_path()).map_err(|e| {
+            UserError::new("Sandbox could not start", format!("cannot write {}: {e}", self.log_path().display()), "Check the data folder's permissions")
+        })?;
+        progress(format!("Starting the AWS emulator on 127.0.0.1:{port}"));
+        let mut cmd = tokio::process::Command::new(&bin);
+        cmd.args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().map_err(|e| UserError::new("Sandbox could not start", e.to_string(), "Try again"))?)
+            .stderr(log)
+            .process_group(0)
+            .kill_on_drop(false);
+        let mut child = cmd.spawn().map_err(|e| {
+            UserError::new("Sandbox could not start", format!("{} could not be run: {e}", bin.display()), "Delete the sandbox's venv folder so it is reinstalled, then try again")
+        })?;
+        let pid = child.id().unwrap_or_default();
+        let pf = PidFile { pid, port };
+        std::fs::write(self.pid_path(), serde_json::to_vec(&pf).expect("pid file json"))
+            .map_err(|e| UserError::new("Sandbox could not start", e.to_string(), "Check the data folder's permissions"))?;
+        let deadline = tokio::time::Instant::now() + self.cfg.ready_timeout;
+        loop {
+            if let Ok(Some(st)) = child.try_wait() {
+                let _ = std::fs::remove_file(self.pid_path());
+                return Err(UserError::new(
+                    "Sandbox could not start",
+                    format!("the emulator exited ({st}): {}", tail(&self.log_path(), 5)),
+                    format!("Read {} for details; delete the sandbox's venv folder to reinstall it", self.log_path().display()),
+                ));
+            }
+            if answers(port).await {
+                break;
+            }
+            if tokio::time::Instant::now() > deadline {
+                let _ = child.start_kill();
+                let _ = std::fs::remove_file(self.pid_path());
+                return Err(UserError::new(
+                    "Sandbox could not start",
+                    format!("the emulator did not answer on port {port} within {} s", self.cfg.ready_timeout.as_secs()),
+                    format!("Read {} for details, then try again", self.log_path().display()),
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        *self.child.lock().expect("sandbox lock") = Some(child);
+        progress(format!("AWS emulator running at http://127.0.0.1:{port}"));
+        Ok(self.status())
+    }
+
+    /// Stops the emulator by its PID (SIGTERM, then SIGKILL after 5 s). Not running: no-op.
+    pub async fn stop(&self) -> Result<SandboxState, UserError> {
+        if let Some(p) = self.running() {
+            // SAFETY: signalling a PID we verified is our moto server.
+            unsafe { libc::kill(p.pid as i32, libc::SIGTERM) };
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                let exited = {
+                    let mut guard = self.child.lock().expect("sandbox lock");
+                    match guard.as_mut() {
+                        Some(c) => matches!(c.try_wait(), Ok(Some(_))),
+                        None => !alive(p.pid),
+                    }
+                };
+                if exited {
+                    break;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    unsafe { libc::kill(p.pid as i32, libc::SIGKILL) };
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+        *self.child.lock().expect("sandbox lock") = None;
+        let _ = std::fs::remove_file(self.pid_path());
+        Ok(self.status())
+    }
+
+    /// Resolves when the emulator stops running (checked twice a second).
+    pub async fn wait_stopped(&self) {
+        while self.running().is_some() {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+}

@@ -1,0 +1,346 @@
+//! `slipway`: the command line. A thin adapter over slipway-app: it parses arguments, reads
+//! secrets from stdin (never from arguments), calls the service layer, and prints the result
+//! for people or, with `--json`, for programs.
+
+use clap::{Args, Parser, Subcommand};
+use slipway_app::{Options, Slipway};
+use slipway_core::connections::*;
+use slipway_core::secrets::Secret;
+use slipway_core::UserError;
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "slipway", version, about = "From an empty AWS account to a tested, running deployment.")]
+struct Cli {
+    /// Where Slipway keeps its store and sandbox (default: the OS data folder).
+    #[arg(long, global = true, env = "SLIPWAY_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of text.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check every connection live and report its state.
+    Doctor,
+    /// Connect an account (checked live before anything is saved).
+    #[command(subcommand)]
+    Connect(ConnectCmd),
+    /// Forget a connection (its secret leaves the keychain).
+    Disconnect { kind: String },
+    /// List the AWS profiles found in ~/.aws/config and ~/.aws/credentials.
+    Profiles,
+    /// List the regions of the connected AWS account, or switch to one with --set.
+    Regions {
+        #[arg(long)]
+        set: Option<String>,
+    },
+    /// The local AWS emulator.
+    #[command(subcommand)]
+    Sandbox(SandboxCmd),
+    /// Show or change settings (`slipway settings set default-region eu-west-1`).
+    Settings {
+        #[command(subcommand)]
+        cmd: Option<SettingsCmd>,
+    },
+    /// The newest entries of the event log.
+    Events {
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConnectCmd {
+    /// AWS: --sandbox, --profile NAME, --access-key-id ID (secret on stdin), or --env.
+    Aws(AwsArgs),
+    /// GitHub: a token on stdin (--token-stdin), or the gh CLI's token (--gh).
+    Github {
+        #[arg(long, conflicts_with = "gh")]
+        token_stdin: bool,
+        #[arg(long)]
+        gh: bool,
+        /// GitHub Enterprise API URL (default https://api.github.com).
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// A container registry: REGISTRY (docker.io, ghcr.io, host:port), --username, and the
+    /// password on stdin (--password-stdin) or from ~/.docker/config.json (--from-docker-config).
+    Registry {
+        registry: String,
+        #[arg(long, short)]
+        username: Option<String>,
+        #[arg(long, conflicts_with = "from_docker_config")]
+        password_stdin: bool,
+        #[arg(long)]
+        from_docker_config: bool,
+    },
+}
+
+#[derive(Args)]
+struct AwsArgs {
+    #[arg(long, conflicts_with_all = ["profile", "access_key_id", "env"])]
+    sandbox: bool,
+    #[arg(long, conflicts_with_all = ["access_key_id", "env"])]
+    profile: Option<String>,
+    /// Static keys: the secret access key is read from stdin (one line), or
+    /// SLIPWAY_AWS_SECRET_ACCESS_KEY; a session token from SLIPWAY_AWS_SESSION_TOKEN.
+    #[arg(long, conflicts_with = "env")]
+    access_key_id: Option<String>,
+    /// Use the credentials the environment provides (AWS_* variables, instance role...).
+    #[arg(long)]
+    env: bool,
+    #[arg(long)]
+    region: Option<String>,
+    /// A custom endpoint for static keys (an emulator, a VPC endpoint).
+    #[arg(long, requires = "access_key_id")]
+    endpoint: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum SandboxCmd {
+    /// Install (first time) and start the emulator; it keeps running after this command.
+    Up,
+    /// Stop the emulator.
+    Down,
+    /// Is it running, and where.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum SettingsCmd {
+    /// Set one setting: default-region, sandbox-auto-start, sandbox-port.
+    Set { key: String, value: String },
+}
+
+/// A failure the CLI prints: what failed, why, what to do.
+struct Failure(UserError);
+
+impl From<UserError> for Failure {
+    fn from(e: UserError) -> Self {
+        Failure(e)
+    }
+}
+
+fn usage(why: impl Into<String>, fix: impl Into<String>) -> Failure {
+    Failure(UserError::new("Invalid command", why, fix))
+}
+
+/// Reads a secret from stdin: one line (trailing newline removed). On a terminal, prompts
+/// without echo.
+fn read_secret(prompt: &str) -> Result<Secret, Failure> {
+    let value = if std::io::stdin().is_terminal() {
+        rpassword::prompt_password(prompt).map_err(|e| usage(format!("could not read the secret: {e}"), "Pipe it on stdin instead"))?
+    } else {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| usage(format!("could not read stdin: {e}"), "Pipe the secret on stdin"))?;
+        s.lines().next().unwrap_or("").to_string()
+    };
+    Ok(Secret::new(value))
+}
+
+fn env_secret(name: &str) -> Option<Secret> {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).map(Secret::new)
+}
+
+fn print_status(json: bool, st: &ConnectionStatus) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(st).expect("status json"));
+        return;
+    }
+    let mark = match st.state {
+        ConnectionState::Connected => "ok  ",
+        ConnectionState::Failed => "FAIL",
+        ConnectionState::NotConfigured => " -- ",
+    };
+    let detail = st.identity.as_ref().map(|i| i.summary()).unwrap_or_else(|| "not configured".into());
+    println!("[{mark}] {:<19} {detail}", st.kind.label());
+    if let Some(e) = &st.error {
+        println!("       {}: {}", e.what, e.why);
+        println!("       next: {}", e.fix);
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let app: Arc<Slipway> = Slipway::open(Options { data_dir: cli.data_dir.clone(), ..Default::default() }).await?;
+    let json = cli.json;
+    match cli.cmd {
+        Cmd::Doctor => {
+            let report = app.doctor().await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("report json"));
+            } else {
+                for c in &report.connections {
+                    print_status(false, c);
+                }
+                let sb = &report.sandbox;
+                println!(
+                    "sandbox: {:?}{}",
+                    sb.status,
+                    sb.endpoint.as_ref().map(|e| format!(" at {e}")).unwrap_or_default()
+                );
+                println!("data folder: {} (store schema v{})", report.data_dir, report.store_schema_version);
+            }
+            let failed = report.connections.iter().any(|c| c.state == ConnectionState::Failed);
+            return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
+        }
+        Cmd::Connect(ConnectCmd::Aws(a)) => {
+            let input = if a.sandbox {
+                AwsConnectInput::Sandbox { region: a.region }
+            } else if let Some(name) = a.profile {
+                AwsConnectInput::Profile { name, region: a.region }
+            } else if let Some(id) = a.access_key_id {
+                let secret = match env_secret("SLIPWAY_AWS_SECRET_ACCESS_KEY") {
+                    Some(s) => s,
+                    None => read_secret("AWS secret access key: ")?,
+                };
+                AwsConnectInput::StaticKeys {
+                    access_key_id: id,
+                    secret_access_key: secret,
+                    session_token: env_secret("SLIPWAY_AWS_SESSION_TOKEN"),
+                    region: a.region,
+                    endpoint: a.endpoint,
+                }
+            } else if a.env {
+                AwsConnectInput::Environment { region: a.region }
+            } else {
+                return Err(usage("choose where the AWS credentials come from", "Use --sandbox, --profile NAME, --access-key-id ID or --env"));
+            };
+            print_status(json, &app.connect_aws(input).await?);
+        }
+        Cmd::Connect(ConnectCmd::Github { token_stdin, gh, base_url }) => {
+            let token = if gh {
+                None
+            } else if token_stdin {
+                Some(read_secret("GitHub token: ")?)
+            } else if let Some(t) = env_secret("SLIPWAY_GITHUB_TOKEN") {
+                Some(t)
+            } else {
+                return Err(usage("no GitHub token given", "Pipe a token with --token-stdin, set SLIPWAY_GITHUB_TOKEN, or use --gh for the gh CLI's token"));
+            };
+            print_status(json, &app.connect_github(GithubConnectInput { token, base_url }).await?);
+        }
+        Cmd::Connect(ConnectCmd::Registry { registry, username, password_stdin, from_docker_config }) => {
+            let password = if from_docker_config {
+                None
+            } else if password_stdin {
+                Some(read_secret("Registry password: ")?)
+            } else if let Some(p) = env_secret("SLIPWAY_REGISTRY_PASSWORD") {
+                Some(p)
+            } else {
+                return Err(usage("no registry password given", "Pipe it with --password-stdin, set SLIPWAY_REGISTRY_PASSWORD, or use --from-docker-config"));
+            };
+            let username = match (&password, username) {
+                (Some(_), None) => return Err(usage("--username is required with a password", "Add --username NAME")),
+                (_, u) => u.unwrap_or_default(),
+            };
+            print_status(json, &app.connect_registry(RegistryConnectInput { registry, username, password }).await?);
+        }
+        Cmd::Disconnect { kind } => {
+            let k = ConnectionKind::parse(&kind)
+                .ok_or_else(|| usage(format!("'{kind}' is not a connection"), "Use one of: aws, github, registry, docker, kubernetes"))?;
+            print_status(json, &app.disconnect(k).await?);
+        }
+        Cmd::Profiles => {
+            let ps = app.aws_profiles()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&ps).expect("json"));
+            } else if ps.is_empty() {
+                println!("No AWS profiles in ~/.aws/config or ~/.aws/credentials.");
+            } else {
+                for p in ps {
+                    println!("{:<24} {:<18} {}", p.name, format!("{:?}", p.kind), p.region.unwrap_or_default());
+                }
+            }
+        }
+        Cmd::Regions { set } => match set {
+            Some(r) => print_status(json, &app.set_aws_region(r).await?),
+            None => {
+                let rs = app.aws_regions().await?;
+                if json {
+                    println!("{}", serde_json::to_string(&rs).expect("json"));
+                } else {
+                    println!("{}", rs.join("\n"));
+                }
+            }
+        },
+        Cmd::Sandbox(c) => {
+            let st = match c {
+                SandboxCmd::Up => {
+                    // Progress lines go to stderr while the emulator installs and starts.
+                    let mut rx = app.subscribe();
+                    let printer = tokio::spawn(async move {
+                        while let Ok(e) = rx.recv().await {
+                            if let slipway_core::events::Event::Progress { message, .. } = e.event {
+                                eprintln!("{message}");
+                            }
+                        }
+                    });
+                    let r = app.sandbox_start().await;
+                    printer.abort();
+                    r?
+                }
+                SandboxCmd::Down => app.sandbox_stop().await?,
+                SandboxCmd::Status => app.sandbox_status(),
+            };
+            if json {
+                println!("{}", serde_json::to_string_pretty(&st).expect("json"));
+            } else {
+                println!("sandbox: {:?}{}", st.status, st.endpoint.map(|e| format!(" at {e}")).unwrap_or_default());
+            }
+        }
+        Cmd::Settings { cmd } => {
+            let mut s = app.settings().await?;
+            if let Some(SettingsCmd::Set { key, value }) = cmd {
+                match key.as_str() {
+                    "default-region" => s.default_region = value,
+                    "sandbox-auto-start" => {
+                        s.sandbox_auto_start = value.parse().map_err(|_| usage(format!("'{value}' is not true or false"), "Use true or false"))?
+                    }
+                    "sandbox-port" => {
+                        s.sandbox_port = if value.is_empty() || value == "auto" {
+                            None
+                        } else {
+                            Some(value.parse().map_err(|_| usage(format!("'{value}' is not a port number"), "Use a number from 1024 to 65535, or auto"))?)
+                        }
+                    }
+                    other => return Err(usage(format!("unknown setting '{other}'"), "Use default-region, sandbox-auto-start or sandbox-port")),
+                }
+                s = app.save_settings(s).await?;
+            }
+            println!("{}", serde_json::to_string_pretty(&s).expect("json"));
+        }
+        Cmd::Events { limit } => {
+            for e in app.recent_events(limit).await? {
+                println!("{e}");
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let json = cli.json;
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(Failure(e)) => {
+            if json {
+                println!("{}", serde_json::json!({ "error": e }));
+            }
+            eprintln!("error: {}\n  why: {}\n  next: {}", e.what, e.why, e.fix);
+            ExitCode::from(1)
+        }
+    }
+}

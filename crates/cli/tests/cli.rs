@@ -1,0 +1,181 @@
+//! The `slipway` binary end to end, against the test environment's real parts.
+
+use slipway_app::keychain::Keychain;
+use slipway_app::{Options, Slipway};
+use slipway_core::connections::ConnectionKind;
+use slipway_core::secrets::SecretStore;
+use slipway_testkit::env;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn slipway(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .arg("--data-dir")
+        .arg(data)
+        .args(args)
+        .env("SLIPWAY_SANDBOX_VENV", env("SLIPWAY_MOTO_VENV"))
+        .env("RUST_LOG", "debug")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+struct SandboxDown<'a>(&'a Path);
+impl Drop for SandboxDown<'_> {
+    fn drop(&mut self) {
+        slipway(self.0, &["sandbox", "down"], None);
+    }
+}
+
+#[test]
+fn doctor_json_reports_every_connection() {
+    let d = slipway_testkit::data_dir();
+    std::env::set_var("KUBECONFIG", env("SLIPWAY_TEST_KUBECONFIG"));
+    let _down = SandboxDown(d.path());
+    let o = slipway(d.path(), &["connect", "aws", "--sandbox"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("account 123456789012"), "{}", text(&o));
+    let o = slipway(d.path(), &["doctor", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by_kind = |k: &str| report["connections"].as_array().unwrap().iter().find(|c| c["kind"] == k).unwrap().clone();
+    assert_eq!(by_kind("aws")["state"], "connected");
+    assert_eq!(by_kind("aws")["identity"]["account"], "123456789012");
+    assert!(by_kind("aws")["identity"]["endpoint"].as_str().unwrap().starts_with("http://127.0.0.1:"));
+    assert_eq!(by_kind("github")["state"], "notConfigured");
+    assert_eq!(by_kind("registry")["state"], "notConfigured");
+    assert_eq!(by_kind("docker")["state"], "connected");
+    assert_eq!(by_kind("kubernetes")["state"], "connected");
+    assert_eq!(by_kind("kubernetes")["identity"]["context"], "slipway-test");
+    assert_eq!(report["sandbox"]["status"], "running");
+    assert_eq!(report["storeSchemaVersion"], 1);
+}
+
+#[test]
+fn no_secret_reaches_the_store_the_logs_or_the_events() {
+    let moto = env("SLIPWAY_TEST_MOTO_URL");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let gh = rt.block_on(slipway_testkit::github_stand_in("ghp_SLIPWAYSECRETgithub000000001", "octocat"));
+    let d = slipway_testkit::data_dir();
+    let aws_secret = "SLIPWAYSECRETaws/K7MDENG/bPxRfiCY0000001";
+    let reg_secret = env("SLIPWAY_TEST_REGISTRY_PASSWORD");
+    let mut all_output = String::new();
+
+    let o = slipway(d.path(), &["connect", "aws", "--access-key-id", "AKIAIOSFODNN7EXAMPLE", "--endpoint", &moto], Some(aws_secret));
+    assert!(o.status.success(), "{}", text(&o));
+    all_output += &text(&o);
+    let o = slipway(d.path(), &["connect", "github", "--token-stdin", "--base-url", &gh.uri()], Some("ghp_SLIPWAYSECRETgithub000000001\n"));
+    assert!(o.status.success(), "{}", text(&o));
+    all_output += &text(&o);
+    let o = slipway(
+        d.path(),
+        &["connect", "registry", &env("SLIPWAY_TEST_REGISTRY"), "--username", &env("SLIPWAY_TEST_REGISTRY_USER"), "--password-stdin"],
+        Some(&reg_secret),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    all_output += &text(&o);
+    // A refused attempt must not leak either.
+    let o = slipway(d.path(), &["connect", "github", "--token-stdin", "--base-url", &gh.uri()], Some("ghp_SLIPWAYSECRETrefused00000002"));
+    assert!(!o.status.success());
+    all_output += &text(&o);
+    for args in [&["doctor", "--json"][..], &["events", "--limit", "1000"][..]] {
+        let o = slipway(d.path(), args, None);
+        all_output += &text(&o);
+    }
+    assert!(all_output.contains("\"type\":\"connectionChecked\""), "the event log was read: {all_output}");
+
+    let secrets = [aws_secret, "ghp_SLIPWAYSECRETgithub000000001", "ghp_SLIPWAYSECRETrefused00000002", reg_secret.as_str()];
+    for s in secrets {
+        assert!(!all_output.contains(s), "a secret reached the output or logs: {s}");
+    }
+    // Every file Slipway wrote (store, WAL, logs, sandbox): byte-level search.
+    for entry in walk(d.path()) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for s in secrets {
+            assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} found in {}", entry.display());
+        }
+    }
+    // They went to the keychain instead.
+    let app = rt.block_on(Slipway::open(Options { data_dir: Some(d.path().to_path_buf()), ..Default::default() })).unwrap();
+    let got = Keychain.get(&app.secret_ref(ConnectionKind::Github)).unwrap().unwrap();
+    assert_eq!(got.expose(), "ghp_SLIPWAYSECRETgithub000000001");
+    assert!(Keychain.get(&app.secret_ref(ConnectionKind::Aws)).unwrap().unwrap().expose().contains(aws_secret));
+    for k in ["aws", "github", "registry"] {
+        assert!(slipway(d.path(), &["disconnect", k], None).status.success());
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_stores_nothing() {
+    let d = slipway_testkit::data_dir();
+    let _down = SandboxDown(d.path());
+    // No credential source chosen.
+    let o = slipway(d.path(), &["connect", "aws"], None);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("choose where the AWS credentials come from"), "{}", text(&o));
+    // An unknown region: refused, nothing stored.
+    let o = slipway(d.path(), &["connect", "aws", "--sandbox", "--region", "xx-nowhere-9"], None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("Unknown AWS region"), "{}", text(&o));
+    // An unreachable endpoint.
+    let ep = format!("http://127.0.0.1:{}", slipway_testkit::closed_port());
+    let o = slipway(d.path(), &["connect", "aws", "--access-key-id", "AKIAIOSFODNN7EXAMPLE", "--endpoint", &ep], Some("x"));
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains(&format!("cannot reach {ep}")), "{}", text(&o));
+    // A malformed token.
+    let o = slipway(d.path(), &["connect", "github", "--token-stdin"], Some("ghp_has a space"));
+    assert!(text(&o).contains("malformed"), "{}", text(&o));
+    // A registry that is not there.
+    let o = slipway(d.path(), &["connect", "registry", &format!("127.0.0.1:{}", slipway_testkit::closed_port()), "-u", "x", "--password-stdin"], Some("y"));
+    assert!(text(&o).contains("cannot reach"), "{}", text(&o));
+    let o = slipway(d.path(), &["doctor", "--json"], None);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for k in ["aws", "github", "registry"] {
+        let c = report["connections"].as_array().unwrap().iter().find(|c| c["kind"] == k).unwrap();
+        assert_eq!(c["state"], "notConfigured", "{k} was stored after bad input: {c}");
+    }
+}
+
+#[test]
+fn a_malformed_aws_config_names_the_line() {
+    let d = slipway_testkit::data_dir();
+    let cfg = d.path().join("aws-config");
+    std::fs::write(&cfg, "[default]\nregion = us-east-1\n[profile oops\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_slipway"))
+        .args(["--data-dir"])
+        .arg(d.path())
+        .arg("profiles")
+        .env("AWS_CONFIG_FILE", &cfg)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let t = text(&o);
+    assert!(t.contains("malformed at line 3"), "{t}");
+    assert!(t.contains("next: Fix line 3"), "{t}");
+}

@@ -1,0 +1,23 @@
+//! The error a user sees: what failed, why, and what to do next.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+/// Every error that reaches a person (UI toast, CLI stderr, `doctor --json`) has this shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
+#[ts(export)]
+#[error("{what}: {why}. {fix}")]
+pub struct UserError {
+    /// What failed, e.g. "AWS sign-in check failed".
+    pub what: String,
+    /// Why, in the words of the system that refused, e.g. "the security token is invalid".
+    pub why: String,
+    /// What to do next, e.g. "Check the access key id and secret, or pick another profile".
+    pub fix: String,
+}
+
+impl UserError {
+    pub fn new(what: impl Into<String>, why: impl Into<String>, fix: impl Into<String>) -> Self {
+        Self { what: what.into(), why: why.into(), fix: fix.into() }
+    }
+}

@@ -1,0 +1,45 @@
+//! User settings, kept in the store.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export)]
+pub struct Settings {
+    /// The region used when a connection does not name one.
+    pub default_region: String,
+    /// Start the sandbox when the app starts and no AWS connection exists.
+    pub sandbox_auto_start: bool,
+    /// The sandbox emulator's port; None picks a free loopback port.
+    pub sandbox_port: Option<u16>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None }
+    }
+}
+
+impl Settings {
+    /// Checks a settings change before it is saved.
+    pub fn validate(&self) -> Result<(), crate::UserError> {
+        if !crate::providers::is_region_name(&self.default_region) {
+            return Err(crate::UserError::new(
+                "Settings not saved",
+                format!("'{}' is not an AWS region name", self.default_region),
+                "Use a region code such as us-east-1 or eu-west-2",
+            ));
+        }
+        if let Some(p) = self.sandbox_port {
+            if p < 1024 {
+                return Err(crate::UserError::new(
+                    "Settings not saved",
+                    format!("port {p} is a privileged port"),
+                    "Pick a port from 1024 to 65535, or leave it empty to pick a free one",
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,331 @@
+//! The SQLite store: settings, connections (references to secrets, never secrets) and the event
+//! log, in `<data dir>/slipway.db`, with schema migrations. Every call runs on a blocking thread
+//! (`spawn_blocking`), never on the async runtime.
+
+use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite_migration::{Migrations, M};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::connections::{ConnectionKind, SavedConnection};
+use crate::events::EventEnvelope;
+use crate::settings::Settings;
+use crate::UserError;
+
+fn migrations() -> Migrations<'static> {
+    Migrations::new(vec![M::up(
+        "CREATE TABLE settings (
+             key   TEXT PRIMARY KEY,
+             value TEXT NOT NULL
+         );
+         CREATE TABLE connections (
+             kind           TEXT PRIMARY KEY,
+             config         TEXT NOT NULL,
+             secret_service TEXT,
+             secret_account TEXT,
+             identity       TEXT,
+             last_error     TEXT,
+             checked_at     INTEGER,
+             last_ok_at     INTEGER
+         );
+         CREATE TABLE events (
+             seq  INTEGER NOT NULL,
+             at   INTEGER NOT NULL,
+             type TEXT NOT NULL,
+             body TEXT NOT NULL
+         );
+         CREATE INDEX events_at ON events(at);",
+    )])
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open the store at {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("cannot create the data folder {path}: {source}")]
+    Folder { path: PathBuf, source: std::io::Error },
+    #[error("cannot migrate the store at {path}: {source}")]
+    Migrate { path: PathBuf, source: rusqlite_migration::Error },
+    #[error("store query failed: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("store data is not valid JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("store task failed: {0}")]
+    Join(String),
+}
+
+impl From<StoreError> for UserError {
+    fn from(e: StoreError) -> Self {
+        let fix = match &e {
+            StoreError::Folder { .. } => "Check the folder's permissions, or pass --data-dir to use another folder",
+            StoreError::Open { .. } | StoreError::Migrate { .. } => {
+                "Close other Slipway windows using this data folder, or move the damaged slipway.db aside and start again"
+            }
+            _ => "Try again; if it keeps failing, run `slipway doctor` and report its output",
+        };
+        UserError::new("Slipway's store failed", e.to_string(), fix)
+    }
+}
+
+/// A handle to the store; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+    instance: String,
+}
+
+/// A random id for a new store, so two data folders never share keychain entries.
+fn new_instance_id() -> String {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).is_err() {
+        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+        b = ((n as u64) ^ ((std::process::id() as u64) << 32)).to_le_bytes();
+    }
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+impl Store {
+    /// Opens (creating if needed) `<dir>/slipway.db` and applies pending migrations.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder { path: dir.to_path_buf(), source })?;
+        let path = dir.join("slipway.db");
+        let mut conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        migrations().to_latest(&mut conn).map_err(|source| StoreError::Migrate { path: path.clone(), source })?;
+        conn.execute("INSERT OR IGNORE INTO settings(key, value) VALUES ('instance', ?1)", params![new_instance_id()])?;
+        let instance = conn.query_row("SELECT value FROM settings WHERE key = 'instance'", [], |r| r.get(0))?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path, instance })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// This store's random id (made once, kept forever): namespaces its keychain entries.
+    pub fn instance_id(&self) -> &str {
+        &self.instance
+    }
+
+    async fn with<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut c = conn.lock().map_err(|_| StoreError::Join("store lock poisoned".into()))?;
+            f(&mut c)
+        })
+        .await
+        .map_err(|e| StoreError::Join(e.to_string()))?
+    }
+
+    pub async fn schema_version(&self) -> Result<u32, StoreError> {
+        self.with(|c| Ok(c.pragma_query_value(None, "user_version", |r| r.get::<_, u32>(0))?)).await
+    }
+
+    pub async fn settings(&self) -> Result<Settings, StoreError> {
+        self.with(|c| {
+            let v: Option<String> =
+                c.query_row("SELECT value FROM settings WHERE key = 'settings'", [], |r| r.get(0)).optional()?;
+            Ok(match v {
+                Some(v) => serde_json::from_str(&v)?,
+                None => Settings::default(),
+            })
+        })
+        .await
+    }
+
+    pub async fn save_settings(&self, s: &Settings) -> Result<(), StoreError> {
+        let v = serde_json::to_string(s)?;
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO settings(key, value) VALUES ('settings', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![v],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn connection(&self, kind: ConnectionKind) -> Result<Option<SavedConnection>, StoreError> {
+        self.with(move |c| {
+            c.query_row(
+                "SELECT config, secret_service, secret_account, identity, last_error, checked_at, last_ok_at
+                 FROM connections WHERE kind = ?1",
+                params![kind.as_str()],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                        r.get::<_, Option<String>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                        r.get::<_, Option<i64>>(6)?,
+                    ))
+                },
+            )
+            .optional()?
+            .map(|(config, svc, acct, identity, err, checked_at, last_ok_at)| {
+                Ok(SavedConnection {
+                    kind,
+                    config: serde_json::from_str(&config)?,
+                    secret: match (svc, acct) {
+                        (Some(service), Some(account)) => Some(crate::secrets::SecretRef { service, account }),
+                        _ => None,
+                    },
+                    identity: identity.map(|s| serde_json::from_str(&s)).transpose()?,
+                    last_error: err.map(|s| serde_json::from_str(&s)).transpose()?,
+                    checked_at,
+                    last_ok_at,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    pub async fn save_connection(&self, s: &SavedConnection) -> Result<(), StoreError> {
+        let kind = s.kind.as_str().to_string();
+        let config = serde_json::to_string(&s.config)?;
+        let (svc, acct) = match &s.secret {
+            Some(r) => (Some(r.service.clone()), Some(r.account.clone())),
+            None => (None, None),
+        };
+        let identity = s.identity.as_ref().map(serde_json::to_string).transpose()?;
+        let err = s.last_error.as_ref().map(serde_json::to_string).transpose()?;
+        let (checked_at, last_ok_at) = (s.checked_at, s.last_ok_at);
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO connections(kind, config, secret_service, secret_account, identity, last_error, checked_at, last_ok_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                 ON CONFLICT(kind) DO UPDATE SET config = excluded.config,
+                   secret_service = excluded.secret_service, secret_account = excluded.secret_account,
+                   identity = excluded.identity, last_error = excluded.last_error,
+                   checked_at = excluded.checked_at, last_ok_at = excluded.last_ok_at",
+                params![kind, config, svc, acct, identity, err, checked_at, last_ok_at],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn delete_connection(&self, kind: ConnectionKind) -> Result<(), StoreError> {
+        self.with(move |c| {
+            c.execute("DELETE FROM connections WHERE kind = ?1", params![kind.as_str()])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn append_events(&self, events: Vec<EventEnvelope>) -> Result<(), StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            {
+                let mut st = tx.prepare_cached("INSERT INTO events(seq, at, type, body) VALUES (?1, ?2, ?3, ?4)")?;
+                for e in &events {
+                    let body = serde_json::to_value(&e.event)?;
+                    let ty = body["type"].as_str().unwrap_or("unknown").to_string();
+                    st.execute(params![e.seq as i64, e.at, ty, body.to_string()])?;
+                }
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The newest `limit` events, oldest first.
+    pub async fn recent_events(&self, limit: u32) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.with(move |c| {
+            let mut st = c.prepare("SELECT body FROM (SELECT rowid, body FROM events ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid")?;
+            let rows = st.query_map(params![limit], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(serde_json::from_str(&r?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::connections::Identity;
+    use crate::events::{Event, EventBus};
+    use crate::secrets::SecretRef;
+
+    #[tokio::test]
+    async fn settings_default_then_round_trip_and_survive_reopen() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path()).unwrap();
+        assert_eq!(st.settings().await.unwrap(), Settings::default());
+        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999) };
+        st.save_settings(&s).await.unwrap();
+        drop(st);
+        let st = Store::open(dir.path()).unwrap();
+        assert_eq!(st.settings().await.unwrap(), s);
+        assert_eq!(st.schema_version().await.unwrap(), 1);
+        let id = st.instance_id().to_string();
+        assert_eq!(id.len(), 16);
+        drop(st);
+        assert_eq!(Store::open(dir.path()).unwrap().instance_id(), id, "the instance id is kept");
+        let other = tempfile::tempdir().unwrap();
+        assert_ne!(Store::open(other.path()).unwrap().instance_id(), id);
+    }
+
+    #[tokio::test]
+    async fn connections_keep_references_not_values() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path()).unwrap();
+        assert!(st.connection(ConnectionKind::Github).await.unwrap().is_none());
+        let saved = SavedConnection {
+            kind: ConnectionKind::Github,
+            config: serde_json::json!({"baseUrl": "https://api.github.com"}),
+            secret: Some(SecretRef::for_connection("0123456789abcdef", "github")),
+            identity: Some(Identity::Github { login: "octo".into(), name: None, scopes: vec![], base_url: "https://api.github.com".into() }),
+            last_error: None,
+            checked_at: Some(5),
+            last_ok_at: Some(5),
+        };
+        st.save_connection(&saved).await.unwrap();
+        assert_eq!(st.connection(ConnectionKind::Github).await.unwrap(), Some(saved.clone()));
+        st.delete_connection(ConnectionKind::Github).await.unwrap();
+        assert!(st.connection(ConnectionKind::Github).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn events_are_logged_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path()).unwrap();
+        let bus = EventBus::default();
+        let evs: Vec<_> = (0..3).map(|i| bus.emit(Event::Progress { task: "x".into(), message: i.to_string() })).collect();
+        st.append_events(evs).await.unwrap();
+        let got = st.recent_events(2).await.unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0]["message"], "1");
+        assert_eq!(got[1]["message"], "2");
+    }
+
+    #[test]
+    fn unwritable_data_folder_is_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("not-a-dir");
+        std::fs::write(&file, b"x").unwrap();
+        let err = Store::open(&file.join("sub")).err().expect("must fail");
+        let ue: UserError = err.into();
+        assert!(ue.why.contains("cannot create the data folder"), "{ue}");
+        assert!(ue.fix.contains("--data-dir"), "{ue}");
+    }
+
+    #[test]
+    fn migrations_are_valid() {
+        migrations().validate().unwrap();
+    }
+}

@@ -1,0 +1,75 @@
+//! Test-only helpers shared by the integration suites: where the test environment's real
+//! services are (from `$TESTENV_DIR/env`, which `scripts/test.sh` sources), and HTTP stand-ins
+//! for the services that cannot run here, built from recorded shapes of their real APIs.
+
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// A variable the test environment exports. Missing means the environment is not up: the test
+/// fails with the command that fixes it (it never skips silently).
+pub fn env(name: &str) -> String {
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| {
+        panic!("{name} is not set: start the test environment with `scripts/testenv.sh up` and `source ${{TESTENV_DIR:-/tmp/slipway-testenv}}/env` (scripts/test.sh does both)")
+    })
+}
+
+/// A free loopback port with nothing listening on it.
+pub fn closed_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// The body GitHub's `GET /user` returns (recorded from api.github.com, trimmed).
+pub fn github_user(login: &str) -> serde_json::Value {
+    serde_json::json!({
+        "login": login, "id": 583231, "node_id": "MDQ6VXNlcjU4MzIzMQ==",
+        "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4", "type": "User",
+        "site_admin": false, "name": "The Octocat", "company": "@github", "public_repos": 8,
+        "created_at": "2011-01-25T18:44:36Z", "updated_at": "2024-01-22T12:21:43Z"
+    })
+}
+
+/// A GitHub stand-in: `good_token` gets `login` with scopes repo and workflow; any other token
+/// gets GitHub's 401 "Bad credentials".
+pub async fn github_stand_in(good_token: &str, login: &str) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .and(header("authorization", format!("Bearer {good_token}").as_str()))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(github_user(login))
+                .insert_header("x-oauth-scopes", "repo, workflow")
+                .insert_header("x-ratelimit-remaining", "4999"),
+        )
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/user"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(serde_json::json!({
+            "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"
+        })))
+        .with_priority(10)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// STS's answer to a request signed with an unknown access key id (recorded shape).
+pub fn sts_invalid_client_token() -> ResponseTemplate {
+    ResponseTemplate::new(403).insert_header("content-type", "text/xml").set_body_string(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>InvalidClientTokenId</Code>\n    <Message>The security token included in the request is invalid.</Message>\n  </Error>\n  <RequestId>4a2b0c1e-7a3f-4c64-9d52-0e5c8b6e1f00</RequestId>\n</ErrorResponse>\n",
+    )
+}
+
+/// STS's answer when the secret key does not match the key id (recorded shape).
+pub fn sts_signature_mismatch() -> ResponseTemplate {
+    ResponseTemplate::new(403).insert_header("content-type", "text/xml").set_body_string(
+        "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\n  <Error>\n    <Type>Sender</Type>\n    <Code>SignatureDoesNotMatch</Code>\n    <Message>The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.</Message>\n  </Error>\n  <RequestId>0c7d1f5e-2b8a-4b1e-8f3c-6d9e0a4b2c11</RequestId>\n</ErrorResponse>\n",
+    )
+}
+
+/// A fresh data folder for one test.
+pub fn data_dir() -> tempfile::TempDir {
+    tempfile::Builder::new().prefix("slipway-test-").tempdir().unwrap()
+}

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds the UI and the desktop app, and starts Slipway on the local
+# sandbox. Extra arguments go to the app (e.g. --data-dir DIR).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export SLIPWAY_CACHE=${SLIPWAY_CACHE:-/var/cache/slipway}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$SLIPWAY_CACHE/target}
+
+scripts/install.sh
+# The local Docker engine, when none answers (the sandbox deploys there).
+if ! docker version >/dev/null 2>&1; then
+  scripts/testenv.sh up docker
+fi
+(cd ui && npm ci --no-audit --no-fund --silent && npm run build)
+cargo build -p slipway-desktop --features custom-protocol --locked
+app="$CARGO_TARGET_DIR/debug/slipway-desktop"
+if [ -z "${DISPLAY:-}" ] && [ -z "${WAYLAND_DISPLAY:-}" ]; then
+  echo "No display: starting Slipway under Xvfb (set DISPLAY to use your screen)." >&2
+  exec xvfb-run -a "$app" "$@"
+fi
+exec "$app" "$@"

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh Debian 12 machine or a warm one:
+#   1. installs what is missing (apt packages, npm packages, tauri-driver) - scripts/install.sh
+#   2. starts every real part the suites need - scripts/testenv.sh up (stopped again on exit)
+#   3. Rust unit and integration tests (cargo nextest), the TypeScript bindings check
+#   4. UI: typecheck, Vitest, build, the UI in headless Chromium with mocked IPC
+#   5. the real desktop app end to end through tauri-driver / WebKitWebDriver under Xvfb
+# Heavy outputs (cargo target dir, virtualenv, Kubernetes binaries, images) are cached in
+# $SLIPWAY_CACHE (default /var/cache/slipway), outside the clone.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export SLIPWAY_CACHE=${SLIPWAY_CACHE:-/var/cache/slipway}
+export TESTENV_DIR=${TESTENV_DIR:-/tmp/slipway-testenv}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$SLIPWAY_CACHE/target}
+export CARGO_TERM_COLOR=never
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
+
+step "install"
+scripts/install.sh
+
+step "test environment up"
+cleanup() { step "test environment down"; scripts/testenv.sh down || true; }
+trap cleanup EXIT
+scripts/testenv.sh up
+# shellcheck disable=SC1091
+. "$TESTENV_DIR/env"
+
+step "rust: build"
+cargo build --workspace --all-targets --locked
+step "rust: tests"
+cargo nextest run --workspace --locked --no-fail-fast --profile ci
+
+step "bindings are up to date"
+if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
+  git status --short ui/src/bindings
+  echo "ui/src/bindings is stale: run 'cargo test -p slipway-core' and commit the result" >&2
+  exit 1
+fi
+
+step "ui: typecheck, unit tests, build, browser tests"
+(cd ui && npm run typecheck && npm test && npm run build && npm run test:browser)
+
+step "desktop: build the app and run it end to end"
+cargo build -p slipway-desktop --features custom-protocol --locked
+(cd tests/e2e && npm test)
+
+step "all suites passed"

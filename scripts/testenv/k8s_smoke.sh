@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# End-to-end check of the k8s test environment (after `scripts/testenv.sh up docker k8s`):
+# a 3-replica Deployment of a FROM-scratch busybox httpd image becomes Available, a ClusterIP
+# and a NodePort Service route to it (NodePort via 127.0.0.1 from the host; from another pod by
+# full DNS name and by short name), `kubectl logs`, `kubectl exec`, in-cluster access to the API
+# through 10.96.0.1, `rollout restart` + `rollout status`, and 403 for the forbidden kubeconfig.
+# Exits non-zero on the first failure; removes everything it created (not the image).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=lib.sh
+. "$here/lib.sh"
+[ -f "$TESTENV_DIR/env" ] || die "no $TESTENV_DIR/env: run scripts/testenv.sh up docker k8s"
+# shellcheck disable=SC1091
+. "$TESTENV_DIR/env"
+: "${SLIPWAY_DOCKER_SOCK:=/var/run/docker.sock}"
+KUBECTL=${SLIPWAY_TEST_KUBECTL:-$SLIPWAY_CACHE/k8s/bin/kubectl}
+kc() { "$KUBECTL" --kubeconfig "$SLIPWAY_TEST_KUBECONFIG" "$@"; }
+dk() { DOCKER_HOST="unix://$SLIPWAY_DOCKER_SOCK" DOCKER_BUILDKIT=0 docker "$@"; }
+
+IMAGE=slipway/k8s-smoke:1
+APP=slipway-smoke-web
+NP=slipway-smoke-web-np
+CLIENT=slipway-smoke-client
+passed=0
+ok()   { passed=$((passed + 1)); printf 'ok %d - %s\n' "$passed" "$*"; }
+fail() { printf 'not ok - %s\n' "$*"; printf 'smoke: %d passed, 1 failed\n' "$passed"; exit 1; }
+# retry SECONDS COMMAND...: until COMMAND succeeds (every 0.5 s)
+retry() { local s=$1 i; shift; for i in $(seq 1 $((s * 2))); do "$@" && return 0; sleep 0.5; done; "$@"; }
+
+cleanup() {
+  kc delete deployment "$APP" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  kc delete service "$APP" "$NP" --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  kc delete pod "$CLIENT" --ignore-not-found --grace-period=1 --wait=false >/dev/null 2>&1 || true
+  # wait for the pods to go, so that a `down` right after finds nothing of ours
+  for _ in $(seq 1 60); do
+    [ -z "$(kc get pods -l "app in ($APP,$CLIENT)" -o name 2>/dev/null)" ] && break; sleep 0.5
+  done
+}
+trap cleanup EXIT
+
+# -- the image: FROM scratch, static busybox, httpd serving /www
+if ! dk image inspect "$IMAGE" >/dev/null 2>&1; then
+  [ -x /bin/busybox ] || apt_install busybox-static
+  ctx=$(mktemp -d)
+  cp /bin/busybox "$ctx/busybox"
+  echo "slipway-smoke-ok" > "$ctx/index.html"
+  cat > "$ctx/Dockerfile" <<'EOF'
+FROM scratch
+COPY busybox /bin/busybox
+RUN ["/bin/busybox", "--install", "-s", "/bin"]
+COPY index.html /www/index.html
+EXPOSE 8080
+CMD ["/bin/sh", "-c", "echo \"slipway-smoke-web $HOSTNAME started\"; exec httpd -f -v -p 8080 -h /www"]
+EOF
+  dk build -q -t "$IMAGE" "$ctx" >/dev/null || { rm -rf "$ctx"; fail "docker build $IMAGE"; }
+  rm -rf "$ctx"
+fi
+ok "image $IMAGE"
+
+cleanup
+t0=$(date +%s.%N)
+kc apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $APP, labels: {app: $APP}}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: $APP}}
+  template:
+    metadata: {labels: {app: $APP}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - name: web
+        image: $IMAGE
+        imagePullPolicy: IfNotPresent
+        ports: [{containerPort: 8080}]
+        readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: $APP}
+spec:
+  selector: {app: $APP}
+  ports: [{port: 8080, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: $NP}
+spec:
+  type: NodePort
+  selector: {app: $APP}
+  ports: [{port: 8080, targetPort: 8080}]
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: $CLIENT, labels: {app: $CLIENT}}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - name: client
+    image: $IMAGE
+    imagePullPolicy: IfNotPresent
+    command: ["/bin/sleep", "3600"]
+EOF
+kc rollout status "deployment/$APP" --timeout=90s >/dev/null || { kc get pods -o wide; fail "deployment $APP did not become available"; }
+[ "$(kc get deployment "$APP" -o jsonpath='{.status.availableReplicas}')" = 3 ] || fail "availableReplicas != 3"
+ok "deployment of 3 replicas Available in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.1f", b - a}') s"
+
+nodeport=$(kc get service "$NP" -o jsonpath='{.spec.ports[0].nodePort}')
+retry 15 sh -c "curl -sf --max-time 2 http://127.0.0.1:$nodeport/ | grep -q slipway-smoke-ok" || fail "NodePort 127.0.0.1:$nodeport"
+ok "NodePort service on 127.0.0.1:$nodeport"
+
+kc wait --for=condition=Ready "pod/$CLIENT" --timeout=60s >/dev/null || fail "client pod not Ready"
+inpod() { kc exec "$CLIENT" -- "$@"; }
+retry 15 sh -c "$(printf '%q ' "$KUBECTL" --kubeconfig "$SLIPWAY_TEST_KUBECONFIG" exec "$CLIENT" -- \
+  wget -q -T 3 -O- "http://$APP.default.svc.cluster.local:8080/") | grep -q slipway-smoke-ok" \
+  || { inpod cat /etc/resolv.conf || true; fail "wget by full DNS name from a pod"; }
+ok "ClusterIP service by DNS name $APP.default.svc.cluster.local from a pod (kubectl exec)"
+inpod wget -q -T 3 -O- "http://$APP:8080/" | grep -q slipway-smoke-ok || fail "wget by short name from a pod"
+ok "ClusterIP service by short name $APP (search domains) from a pod"
+clusterip=$(kc get service "$APP" -o jsonpath='{.spec.clusterIP}')
+inpod wget -q -T 3 -O- "http://$clusterip:8080/" | grep -q slipway-smoke-ok || fail "wget by ClusterIP $clusterip"
+ok "ClusterIP $clusterip from a pod"
+# the API from inside: https://kubernetes.default.svc (10.96.0.1:443 -> the apiserver) with the
+# pod's service account token
+inpod sh -c 'wget -q -T 5 -O- --no-check-certificate \
+    --header "Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)" \
+    https://kubernetes.default.svc/version' | grep -q gitVersion \
+  || fail "pod cannot reach the apiserver via https://kubernetes.default.svc"
+ok "apiserver reachable from a pod through the kubernetes Service, with its service account token"
+
+pod=$(kc get pods -l "app=$APP" -o jsonpath='{.items[0].metadata.name}')
+kc logs "$pod" | grep -q "slipway-smoke-web $pod started" || fail "kubectl logs $pod"
+ok "kubectl logs"
+
+before=$(kc get pods -l "app=$APP" -o jsonpath='{.items[*].metadata.name}')
+kc rollout restart "deployment/$APP" >/dev/null || fail "rollout restart"
+kc rollout status "deployment/$APP" --timeout=90s >/dev/null || fail "rollout status after restart"
+after=$(kc get pods -l "app=$APP" --field-selector=status.phase=Running -o jsonpath='{.items[*].metadata.name}')
+for p in $before; do
+  case " $after " in *" $p "*) kc get pods -l "app=$APP"; fail "pod $p survived the restart" ;; esac
+done
+retry 10 sh -c "curl -sf --max-time 2 http://127.0.0.1:$nodeport/ | grep -q slipway-smoke-ok" || fail "NodePort after restart"
+ok "rollout restart + rollout status (new pods serve)"
+
+out=$("$KUBECTL" --kubeconfig "$SLIPWAY_TEST_KUBECONFIG_FORBIDDEN" get pods 2>&1) && fail "forbidden user could list pods"
+grep -q 'Forbidden' <<<"$out" || fail "forbidden user: unexpected error: $out"
+code=$("$KUBECTL" --kubeconfig "$SLIPWAY_TEST_KUBECONFIG_FORBIDDEN" get --raw /api/v1/namespaces/default/pods -v=6 2>&1 \
+       | grep -oE 'Response Status: [0-9]+|[0-9]{3} Forbidden' | grep -oE '[0-9]{3}' | head -1 || true)
+[ "$code" = 403 ] || fail "forbidden user: HTTP $code, want 403"
+ok "forbidden kubeconfig gets 403"
+
+printf 'smoke: %d passed, 0 failed\n' "$passed"

@@ -1,0 +1,31 @@
+use slipway_app::Slipway;
+use slipway_core::events::{next_batch, EventEnvelope};
+use std::sync::Arc;
+use std::time::Duration;
+use tauri::ipc::Channel;
+use tauri::State;
+
+/// Streams the engine's events to the UI, at most one message per 50 ms window (up to 512
+/// events each), until the window closes the channel.
+#[tauri::command]
+pub fn subscribe_events(app: State<'_, Arc<Slipway>>, on_events: Channel<Vec<EventEnvelope>>) {
+    let mut rx = app.subscribe();
+    tauri::async_runtime::spawn(async move {
+        while let Some(batch) = next_batch(&mut rx, 512, Duration::from_millis(50)).await {
+            if on_events.send(batch).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// Called by the UI once its first frame is painted. Records the time since the process
+/// started (for `scripts/bench.sh`).
+#[tauri::command]
+pub fn first_paint() {
+    let ms = crate::STARTED.get().map(|s| s.elapsed().as_secs_f64() * 1000.0).unwrap_or(-1.0);
+    tracing::info!(ms, "first paint");
+    if let Ok(path) = std::env::var("SLIPWAY_BENCH_FIRST_PAINT_FILE") {
+        let _ = std::fs::write(path, format!("{ms:.1}\n"));
+    }
+}

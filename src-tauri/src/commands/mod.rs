@@ -1,0 +1,31 @@
+//! Tauri commands, one topic per file. Each is a thin call into slipway-app; errors are
+//! `UserError`s, which the UI shows as what / why / next.
+
+mod connect;
+mod events;
+mod sandbox;
+mod settings;
+
+pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+    tauri::generate_handler![
+        connect::doctor,
+        connect::aws_profiles,
+        connect::connect_aws,
+        connect::aws_regions,
+        connect::set_aws_region,
+        connect::connect_github,
+        connect::github_cli_token_available,
+        connect::connect_registry,
+        connect::docker_config_entries,
+        connect::check_connection,
+        connect::disconnect,
+        connect::connections,
+        sandbox::sandbox_start,
+        sandbox::sandbox_stop,
+        sandbox::sandbox_status,
+        settings::get_settings,
+        settings::save_settings,
+        events::subscribe_events,
+        events::first_paint,
+    ]
+}

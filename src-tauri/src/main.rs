@@ -1,0 +1,96 @@
+//! The Slipway desktop shell: a thin Tauri adapter over slipway-app. Commands live one topic
+//! per file in `commands/`; streams reach the UI through `tauri::ipc::Channel`, batched.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+mod commands;
+mod shell_env;
+
+use slipway_app::{Options, Slipway};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use tauri::Manager;
+
+/// When the process started, for the first-paint benchmark.
+pub static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Whether this window started the sandbox (and so stops it on exit).
+pub struct DesktopState {
+    pub started_sandbox: AtomicBool,
+}
+
+fn data_dir_arg() -> Option<PathBuf> {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter().position(|a| a == "--data-dir").and_then(|i| args.get(i + 1)).map(PathBuf::from).or_else(|| {
+        args.iter().find_map(|a| a.strip_prefix("--data-dir=").map(PathBuf::from))
+    })
+}
+
+fn init_logging(data_dir: &std::path::Path) {
+    let dir = data_dir.join("logs");
+    let _ = std::fs::create_dir_all(&dir);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tao=warn,wry=warn".into());
+    match std::fs::OpenOptions::new().create(true).append(true).open(dir.join("slipway-desktop.log")) {
+        Ok(file) => {
+            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).init()
+        }
+        Err(_) => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+    }
+}
+
+fn main() {
+    STARTED.get_or_init(Instant::now);
+    shell_env::repair_path();
+    let data_dir = match slipway_core::paths::data_dir(data_dir_arg()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {}\n  why: {}\n  next: {}", e.what, e.why, e.fix);
+            std::process::exit(1);
+        }
+    };
+    init_logging(&data_dir);
+    let app = match tauri::async_runtime::block_on(Slipway::open(Options { data_dir: Some(data_dir), ..Default::default() })) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!(what = %e.what, why = %e.why, "cannot open Slipway");
+            eprintln!("error: {}\n  why: {}\n  next: {}", e.what, e.why, e.fix);
+            std::process::exit(1);
+        }
+    };
+    tracing::info!(data_dir = %app.data_dir().display(), "Slipway desktop starting");
+
+    let desktop = tauri::Builder::default()
+        .manage(app.clone())
+        .manage(DesktopState { started_sandbox: AtomicBool::new(false) })
+        .invoke_handler(commands::handler())
+        .setup(|handle| {
+            let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
+            let h = handle.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let was_running = app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
+                if let Err(e) = app.startup().await {
+                    tracing::warn!(what = %e.what, why = %e.why, "startup");
+                }
+                let now_running = app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
+                if now_running && !was_running {
+                    h.state::<DesktopState>().started_sandbox.store(true, Ordering::SeqCst);
+                }
+                app.watch_sandbox().await;
+            });
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("the Tauri application could not be built");
+
+    desktop.run(|handle, event| {
+        if let tauri::RunEvent::Exit = event {
+            if handle.state::<DesktopState>().started_sandbox.load(Ordering::SeqCst) {
+                let app = handle.state::<Arc<Slipway>>().inner().clone();
+                if let Err(e) = tauri::async_runtime::block_on(app.sandbox_stop()) {
+                    tracing::warn!(what = %e.what, why = %e.why, "stopping the sandbox on exit");
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,141 @@
+// The one typed door to the Rust side. Every `invoke` and every channel the UI uses goes through
+// this module; components never call `invoke` themselves. All types come from ./bindings, which
+// ts-rs generates from the Rust types (never redeclare one here).
+//
+// Every command rejects with a UserError {what, why, fix}. `call` makes sure that holds even when
+// something else goes wrong (IPC missing, a panic turned into a string...), so the UI can always
+// show what failed, why, and what to do.
+
+import { Channel, invoke } from "@tauri-apps/api/core";
+
+import type { AwsConnectInput } from "./bindings/AwsConnectInput";
+import type { AwsProfile } from "./bindings/AwsProfile";
+import type { ConnectionKind } from "./bindings/ConnectionKind";
+import type { ConnectionStatus } from "./bindings/ConnectionStatus";
+import type { DockerConfigEntry } from "./bindings/DockerConfigEntry";
+import type { DoctorReport } from "./bindings/DoctorReport";
+import type { EventEnvelope } from "./bindings/EventEnvelope";
+import type { GithubConnectInput } from "./bindings/GithubConnectInput";
+import type { RegistryConnectInput } from "./bindings/RegistryConnectInput";
+import type { SandboxState } from "./bindings/SandboxState";
+import type { Settings } from "./bindings/Settings";
+import type { UserError } from "./bindings/UserError";
+
+/** True when `e` has the UserError shape the Rust side rejects with. */
+export function isUserError(e: unknown): e is UserError {
+  if (typeof e !== "object" || e === null) return false;
+  const o = e as Record<string, unknown>;
+  return typeof o.what === "string" && typeof o.why === "string" && typeof o.fix === "string";
+}
+
+/** Human wording of each command, for errors that did not come back as a UserError. */
+const WHAT: Record<string, string> = {
+  doctor: "Reading the app's status",
+  aws_profiles: "Reading AWS profiles",
+  connect_aws: "Connecting AWS",
+  aws_regions: "Listing AWS regions",
+  set_aws_region: "Changing the AWS region",
+  connect_github: "Connecting GitHub",
+  github_cli_token_available: "Looking for the gh CLI token",
+  connect_registry: "Connecting the container registry",
+  docker_config_entries: "Reading ~/.docker/config.json",
+  check_connection: "Checking the connection",
+  disconnect: "Disconnecting",
+  sandbox_start: "Starting the sandbox",
+  sandbox_stop: "Stopping the sandbox",
+  sandbox_status: "Reading the sandbox state",
+  get_settings: "Reading settings",
+  save_settings: "Saving settings",
+  subscribe_events: "Subscribing to live updates",
+  first_paint: "Reporting the first paint",
+};
+
+/** Turns any rejection into a UserError; a real UserError passes through untouched. */
+export function toUserError(e: unknown, command?: string): UserError {
+  if (isUserError(e)) return { what: e.what, why: e.why, fix: e.fix };
+  const what = `${(command && WHAT[command]) || "The request"} failed`;
+  let why: string;
+  if (typeof e === "string") why = e;
+  else if (e instanceof Error) why = e.message;
+  else {
+    try {
+      why = JSON.stringify(e) ?? String(e);
+    } catch {
+      why = String(e);
+    }
+  }
+  const noIpc = typeof window !== "undefined" && !(window as { __TAURI_INTERNALS__?: unknown }).__TAURI_INTERNALS__;
+  const fix = noIpc
+    ? "Open Slipway as the desktop app (the page was loaded without its Rust side)"
+    : "Try again; if it keeps failing, run `slipway doctor` and check the app's log";
+  return { what, why: why || "no reason was given", fix };
+}
+
+/** Invokes a command; rejects only with a UserError. */
+async function call<T>(command: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(command, args);
+  } catch (e) {
+    throw toUserError(e, command);
+  }
+}
+
+export const api = {
+  doctor: () => call<DoctorReport>("doctor"),
+
+  awsProfiles: () => call<AwsProfile[]>("aws_profiles"),
+  connectAws: (input: AwsConnectInput) => call<ConnectionStatus>("connect_aws", { input }),
+  awsRegions: () => call<string[]>("aws_regions"),
+  setAwsRegion: (region: string) => call<ConnectionStatus>("set_aws_region", { region }),
+
+  connectGithub: (input: GithubConnectInput) => call<ConnectionStatus>("connect_github", { input }),
+  githubCliTokenAvailable: (baseUrl: string | null) =>
+    call<boolean>("github_cli_token_available", { baseUrl }),
+
+  connectRegistry: (input: RegistryConnectInput) => call<ConnectionStatus>("connect_registry", { input }),
+  dockerConfigEntries: () => call<DockerConfigEntry[]>("docker_config_entries"),
+
+  checkConnection: (kind: ConnectionKind) => call<ConnectionStatus>("check_connection", { kind }),
+  disconnect: (kind: ConnectionKind) => call<ConnectionStatus>("disconnect", { kind }),
+
+  sandboxStart: () => call<SandboxState>("sandbox_start"),
+  sandboxStop: () => call<SandboxState>("sandbox_stop"),
+  sandboxStatus: () => call<SandboxState>("sandbox_status"),
+
+  getSettings: () => call<Settings>("get_settings"),
+  saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+
+  /**
+   * Subscribes to the engine's event stream. The Rust side sends batches (one channel message
+   * per batch, never per event). Returns a function that stops delivering batches.
+   */
+  subscribeEvents: async (onBatch: (batch: EventEnvelope[]) => void): Promise<() => void> => {
+    let active = true;
+    const channel = new Channel<EventEnvelope[]>((batch) => {
+      if (active) onBatch(batch);
+    });
+    await call<null>("subscribe_events", { onEvents: channel });
+    return () => {
+      active = false;
+    };
+  },
+
+  /** Tells the Rust side the first frame is on screen (the startup benchmark waits for it). */
+  firstPaint: () => call<null>("first_paint"),
+};
+
+export type Api = typeof api;
+
+let firstPaintReported = false;
+
+/** Calls first_paint once per page load, after the browser has painted the first frame. */
+export function reportFirstPaint(): void {
+  if (firstPaintReported) return;
+  firstPaintReported = true;
+  // The rAF callback runs before the next paint; the timeout after it runs once that paint is done.
+  requestAnimationFrame(() => {
+    setTimeout(() => {
+      api.firstPaint().catch((e: unknown) => console.warn("first_paint failed", toUserError(e, "first_paint")));
+    }, 0);
+  });
+}

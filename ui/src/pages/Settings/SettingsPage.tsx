@@ -1,0 +1,180 @@
+import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
+
+import { api } from "../../api";
+import type { Settings } from "../../bindings/Settings";
+import type { UserError } from "../../bindings/UserError";
+import { ErrorCallout } from "../../components/ErrorCallout";
+import { Spinner } from "../../components/Spinner";
+import { useStore } from "../../state/store";
+
+type Form = { defaultRegion: string; sandboxAutoStart: boolean; sandboxPort: string };
+
+function toForm(s: Settings): Form {
+  return { defaultRegion: s.defaultRegion, sandboxAutoStart: s.sandboxAutoStart, sandboxPort: s.sandboxPort == null ? "" : String(s.sandboxPort) };
+}
+
+/**
+ * Turns the form into Settings. Only what cannot even be sent is checked here (a port must be a
+ * whole number that fits in 16 bits); every rule about values is the Rust side's (save_settings).
+ */
+export function parseSettingsForm(f: Form): { settings: Settings } | { error: UserError } {
+  const port = f.sandboxPort.trim();
+  let sandboxPort: number | null = null;
+  if (port !== "") {
+    const n = Number(port);
+    if (!/^\d+$/.test(port) || !Number.isSafeInteger(n) || n < 1 || n > 65535) {
+      return {
+        error: {
+          what: "Settings not saved",
+          why: `'${port}' is not a port number`,
+          fix: "Enter a whole number from 1024 to 65535, or leave it empty to pick a free port",
+        },
+      };
+    }
+    sandboxPort = n;
+  }
+  return { settings: { defaultRegion: f.defaultRegion.trim(), sandboxAutoStart: f.sandboxAutoStart, sandboxPort } };
+}
+
+export function SettingsPage() {
+  const { state } = useStore();
+  const uid = useId();
+  const [form, setForm] = useState<Form | null>(null);
+  const [dirty, setDirty] = useState(false);
+  const [loadError, setLoadError] = useState<UserError | null>(null);
+  const [saveError, setSaveError] = useState<UserError | null>(null);
+  const [saving, setSaving] = useState(false);
+  const [savedAt, setSavedAt] = useState<number | null>(null);
+
+  const load = useCallback(() => {
+    api.getSettings().then(
+      (s) => {
+        setForm(toForm(s));
+        setLoadError(null);
+      },
+      (e: UserError) => setLoadError(e),
+    );
+  }, []);
+
+  // Load on open, and again when settings change elsewhere (unless there are unsaved edits).
+  useEffect(() => {
+    if (!dirty) load();
+    // `dirty` is read, not watched: finishing an edit must not reload over it.
+  }, [load, state.settingsVersion]);
+
+  const update = (patch: Partial<Form>) => {
+    setForm((f) => (f ? { ...f, ...patch } : f));
+    setDirty(true);
+    setSavedAt(null);
+  };
+
+  async function submit(e: FormEvent) {
+    e.preventDefault();
+    if (!form || saving) return;
+    const parsed = parseSettingsForm(form);
+    if ("error" in parsed) {
+      setSaveError(parsed.error);
+      return;
+    }
+    setSaving(true);
+    setSaveError(null);
+    try {
+      const saved = await api.saveSettings(parsed.settings);
+      setForm(toForm(saved));
+      setDirty(false);
+      setSavedAt(Date.now());
+    } catch (err) {
+      setSaveError(err as UserError);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  return (
+    <>
+      {loadError && <ErrorCallout error={loadError} testId="settings-load-error" />}
+      {form === null && !loadError && (
+        <p className="muted">
+          <Spinner label="Loading settings" /> Loading settings…
+        </p>
+      )}
+      {form && (
+        <form className="panel settings-form" onSubmit={submit} aria-label="Settings" data-testid="settings-form">
+          <div className="fields">
+            <label htmlFor={`${uid}-region`}>Default AWS region</label>
+            <input
+              id={`${uid}-region`}
+              data-testid="settings-default-region"
+              value={form.defaultRegion}
+              onChange={(e) => update({ defaultRegion: e.target.value })}
+              spellCheck={false}
+              aria-describedby={`${uid}-region-hint`}
+            />
+            <p className="hint" id={`${uid}-region-hint`}>
+              Used when a connection does not name a region, e.g. us-east-1.
+            </p>
+
+            <label className="checkbox">
+              <input
+                type="checkbox"
+                data-testid="settings-sandbox-autostart"
+                checked={form.sandboxAutoStart}
+                onChange={(e) => update({ sandboxAutoStart: e.target.checked })}
+              />
+              Start the sandbox when Slipway starts and no AWS connection exists
+            </label>
+
+            <label htmlFor={`${uid}-port`}>Sandbox port</label>
+            <input
+              id={`${uid}-port`}
+              data-testid="settings-sandbox-port"
+              inputMode="numeric"
+              value={form.sandboxPort}
+              onChange={(e) => update({ sandboxPort: e.target.value })}
+              placeholder="Empty: a free loopback port"
+              aria-describedby={`${uid}-port-hint`}
+            />
+            <p className="hint" id={`${uid}-port-hint`}>
+              The local AWS emulator listens on 127.0.0.1 at this port. Leave it empty to pick a free one.
+            </p>
+          </div>
+
+          {saveError && <ErrorCallout error={saveError} testId="settings-error" />}
+
+          <div className="actions">
+            <button type="submit" className="primary" data-testid="settings-save" disabled={saving}>
+              {saving ? (
+                <>
+                  <Spinner label="Saving" /> Saving…
+                </>
+              ) : (
+                "Save settings"
+              )}
+            </button>
+            {savedAt && !dirty && (
+              <span className="saved" role="status" data-testid="settings-saved">
+                Saved.
+              </span>
+            )}
+          </div>
+        </form>
+      )}
+
+      <section className="panel" aria-labelledby={`${uid}-about`}>
+        <h2 id={`${uid}-about`}>Data</h2>
+        <dl className="facts">
+          <dt>Data folder</dt>
+          <dd data-testid="settings-data-dir">
+            {state.dataDir ? <code>{state.dataDir}</code> : state.loaded ? <span className="muted">unknown</span> : "…"}
+          </dd>
+          {state.storeSchemaVersion != null && (
+            <>
+              <dt>Store schema</dt>
+              <dd data-testid="settings-store-schema">version {state.storeSchemaVersion}</dd>
+            </>
+          )}
+        </dl>
+      </section>
+    </>
+  );
+}

@@ -1,0 +1,31 @@
+import type { ComponentType } from "react";
+
+import { ArchitecturePage } from "./pages/Architecture/ArchitecturePage";
+import { BoardPage } from "./pages/Board/BoardPage";
+import { ConnectPage } from "./pages/Connect/ConnectPage";
+import { DeploymentsPage } from "./pages/Deployments/DeploymentsPage";
+import { PipelinesPage } from "./pages/Pipelines/PipelinesPage";
+import { ProjectPage } from "./pages/Project/ProjectPage";
+import { SettingsPage } from "./pages/Settings/SettingsPage";
+
+export type PageId = "connect" | "project" | "architecture" | "board" | "pipelines" | "deployments" | "settings";
+
+export type Route = { id: PageId; label: string; title: string; component: ComponentType; built: boolean };
+
+/** Every page, in navigation order. The URL is #/<id>. */
+export const ROUTES: Route[] = [
+  { id: "connect", label: "Connect", title: "Connect", component: ConnectPage, built: true },
+  { id: "project", label: "Project", title: "Project", component: ProjectPage, built: false },
+  { id: "architecture", label: "Architecture", title: "Architecture", component: ArchitecturePage, built: false },
+  { id: "board", label: "Board", title: "Board", component: BoardPage, built: false },
+  { id: "pipelines", label: "Pipelines", title: "Pipelines", component: PipelinesPage, built: false },
+  { id: "deployments", label: "Deployments", title: "Deployments", component: DeploymentsPage, built: false },
+  { id: "settings", label: "Settings", title: "Settings", component: SettingsPage, built: true },
+];
+
+export const DEFAULT_PAGE: PageId = "connect";
+
+export function pageFromHash(hash: string): PageId {
+  const id = hash.replace(/^#\/?/, "").split(/[/?]/)[0];
+  return ROUTES.some((r) => r.id === id) ? (id as PageId) : DEFAULT_PAGE;
+}

@@ -1,0 +1,73 @@
+// Keeps TESTIDS.md and the code in step: every id the code sets is documented, and every
+// documented id is set somewhere (templates like `${kind}-state` are expanded).
+import { describe, expect, test } from "vitest";
+
+import doc from "../TESTIDS.md?raw";
+import { ROUTES } from "./routes";
+
+const sources = import.meta.glob(["./**/*.tsx", "!./**/*.test.tsx", "!./testing/**"], {
+  query: "?raw",
+  import: "default",
+  eager: true,
+}) as Record<string, string>;
+const code = Object.values(sources).join("\n");
+
+const KINDS = ["aws", "github", "registry", "docker", "kubernetes"];
+const PAGES = ROUTES.map((r) => r.id);
+
+/** Literal ids in the code: data-testid="x", testId="x", testId: "x". */
+function literalIds(): Set<string> {
+  const ids = new Set<string>();
+  for (const m of code.matchAll(/(?:data-testid|testId)(?:=|: )"([a-z0-9-]+)"/g)) ids.add(m[1]);
+  return ids;
+}
+
+/** Ids the code builds from templates, expanded. */
+function templateIds(): Set<string> {
+  const ids = new Set<string>();
+  for (const k of KINDS) for (const suffix of ["state", "identity", "error", "checked-at"]) ids.add(`${k}-${suffix}`);
+  for (const k of KINDS) ids.add(`card-${k}`);
+  for (const k of ["docker", "kubernetes"]) ids.add(`${k}-check`);
+  for (const p of PAGES) {
+    ids.add(`nav-${p}`);
+    ids.add(`page-${p}`);
+  }
+  return ids;
+}
+
+function documentedIds(): Set<string> {
+  const ids = new Set<string>();
+  for (const line of doc.split("\n")) {
+    if (!line.startsWith("| `")) continue;
+    const cell = line.split("|")[1];
+    for (const m of cell.matchAll(/`([^`]+)`/g)) {
+      const id = m[1];
+      if (id.includes("<kind>")) KINDS.forEach((k) => ids.add(id.replace("<kind>", k)));
+      else if (id.includes("<page>")) PAGES.forEach((p) => ids.add(id.replace("<page>", p)));
+      else ids.add(id);
+    }
+  }
+  return ids;
+}
+
+describe("TESTIDS.md", () => {
+  test("every id in the code is documented", () => {
+    expect(literalIds().size).toBeGreaterThan(50); // the scan itself works
+    const documented = documentedIds();
+    const missing = [...literalIds()].filter((id) => !documented.has(id));
+    expect(missing).toEqual([]);
+  });
+
+  test("every documented id exists in the code", () => {
+    const known = new Set([...literalIds(), ...templateIds()]);
+    // <kind>-check is literal for aws/github/registry and templated for docker/kubernetes.
+    const stale = [...documentedIds()].filter((id) => !known.has(id));
+    expect(stale).toEqual([]);
+  });
+
+  test("error boxes expose what, why and fix", () => {
+    expect(code).toContain("data-testid={`${testId}-what`}");
+    expect(code).toContain("data-testid={`${testId}-why`}");
+    expect(code).toContain("data-testid={`${testId}-fix`}");
+  });
+});

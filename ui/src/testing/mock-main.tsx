@@ -1,0 +1,18 @@
+// Test-only entry (mock.html, built into dist-mock/ by `vite build --mode mock`): the real app
+// with the Rust side replaced by MockBackend through @tauri-apps/api/mocks.
+//   ?delay=<ms>        how long each check takes (default 350)
+//   ?scenario=fresh    a machine with nothing set up
+import { mockIPC } from "@tauri-apps/api/mocks";
+
+import { boot } from "../boot";
+import { MockBackend } from "./mockBackend";
+
+const params = new URLSearchParams(window.location.search);
+const backend = new MockBackend({
+  delayMs: Number(params.get("delay") ?? 350),
+  scenario: params.get("scenario") === "fresh" ? "fresh" : "default",
+});
+mockIPC(backend.handle);
+(window as unknown as { __slipwayMock: MockBackend }).__slipwayMock = backend;
+
+boot();

@@ -1,0 +1,472 @@
+// A believable stand-in for the Rust side, for tests only (Vitest and the Chromium suite through
+// mock.html). It answers the same commands with the same generated types, keeps state between
+// calls, rejects with UserError objects like the real commands, and pushes event batches through
+// the subscribe_events channel using Tauri's channel protocol ({index, message}).
+//
+// Nothing here is shipped: the production build (index.html -> src/main.tsx) never imports it.
+
+import type { InvokeArgs } from "@tauri-apps/api/core";
+
+import type { AwsConnectInput } from "../bindings/AwsConnectInput";
+import type { AwsProfile } from "../bindings/AwsProfile";
+import type { ConnectionKind } from "../bindings/ConnectionKind";
+import type { ConnectionStatus } from "../bindings/ConnectionStatus";
+import type { DockerConfigEntry } from "../bindings/DockerConfigEntry";
+import type { DoctorReport } from "../bindings/DoctorReport";
+import type { Event } from "../bindings/Event";
+import type { EventEnvelope } from "../bindings/EventEnvelope";
+import type { GithubConnectInput } from "../bindings/GithubConnectInput";
+import type { Identity } from "../bindings/Identity";
+import type { RegistryConnectInput } from "../bindings/RegistryConnectInput";
+import type { SandboxState } from "../bindings/SandboxState";
+import type { Settings } from "../bindings/Settings";
+import type { UserError } from "../bindings/UserError";
+
+export const SANDBOX_ACCOUNT = "123456789012";
+export const SANDBOX_PORT = 45500;
+
+export const MOCK_REGIONS = [
+  "us-east-1", "us-east-2", "us-west-1", "us-west-2", "ca-central-1", "eu-west-1", "eu-west-2",
+  "eu-west-3", "eu-central-1", "eu-north-1", "ap-south-1", "ap-northeast-1", "ap-northeast-2",
+  "ap-southeast-1", "ap-southeast-2", "sa-east-1",
+];
+
+export type Scenario = "default" | "fresh";
+
+export type MockOptions = {
+  /** Delay of each check, so progress states are visible (ms). */
+  delayMs?: number;
+  /** "fresh": a machine with nothing set up (no profiles, no docker logins, no gh, no docker). */
+  scenario?: Scenario;
+};
+
+type ChannelLike = { id: number };
+type Args = InvokeArgs | undefined;
+
+const REGION_RE = /^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$/;
+
+function ue(what: string, why: string, fix: string): UserError {
+  return { what, why, fix };
+}
+
+function emptyStatus(kind: ConnectionKind): ConnectionStatus {
+  return { kind, state: "notConfigured", identity: null, error: null, checkedAt: null };
+}
+
+export class MockBackend {
+  readonly delayMs: number;
+  readonly scenario: Scenario;
+  now: () => number = () => Date.now();
+
+  connections: Record<ConnectionKind, ConnectionStatus>;
+  sandbox: SandboxState = { status: "stopped", endpoint: null, pid: null, error: null };
+  settings: Settings = { defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: null };
+  profiles: AwsProfile[];
+  dockerConfig: DockerConfigEntry[];
+  ghCliLoggedIn: boolean;
+  dockerRunning: boolean;
+  kubeReachable = false;
+
+  /** Every command received, in order (arguments as sent, secrets included: tests check them). */
+  calls: { cmd: string; args: Args }[] = [];
+  firstPaintCalls = 0;
+
+  private channels: { channel: ChannelLike; index: number }[] = [];
+  private seq = 0;
+
+  constructor(opts: MockOptions = {}) {
+    this.delayMs = opts.delayMs ?? 0;
+    this.scenario = opts.scenario ?? "default";
+    const fresh = this.scenario === "fresh";
+    this.profiles = fresh
+      ? []
+      : [
+          { name: "default", region: "eu-west-1", kind: "staticKeys", files: ["~/.aws/credentials", "~/.aws/config"] },
+          { name: "work-sso", region: "eu-central-1", kind: "sso", files: ["~/.aws/config"] },
+          { name: "ci", region: null, kind: "credentialProcess", files: ["~/.aws/config"] },
+          { name: "admin", region: "us-east-2", kind: "assumeRole", files: ["~/.aws/config"] },
+        ];
+    this.dockerConfig = fresh
+      ? []
+      : [
+          { registry: "127.0.0.1:45000", username: "slipway", helper: null },
+          { registry: "ghcr.io", username: null, helper: "secretservice" },
+        ];
+    this.ghCliLoggedIn = !fresh;
+    this.dockerRunning = !fresh;
+    this.connections = {
+      aws: emptyStatus("aws"),
+      github: emptyStatus("github"),
+      registry: emptyStatus("registry"),
+      docker: this.dockerRunning
+        ? { kind: "docker", state: "connected", identity: this.dockerIdentity(), error: null, checkedAt: this.now() }
+        : {
+            kind: "docker",
+            state: "failed",
+            identity: null,
+            error: this.dockerDown(),
+            checkedAt: this.now(),
+          },
+      kubernetes: {
+        kind: "kubernetes",
+        state: "failed",
+        identity: null,
+        error: ue(
+          "Kubernetes check failed",
+          "connection refused at https://127.0.0.1:6443 (context slipway-test)",
+          "Start the cluster (scripts/testenv.sh start) or pick another context with kubectl config use-context",
+        ),
+        checkedAt: this.now(),
+      },
+    };
+  }
+
+  /** The mockIPC callback. */
+  handle = async (cmd: string, args?: Args): Promise<unknown> => {
+    this.calls.push({ cmd, args });
+    const a = (args ?? {}) as Record<string, unknown>;
+    switch (cmd) {
+      case "doctor":
+        return this.doctor();
+      case "aws_profiles":
+        return structuredClone(this.profiles);
+      case "connect_aws":
+        return this.connectAws(a.input as AwsConnectInput);
+      case "aws_regions":
+        return this.awsRegions();
+      case "set_aws_region":
+        return this.setAwsRegion(a.region as string);
+      case "connect_github":
+        return this.connectGithub(a.input as GithubConnectInput);
+      case "github_cli_token_available":
+        return this.ghCliLoggedIn && (a.baseUrl == null || String(a.baseUrl).includes("api.github.com"));
+      case "connect_registry":
+        return this.connectRegistry(a.input as RegistryConnectInput);
+      case "docker_config_entries":
+        return structuredClone(this.dockerConfig);
+      case "check_connection":
+        return this.checkConnection(a.kind as ConnectionKind);
+      case "disconnect":
+        return this.disconnect(a.kind as ConnectionKind);
+      case "sandbox_start":
+        return this.sandboxStart();
+      case "sandbox_stop":
+        return this.sandboxStop();
+      case "sandbox_status":
+        return structuredClone(this.sandbox);
+      case "get_settings":
+        return structuredClone(this.settings);
+      case "save_settings":
+        return this.saveSettings(a.settings as Settings);
+      case "subscribe_events":
+        this.channels.push({ channel: a.onEvents as ChannelLike, index: 0 });
+        return null;
+      case "first_paint":
+        this.firstPaintCalls += 1;
+        return null;
+      default:
+        throw ue(`Unknown command ${cmd}`, "the mock backend does not implement it", "Add it to src/testing/mockBackend.ts");
+    }
+  };
+
+  /** Sends one batch to every subscriber, as the Rust side does after its batching window. */
+  emit(events: Event[]): EventEnvelope[] {
+    const batch = events.map((event) => ({ seq: ++this.seq, at: this.now(), event }));
+    const internals = (window as unknown as { __TAURI_INTERNALS__?: { runCallback?: (id: number, data: unknown) => void } })
+      .__TAURI_INTERNALS__;
+    for (const sub of this.channels) {
+      internals?.runCallback?.(sub.channel.id, { index: sub.index++, message: structuredClone(batch) });
+    }
+    return batch;
+  }
+
+  get subscriberCount(): number {
+    return this.channels.length;
+  }
+
+  private async pause(factor = 1): Promise<void> {
+    if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs * factor));
+  }
+
+  private doctor(): DoctorReport {
+    return {
+      connections: structuredClone(Object.values(this.connections)),
+      sandbox: structuredClone(this.sandbox),
+      dataDir: "/root/.local/share/slipway",
+      storeSchemaVersion: 1,
+    };
+  }
+
+  private setStatus(kind: ConnectionKind, next: Omit<ConnectionStatus, "kind" | "checkedAt">): ConnectionStatus {
+    const prev = this.connections[kind];
+    const status: ConnectionStatus = {
+      kind,
+      state: next.state,
+      // Like the real store: a failed check keeps the last confirmed identity.
+      identity: next.state === "failed" ? (next.identity ?? prev.identity) : next.identity,
+      error: next.error,
+      checkedAt: next.state === "notConfigured" ? null : this.now(),
+    };
+    this.connections[kind] = status;
+    this.emit([{ type: "connectionChecked", status: structuredClone(status) }]);
+    return structuredClone(status);
+  }
+
+  private fail(kind: ConnectionKind, error: UserError): never {
+    this.setStatus(kind, { state: "failed", identity: null, error });
+    throw error;
+  }
+
+  private setSandbox(state: SandboxState): SandboxState {
+    this.sandbox = state;
+    this.emit([{ type: "sandboxChanged", state: structuredClone(state) }]);
+    return structuredClone(state);
+  }
+
+  private sandboxEndpoint(): string {
+    return `http://127.0.0.1:${this.settings.sandboxPort ?? SANDBOX_PORT}`;
+  }
+
+  private async sandboxStart(): Promise<SandboxState> {
+    if (this.sandbox.status === "running") return structuredClone(this.sandbox);
+    this.setSandbox({ status: "starting", endpoint: null, pid: null, error: null });
+    this.emit([{ type: "progress", task: "sandbox", message: `starting the AWS emulator on ${this.sandboxEndpoint()}` }]);
+    await this.pause();
+    return this.setSandbox({ status: "running", endpoint: this.sandboxEndpoint(), pid: 4242, error: null });
+  }
+
+  private async sandboxStop(): Promise<SandboxState> {
+    await this.pause(0.5);
+    const state = this.setSandbox({ status: "stopped", endpoint: null, pid: null, error: null });
+    const aws = this.connections.aws;
+    if (aws.identity?.kind === "aws" && aws.identity.source.source === "sandbox") {
+      this.setStatus("aws", {
+        state: "failed",
+        identity: null,
+        error: ue(
+          "AWS sign-in check failed",
+          `nothing answers at ${aws.identity.endpoint} (the sandbox is stopped)`,
+          "Start the sandbox, or connect with a profile or access keys",
+        ),
+      });
+    }
+    return state;
+  }
+
+  private awsIdentity(input: AwsConnectInput, account: string, arn: string, endpoint: string | null, region: string): Identity {
+    const source =
+      input.source === "sandbox"
+        ? ({ source: "sandbox" } as const)
+        : input.source === "profile"
+          ? ({ source: "profile", name: input.name } as const)
+          : input.source === "staticKeys"
+            ? ({ source: "staticKeys", accessKeyId: input.accessKeyId } as const)
+            : ({ source: "environment" } as const);
+    return { kind: "aws", account, arn, userId: "AIDAEXAMPLEUSERID0001", region, endpoint, source };
+  }
+
+  private async connectAws(input: AwsConnectInput): Promise<ConnectionStatus> {
+    const region = input.region ?? this.settings.defaultRegion;
+    if (input.source === "sandbox") {
+      await this.sandboxStart();
+      await this.pause(0.5);
+      return this.setStatus("aws", {
+        state: "connected",
+        identity: this.awsIdentity(input, SANDBOX_ACCOUNT, `arn:aws:sts::${SANDBOX_ACCOUNT}:user/moto`, this.sandboxEndpoint(), region),
+        error: null,
+      });
+    }
+    await this.pause();
+    if (input.source === "profile") {
+      const p = this.profiles.find((x) => x.name === input.name);
+      if (!p) {
+        this.fail("aws", ue("AWS sign-in check failed", `there is no profile named '${input.name}'`, "Pick a profile from the list"));
+      }
+      if (p.kind === "sso") {
+        this.fail(
+          "aws",
+          ue(
+            "AWS sign-in check failed",
+            `the SSO session for profile '${p.name}' has expired`,
+            `Run aws sso login --profile ${p.name}, then connect again`,
+          ),
+        );
+      }
+      return this.setStatus("aws", {
+        state: "connected",
+        identity: this.awsIdentity(input, "210987654321", `arn:aws:iam::210987654321:user/${p.name}`, null, input.region ?? p.region ?? region),
+        error: null,
+      });
+    }
+    if (input.source === "staticKeys") {
+      if (!/^(AKIA|ASIA)[A-Z0-9]{12,}$/.test(input.accessKeyId) || input.secretAccessKey.length < 8) {
+        this.fail(
+          "aws",
+          ue(
+            "AWS sign-in check failed",
+            "The security token included in the request is invalid",
+            "Check the access key id and secret access key, or pick another profile",
+          ),
+        );
+      }
+      return this.setStatus("aws", {
+        state: "connected",
+        identity: this.awsIdentity(input, "345678901234", "arn:aws:iam::345678901234:user/deployer", input.endpoint, region),
+        error: null,
+      });
+    }
+    this.fail("aws", ue("AWS sign-in check failed", "no AWS credentials in the environment", "Set AWS_ACCESS_KEY_ID or pick another source"));
+  }
+
+  private awsRegions(): string[] {
+    if (this.connections.aws.state !== "connected") {
+      throw ue("Listing AWS regions failed", "AWS is not connected", "Connect AWS first (sandbox, profile or access keys)");
+    }
+    return [...MOCK_REGIONS];
+  }
+
+  private async setAwsRegion(region: string): Promise<ConnectionStatus> {
+    const aws = this.connections.aws;
+    if (aws.state !== "connected" || aws.identity?.kind !== "aws") {
+      throw ue("Changing the AWS region failed", "AWS is not connected", "Connect AWS first");
+    }
+    if (!MOCK_REGIONS.includes(region)) {
+      throw ue("Changing the AWS region failed", `'${region}' is not a region this account can use`, "Pick a region from the list");
+    }
+    await this.pause(0.5);
+    return this.setStatus("aws", { state: "connected", identity: { ...aws.identity, region }, error: null });
+  }
+
+  private async connectGithub(input: GithubConnectInput): Promise<ConnectionStatus> {
+    await this.pause();
+    const baseUrl = input.baseUrl ?? "https://api.github.com";
+    if (input.token === null) {
+      if (!this.ghCliLoggedIn) {
+        this.fail("github", ue("GitHub sign-in check failed", "the gh CLI has no login for this host", "Run gh auth login, or paste a token"));
+      }
+      return this.setStatus("github", {
+        state: "connected",
+        identity: { kind: "github", login: "octo-dev", name: "Octo Dev", scopes: ["gist", "read:org", "repo", "workflow"], baseUrl },
+        error: null,
+      });
+    }
+    if (input.token === "bad" || input.token.length < 8) {
+      this.fail(
+        "github",
+        ue(
+          "GitHub sign-in check failed",
+          "GitHub answered 401 Bad credentials: the token is wrong, expired or revoked",
+          "Create a new token at https://github.com/settings/tokens with the repo and workflow scopes, then paste it here",
+        ),
+      );
+    }
+    return this.setStatus("github", {
+      state: "connected",
+      identity: { kind: "github", login: "octo-dev", name: "Octo Dev", scopes: ["repo", "workflow"], baseUrl },
+      error: null,
+    });
+  }
+
+  private async connectRegistry(input: RegistryConnectInput): Promise<ConnectionStatus> {
+    await this.pause();
+    const registry = input.registry.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+    if (input.password === null) {
+      const entry = this.dockerConfig.find((e) => e.registry === input.registry);
+      if (!entry) {
+        this.fail(
+          "registry",
+          ue("Registry sign-in check failed", `~/.docker/config.json has no login for ${registry}`, `Run docker login ${registry}, or enter a user name and password`),
+        );
+      }
+      if (entry.helper) {
+        this.fail(
+          "registry",
+          ue(
+            "Registry sign-in check failed",
+            `the docker-credential-${entry.helper} helper is not installed`,
+            `Install docker-credential-${entry.helper}, or enter a user name and password`,
+          ),
+        );
+      }
+      return this.setStatus("registry", {
+        state: "connected",
+        identity: { kind: "registry", registry, username: entry.username ?? "", fromDockerConfig: true },
+        error: null,
+      });
+    }
+    if (input.password === "bad") {
+      this.fail(
+        "registry",
+        ue("Registry sign-in check failed", `${registry} answered 401 unauthorized: incorrect username or password`, "Check the user name and password (or access token)"),
+      );
+    }
+    return this.setStatus("registry", {
+      state: "connected",
+      identity: { kind: "registry", registry, username: input.username, fromDockerConfig: false },
+      error: null,
+    });
+  }
+
+  private dockerIdentity(): Identity {
+    return { kind: "docker", host: "unix:///var/run/docker.sock", version: "20.10.24+dfsg1", apiVersion: "1.41", os: "linux" };
+  }
+
+  private dockerDown(): UserError {
+    return ue(
+      "Docker engine check failed",
+      "cannot connect to unix:///var/run/docker.sock: no such file or directory",
+      "Start the Docker engine (dockerd), or set DOCKER_HOST to where it listens",
+    );
+  }
+
+  private async checkConnection(kind: ConnectionKind): Promise<ConnectionStatus> {
+    await this.pause();
+    const prev = this.connections[kind];
+    switch (kind) {
+      case "docker":
+        if (!this.dockerRunning) this.fail("docker", this.dockerDown());
+        return this.setStatus("docker", { state: "connected", identity: this.dockerIdentity(), error: null });
+      case "kubernetes":
+        // The second check finds the cluster up (as if it was started in between).
+        if (!this.kubeReachable) {
+          this.kubeReachable = true;
+          this.fail("kubernetes", prev.error ?? ue("Kubernetes check failed", "connection refused", "Start the cluster"));
+        }
+        return this.setStatus("kubernetes", {
+          state: "connected",
+          identity: { kind: "kubernetes", context: "slipway-test", server: "https://127.0.0.1:6443", version: "v1.20.2" },
+          error: null,
+        });
+      default:
+        if (prev.state === "notConfigured") return structuredClone(prev);
+        if (kind === "aws" && prev.identity?.kind === "aws" && prev.identity.source.source === "sandbox" && this.sandbox.status !== "running") {
+          this.fail(
+            "aws",
+            ue("AWS sign-in check failed", "the sandbox is not running", "Start the sandbox, or connect with a profile or access keys"),
+          );
+        }
+        return this.setStatus(kind, { state: "connected", identity: prev.identity, error: null });
+    }
+  }
+
+  private async disconnect(kind: ConnectionKind): Promise<ConnectionStatus> {
+    await this.pause(0.3);
+    return this.setStatus(kind, { state: "notConfigured", identity: null, error: null });
+  }
+
+  private saveSettings(s: Settings): Settings {
+    if (!REGION_RE.test(s.defaultRegion)) {
+      throw ue("Settings not saved", `'${s.defaultRegion}' is not an AWS region name`, "Use a region code such as us-east-1 or eu-west-2");
+    }
+    if (s.sandboxPort !== null && s.sandboxPort < 1024) {
+      throw ue(
+        "Settings not saved",
+        `port ${s.sandboxPort} is a privileged port`,
+        "Pick a port from 1024 to 65535, or leave it empty to pick a free one",
+      );
+    }
+    this.settings = structuredClone(s);
+    this.emit([{ type: "settingsChanged" }]);
+    return structuredClone(this.settings);
+  }
+}
