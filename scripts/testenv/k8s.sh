@@ -145,7 +145,7 @@ k8s_pause_binary() {
 
 k8s_install() {
   local pkgs=(golang-1.19-go golang-github-modern-go-reflect2-dev dpkg-dev gcc libc6-dev make rsync
-              conntrack ethtool ebtables iptables openssl dnsmasq-base util-linux procps iproute2 curl)
+              conntrack ethtool ebtables iptables openssl dnsmasq-base util-linux procps iproute2 curl socat)
   local i
   for i in 1 2 3; do apt_install "${pkgs[@]}" && break; log "k8s: apt busy? retrying"; sleep 10; done
   apt_install "${pkgs[@]}"
@@ -175,6 +175,11 @@ K8S_SYSCTLS=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_o
              net.netfilter.nf_conntrack_tcp_timeout_close_wait)
 # Host paths kubelet creates; the ones that did not exist before up are removed at down.
 K8S_HOST_DIRS=("$K8S_KUBELET_DIR" /var/log/pods /var/log/containers /var/lib/dockershim)
+
+# kubelet, kube-proxy and the cluster DNS use host-wide resources (/var/lib/kubelet, iptables, port
+# 53 on the bridge): one cluster per host. This file names the TESTENV_DIR that runs it, so that
+# a `down` in another TESTENV_DIR leaves it alone.
+K8S_OWNER_FILE=/run/slipway-testenv-k8s.owner
 
 k8s_docker() { DOCKER_HOST="unix://$SLIPWAY_DOCKER_SOCK" DOCKER_BUILDKIT=0 docker "$@"; }
 
@@ -524,7 +529,12 @@ k8s_up() {
   k8s_docker version >/dev/null 2>&1 \
     || die "k8s: docker is not reachable at unix://$SLIPWAY_DOCKER_SOCK ('docker version' failed); start it first: scripts/testenv.sh up docker"
   if k8s_all_running && [ -f "$K8S_RUN/url" ]; then k8s_export; return 0; fi
-  local p t0=$SECONDS
+  local p t0=$SECONDS owner
+  owner=$(cat "$K8S_OWNER_FILE" 2>/dev/null || true)
+  if [ -n "$owner" ] && [ "$owner" != "$TESTENV_DIR" ] && [ -f "$owner/k8s-kubelet.pid" ] \
+     && kill -0 "$(cat "$owner/k8s-kubelet.pid")" 2>/dev/null; then
+    die "k8s: a cluster of TESTENV_DIR=$owner runs on this host; stop it first (TESTENV_DIR=$owner scripts/testenv.sh down k8s)"
+  fi
   for p in "${K8S_PROCS[@]}"; do if [ -f "$(pidfile "k8s-$p")" ]; then log "k8s: partly running; stopping the rest first"; k8s_down; break; fi; done
   for p in "${K8S_BINARIES[@]}" etcd; do [ -x "$K8S_BIN/$p" ] || die "k8s: $K8S_BIN/$p missing; run scripts/testenv.sh install k8s"; done
   k8s_bridge
@@ -544,6 +554,7 @@ k8s_up() {
   k8s_pki
   k8s_write_configs
   k8s_pause_image
+  echo "$TESTENV_DIR" > "$K8S_OWNER_FILE"
   k8s_save_host_state
   local pki=$K8S_PKI r=$K8S_RUN
 
@@ -619,13 +630,19 @@ k8s_default_sa_ready() {
 }
 
 k8s_down() {
-  local p
+  local p owner
   for p in "${K8S_PROCS[@]}"; do k8s_stop "$p"; done
   rm -f "$(pidfile k8s)"
+  owner=$(cat "$K8S_OWNER_FILE" 2>/dev/null || true)
+  if [ -n "$owner" ] && [ "$owner" != "$TESTENV_DIR" ]; then
+    log "k8s: the host's cluster belongs to TESTENV_DIR=$owner: its pods and host state are left alone"
+    return 0
+  fi
   k8s_remove_pod_containers
   k8s_unmount_kubelet
   k8s_restore_host_state
   rm -rf "$K8S_ETCD_DATA" "$K8S_RUN/dns"
+  rm -f "$K8S_OWNER_FILE"
   log "k8s: down"
 }
 

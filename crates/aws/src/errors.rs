@@ -52,6 +52,11 @@ where
             };
             UserError::new(what, why, fix)
         }
+        SdkError::DispatchFailure(_) if error_chain(err).contains("loading credentials") => {
+            let chain = error_chain(err);
+            let detail = chain.split("loading credentials").nth(1).unwrap_or(&chain).trim_start_matches(':').trim();
+            UserError::new(what, format!("the credentials could not be loaded: {detail}"), fix_for_credentials(source))
+        }
         SdkError::DispatchFailure(df) => {
             let why = if df.is_timeout() {
                 format!("{where_} did not answer in time")

@@ -56,6 +56,17 @@ fn load(path: &PathBuf) -> Result<Option<ini::Ini>, UserError> {
             ))
         }
     };
+    // rust-ini reports an unclosed section at the end of the file; name the line itself.
+    if let Some((n, _)) = text.lines().enumerate().find(|(_, l)| {
+        let l = l.trim();
+        l.starts_with('[') && !l.ends_with(']')
+    }) {
+        return Err(UserError::new(
+            "Cannot read AWS profiles",
+            format!("{} is malformed at line {}: a section header without its closing ']'", path.display(), n + 1),
+            format!("Fix line {} of {} (sections look like [profile name], values like key = value)", n + 1, path.display()),
+        ));
+    }
     let opts = ini::ParseOption { enabled_quote: false, enabled_escape: false, ..Default::default() };
     ini::Ini::load_from_str_opt(&text, opts).map(Some).map_err(|e| {
         UserError::new(

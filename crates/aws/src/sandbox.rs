@@ -184,6 +184,7 @@ impl Emulator {
                 "Pick another sandbox port in Settings, or leave it empty to use a free one",
             ));
         }
+        let _ = std::fs::create_dir_all(&self.cfg.dir);
         let log = std::fs::File::create(self.log_path()).map_err(|e| {
             UserError::new("Sandbox could not start", format!("cannot write {}: {e}", self.log_path().display()), "Check the data folder's permissions")
         })?;

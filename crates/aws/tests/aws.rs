@@ -138,5 +138,7 @@ async fn profiles_with_credential_process_and_aws_endpoint_url() {
     std::fs::write(&config, "[profile broken]\ncredential_process = /nonexistent/helper\n").unwrap();
     let target = AwsTarget { source: AwsSource::Profile { name: "broken".into() }, region: "us-east-1".into(), endpoint: None, keys: None };
     let e = Aws.whoami(&target).await.unwrap_err();
+    assert!(e.why.contains("credentials could not be loaded"), "{e}");
+    assert!(e.why.contains("/nonexistent/helper"), "{e}");
     assert!(e.fix.contains("profile 'broken'"), "{e}");
 }
