@@ -15,7 +15,12 @@ BUILD_PACKAGES=(
   libdbus-1-dev xvfb xauth webkit2gtk-driver python3-venv
 )
 apt_install "${BUILD_PACKAGES[@]}"
-command -v cargo >/dev/null || log "warning: cargo is not installed (rustup); the app and tauri-driver need it"
+command -v cargo >/dev/null || die "cargo is not installed: install Rust with rustup (https://rustup.rs), then run this again"
+command -v npm >/dev/null || apt_install nodejs npm
+if ! cargo nextest --version >/dev/null 2>&1; then
+  log "installing cargo-nextest (first time only)"
+  cargo install cargo-nextest --locked >&2
+fi
 
 "$here/testenv.sh" install "$@"
 log "install: done"

@@ -7,7 +7,7 @@ cd "$root"
 export SLIPWAY_CACHE=${SLIPWAY_CACHE:-/var/cache/slipway}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$SLIPWAY_CACHE/target}
 
-scripts/install.sh
+scripts/install.sh docker
 # The local Docker engine, when none answers (the sandbox deploys there).
 if ! docker version >/dev/null 2>&1; then
   scripts/testenv.sh up docker

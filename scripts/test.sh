@@ -26,10 +26,14 @@ scripts/testenv.sh up
 # shellcheck disable=SC1091
 . "$TESTENV_DIR/env"
 
+step "ui: install and build (the desktop app embeds ui/dist)"
+(cd ui && npm ci --no-audit --no-fund && npm run build)
+
 step "rust: build"
-cargo build --workspace --all-targets --locked
+# The desktop crate is built once, below, with the feature that embeds the UI.
+cargo build --workspace --exclude slipway-desktop --all-targets --locked
 step "rust: tests"
-cargo nextest run --workspace --locked --no-fail-fast --profile ci
+cargo nextest run --workspace --exclude slipway-desktop --locked --no-fail-fast --profile ci
 
 step "bindings are up to date"
 if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
@@ -38,11 +42,11 @@ if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --excl
   exit 1
 fi
 
-step "ui: typecheck, unit tests, build, browser tests"
-(cd ui && npm run typecheck && npm test && npm run build && npm run test:browser)
+step "ui: typecheck, unit tests, browser tests"
+(cd ui && npm run typecheck && npm test && npm run test:browser)
 
 step "desktop: build the app and run it end to end"
 cargo build -p slipway-desktop --features custom-protocol --locked
-(cd tests/e2e && npm test)
+(cd tests/e2e && npm ci --no-audit --no-fund && npm test)
 
 step "all suites passed"

@@ -114,6 +114,8 @@ k8s_build() {
       || install -m 0755 "$K8S_TREE/_output/bin/$b" "$K8S_BIN/$b" \
       || die "k8s: $b not produced by the build"
   done
+  # _output holds the Go build cache (~2.6 GB); the binaries are all that is kept.
+  [ -n "${SLIPWAY_K8S_KEEP_BUILD:-}" ] || rm -rf "$K8S_TREE/_output"
   log "k8s: build done in $((SECONDS - t0)) s"
 }
 
@@ -239,6 +241,7 @@ k8s_pki() {
     "DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,DNS:localhost,DNS:$K8S_NODE,IP:127.0.0.1,IP:$K8S_SERVICE_IP,IP:$K8S_IP"
   k8s_cert "kubelet-serving-$K8S_NODE" "$K8S_NODE" "" server "DNS:$K8S_NODE,DNS:localhost,IP:127.0.0.1,IP:$K8S_IP"
   k8s_cert apiserver-kubelet-client kube-apiserver-kubelet-client system:masters client
+  k8s_cert front-proxy-client front-proxy-client "" client   # the apiserver's aggregation client
   k8s_cert admin slipway-admin system:masters client
   k8s_cert nobody slipway-nobody "" client                    # no RBAC rights at all
   k8s_cert controller-manager system:kube-controller-manager "" client
@@ -392,9 +395,15 @@ k8s_stop() {
   rm -f "$f"
 }
 
-k8s_wait() {   # k8s_wait SECONDS DESCRIPTION COMMAND...: polls every 0.25 s
-  local secs=$1 what=$2 i; shift 2
-  for i in $(seq 1 $((secs * 4))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.25; done
+# k8s_wait SECONDS "PROC..." COMMAND...: polls COMMAND every 0.25 s; gives up early when one of
+# the named processes (k8s-PROC) has exited.
+k8s_wait() {
+  local secs=$1 procs=$2 i p; shift 2
+  for i in $(seq 1 $((secs * 4))); do
+    "$@" >/dev/null 2>&1 && return 0
+    for p in $procs; do is_running "k8s-$p" || return 1; done
+    sleep 0.25
+  done
   return 1
 }
 
@@ -427,19 +436,18 @@ k8s_dns_sync_once() {
   kill -HUP "$(cat "$(pidfile k8s-dns)")" 2>/dev/null || true    # dnsmasq rereads its hosts files
 }
 
-# One line per change of a Service or Endpoints object; the watches restart when they end.
+# One line per change of an Endpoints object (the endpoints controller makes one for every Service
+# with a selector, so Services coming and going show up here too); restarts when the watch ends.
 k8s_dns_watch() {
   while :; do
-    k8s_kubectl get services -A --watch-only -o name --request-timeout=0 2>>"$K8S_RUN/dns/sync.err" &
-    k8s_kubectl get endpoints -A --watch-only -o name --request-timeout=0 2>>"$K8S_RUN/dns/sync.err" &
     echo "(re)started"
-    wait -n || true
-    kill $(jobs -p) 2>/dev/null || true; wait || true
+    k8s_kubectl get endpoints -A --watch-only -o name --request-timeout=0 2>>"$K8S_RUN/dns/sync.err" || true
     sleep 1
   done
 }
 
-# Runs as its own process (k8s-dns-sync): resyncs on every change (bursts merged) and every 10 s.
+# Runs as its own process (k8s-dns-sync): resyncs on every change (bursts merged) and every 10 s
+# (which also covers Services without a selector).
 k8s_dns_sync_loop() {
   k8s_dns_sync_once || true
   k8s_dns_watch | while :; do
@@ -569,7 +577,7 @@ k8s_up() {
   wait_tcp 127.0.0.1 "$K8S_ETCD_PORT" 20 || k8s_fail "etcd did not start"
 
   start_bg k8s-apiserver "$K8S_BIN/kube-apiserver" \
-    --bind-address "$bind" --advertise-address "$K8S_IP" --secure-port "$K8S_PORT" --insecure-port 0 \
+    --bind-address "$bind" --advertise-address "$K8S_IP" --secure-port "$K8S_PORT" \
     --etcd-servers "http://127.0.0.1:$K8S_ETCD_PORT" \
     --service-cluster-ip-range "$K8S_SERVICE_CIDR" --service-node-port-range 30000-32767 \
     --client-ca-file "$pki/ca.crt" --tls-cert-file "$pki/apiserver.crt" --tls-private-key-file "$pki/apiserver.key" \
@@ -577,10 +585,14 @@ k8s_up() {
     --kubelet-preferred-address-types InternalIP,Hostname \
     --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
     --service-account-issuer https://kubernetes.default.svc.cluster.local \
+    --requestheader-client-ca-file "$pki/ca.crt" --requestheader-allowed-names front-proxy-client \
+    --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+    --requestheader-extra-headers-prefix X-Remote-Extra- \
+    --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key" \
     --authorization-mode Node,RBAC --enable-admission-plugins NodeRestriction \
-    --allow-privileged true --cert-dir "$r/apiserver-certs" --profiling=false --event-ttl 1h
-  k8s_wait 60 "apiserver ready" curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$K8S_URL/readyz" \
-    || { k8s_proc_alive etcd apiserver; k8s_fail "kube-apiserver not ready within 60 s"; }
+    --allow-privileged=true --cert-dir "$r/apiserver-certs" --profiling=false --event-ttl 1h
+  k8s_wait 60 "etcd apiserver" curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$K8S_URL/readyz" \
+    || { k8s_proc_alive etcd apiserver || true; k8s_fail "kube-apiserver not ready within 60 s"; }
 
   start_bg k8s-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig "$r/controller-manager.kubeconfig" \
@@ -610,11 +622,11 @@ k8s_up() {
     --container-runtime docker --docker-endpoint "unix://$SLIPWAY_DOCKER_SOCK" \
     --pod-infra-container-image "$K8S_PAUSE_IMAGE" --network-plugin= --register-node
 
-  k8s_wait 90 "node Ready" k8s_node_ready \
-    || { k8s_proc_alive etcd apiserver controller-manager scheduler dns dns-sync proxy kubelet; k8s_fail "node $K8S_NODE not Ready within 90 s"; }
+  k8s_wait 90 "${K8S_PROCS[*]}" k8s_node_ready \
+    || { k8s_proc_alive "${K8S_PROCS[@]}" || true; k8s_fail "node $K8S_NODE not Ready within 90 s"; }
   # Pods need the default ServiceAccount (and its token) before a Deployment can create them.
-  k8s_wait 60 "default service account" k8s_default_sa_ready || k8s_fail "no token for the default service account"
-  k8s_wait 20 "cluster DNS" grep -q 'kubernetes.default.svc.cluster.local' "$r/dns/hosts" || k8s_fail "cluster DNS has no records"
+  k8s_wait 60 "apiserver controller-manager" k8s_default_sa_ready || k8s_fail "no token for the default service account"
+  k8s_wait 20 "dns dns-sync" grep -q 'kubernetes.default.svc.cluster.local' "$r/dns/hosts" || k8s_fail "cluster DNS has no records"
   k8s_proc_alive "${K8S_PROCS[@]}" || k8s_fail "a process exited"
   cp "$(pidfile k8s-apiserver)" "$(pidfile k8s)"
   k8s_export

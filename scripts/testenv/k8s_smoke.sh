@@ -113,18 +113,19 @@ ok "NodePort service on 127.0.0.1:$nodeport"
 
 kc wait --for=condition=Ready "pod/$CLIENT" --timeout=60s >/dev/null || fail "client pod not Ready"
 inpod() { kc exec "$CLIENT" -- "$@"; }
+# (Debian's busybox 1.35 `wget -T` segfaults in these containers: `timeout 5 wget` instead.)
 retry 15 sh -c "$(printf '%q ' "$KUBECTL" --kubeconfig "$SLIPWAY_TEST_KUBECONFIG" exec "$CLIENT" -- \
-  wget -q -T 3 -O- "http://$APP.default.svc.cluster.local:8080/") | grep -q slipway-smoke-ok" \
+  timeout 5 wget -q -O- "http://$APP.default.svc.cluster.local:8080/") | grep -q slipway-smoke-ok" \
   || { inpod cat /etc/resolv.conf || true; fail "wget by full DNS name from a pod"; }
 ok "ClusterIP service by DNS name $APP.default.svc.cluster.local from a pod (kubectl exec)"
-inpod wget -q -T 3 -O- "http://$APP:8080/" | grep -q slipway-smoke-ok || fail "wget by short name from a pod"
+inpod timeout 5 wget -q -O- "http://$APP:8080/" | grep -q slipway-smoke-ok || fail "wget by short name from a pod"
 ok "ClusterIP service by short name $APP (search domains) from a pod"
 clusterip=$(kc get service "$APP" -o jsonpath='{.spec.clusterIP}')
-inpod wget -q -T 3 -O- "http://$clusterip:8080/" | grep -q slipway-smoke-ok || fail "wget by ClusterIP $clusterip"
+inpod timeout 5 wget -q -O- "http://$clusterip:8080/" | grep -q slipway-smoke-ok || fail "wget by ClusterIP $clusterip"
 ok "ClusterIP $clusterip from a pod"
 # the API from inside: https://kubernetes.default.svc (10.96.0.1:443 -> the apiserver) with the
 # pod's service account token
-inpod sh -c 'wget -q -T 5 -O- --no-check-certificate \
+inpod sh -c 'timeout 5 wget -q -O- --no-check-certificate \
     --header "Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)" \
     https://kubernetes.default.svc/version' | grep -q gitVersion \
   || fail "pod cannot reach the apiserver via https://kubernetes.default.svc"
@@ -137,7 +138,8 @@ ok "kubectl logs"
 before=$(kc get pods -l "app=$APP" -o jsonpath='{.items[*].metadata.name}')
 kc rollout restart "deployment/$APP" >/dev/null || fail "rollout restart"
 kc rollout status "deployment/$APP" --timeout=90s >/dev/null || fail "rollout status after restart"
-after=$(kc get pods -l "app=$APP" --field-selector=status.phase=Running -o jsonpath='{.items[*].metadata.name}')
+after=$(kc get pods -l "app=$APP" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}} {{end}}{{end}}')
+[ "$(wc -w <<<"$after")" = 3 ] || { kc get pods -l "app=$APP"; fail "want 3 live pods after the restart, got: $after"; }
 for p in $before; do
   case " $after " in *" $p "*) kc get pods -l "app=$APP"; fail "pod $p survived the restart" ;; esac
 done

@@ -186,3 +186,64 @@ async fn static_keys_live_in_the_keychain_and_are_used_from_there() {
     app.disconnect(ConnectionKind::Aws).await.unwrap();
     assert!(Keychain.get(&r).unwrap().is_none());
 }
+
+/// A keyring of its own (the test environment's keyring component in a private folder), so
+/// locking it cannot disturb the tests that share the main one.
+struct PrivateKeyring {
+    dir: tempfile::TempDir,
+    address: String,
+}
+
+impl PrivateKeyring {
+    fn script(name: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(name)
+    }
+
+    fn up() -> Self {
+        let dir = tempfile::Builder::new().prefix("slipway-keyring-").tempdir().unwrap();
+        let st = std::process::Command::new(Self::script("testenv.sh"))
+            .args(["up", "keyring"])
+            .env("TESTENV_DIR", dir.path())
+            .status()
+            .unwrap();
+        assert!(st.success(), "private keyring did not start");
+        let address = format!("unix:path={}/keyring/bus", dir.path().display());
+        Self { dir, address }
+    }
+
+    fn lock(&self) {
+        let st = std::process::Command::new(Self::script("testenv/keyring-lock.sh"))
+            .env("TESTENV_DIR", self.dir.path())
+            .env("SLIPWAY_TEST_DBUS_ADDRESS", &self.address)
+            .status()
+            .unwrap();
+        assert!(st.success(), "could not lock the private keyring");
+    }
+}
+
+impl Drop for PrivateKeyring {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new(Self::script("testenv.sh"))
+            .args(["down", "keyring"])
+            .env("TESTENV_DIR", self.dir.path())
+            .status();
+    }
+}
+
+#[tokio::test]
+async fn a_locked_keychain_is_reported_and_nothing_is_stored() {
+    let gh = slipway_testkit::github_stand_in("ghp_good_token_for_tests_3", "octocat").await;
+    let keyring = PrivateKeyring::up();
+    keyring.lock();
+    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
+    let d = slipway_testkit::data_dir();
+    let app = Slipway::open(Options { data_dir: Some(d.path().to_path_buf()), ..Default::default() }).await.unwrap();
+    let e = app
+        .connect_github(GithubConnectInput { token: Some(Secret::new("ghp_good_token_for_tests_3")), base_url: Some(gh.uri()) })
+        .await
+        .unwrap_err();
+    assert_eq!(e.what, "Could not save to the keychain");
+    assert!(e.why.contains("locked"), "{e}");
+    assert!(e.fix.contains("Unlock"), "{e}");
+    assert_eq!(app.connections().await.unwrap()[1].state, ConnectionState::NotConfigured);
+}
