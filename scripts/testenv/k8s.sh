@@ -38,8 +38,8 @@ K8S_SERVICE_IP=10.96.0.1
 K8S_PAUSE_IMAGE=slipway/pause:3.2
 K8S_GOROOT=/usr/lib/go-1.19
 K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl)
-# Processes, in the order k8s_down stops them.
-K8S_PROCS=(kubelet proxy scheduler controller-manager apiserver etcd dns-sync dns)
+# Processes, in the order k8s_down stops them (dns-sync is an API client: before the apiserver).
+K8S_PROCS=(kubelet proxy scheduler controller-manager dns-sync apiserver etcd dns)
 
 k8s_first_dir() { [ -d "$1" ] && echo "$1" || true; }    # first match of an (unquoted) glob
 k8s_kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$TESTENV_DIR/kubeconfig" "$@"; }
@@ -346,7 +346,7 @@ k8s_restore_host_state() {
   for p in "${K8S_HOST_DIRS[@]}"; do
     grep -qxF "$p" "$d/existing-paths" && continue
     [ -e "$p" ] || continue
-    if awk -v d="$p/" 'index($2, d) == 1 {found=1} END {exit !found}' /proc/self/mounts; then
+    if awk -v d="$p" '$2 == d || index($2, d "/") == 1 {found=1} END {exit !found}' /proc/self/mounts; then
       log "k8s: $p still has mounts, left in place"
     else
       rm -rf "$p"
@@ -355,9 +355,11 @@ k8s_restore_host_state() {
   rm -rf "$d"
 }
 
+# kubelet bind-mounts its root dir onto itself (to make it a shared mount) and mounts the pods'
+# volumes (secrets: tmpfs) below it.
 k8s_unmount_kubelet() {
   local m
-  awk -v d="$K8S_KUBELET_DIR/" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
+  awk -v d="$K8S_KUBELET_DIR" '$2 == d || index($2, d "/") == 1 {print $2}' /proc/self/mounts | sort -r | while read -r m; do
     m=$(printf '%b' "$m")     # /proc/mounts escapes spaces as \040
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "k8s: could not unmount $m"
   done
@@ -593,6 +595,7 @@ k8s_up() {
     --allow-privileged=true --cert-dir "$r/apiserver-certs" --profiling=false --event-ttl 1h
   k8s_wait 60 "etcd apiserver" curl -sf --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key" "$K8S_URL/readyz" \
     || { k8s_proc_alive etcd apiserver || true; k8s_fail "kube-apiserver not ready within 60 s"; }
+  local t_api=$((SECONDS - t0))
 
   start_bg k8s-controller-manager "$K8S_BIN/kube-controller-manager" \
     --kubeconfig "$r/controller-manager.kubeconfig" \
@@ -624,13 +627,14 @@ k8s_up() {
 
   k8s_wait 90 "${K8S_PROCS[*]}" k8s_node_ready \
     || { k8s_proc_alive "${K8S_PROCS[@]}" || true; k8s_fail "node $K8S_NODE not Ready within 90 s"; }
+  local t_node=$((SECONDS - t0))
   # Pods need the default ServiceAccount (and its token) before a Deployment can create them.
   k8s_wait 60 "apiserver controller-manager" k8s_default_sa_ready || k8s_fail "no token for the default service account"
   k8s_wait 20 "dns dns-sync" grep -q 'kubernetes.default.svc.cluster.local' "$r/dns/hosts" || k8s_fail "cluster DNS has no records"
   k8s_proc_alive "${K8S_PROCS[@]}" || k8s_fail "a process exited"
   cp "$(pidfile k8s-apiserver)" "$(pidfile k8s)"
   k8s_export
-  log "k8s: up in $((SECONDS - t0)) s: $K8S_URL, node $K8S_NODE, kubeconfig $TESTENV_DIR/kubeconfig"
+  log "k8s: up in $((SECONDS - t0)) s (apiserver ready at ${t_api} s, node Ready at ${t_node} s): $K8S_URL, node $K8S_NODE, kubeconfig $TESTENV_DIR/kubeconfig"
 }
 
 k8s_node_ready() {

@@ -24,11 +24,15 @@ const BAD_TOKEN = `ghp_E2ESECRETBAD${suffix()}`.slice(0, 40);
 const GOOD_TOKEN = `ghp_E2ESECRETOK${suffix()}`.slice(0, 40);
 const SECRETS = [BAD_TOKEN, GOOD_TOKEN];
 
-let env, driver, app, s, stub;
+let env, driver, app, s, stub, setup;
 let failed = false;
 
 /** A test body that, when it fails, saves a screenshot and adds the app's log tail. */
 const guarded = (name, fn) => async () => {
+  await setup.catch((e) => {
+    failed = true;
+    throw new Error(`setup failed: ${e.message}`);
+  });
   try {
     await fn();
   } catch (e) {
@@ -59,21 +63,23 @@ const painted = () =>
 
 describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout: 240_000 }, () => {
   before(async () => {
-    console.log("T before", Date.now() % 100000);
-    env = await environment(); // fails with the command that fixes a missing variable
-    stub = await startGithubStub({ goodToken: GOOD_TOKEN });
-    driver = await Driver.start(env);
-    app = await driver.launch();
-    s = app.session;
+    // A failed setup fails every test with its message (a missing test-environment variable
+    // names the command that fixes it); nothing is skipped or merely cancelled.
+    setup = (async () => {
+      env = await environment();
+      stub = await startGithubStub({ goodToken: GOOD_TOKEN });
+      driver = await Driver.start(env);
+      app = await driver.launch();
+      s = app.session;
+    })();
+    await setup.catch(() => {});
   });
 
   after(async () => {
-    console.log("T after", Date.now() % 100000);
     const notes = [];
     if (app) notes.push(...(await app.dispose({ keepDataDir: failed })));
     await stub?.close();
     await driver?.stop();
-    console.log("T after done", Date.now() % 100000);
     if (notes.length) console.log(`cleanup: ${notes.join("; ")}`);
   });
 

@@ -180,7 +180,9 @@ export class Driver {
     if (!this.proc || this.proc.done) return;
     const kids = [...new Set([...(this.children ?? []), ...childrenOf(this.proc.pid)])];
     this.proc.kill("SIGTERM");
-    const r = await Promise.race([this.exited, new Promise((res) => setTimeout(() => res(null), 10_000))]);
+    let timer;
+    const r = await Promise.race([this.exited, new Promise((res) => (timer = setTimeout(() => res(null), 10_000)))]);
+    clearTimeout(timer);
     if (!r) throw new Error(`tauri-driver (pid ${this.proc.pid}) did not exit within 10 s of SIGTERM`);
     // Its WebKitWebDriver goes with it; if one did not, ask it the same way and wait.
     for (const k of kids.filter(running)) process.kill(k, "SIGTERM");

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Benchmarks of the release desktop app. Prints figures beside their targets; it is not a test
+# and does not fail when a figure misses its target (only when it cannot measure).
+#   1. builds the UI (only when ui/dist is older than ui/src) and the release app
+#      (cargo build --release -p slipway-desktop --features custom-protocol)
+#   2. under Xvfb (the test environment's display component, and its keyring's private D-Bus),
+#      launches the app $SLIPWAY_BENCH_RUNS times (default 5), each with a fresh data dir and a
+#      fresh HOME, the sandbox auto start on (the default), and measures:
+#        - cold start to first paint: the ms the app writes to $SLIPWAY_BENCH_FIRST_PAINT_FILE
+#          when the UI calls first_paint (process start -> first frame painted); median
+#        - idle memory $SLIPWAY_BENCH_IDLE_S s (default 5) after first paint: VmRSS of the main
+#          process, and the total with its WebKit child processes (WebKitWebProcess,
+#          WebKitNetworkProcess); median. The sandbox's moto server is shown apart.
+#   3. the release binary's size.
+# Every process it starts (the app, the sandbox the app starts, test-environment components that
+# were not already running) is stopped by PID. Units: ms, MB = 10^6 bytes.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export SLIPWAY_CACHE=${SLIPWAY_CACHE:-/var/cache/slipway}
+export TESTENV_DIR=${TESTENV_DIR:-/tmp/slipway-testenv}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$SLIPWAY_CACHE/target}
+export CARGO_TERM_COLOR=never
+RUNS=${SLIPWAY_BENCH_RUNS:-5}
+IDLE_S=${SLIPWAY_BENCH_IDLE_S:-5}
+TARGET_FIRST_PAINT_MS=1000
+TARGET_RSS_MB=150
+TARGET_SIZE_MB=30
+
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+
+# ---- processes -------------------------------------------------------------------------------
+
+alive() { # PID exists and is not a zombie
+  local st
+  st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+descendants() { # every descendant PID of $1
+  ps -e -o pid=,ppid= | awk -v root="$1" '
+    { parent[$1] = $2; pids[++n] = $1 }
+    END {
+      want[root] = 1; changed = 1
+      while (changed) { changed = 0
+        for (i = 1; i <= n; i++) { p = pids[i]; if (!(p in want) && (parent[p] in want)) { want[p] = 1; changed = 1 } } }
+      for (p in want) if (p != root) print p }'
+}
+rss_kb() { awk '/^VmRSS:/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
+comm() { cat "/proc/$1/comm" 2>/dev/null || true; }
+wait_gone() { # PID... : up to 10 s
+  local i p left
+  for i in $(seq 1 200); do
+    left=; for p in "$@"; do alive "$p" && left="$left $p"; done
+    [ -z "$left" ] && return 0
+    sleep 0.05
+  done
+  echo "$left"; return 1
+}
+
+# What is running now that this script started, so the exit trap can stop it.
+APP_PID=; APP_DATA=; APP_KIDS=(); TMP_DIRS=(); STARTED_COMPONENTS=()
+
+stop_app() {
+  [ -n "$APP_PID" ] || return 0
+  local moto= left
+  if [ -f "$APP_DATA/sandbox/moto.json" ]; then
+    moto=$(sed -n 's/.*"pid"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p' "$APP_DATA/sandbox/moto.json")
+  fi
+  mapfile -t APP_KIDS < <(descendants "$APP_PID")
+  # SIGTERM: the app exits (Tauri has no SIGTERM handler, so its exit hook does not stop the
+  # sandbox); its WebKit processes follow when their IPC connection closes; the sandbox (its own
+  # process group, by design) is stopped by its PID from moto.json.
+  kill -TERM "$APP_PID" 2>/dev/null || true
+  wait "$APP_PID" 2>/dev/null || true
+  if [ -n "$moto" ] && alive "$moto" && grep -q moto "/proc/$moto/cmdline" 2>/dev/null; then
+    kill -TERM "$moto" 2>/dev/null || true
+  fi
+  if ! left=$(wait_gone ${moto:+"$moto"} "${APP_KIDS[@]}"); then
+    echo "bench: still running after 10 s:$left; sending SIGTERM" >&2
+    for p in $left; do kill -TERM "$p" 2>/dev/null || true; done
+    left=$(wait_gone $left) || echo "bench: warning: could not stop:$left" >&2
+  fi
+  APP_PID=; APP_KIDS=()
+}
+
+cleanup() {
+  local rc=$?
+  stop_app
+  if [ ${#STARTED_COMPONENTS[@]} -gt 0 ]; then scripts/testenv.sh down "${STARTED_COMPONENTS[@]}" || true; fi
+  if [ ${#TMP_DIRS[@]} -gt 0 ]; then rm -rf "${TMP_DIRS[@]}"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- build -----------------------------------------------------------------------------------
+
+step "ui build (when stale)"
+if [ ! -f ui/dist/index.html ] || [ -n "$(find ui/src ui/index.html ui/package.json ui/vite.config.ts -newer ui/dist/index.html -print -quit)" ]; then
+  (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund --silent; } && npm run build)
+else
+  echo "ui/dist is up to date" >&2
+fi
+
+step "release build"
+build_start=$(date +%s.%N)
+cargo build --release -p slipway-desktop --features custom-protocol
+build_s=$(echo "$(date +%s.%N) - $build_start" | bc)
+bin="$CARGO_TARGET_DIR/release/slipway-desktop"
+[ -x "$bin" ] || die "$bin was not built"
+
+# ---- environment -----------------------------------------------------------------------------
+
+step "test environment: display (Xvfb) and keyring (a private D-Bus)"
+for c in keyring display; do
+  scripts/testenv.sh status "$c" >/dev/null 2>&1 || STARTED_COMPONENTS+=("$c")
+done
+scripts/testenv.sh up keyring display
+scripts/testenv.sh install moto   # the sandbox's virtualenv (the app reuses it: no pip install)
+# shellcheck disable=SC1091
+DISPLAY_VAR=$(. "$TESTENV_DIR/env" && echo "$DISPLAY")
+DBUS_VAR=$(. "$TESTENV_DIR/env" && echo "$DBUS_SESSION_BUS_ADDRESS")
+VENV=$(. "$TESTENV_DIR/env" && echo "${SLIPWAY_MOTO_VENV:-$SLIPWAY_CACHE/venv}")
+[ -n "$DISPLAY_VAR" ] || die "the display component exported no DISPLAY"
+[ -x "$VENV/bin/moto_server" ] || die "no moto_server in $VENV"
+
+# ---- launches --------------------------------------------------------------------------------
+
+FIRST_PAINT=(); MAIN_KB=(); TOTAL_KB=(); NWEBKIT=(); MOTO_KB=()
+step "$RUNS launches: first paint, then ${IDLE_S} s idle"
+for i in $(seq 1 "$RUNS"); do
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench.XXXXXX"); TMP_DIRS+=("$dir")
+  mkdir -p "$dir/home"
+  APP_DATA="$dir/data"
+  # A clean environment: a fresh HOME (no ~/.aws, no WebKit caches), this display and bus only.
+  env -i PATH="$PATH" HOME="$dir/home" LANG=C.UTF-8 USER="${USER:-root}" \
+    DISPLAY="$DISPLAY_VAR" DBUS_SESSION_BUS_ADDRESS="$DBUS_VAR" \
+    SLIPWAY_SANDBOX_VENV="$VENV" SLIPWAY_BENCH_FIRST_PAINT_FILE="$dir/first-paint" \
+    "$bin" --data-dir "$APP_DATA" >"$dir/app.out" 2>&1 &
+  APP_PID=$!
+  for _ in $(seq 1 600); do
+    [ -s "$dir/first-paint" ] && break
+    alive "$APP_PID" || { cat "$dir/app.out" >&2; die "launch $i: the app exited before its first paint"; }
+    sleep 0.02
+  done
+  [ -s "$dir/first-paint" ] || die "launch $i: no first paint within 12 s (log: $APP_DATA/logs/slipway-desktop.log)"
+  fp=$(tr -d '[:space:]' < "$dir/first-paint")
+  sleep "$IDLE_S"
+  alive "$APP_PID" || die "launch $i: the app exited while idle"
+  main=$(rss_kb "$APP_PID"); total=$main; nweb=0; moto_kb=0
+  for p in $(descendants "$APP_PID"); do
+    case "$(comm "$p")" in
+      WebKit*) total=$((total + $(rss_kb "$p"))); nweb=$((nweb + 1)) ;;
+      *) grep -q moto "/proc/$p/cmdline" 2>/dev/null && moto_kb=$((moto_kb + $(rss_kb "$p"))) ;;
+    esac
+  done
+  FIRST_PAINT+=("$fp"); MAIN_KB+=("$main"); TOTAL_KB+=("$total"); NWEBKIT+=("$nweb"); MOTO_KB+=("$moto_kb")
+  printf 'launch %d: first paint %s ms; idle RSS main %s kB, with %d WebKit processes %s kB; sandbox (moto) %s kB\n' \
+    "$i" "$fp" "$main" "$nweb" "$total" "$moto_kb" >&2
+  stop_app
+done
+
+# ---- figures ---------------------------------------------------------------------------------
+
+median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+minmax() { printf '%s\n' "$@" | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }
+kb_to_mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k*1024/1e6}'; }
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v < t) ? "ok" : "OVER"}'; }
+
+fp_med=$(median "${FIRST_PAINT[@]}")
+main_med=$(kb_to_mb "$(median "${MAIN_KB[@]}")")
+total_med=$(kb_to_mb "$(median "${TOTAL_KB[@]}")")
+moto_med=$(kb_to_mb "$(median "${MOTO_KB[@]}")")
+size_bytes=$(stat -c %s "$bin")
+size_mb=$(awk -v b="$size_bytes" 'BEGIN {printf "%.1f", b/1e6}')
+fp_range=$(minmax "${FIRST_PAINT[@]}")
+main_range="$(kb_to_mb "$(median "$(minmax "${MAIN_KB[@]}" | cut -d- -f1)")")-$(kb_to_mb "$(minmax "${MAIN_KB[@]}" | cut -d- -f2)")"
+total_range="$(kb_to_mb "$(minmax "${TOTAL_KB[@]}" | cut -d- -f1)")-$(kb_to_mb "$(minmax "${TOTAL_KB[@]}" | cut -d- -f2)")"
+
+echo
+echo "Slipway desktop benchmarks ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "binary: $bin (release build step: ${build_s%.*} s)"
+echo
+printf '%-48s %-12s %-20s %-10s %s\n' "metric" "measured" "range ($RUNS runs)" "target" "result"
+printf '%-48s %-12s %-20s %-10s %s\n' "------" "--------" "---------------" "------" "------"
+printf '%-48s %-12s %-20s %-10s %s\n' "cold start to first paint (median)" "$fp_med ms" "$fp_range ms" "< $TARGET_FIRST_PAINT_MS ms" "$(verdict "$fp_med" $TARGET_FIRST_PAINT_MS)"
+printf '%-48s %-12s %-20s %-10s %s\n' "idle RSS after ${IDLE_S} s, main process (median)" "$main_med MB" "$main_range MB" "< $TARGET_RSS_MB MB" "$(verdict "$main_med" $TARGET_RSS_MB)"
+printf '%-48s %-12s %-20s %-10s %s\n' "idle RSS, main + $(median "${NWEBKIT[@]}") WebKit processes (median)" "$total_med MB" "$total_range MB" "< $TARGET_RSS_MB MB" "$(verdict "$total_med" $TARGET_RSS_MB)"
+printf '%-48s %-12s %-20s %-10s %s\n' "release binary size" "$size_mb MB" "$size_bytes B" "< $TARGET_SIZE_MB MB" "$(verdict "$size_mb" $TARGET_SIZE_MB)"
+printf '%-48s %-12s %-20s %-10s %s\n' "(info) sandbox moto server RSS (median)" "$moto_med MB" "" "" ""
