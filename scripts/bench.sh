@@ -10,7 +10,9 @@
 #          when the UI calls first_paint (process start -> first frame painted); median
 #        - idle memory $SLIPWAY_BENCH_IDLE_S s (default 5) after first paint: VmRSS of the main
 #          process, and the total with its WebKit child processes (WebKitWebProcess,
-#          WebKitNetworkProcess); median. The sandbox's moto server is shown apart.
+#          WebKitNetworkProcess); median. RSS counts shared library pages once per process, so
+#          the total's PSS (shared pages split between processes) is shown too, as is the
+#          sandbox's moto server (a child too, but not part of the app's footprint).
 #   3. the release binary's size.
 # Every process it starts (the app, the sandbox the app starts, test-environment components that
 # were not already running) is stopped by PID. Units: ms, MB = 10^6 bytes.
@@ -46,6 +48,7 @@ descendants() { # every descendant PID of $1
         for (i = 1; i <= n; i++) { p = pids[i]; if (!(p in want) && (parent[p] in want)) { want[p] = 1; changed = 1 } } }
       for (p in want) if (p != root) print p }'
 }
+pss_kb() { awk '/^Pss:/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS:/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
 comm() { cat "/proc/$1/comm" 2>/dev/null || true; }
 wait_gone() { # PID... : up to 10 s
@@ -63,7 +66,7 @@ APP_PID=; APP_DATA=; APP_KIDS=(); TMP_DIRS=(); STARTED_COMPONENTS=()
 
 stop_app() {
   [ -n "$APP_PID" ] || return 0
-  local moto= left
+  local moto='' left
   if [ -f "$APP_DATA/sandbox/moto.json" ]; then
     moto=$(sed -n 's/.*"pid"[[:space:]]*:[[:space:]]*\([0-9]*\).*/\1/p' "$APP_DATA/sandbox/moto.json")
   fi
@@ -72,6 +75,10 @@ stop_app() {
   # sandbox); its WebKit processes follow when their IPC connection closes; the sandbox (its own
   # process group, by design) is stopped by its PID from moto.json.
   kill -TERM "$APP_PID" 2>/dev/null || true
+  if ! wait_gone "$APP_PID" >/dev/null; then
+    echo "bench: the app (pid $APP_PID) ignored SIGTERM for 10 s; sending SIGKILL" >&2
+    kill -KILL "$APP_PID" 2>/dev/null || true
+  fi
   wait "$APP_PID" 2>/dev/null || true
   if [ -n "$moto" ] && alive "$moto" && grep -q moto "/proc/$moto/cmdline" 2>/dev/null; then
     kill -TERM "$moto" 2>/dev/null || true
@@ -79,6 +86,7 @@ stop_app() {
   if ! left=$(wait_gone ${moto:+"$moto"} "${APP_KIDS[@]}"); then
     echo "bench: still running after 10 s:$left; sending SIGTERM" >&2
     for p in $left; do kill -TERM "$p" 2>/dev/null || true; done
+    # shellcheck disable=SC2086 # a list of PIDs
     left=$(wait_gone $left) || echo "bench: warning: could not stop:$left" >&2
   fi
   APP_PID=; APP_KIDS=()
@@ -104,9 +112,9 @@ else
 fi
 
 step "release build"
-build_start=$(date +%s.%N)
+build_start=$(date +%s)
 cargo build --release -p slipway-desktop --features custom-protocol
-build_s=$(echo "$(date +%s.%N) - $build_start" | bc)
+build_s=$(( $(date +%s) - build_start ))
 bin="$CARGO_TARGET_DIR/release/slipway-desktop"
 [ -x "$bin" ] || die "$bin was not built"
 
@@ -118,16 +126,18 @@ for c in keyring display; do
 done
 scripts/testenv.sh up keyring display
 scripts/testenv.sh install moto   # the sandbox's virtualenv (the app reuses it: no pip install)
-# shellcheck disable=SC1091
+# shellcheck disable=SC1091 # written by scripts/testenv.sh
 DISPLAY_VAR=$(. "$TESTENV_DIR/env" && echo "$DISPLAY")
+# shellcheck disable=SC1091
 DBUS_VAR=$(. "$TESTENV_DIR/env" && echo "$DBUS_SESSION_BUS_ADDRESS")
+# shellcheck disable=SC1091
 VENV=$(. "$TESTENV_DIR/env" && echo "${SLIPWAY_MOTO_VENV:-$SLIPWAY_CACHE/venv}")
 [ -n "$DISPLAY_VAR" ] || die "the display component exported no DISPLAY"
 [ -x "$VENV/bin/moto_server" ] || die "no moto_server in $VENV"
 
 # ---- launches --------------------------------------------------------------------------------
 
-FIRST_PAINT=(); MAIN_KB=(); TOTAL_KB=(); NWEBKIT=(); MOTO_KB=()
+FIRST_PAINT=(); MAIN_KB=(); TOTAL_KB=(); PSS_KB=(); NWEBKIT=(); MOTO_KB=()
 step "$RUNS launches: first paint, then ${IDLE_S} s idle"
 for i in $(seq 1 "$RUNS"); do
   dir=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench.XXXXXX"); TMP_DIRS+=("$dir")
@@ -148,16 +158,16 @@ for i in $(seq 1 "$RUNS"); do
   fp=$(tr -d '[:space:]' < "$dir/first-paint")
   sleep "$IDLE_S"
   alive "$APP_PID" || die "launch $i: the app exited while idle"
-  main=$(rss_kb "$APP_PID"); total=$main; nweb=0; moto_kb=0
+  main=$(rss_kb "$APP_PID"); total=$main; pss=$(pss_kb "$APP_PID"); nweb=0; moto_kb=0
   for p in $(descendants "$APP_PID"); do
     case "$(comm "$p")" in
-      WebKit*) total=$((total + $(rss_kb "$p"))); nweb=$((nweb + 1)) ;;
+      WebKit*) total=$((total + $(rss_kb "$p"))); pss=$((pss + $(pss_kb "$p"))); nweb=$((nweb + 1)) ;;
       *) grep -q moto "/proc/$p/cmdline" 2>/dev/null && moto_kb=$((moto_kb + $(rss_kb "$p"))) ;;
     esac
   done
-  FIRST_PAINT+=("$fp"); MAIN_KB+=("$main"); TOTAL_KB+=("$total"); NWEBKIT+=("$nweb"); MOTO_KB+=("$moto_kb")
-  printf 'launch %d: first paint %s ms; idle RSS main %s kB, with %d WebKit processes %s kB; sandbox (moto) %s kB\n' \
-    "$i" "$fp" "$main" "$nweb" "$total" "$moto_kb" >&2
+  FIRST_PAINT+=("$fp"); MAIN_KB+=("$main"); TOTAL_KB+=("$total"); PSS_KB+=("$pss"); NWEBKIT+=("$nweb"); MOTO_KB+=("$moto_kb")
+  printf 'launch %d: first paint %s ms; idle RSS main %s kB, with %d WebKit processes %s kB (PSS %s kB); sandbox (moto) %s kB\n' \
+    "$i" "$fp" "$main" "$nweb" "$total" "$pss" "$moto_kb" >&2
   stop_app
 done
 
@@ -172,15 +182,17 @@ fp_med=$(median "${FIRST_PAINT[@]}")
 main_med=$(kb_to_mb "$(median "${MAIN_KB[@]}")")
 total_med=$(kb_to_mb "$(median "${TOTAL_KB[@]}")")
 moto_med=$(kb_to_mb "$(median "${MOTO_KB[@]}")")
+pss_med=$(kb_to_mb "$(median "${PSS_KB[@]}")")
 size_bytes=$(stat -c %s "$bin")
 size_mb=$(awk -v b="$size_bytes" 'BEGIN {printf "%.1f", b/1e6}')
+range_mb() { local r; r=$(minmax "$@"); echo "$(kb_to_mb "${r%-*}")-$(kb_to_mb "${r#*-}")"; }
 fp_range=$(minmax "${FIRST_PAINT[@]}")
-main_range="$(kb_to_mb "$(median "$(minmax "${MAIN_KB[@]}" | cut -d- -f1)")")-$(kb_to_mb "$(minmax "${MAIN_KB[@]}" | cut -d- -f2)")"
-total_range="$(kb_to_mb "$(minmax "${TOTAL_KB[@]}" | cut -d- -f1)")-$(kb_to_mb "$(minmax "${TOTAL_KB[@]}" | cut -d- -f2)")"
+main_range=$(range_mb "${MAIN_KB[@]}")
+total_range=$(range_mb "${TOTAL_KB[@]}")
 
 echo
 echo "Slipway desktop benchmarks ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "binary: $bin (release build step: ${build_s%.*} s)"
+echo "binary: $bin (release build step: ${build_s} s)"
 echo
 printf '%-48s %-12s %-20s %-10s %s\n' "metric" "measured" "range ($RUNS runs)" "target" "result"
 printf '%-48s %-12s %-20s %-10s %s\n' "------" "--------" "---------------" "------" "------"
@@ -188,4 +200,5 @@ printf '%-48s %-12s %-20s %-10s %s\n' "cold start to first paint (median)" "$fp_
 printf '%-48s %-12s %-20s %-10s %s\n' "idle RSS after ${IDLE_S} s, main process (median)" "$main_med MB" "$main_range MB" "< $TARGET_RSS_MB MB" "$(verdict "$main_med" $TARGET_RSS_MB)"
 printf '%-48s %-12s %-20s %-10s %s\n' "idle RSS, main + $(median "${NWEBKIT[@]}") WebKit processes (median)" "$total_med MB" "$total_range MB" "< $TARGET_RSS_MB MB" "$(verdict "$total_med" $TARGET_RSS_MB)"
 printf '%-48s %-12s %-20s %-10s %s\n' "release binary size" "$size_mb MB" "$size_bytes B" "< $TARGET_SIZE_MB MB" "$(verdict "$size_mb" $TARGET_SIZE_MB)"
+printf '%-48s %-12s %-20s %-10s %s\n' "(info) main + WebKit, PSS (shared pages split)" "$pss_med MB" "" "" ""
 printf '%-48s %-12s %-20s %-10s %s\n' "(info) sandbox moto server RSS (median)" "$moto_med MB" "" "" ""

@@ -1,27 +1,39 @@
 # Kubernetes component of the test environment (sourced by scripts/testenv.sh; never run directly).
 #
-# A real single-node cluster built from Debian bookworm's `kubernetes` source package (1.20.x):
-# etcd (from the etcd-server .deb), kube-apiserver, kube-controller-manager, kube-scheduler,
-# a real kubelet using its built-in dockershim against the local dockerd, kube-proxy in iptables
-# mode, and a small cluster DNS (dnsmasq on the docker bridge address fed from the Services).
+# A real single-node cluster built from Debian bookworm's `kubernetes` source package (1.20.2):
+# etcd 3.4 (from the etcd-server .deb), kube-apiserver, kube-controller-manager, kube-scheduler,
+# a real kubelet using its built-in dockershim against the local dockerd (pods are docker
+# containers with docker bridge addresses), kube-proxy in iptables mode (ClusterIPs, NodePorts on
+# 127.0.0.1), and a cluster DNS (dnsmasq on the docker bridge address, fed from the Services).
 #
-#   k8s_install  apt packages; builds the binaries into $SLIPWAY_CACHE/k8s/bin (once);
-#                compiles the pause binary for the `slipway/pause:3.2` image
-#   k8s_up       certificates (once), starts everything, waits for the node to be Ready;
-#                exports SLIPWAY_TEST_KUBECONFIG, SLIPWAY_TEST_KUBECONFIG_FORBIDDEN,
-#                SLIPWAY_TEST_K8S_URL, SLIPWAY_TEST_K8S_NODE, SLIPWAY_TEST_K8S_DNS
+#   k8s_install  apt packages; builds the six binaries into $SLIPWAY_CACHE/k8s/bin (skipped when
+#                they exist; ~10 min on 2 busy cores); etcd from the .deb; the pause binary
+#   k8s_up       certificates (once, $SLIPWAY_CACHE/k8s/pki), the `slipway/pause:3.2` image (when
+#                missing), starts everything (~11 s), waits for the node to be Ready; exports
+#                SLIPWAY_TEST_KUBECONFIG            admin kubeconfig (system:masters), context slipway-test
+#                SLIPWAY_TEST_KUBECONFIG_FORBIDDEN  user slipway-nobody: authenticated, no RBAC rights
+#                SLIPWAY_TEST_K8S_URL               https://<docker bridge address>:46443
+#                SLIPWAY_TEST_K8S_CONTEXT, SLIPWAY_TEST_K8S_NODE, SLIPWAY_TEST_K8S_DNS, SLIPWAY_TEST_KUBECTL
 #   k8s_down     stops everything by PID, removes the pods' containers, unmounts kubelet's
-#                volumes and restores the host state (iptables KUBE-* chains, sysctls, dirs)
+#                mounts and restores the host state (iptables KUBE-* chains, sysctls, dirs)
 #   k8s_status   one line; exit 0 when running
 #
-# Needs a running dockerd (`scripts/testenv.sh up docker`) for k8s_up.
+# Needs a running dockerd (`scripts/testenv.sh up docker`) for k8s_up. One cluster per host.
+# Images used by pods must be in that dockerd (nothing can be pulled): use a tag other than
+# :latest or imagePullPolicy: IfNotPresent/Never.
 #
 # Settings (environment):
-#   SLIPWAY_K8S_PORT          apiserver port                    (46443)
-#   SLIPWAY_K8S_ETCD_PORT     etcd client port; peer = this + 1  (46379, loopback only)
-#   SLIPWAY_K8S_KUBELET_PORT  kubelet API port                   (46250)
-#   SLIPWAY_K8S_NODE          node name                          (slipway-node)
-#   SLIPWAY_K8S_KUBELET_DIR   kubelet root dir                   (/var/lib/kubelet)
+#   SLIPWAY_K8S_PORT          apiserver port                          (46443)
+#   SLIPWAY_K8S_BIND          apiserver bind address (docker bridge address; 0.0.0.0 also works)
+#   SLIPWAY_K8S_ETCD_PORT     etcd client port; peer = this + 1        (46379, loopback only)
+#   SLIPWAY_K8S_KUBELET_PORT  kubelet API port (docker bridge address)  (46250)
+#   SLIPWAY_K8S_CONTROLLER_MANAGER_PORT, SLIPWAY_K8S_SCHEDULER_PORT, SLIPWAY_K8S_KUBELET_HEALTHZ_PORT,
+#   SLIPWAY_K8S_PROXY_HEALTHZ_PORT, SLIPWAY_K8S_PROXY_METRICS_PORT   (46257, 46259, 46248, 46256, 46249;
+#                                                                      loopback only)
+#   SLIPWAY_K8S_NODE          node name                               (slipway-node)
+#   SLIPWAY_K8S_KUBELET_DIR   kubelet root dir                        (/var/lib/kubelet)
+#   SLIPWAY_K8S_KEEP_BUILD    keep the Go build cache (2.6 GB) after building
+#   SLIPWAY_DEBIAN_MIRROR     mirror for the source package (default: the system's)
 
 K8S_HOME=$SLIPWAY_CACHE/k8s
 K8S_BIN=$K8S_HOME/bin
@@ -52,8 +64,8 @@ k8s_kubectl() { "$K8S_BIN/kubectl" --kubeconfig "$TESTENV_DIR/kubeconfig" "$@"; 
 # sources and package lists stay untouched.
 k8s_private_apt() {
   local d=$K8S_HOME/apt mirror sec
-  mirror=$(awk '/^URIs:/ && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
-  sec=$(awk '/^URIs:/ && $2 ~ /debian-security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null)
+  mirror=$(awk '/^URIs:/ && $2 ~ /\/debian\/?$/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  sec=$(awk '/^URIs:/ && $2 ~ /debian-security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
   mirror=${SLIPWAY_DEBIAN_MIRROR:-${mirror:-http://deb.debian.org/debian}}
   sec=${sec:-http://deb.debian.org/debian-security}
   mkdir -p "$d/state/lists/partial" "$d/cache/archives/partial" "$d/sources.list.d"
@@ -377,16 +389,22 @@ k8s_remove_pod_containers() {
   k8s_docker rm -f -v $ids >/dev/null 2>&1 || log "k8s: docker rm of some pod containers failed"
 }
 
+# k8s_alive PID: the process exists and is not a zombie (orphans are reaped by PID 1, which may
+# take a while here).
+k8s_alive() { local st; st=$(ps -o stat= -p "$1" 2>/dev/null) && [ -n "$st" ] && [ "${st#Z}" = "$st" ]; }
+
+k8s_running() { local f; f=$(pidfile "k8s-$1"); [ -f "$f" ] && k8s_alive "$(cat "$f")"; }
+
 # k8s_stop NAME: SIGTERM the process group started by start_bg (setsid: group id = PID), wait up
 # to 15 s, then SIGKILL the group.
 k8s_stop() {
   local f pid i
   f=$(pidfile "k8s-$1"); [ -f "$f" ] || return 0
   pid=$(cat "$f")
-  if kill -0 "$pid" 2>/dev/null; then
+  if k8s_alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 150); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for i in $(seq 1 150); do k8s_alive "$pid" || break; sleep 0.1; done
+    if k8s_alive "$pid"; then
       log "k8s: $1 did not stop on SIGTERM, killing"
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
       sleep 0.2
@@ -403,13 +421,13 @@ k8s_wait() {
   local secs=$1 procs=$2 i p; shift 2
   for i in $(seq 1 $((secs * 4))); do
     "$@" >/dev/null 2>&1 && return 0
-    for p in $procs; do is_running "k8s-$p" || return 1; done
+    for p in $procs; do k8s_running "$p" || return 1; done
     sleep 0.25
   done
   return 1
 }
 
-k8s_proc_alive() { local p; for p in "$@"; do is_running "k8s-$p" || { log "k8s: $p exited (log: $TESTENV_DIR/k8s-$p.log)"; tail -n 20 "$TESTENV_DIR/k8s-$p.log" >&2; return 1; }; done; }
+k8s_proc_alive() { local p; for p in "$@"; do k8s_running "$p" || { log "k8s: $p exited (log: $TESTENV_DIR/k8s-$p.log)"; tail -n 20 "$TESTENV_DIR/k8s-$p.log" >&2; return 1; }; done; }
 
 k8s_fail() { log "k8s: $*"; k8s_down; die "k8s: $* (logs: $TESTENV_DIR/k8s-*.log)"; }
 
@@ -472,7 +490,7 @@ k8s_export() {
   testenv_export SLIPWAY_TEST_KUBECTL "$K8S_BIN/kubectl"
 }
 
-k8s_all_running() { local p; for p in "${K8S_PROCS[@]}"; do is_running "k8s-$p" || return 1; done; }
+k8s_all_running() { local p; for p in "${K8S_PROCS[@]}"; do k8s_running "$p" || return 1; done; }
 
 k8s_write_configs() {
   local r=$K8S_RUN
@@ -565,6 +583,7 @@ k8s_up() {
   k8s_write_configs
   k8s_pause_image
   echo "$TESTENV_DIR" > "$K8S_OWNER_FILE"
+  k8s_remove_pod_containers     # leftovers of an earlier cluster (the new one starts empty)
   k8s_save_host_state
   local pki=$K8S_PKI r=$K8S_RUN
 
@@ -617,7 +636,7 @@ k8s_up() {
   start_bg k8s-dns dnsmasq --keep-in-foreground --log-facility=- --user=root --conf-file=/dev/null --pid-file= \
     --listen-address="$K8S_IP" --bind-interfaces --port=53 --no-hosts --addn-hosts="$r/dns/hosts" \
     --local=/cluster.local/ --domain-needed --resolv-file=/etc/resolv.conf --cache-size=1000 --neg-ttl=1
-  start_bg k8s-dns-sync bash -c '. "$1"; . "$2"; k8s_dns_sync_loop' k8s-dns-sync "$K8S_LIB" "$K8S_SELF"
+  start_bg k8s-dns-sync bash -c 'set -o pipefail; . "$1"; . "$2"; k8s_dns_sync_loop' k8s-dns-sync "$K8S_LIB" "$K8S_SELF"
 
   start_bg k8s-proxy "$K8S_BIN/kube-proxy" --config "$r/kube-proxy.yaml"
   start_bg k8s-kubelet "$K8S_BIN/kubelet" --config "$r/kubelet.yaml" --kubeconfig "$r/kubelet.kubeconfig" \
@@ -664,7 +683,7 @@ k8s_down() {
 
 k8s_status() {
   local p down=() up=0
-  for p in "${K8S_PROCS[@]}"; do if is_running "k8s-$p"; then up=$((up + 1)); else down+=("$p"); fi; done
+  for p in "${K8S_PROCS[@]}"; do if k8s_running "$p"; then up=$((up + 1)); else down+=("$p"); fi; done
   if [ ${#down[@]} -eq 0 ]; then
     echo "k8s: running $(cat "$K8S_RUN/url" 2>/dev/null) node $K8S_NODE kubeconfig $TESTENV_DIR/kubeconfig"
     return 0

@@ -21,8 +21,8 @@ IMAGE=slipway/k8s-smoke:1
 APP=slipway-smoke-web
 NP=slipway-smoke-web-np
 CLIENT=slipway-smoke-client
-passed=0
-ok()   { passed=$((passed + 1)); printf 'ok %d - %s\n' "$passed" "$*"; }
+passed=0 start=$SECONDS
+ok()   { passed=$((passed + 1)); printf 'ok %d - %s (at %d s)\n' "$passed" "$*" $((SECONDS - start)); }
 fail() { printf 'not ok - %s\n' "$*"; printf 'smoke: %d passed, 1 failed\n' "$passed"; exit 1; }
 # retry SECONDS COMMAND...: until COMMAND succeeds (every 0.5 s)
 retry() { local s=$1 i; shift; for i in $(seq 1 $((s * 2))); do "$@" && return 0; sleep 0.5; done; "$@"; }
@@ -31,8 +31,9 @@ cleanup() {
   kc delete deployment "$APP" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   kc delete service "$APP" "$NP" --ignore-not-found --wait=false >/dev/null 2>&1 || true
   kc delete pod "$CLIENT" --ignore-not-found --grace-period=1 --wait=false >/dev/null 2>&1 || true
-  # wait for the pods to go, so that a `down` right after finds nothing of ours
-  for _ in $(seq 1 60); do
+  # wait for the pods to go (kubelet finalizes a deletion within ~10-20 s), so that a `down`
+  # right after finds nothing of ours
+  for _ in $(seq 1 120); do
     [ -z "$(kc get pods -l "app in ($APP,$CLIENT)" -o name 2>/dev/null)" ] && break; sleep 0.5
   done
 }
@@ -131,14 +132,16 @@ inpod sh -c 'timeout 5 wget -q -O- --no-check-certificate \
   || fail "pod cannot reach the apiserver via https://kubernetes.default.svc"
 ok "apiserver reachable from a pod through the kubernetes Service, with its service account token"
 
-pod=$(kc get pods -l "app=$APP" -o jsonpath='{.items[0].metadata.name}')
-kc logs "$pod" | grep -q "slipway-smoke-web $pod started" || fail "kubectl logs $pod"
+live_pods() { kc get pods -l "app=$APP" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}} {{end}}{{end}}'; }
+pod=$(live_pods | awk '{print $1}')
+logs=$(kc logs "$pod" 2>&1) || true
+grep -q "slipway-smoke-web $pod started" <<<"$logs" || fail "kubectl logs $pod: $logs"
 ok "kubectl logs"
 
 before=$(kc get pods -l "app=$APP" -o jsonpath='{.items[*].metadata.name}')
 kc rollout restart "deployment/$APP" >/dev/null || fail "rollout restart"
 kc rollout status "deployment/$APP" --timeout=90s >/dev/null || fail "rollout status after restart"
-after=$(kc get pods -l "app=$APP" -o go-template='{{range .items}}{{if not .metadata.deletionTimestamp}}{{.metadata.name}} {{end}}{{end}}')
+after=$(live_pods)
 [ "$(wc -w <<<"$after")" = 3 ] || { kc get pods -l "app=$APP"; fail "want 3 live pods after the restart, got: $after"; }
 for p in $before; do
   case " $after " in *" $p "*) kc get pods -l "app=$APP"; fail "pod $p survived the restart" ;; esac

@@ -2,6 +2,7 @@
 //! identity check, the region list, and the sandbox emulator process. Implements
 //! [`slipway_core::providers::AwsProvider`]; nothing outside this crate sees an AWS SDK type.
 
+pub mod eks_token;
 pub mod errors;
 pub mod profiles;
 pub mod sandbox;

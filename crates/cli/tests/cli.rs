@@ -61,7 +61,7 @@ fn doctor_json_reports_every_connection() {
     assert_eq!(by_kind("kubernetes")["state"], "connected");
     assert_eq!(by_kind("kubernetes")["identity"]["context"], "slipway-test");
     assert_eq!(report["sandbox"]["status"], "running");
-    assert_eq!(report["storeSchemaVersion"], 1);
+    assert_eq!(report["storeSchemaVersion"], 2);
 }
 
 #[test]

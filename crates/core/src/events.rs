@@ -27,6 +27,17 @@ pub enum Event {
     Progress { task: String, message: String },
     /// Settings were changed.
     SettingsChanged,
+    /// One resource's progress during plan, apply, destroy or refresh.
+    ResourceProgress(crate::provision::executor::ResourceProgress),
+    /// An apply or destroy ended (finished, failed or cancelled).
+    #[serde(rename_all = "camelCase")]
+    ProvisionFinished {
+        op: crate::provision::executor::Operation,
+        project: String,
+        ok: bool,
+        summary: String,
+        error: Option<crate::UserError>,
+    },
 }
 
 /// An event with its sequence number (per process, from 1) and time.
@@ -71,6 +82,24 @@ impl EventBus {
 
     pub fn subscribe(&self) -> broadcast::Receiver<EventEnvelope> {
         self.tx.subscribe()
+    }
+}
+
+/// The bus plus the store's event log: every event emitted through a journal is both sent to
+/// subscribers and recorded.
+#[derive(Clone)]
+pub struct Journal {
+    pub bus: EventBus,
+    pub store: crate::store::Store,
+}
+
+impl Journal {
+    pub async fn emit(&self, event: Event) -> EventEnvelope {
+        let env = self.bus.emit(event);
+        if let Err(e) = self.store.append_events(vec![env.clone()]).await {
+            tracing::warn!(error = %e, "could not record event");
+        }
+        env
     }
 }
 

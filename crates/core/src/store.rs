@@ -35,6 +35,22 @@ fn migrations() -> Migrations<'static> {
              body TEXT NOT NULL
          );
          CREATE INDEX events_at ON events(at);",
+    ),
+    M::up(
+        "CREATE TABLE resources (
+             project     TEXT NOT NULL,
+             physical_id TEXT NOT NULL,
+             logical_id  TEXT,
+             kind        TEXT NOT NULL,
+             body        TEXT NOT NULL,
+             updated_at  INTEGER NOT NULL,
+             PRIMARY KEY (project, physical_id)
+         );
+         CREATE TABLE blueprints (
+             project    TEXT PRIMARY KEY,
+             body       TEXT NOT NULL,
+             updated_at INTEGER NOT NULL
+         );",
     )])
 }
 
@@ -239,6 +255,68 @@ impl Store {
         .await
     }
 
+    /// Records what Slipway created (or found) for a project, by physical id.
+    pub async fn save_resource(&self, project: &str, obs: &crate::provision::Observed) -> Result<(), StoreError> {
+        let (project, pid, lid) = (project.to_string(), obs.physical_id.clone(), obs.logical_id.clone());
+        let kind = serde_json::to_value(obs.kind)?.as_str().unwrap_or_default().to_string();
+        let body = serde_json::to_string(obs)?;
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO resources(project, physical_id, logical_id, kind, body, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+                 ON CONFLICT(project, physical_id) DO UPDATE SET logical_id = excluded.logical_id, kind = excluded.kind,
+                   body = excluded.body, updated_at = excluded.updated_at",
+                params![project, pid, lid, kind, body, crate::now_ms()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn resources(&self, project: &str) -> Result<Vec<crate::provision::Observed>, StoreError> {
+        let project = project.to_string();
+        self.with(move |c| {
+            let mut st = c.prepare("SELECT body FROM resources WHERE project = ?1 ORDER BY rowid")?;
+            let rows = st.query_map(params![project], |r| r.get::<_, String>(0))?;
+            let mut out = Vec::new();
+            for r in rows {
+                out.push(serde_json::from_str(&r?)?);
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    pub async fn delete_resource(&self, project: &str, physical_id: &str) -> Result<(), StoreError> {
+        let (project, pid) = (project.to_string(), physical_id.to_string());
+        self.with(move |c| {
+            c.execute("DELETE FROM resources WHERE project = ?1 AND physical_id = ?2", params![project, pid])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn blueprint(&self, project: &str) -> Result<Option<crate::provision::Blueprint>, StoreError> {
+        let project = project.to_string();
+        self.with(move |c| {
+            let v: Option<String> = c.query_row("SELECT body FROM blueprints WHERE project = ?1", params![project], |r| r.get(0)).optional()?;
+            Ok(v.map(|v| serde_json::from_str(&v)).transpose()?)
+        })
+        .await
+    }
+
+    pub async fn save_blueprint(&self, b: &crate::provision::Blueprint) -> Result<(), StoreError> {
+        let (project, body) = (b.project.clone(), serde_json::to_string(b)?);
+        self.with(move |c| {
+            c.execute(
+                "INSERT INTO blueprints(project, body, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(project) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                params![project, body, crate::now_ms()],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The newest `limit` events, oldest first.
     pub async fn recent_events(&self, limit: u32) -> Result<Vec<serde_json::Value>, StoreError> {
         self.with(move |c| {
@@ -271,7 +349,7 @@ mod tests {
         drop(st);
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), s);
-        assert_eq!(st.schema_version().await.unwrap(), 1);
+        assert_eq!(st.schema_version().await.unwrap(), 2);
         let id = st.instance_id().to_string();
         assert_eq!(id.len(), 16);
         drop(st);

@@ -2,6 +2,8 @@
 //! answers and lets us in. Implements [`ClusterProvider`]. Deploy, rollout and rollback come
 //! with the Kubernetes deploy target.
 
+pub mod kubeconfig;
+
 use async_trait::async_trait;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ListParams};

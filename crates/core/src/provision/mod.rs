@@ -4,7 +4,11 @@
 pub mod blueprint;
 pub mod cloudinit;
 pub mod cost;
+pub mod executor;
+#[cfg(test)]
+pub mod fake;
 pub mod model;
+pub mod plan;
 
 pub use blueprint::Blueprint;
 pub use model::*;
