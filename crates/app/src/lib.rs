@@ -4,10 +4,11 @@
 //! the Tauri commands only parse input and print or forward output.
 
 pub mod keychain;
+pub mod provision;
 
 use slipway_aws::sandbox::{Emulator, SandboxConfig};
 use slipway_core::connections::*;
-use slipway_core::events::{Event, EventBus, EventEnvelope};
+use slipway_core::events::{Event, EventBus, EventEnvelope, Journal};
 use slipway_core::providers::*;
 use slipway_core::sandbox::{SandboxState, SandboxStatus};
 use slipway_core::secrets::{Secret, SecretRef, SecretStore};
@@ -54,11 +55,13 @@ impl Default for Options {
 
 pub struct Slipway {
     store: Store,
-    bus: EventBus,
+    journal: Journal,
     secrets: Arc<dyn SecretStore>,
     p: Providers,
     sandbox: Emulator,
     data_dir: PathBuf,
+    /// Cancels the provisioning operation under way, if any.
+    provisioning: std::sync::Mutex<Option<tokio_util::sync::CancellationToken>>,
 }
 
 impl Slipway {
@@ -67,7 +70,16 @@ impl Slipway {
         let store = Store::open(&data_dir)?;
         let settings = store.settings().await?;
         let sandbox = Emulator::new(SandboxConfig::new(data_dir.join("sandbox"), settings.sandbox_port));
-        Ok(Arc::new(Self { store, bus: EventBus::default(), secrets: opts.secrets, p: opts.providers, sandbox, data_dir }))
+        let journal = Journal { bus: EventBus::default(), store: store.clone() };
+        Ok(Arc::new(Self {
+            store,
+            journal,
+            secrets: opts.secrets,
+            p: opts.providers,
+            sandbox,
+            data_dir,
+            provisioning: std::sync::Mutex::new(None),
+        }))
     }
 
     /// Where a connection's secret lives in the keychain.
@@ -80,15 +92,12 @@ impl Slipway {
     }
 
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EventEnvelope> {
-        self.bus.subscribe()
+        self.journal.bus.subscribe()
     }
 
     /// Emits an event to subscribers and records it in the store's event log.
     async fn emit(&self, event: Event) {
-        let env = self.bus.emit(event);
-        if let Err(e) = self.store.append_events(vec![env]).await {
-            tracing::warn!(error = %e, "could not record event");
-        }
+        self.journal.emit(event).await;
     }
 
     async fn progress(&self, task: &str, message: String) {

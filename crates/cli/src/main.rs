@@ -49,6 +49,34 @@ enum Cmd {
         #[command(subcommand)]
         cmd: Option<SettingsCmd>,
     },
+    /// Show or edit the project's blueprint (`--set nodeCount=3`, keys as in `--json`).
+    Blueprint {
+        #[arg(long)]
+        project: Option<String>,
+        /// KEY=VALUE (a JSON value, or a plain string); repeatable.
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Every create, change and delete the blueprint needs, with the monthly cost.
+    Plan {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Create or change everything in the blueprint, in parallel, with live progress.
+    Apply {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Remove everything tagged with the project (even when local state is lost).
+    Destroy {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    /// Compare the cloud with the blueprint and the records: what changed outside Slipway.
+    Refresh {
+        #[arg(long)]
+        project: Option<String>,
+    },
     /// The newest entries of the event log.
     Events {
         #[arg(long, default_value_t = 50)]
@@ -118,6 +146,8 @@ enum SettingsCmd {
     /// Set one setting: default-region, sandbox-auto-start, sandbox-port.
     Set { key: String, value: String },
 }
+
+mod progress;
 
 /// A failure the CLI prints: what failed, why, what to do.
 struct Failure(UserError);
@@ -315,6 +345,60 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 s = app.save_settings(s).await?;
             }
             println!("{}", serde_json::to_string_pretty(&s).expect("json"));
+        }
+        Cmd::Blueprint { project, set } => {
+            let mut bp = app.blueprint(project.as_deref()).await?;
+            if !set.is_empty() {
+                let mut v = serde_json::to_value(&bp).expect("blueprint json");
+                for kv in &set {
+                    let (k, val) = kv.split_once('=').ok_or_else(|| usage(format!("'{kv}' is not KEY=VALUE"), "Write it like --set nodeCount=3"))?;
+                    if v.get(k).is_none() {
+                        let keys: Vec<_> = v.as_object().expect("object").keys().cloned().collect();
+                        return Err(usage(format!("the blueprint has no '{k}'"), format!("Use one of: {}", keys.join(", "))));
+                    }
+                    v[k] = serde_json::from_str(val).unwrap_or_else(|_| serde_json::Value::String(val.to_string()));
+                }
+                bp = serde_json::from_value(v).map_err(|e| usage(format!("a value does not fit: {e}"), "Check the value's type (numbers, strings, lists like [\"a\",\"b\"])"))?;
+                bp = app.save_blueprint(bp).await?;
+            }
+            println!("{}", serde_json::to_string_pretty(&bp).expect("json"));
+        }
+        Cmd::Plan { project } => {
+            let plan = app.plan(project.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plan).expect("json"));
+            } else {
+                progress::print_plan(&plan);
+            }
+        }
+        Cmd::Apply { project } => {
+            let r = progress::follow(&app, json, app.apply(project.as_deref())).await?;
+            if json {
+                println!("{}", serde_json::to_string(&r).expect("json"));
+            } else {
+                println!("Apply finished in {:.1} s: {}", r.duration_ms as f64 / 1000.0, r.summary);
+            }
+        }
+        Cmd::Destroy { project } => {
+            let r = progress::follow(&app, json, app.destroy(project.as_deref())).await?;
+            if json {
+                println!("{}", serde_json::to_string(&r).expect("json"));
+            } else {
+                for o in &r.removed {
+                    println!("removed {:<22} {}{}", o.kind.label(), o.physical_id, o.logical_id.as_ref().map(|l| format!(" ({l})")).unwrap_or_default());
+                }
+                println!("Destroy finished in {:.1} s: {} resources removed", r.duration_ms as f64 / 1000.0, r.removed.len());
+            }
+        }
+        Cmd::Refresh { project } => {
+            let drift = app.refresh(project.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&drift).expect("json"));
+            } else {
+                for d in &drift {
+                    println!("{:<12} {:<18} {:<22} {}", format!("{:?}", d.status), d.id, d.physical_id.clone().unwrap_or_default(), d.details.join("; "));
+                }
+            }
         }
         Cmd::Events { limit } => {
             for e in app.recent_events(limit).await? {

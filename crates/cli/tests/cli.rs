@@ -5,33 +5,11 @@ use slipway_app::{Options, Slipway};
 use slipway_core::connections::ConnectionKind;
 use slipway_core::secrets::SecretStore;
 use slipway_testkit::env;
-use std::io::Write;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 
-fn slipway(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_slipway"))
-        .arg("--data-dir")
-        .arg(data)
-        .args(args)
-        .env("SLIPWAY_SANDBOX_VENV", env("SLIPWAY_MOTO_VENV"))
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut input = child.stdin.take().unwrap();
-    if let Some(s) = stdin {
-        input.write_all(s.as_bytes()).unwrap();
-    }
-    drop(input);
-    child.wait_with_output().unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
+mod common;
+use common::{slipway, text};
 
 struct SandboxDown<'a>(&'a Path);
 impl Drop for SandboxDown<'_> {

@@ -500,7 +500,9 @@ impl Executor {
                     .await
                     .map_err(fail)?;
                 if let Some(s) = &created.secret {
-                    self.secrets.put(&self.secret_ref(project, &spec.id), s)?;
+                    self.secrets.put(&self.secret_ref(project, &spec.id), s).map_err(|e| {
+                        UserError::new(e.what, format!("{} {} was created, but its secret could not be kept: {}", spec.kind.label(), spec.name, e.why), e.fix)
+                    })?;
                 }
                 created.observed
             }

@@ -1,0 +1,128 @@
+//! Provisioning as the front ends see it: the project's blueprint, plan, apply, destroy,
+//! refresh and cancel, over the AWS driver and the core executor.
+
+use slipway_aws::provision::AwsDriver;
+use slipway_core::connections::{AwsSource, ConnectionKind};
+use slipway_core::provision::executor::{ApplyReport, DestroyReport, Drift, ExecOptions, Executor};
+use slipway_core::provision::plan::Plan;
+use slipway_core::provision::Blueprint;
+use slipway_core::UserError;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+use crate::Slipway;
+
+/// The project used when none is named.
+pub const DEFAULT_PROJECT: &str = "slipway";
+
+impl Slipway {
+    /// The project's blueprint: the saved one, or the defaults in the AWS connection's region.
+    pub async fn blueprint(&self, project: Option<&str>) -> Result<Blueprint, UserError> {
+        let project = project.unwrap_or(DEFAULT_PROJECT);
+        if let Some(b) = self.store.blueprint(project).await? {
+            return Ok(b);
+        }
+        let region = match self.store.connection(ConnectionKind::Aws).await? {
+            Some(c) => c.config["region"].as_str().unwrap_or("us-east-1").to_string(),
+            None => self.settings().await?.default_region,
+        };
+        Ok(Blueprint { project: project.into(), azs: vec![format!("{region}a"), format!("{region}b")], region, ..Blueprint::default() })
+    }
+
+    /// Validates (everything that needs no AWS call) and saves a blueprint.
+    pub async fn save_blueprint(&self, bp: Blueprint) -> Result<Blueprint, UserError> {
+        bp.validate(None)?;
+        self.store.save_blueprint(&bp).await?;
+        Ok(bp)
+    }
+
+    async fn executor(&self, bp: &Blueprint) -> Result<Executor, UserError> {
+        let mut target = self.aws_target().await?;
+        target.region = bp.region.clone();
+        let local = matches!(target.source, AwsSource::Sandbox) || target.endpoint.is_some();
+        let mut driver = AwsDriver::new(&target).await?;
+        // Tests give each run its own emulator account; never used against AWS itself.
+        if let (true, Ok(account)) = (local, std::env::var("SLIPWAY_MOTO_ACCOUNT_ID")) {
+            driver = driver.with_moto_account(&account);
+        }
+        let opts = if local {
+            // An emulator answers at once: poll and back off on a millisecond scale.
+            ExecOptions {
+                time_scale: 0.01,
+                min_poll: Duration::from_millis(50),
+                max_poll: Duration::from_millis(250),
+                retry_base: Duration::from_millis(50),
+                retry_cap: Duration::from_secs(1),
+                max_attempts: 10,
+                delete_timeout: Duration::from_secs(60),
+                ..ExecOptions::default()
+            }
+        } else {
+            ExecOptions::default()
+        };
+        Ok(Executor::new(Arc::new(driver), self.journal.clone(), self.secrets.clone(), opts))
+    }
+
+    fn begin(&self) -> Result<CancellationToken, UserError> {
+        let mut guard = self.provisioning.lock().expect("provisioning lock");
+        if guard.as_ref().is_some_and(|t| !t.is_cancelled()) {
+            return Err(UserError::new(
+                "Another apply or destroy is running",
+                "one provisioning operation runs at a time",
+                "Wait for it to finish, or cancel it first",
+            ));
+        }
+        let t = CancellationToken::new();
+        *guard = Some(t.clone());
+        Ok(t)
+    }
+
+    fn end(&self) {
+        *self.provisioning.lock().expect("provisioning lock") = None;
+    }
+
+    /// Cancels the apply or destroy under way; false when none is running.
+    pub fn cancel_provisioning(&self) -> bool {
+        match self.provisioning.lock().expect("provisioning lock").as_ref() {
+            Some(t) => {
+                t.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub async fn plan(&self, project: Option<&str>) -> Result<Plan, UserError> {
+        let bp = self.blueprint(project).await?;
+        self.executor(&bp).await?.plan(&bp).await
+    }
+
+    pub async fn apply(&self, project: Option<&str>) -> Result<ApplyReport, UserError> {
+        let bp = self.blueprint(project).await?;
+        let exec = self.executor(&bp).await?;
+        let cancel = self.begin()?;
+        let r = exec.apply(&bp, cancel).await;
+        self.end();
+        r
+    }
+
+    pub async fn destroy(&self, project: Option<&str>) -> Result<DestroyReport, UserError> {
+        let bp = self.blueprint(project).await?;
+        let exec = self.executor(&bp).await?;
+        let cancel = self.begin()?;
+        let r = exec.destroy(&bp.project, cancel).await;
+        self.end();
+        r
+    }
+
+    pub async fn refresh(&self, project: Option<&str>) -> Result<Vec<Drift>, UserError> {
+        let bp = self.blueprint(project).await?;
+        self.executor(&bp).await?.refresh(&bp).await
+    }
+
+    /// What the store recorded for the project (the last known state of each resource).
+    pub async fn resources(&self, project: Option<&str>) -> Result<Vec<slipway_core::provision::Observed>, UserError> {
+        Ok(self.store.resources(project.unwrap_or(DEFAULT_PROJECT)).await?)
+    }
+}
