@@ -67,14 +67,26 @@ fn main() {
         .setup(|handle| {
             let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
             let h = handle.handle().clone();
+            // SIGTERM / SIGINT end the app the normal way, so the exit handler stops the sandbox.
+            let quit = handle.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                use tokio::signal::unix::{signal, SignalKind};
+                let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else { return };
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+                tracing::info!("signal received: exiting");
+                quit.exit(0);
+            });
             tauri::async_runtime::spawn(async move {
                 let was_running = app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
+                if !was_running {
+                    // Set before the start, so closing the window mid-start still stops it.
+                    h.state::<DesktopState>().started_sandbox.store(true, Ordering::SeqCst);
+                }
                 if let Err(e) = app.startup().await {
                     tracing::warn!(what = %e.what, why = %e.why, "startup");
-                }
-                let now_running = app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
-                if now_running && !was_running {
-                    h.state::<DesktopState>().started_sandbox.store(true, Ordering::SeqCst);
                 }
                 app.watch_sandbox().await;
             });

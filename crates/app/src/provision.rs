@@ -126,3 +126,51 @@ impl Slipway {
         Ok(self.store.resources(project.unwrap_or(DEFAULT_PROJECT)).await?)
     }
 }
+
+impl Slipway {
+    /// The ExecCredential JSON `kubectl` asks the `slipway eks-token` plugin for: a token for
+    /// `cluster` signed with the connected AWS credentials (no `aws` binary needed).
+    pub async fn eks_token(&self, cluster: &str, region: Option<&str>) -> Result<String, UserError> {
+        let mut target = self.aws_target().await?;
+        if let Some(r) = region {
+            target.region = r.to_string();
+        }
+        let token = slipway_aws::eks_token::eks_token_for(&target, cluster).await?;
+        Ok(slipway_aws::eks_token::exec_credential_json(&token))
+    }
+
+    /// Writes (or merges) a context for the project's EKS cluster into a kubeconfig, like
+    /// `aws eks update-kubeconfig`: `path`, else the first KUBECONFIG entry, else ~/.kube/config.
+    pub async fn write_kubeconfig(&self, project: Option<&str>, path: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, UserError> {
+        let bp = self.blueprint(project).await?;
+        let eks = self
+            .resources(Some(&bp.project))
+            .await?
+            .into_iter()
+            .find(|o| o.logical_id.as_deref() == Some("eks"))
+            .ok_or_else(|| {
+                UserError::new(
+                    "No EKS cluster",
+                    format!("project {} has no cluster recorded", bp.project),
+                    "Run `slipway apply` (or Apply on the Architecture page) first",
+                )
+            })?;
+        let s = |k: &str| eks.attrs[k].as_str().unwrap_or_default().to_string();
+        let path = path.unwrap_or_else(|| {
+            std::env::var_os("KUBECONFIG")
+                .and_then(|v| std::env::split_paths(&v).next())
+                .unwrap_or_else(|| std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".kube/config"))
+        });
+        let ctx = slipway_kube::kubeconfig::EksContext {
+            context_name: format!("slipway-{}", bp.project),
+            cluster_name: eks.physical_id.clone(),
+            server: s("endpoint"),
+            certificate_authority_data: s("certificateAuthority"),
+            region: bp.region.clone(),
+            user: slipway_kube::kubeconfig::EksUser::slipway(),
+            set_current: true,
+        };
+        slipway_kube::kubeconfig::merge_eks_context(&path, &ctx)?;
+        Ok(path)
+    }
+}

@@ -77,6 +77,21 @@ enum Cmd {
         #[arg(long)]
         project: Option<String>,
     },
+    /// Write a kubeconfig context for the project's EKS cluster (like `aws eks update-kubeconfig`).
+    Kubeconfig {
+        #[arg(long)]
+        project: Option<String>,
+        /// The kubeconfig to merge into (default: KUBECONFIG's first file, or ~/.kube/config).
+        #[arg(long)]
+        path: Option<PathBuf>,
+    },
+    /// The kubectl credential plugin: prints an ExecCredential with a signed EKS token.
+    EksToken {
+        #[arg(long)]
+        cluster: String,
+        #[arg(long)]
+        region: Option<String>,
+    },
     /// The newest entries of the event log.
     Events {
         #[arg(long, default_value_t = 50)]
@@ -399,6 +414,13 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     println!("{:<12} {:<18} {:<22} {}", format!("{:?}", d.status), d.id, d.physical_id.clone().unwrap_or_default(), d.details.join("; "));
                 }
             }
+        }
+        Cmd::Kubeconfig { project, path } => {
+            let p = app.write_kubeconfig(project.as_deref(), path).await?;
+            println!("Context slipway-{} written to {}", project.as_deref().unwrap_or("slipway"), p.display());
+        }
+        Cmd::EksToken { cluster, region } => {
+            println!("{}", app.eks_token(&cluster, region.as_deref()).await?);
         }
         Cmd::Events { limit } => {
             for e in app.recent_events(limit).await? {
