@@ -51,6 +51,9 @@ A rule
    "seed": 7,                   optional seed for that chance (deterministic sequences)
    "count": 3,                  optional maximum number of times the rule fires
    "from": "ACTIVE", "to": "CREATING", "polls": 3}   for "rewrite"
+   "seconds": 4.5               for "rewrite", instead of "polls": hold the state for that long
+                                after the first matching response per resource (time-based, as
+                                AWS does; used by the provisioning benchmark)
 
 Faults, in the real per-service error shapes
   throttle  EC2: HTTP 503 <Response><Errors><Error><Code>RequestLimitExceeded</Code>...
@@ -162,6 +165,8 @@ class Rule:
                 if not isinstance(spec.get(k), str):
                     raise ValueError("rewrite needs string 'from' and 'to'")
             self.polls = int(spec.get("polls", 1))
+            self.seconds = float(spec["seconds"]) if spec.get("seconds") is not None else None
+            self.first_seen = {}
         self.probability = float(spec.get("probability", 1.0))
         self.count = spec.get("count")
         self.fired = 0
@@ -584,7 +589,13 @@ class Handler(BaseHTTPRequestHandler):
         for r in rewrites:
             with STATE.lock:
                 done = r.per_resource.get(key, 0)
-                if done >= r.polls or r.exhausted():
+                if r.exhausted():
+                    continue
+                if r.seconds is not None:
+                    first = r.first_seen.setdefault(key, time.monotonic())
+                    if time.monotonic() - first >= r.seconds:
+                        continue
+                elif done >= r.polls:
                     continue
             new, n = rewrite_body(data, r.spec["from"], r.spec["to"], r.spec.get("fields", ()))
             if n:

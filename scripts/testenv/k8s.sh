@@ -160,8 +160,7 @@ k8s_pause_binary() {
 k8s_install() {
   local pkgs=(golang-1.19-go golang-github-modern-go-reflect2-dev dpkg-dev gcc libc6-dev make rsync
               conntrack ethtool ebtables iptables openssl dnsmasq-base util-linux procps iproute2 curl socat)
-  local i
-  for i in 1 2 3; do apt_install "${pkgs[@]}" && break; log "k8s: apt busy? retrying"; sleep 10; done
+  for _ in 1 2 3; do apt_install "${pkgs[@]}" && break; log "k8s: apt busy? retrying"; sleep 10; done
   apt_install "${pkgs[@]}"
   k8s_build
   k8s_etcd_binary
@@ -398,12 +397,12 @@ k8s_running() { local f; f=$(pidfile "k8s-$1"); [ -f "$f" ] && k8s_alive "$(cat 
 # k8s_stop NAME: SIGTERM the process group started by start_bg (setsid: group id = PID), wait up
 # to 15 s, then SIGKILL the group.
 k8s_stop() {
-  local f pid i
+  local f pid
   f=$(pidfile "k8s-$1"); [ -f "$f" ] || return 0
   pid=$(cat "$f")
   if k8s_alive "$pid"; then
     kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true
-    for i in $(seq 1 150); do k8s_alive "$pid" || break; sleep 0.1; done
+    for _ in $(seq 1 150); do k8s_alive "$pid" || break; sleep 0.1; done
     if k8s_alive "$pid"; then
       log "k8s: $1 did not stop on SIGTERM, killing"
       kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
@@ -418,8 +417,8 @@ k8s_stop() {
 # k8s_wait SECONDS "PROC..." COMMAND...: polls COMMAND every 0.25 s; gives up early when one of
 # the named processes (k8s-PROC) has exited.
 k8s_wait() {
-  local secs=$1 procs=$2 i p; shift 2
-  for i in $(seq 1 $((secs * 4))); do
+  local secs=$1 procs=$2 p; shift 2
+  for _ in $(seq 1 $((secs * 4))); do
     "$@" >/dev/null 2>&1 && return 0
     for p in $procs; do k8s_running "$p" || return 1; done
     sleep 0.25

@@ -25,17 +25,17 @@ passed=0 start=$SECONDS
 ok()   { passed=$((passed + 1)); printf 'ok %d - %s (at %d s)\n' "$passed" "$*" $((SECONDS - start)); }
 fail() { printf 'not ok - %s\n' "$*"; printf 'smoke: %d passed, 1 failed\n' "$passed"; exit 1; }
 # retry SECONDS COMMAND...: until COMMAND succeeds (every 0.5 s)
-retry() { local s=$1 i; shift; for i in $(seq 1 $((s * 2))); do "$@" && return 0; sleep 0.5; done; "$@"; }
+retry() { local s=$1; shift; for _ in $(seq 1 $((s * 2))); do "$@" && return 0; sleep 0.5; done; "$@"; }
 
+# Pods leave the API only 10-50 s after a normal delete with this kubelet (1.20: minimum grace
+# 2 s, status sync every 10 s), so the pods are force-deleted once their ReplicaSets are gone.
 cleanup() {
-  kc delete deployment "$APP" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  kc delete service "$APP" "$NP" --ignore-not-found --wait=false >/dev/null 2>&1 || true
-  kc delete pod "$CLIENT" --ignore-not-found --grace-period=1 --wait=false >/dev/null 2>&1 || true
-  # wait for the pods to go (kubelet finalizes a deletion within ~10-20 s), so that a `down`
-  # right after finds nothing of ours
-  for _ in $(seq 1 120); do
-    [ -z "$(kc get pods -l "app in ($APP,$CLIENT)" -o name 2>/dev/null)" ] && break; sleep 0.5
-  done
+  local sel="app in ($APP,$CLIENT)"
+  kc delete deployment "$APP" --ignore-not-found --timeout=30s >/dev/null 2>&1 || true
+  kc delete service "$APP" "$NP" --ignore-not-found >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do [ -z "$(kc get rs -l "app=$APP" -o name 2>/dev/null)" ] && break; sleep 0.5; done
+  kc delete pods -l "$sel" --grace-period=0 --force --ignore-not-found >/dev/null 2>&1 || true
+  for _ in $(seq 1 60); do [ -z "$(kc get pods -l "$sel" -o name 2>/dev/null)" ] && break; sleep 0.5; done
 }
 trap cleanup EXIT
 

@@ -3,9 +3,8 @@
 //! `x-k8s-aws-id: <cluster>` signed in), then `k8s-aws-v1.` + base64url without padding.
 //!
 //! The STS client of the Rust SDK cannot presign, so the URL is signed here with `aws-sigv4`.
-//! The query parameters are written in the order botocore writes them (Action, Version, the
-//! X-Amz-* parameters sorted, X-Amz-Signature last), so for the same inputs and clock the token
-//! is byte for byte the AWS CLI's.
+//! The payload hash is the empty body's and the query parameters are written in botocore's
+//! order, so for the same inputs and clock the token is byte for byte the AWS CLI's.
 //!
 //! [`exec_credential_json`] is what the `slipway eks-token` exec plugin prints for kubectl and
 //! kube-rs (an `ExecCredential` of `client.authentication.k8s.io/v1beta1`).
@@ -35,6 +34,17 @@ pub const TOKEN_LIFETIME: Duration = Duration::from_secs(14 * 60);
 pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1beta1";
 
 const WHAT: &str = "Making an EKS token failed";
+
+/// The order botocore writes the presigning parameters in.
+const QUERY_ORDER: &[&str] = &[
+    "X-Amz-Algorithm",
+    "X-Amz-Credential",
+    "X-Amz-Date",
+    "X-Amz-Expires",
+    "X-Amz-SignedHeaders",
+    "X-Amz-Security-Token",
+    "X-Amz-Signature",
+];
 
 /// A token for one EKS cluster and the moment kubectl should ask for a new one.
 #[derive(Clone, Debug)]
@@ -127,14 +137,16 @@ pub fn presigned_url(cluster: &str, region: &str, creds: &Credentials, now: Syst
         .build()
         .map_err(|e| signing_failed(&e))?
         .into();
-    // botocore presigns with the payload hash UNSIGNED-PAYLOAD; STS accepts it.
-    let request = SignableRequest::new("GET", base.as_str(), std::iter::once((CLUSTER_ID_HEADER, cluster)), SignableBody::UnsignedPayload)
+    // The payload hash is that of the empty body, as botocore (not S3's UNSIGNED-PAYLOAD) and
+    // aws-iam-authenticator sign it.
+    let request = SignableRequest::new("GET", base.as_str(), std::iter::once((CLUSTER_ID_HEADER, cluster)), SignableBody::Bytes(&[]))
         .map_err(|e| signing_failed(&e))?;
     let (instructions, _signature) = sign(request, &params).map_err(|e| signing_failed(&e))?.into_parts();
 
     let mut signed: Vec<(&str, &str)> = instructions.params().iter().map(|(k, v)| (*k, v.as_ref())).collect();
-    // Sorted like botocore, the signature last.
-    signed.sort_by_key(|(k, _)| (*k == "X-Amz-Signature", *k));
+    // In botocore's order (the order does not change the signature); anything else before the
+    // signature, which comes last.
+    signed.sort_by_key(|(k, _)| QUERY_ORDER.iter().position(|o| o == k).unwrap_or(QUERY_ORDER.len() - 1));
     let mut url = base;
     for (k, v) in signed {
         url.push('&');
@@ -291,13 +303,16 @@ mod tests {
         p.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
     }
 
+    /// SHA-256 of the empty body: a GET's payload hash.
+    const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
     fn spec_signature(region: &str, cluster: &str, params: &[(String, String)]) -> String {
         let mut enc: Vec<(String, String)> = params.iter().map(|(k, v)| (spec_encode(k), spec_encode(v))).collect();
         enc.sort();
         let canonical_query = enc.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         let host = if region.starts_with("cn-") { format!("sts.{region}.amazonaws.com.cn") } else { format!("sts.{region}.amazonaws.com") };
         let canonical_request = format!(
-            "GET\n/\n{canonical_query}\nhost:{host}\nx-k8s-aws-id:{cluster}\n\nhost;x-k8s-aws-id\nUNSIGNED-PAYLOAD"
+            "GET\n/\n{canonical_query}\nhost:{host}\nx-k8s-aws-id:{cluster}\n\nhost;x-k8s-aws-id\n{EMPTY_SHA256}"
         );
         let scope = format!("20260102/{region}/sts/aws4_request");
         let string_to_sign = format!(

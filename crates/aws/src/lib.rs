@@ -5,6 +5,7 @@
 pub mod eks_token;
 pub mod errors;
 pub mod profiles;
+pub mod provision;
 pub mod sandbox;
 
 use async_trait::async_trait;
@@ -14,6 +15,8 @@ use slipway_core::connections::{AwsProfile, AwsSource, Identity};
 use slipway_core::providers::{AwsProvider, AwsTarget};
 use slipway_core::UserError;
 use std::time::Duration;
+
+pub use provision::AwsDriver;
 
 /// The credentials every request to the sandbox emulator uses (it accepts any).
 pub const SANDBOX_KEY: &str = "testing";

@@ -4,7 +4,7 @@
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, AttributeValue, Filter, Instance, InstanceStateName, InstanceType, InternetGateway, IpPermission, IpRange,
-    KeyPairInfo, ResourceType, RouteTable, SecurityGroup, Subnet, Tag, TagSpecification, Vpc,
+    KeyPairInfo, ResourceType, RouteTable, SecurityGroup, Subnet, Tag, TagSpecification, Vpc, VpcAttributeName,
 };
 use base64::Engine;
 use serde_json::json;
@@ -165,8 +165,14 @@ fn existing_rules(g: &SecurityGroup) -> Vec<Rule> {
 
 impl AwsDriver {
     pub(crate) async fn azs(&self) -> Result<Vec<String>, ProvisionError> {
-        let a = About { kind: ResourceKind::Subnet, name: "availability zones" };
-        let out = self.ec2.describe_availability_zones().send().await.map_err(|e| fault::map(a, &e))?;
+        let a = About { kind: ResourceKind::Subnet, name: "zones" };
+        // "Availability zones: <code>: <message>", not "Subnet zones: ...".
+        let relabel = |m: String| m.replacen("Subnet zones", "Availability zones", 1);
+        let out = self.ec2.describe_availability_zones().send().await.map_err(|e| match fault::map(a, &e) {
+            ProvisionError::Retryable(m) => ProvisionError::Retryable(relabel(m)),
+            ProvisionError::NotYet(m) => ProvisionError::NotYet(relabel(m)),
+            ProvisionError::Fatal(m) => ProvisionError::Fatal(relabel(m)),
+        })?;
         let mut names: Vec<String> = out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect();
         names.sort();
         Ok(names)
@@ -283,15 +289,39 @@ impl AwsDriver {
         Ok(reservations.iter().flat_map(|r| r.instances().iter().cloned()).collect())
     }
 
+    /// The resource of the spec by its tags. One whose create stopped half-way (the gateway not
+    /// attached, rules or routes missing, DNS attributes unset) is reported as not found, so
+    /// that the executor calls `create` again, which finds it by its tags and finishes it.
     pub(crate) async fn ec2_find(&self, project: &str, spec: &ResourceSpec) -> Result<Option<Observed>, ProvisionError> {
         let a = about(spec);
         let f = || Q::Filters(tag_filters(project, Some(&spec.id)));
-        Ok(match spec.kind {
-            ResourceKind::Vpc => self.vpcs(a, f()).await?.first().map(vpc_obs),
-            ResourceKind::InternetGateway => self.igws(a, f()).await?.first().map(igw_obs),
-            ResourceKind::Subnet => self.subnets(a, f()).await?.first().map(subnet_obs),
-            ResourceKind::RouteTable => self.route_tables(a, f()).await?.first().map(rt_obs),
-            ResourceKind::SecurityGroup => self.security_groups(a, f()).await?.first().map(sg_obs),
+        let found = match spec.kind {
+            ResourceKind::Vpc => match self.vpcs(a, f()).await?.into_iter().next() {
+                Some(v) => {
+                    let o = vpc_obs(&v);
+                    self.vpc_dns_as_specified(spec, &o.physical_id).await?.then_some(o)
+                }
+                None => None,
+            },
+            ResourceKind::InternetGateway => {
+                self.igws(a, f()).await?.iter().find(|g| g.attachments().iter().any(|x| x.vpc_id().is_some())).map(igw_obs)
+            }
+            ResourceKind::Subnet => {
+                let public = prop_bool(spec, "public", false);
+                self.subnets(a, f()).await?.iter().find(|s| s.map_public_ip_on_launch().unwrap_or(false) == public).map(subnet_obs)
+            }
+            ResourceKind::RouteTable => {
+                let n = prop_list(spec, "subnets").len();
+                let complete = |r: &&RouteTable| {
+                    r.routes().iter().any(|x| x.destination_cidr_block() == Some("0.0.0.0/0") && x.gateway_id().is_some())
+                        && r.associations().iter().filter(|x| x.subnet_id().is_some()).count() >= n
+                };
+                self.route_tables(a, f()).await?.iter().find(complete).map(rt_obs)
+            }
+            ResourceKind::SecurityGroup => {
+                let want = spec_rules(spec)?;
+                self.security_groups(a, f()).await?.iter().find(|g| want.iter().all(|r| existing_rules(g).contains(r))).map(sg_obs)
+            }
             ResourceKind::KeyPair => {
                 let mut ks = self.key_pairs(a, f()).await?;
                 ks.sort_by_key(|k| k.create_time().map(|t| (t.secs(), t.subsec_nanos())));
@@ -303,7 +333,27 @@ impl AwsDriver {
                 is.first().map(inst_obs)
             }
             _ => None,
-        })
+        };
+        if found.is_none() {
+            tracing::debug!(kind = ?spec.kind, id = %spec.id, "not found (or not finished)");
+        }
+        Ok(found)
+    }
+
+    /// True when the VPC's DNS support and DNS hostnames are what the spec asks.
+    async fn vpc_dns_as_specified(&self, spec: &ResourceSpec, vpc: &str) -> Result<bool, ProvisionError> {
+        let a = about(spec);
+        for (attr, key) in [(VpcAttributeName::EnableDnsSupport, "enableDnsSupport"), (VpcAttributeName::EnableDnsHostnames, "enableDnsHostnames")] {
+            let out = self.ec2.describe_vpc_attribute().vpc_id(vpc).attribute(attr.clone()).send().await.map_err(|e| fault::map(a, &e))?;
+            let value = match attr {
+                VpcAttributeName::EnableDnsSupport => out.enable_dns_support().and_then(|v| v.value()),
+                _ => out.enable_dns_hostnames().and_then(|v| v.value()),
+            };
+            if value.unwrap_or(false) != prop_bool(spec, key, true) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 
     pub(crate) async fn ec2_describe(&self, kind: ResourceKind, id: &str) -> Result<Option<Observed>, ProvisionError> {
@@ -642,21 +692,25 @@ impl AwsDriver {
         Err(a.fatal("RunInstances keeps answering with terminated instances for this request"))
     }
 
-    /// Instance type change: stop, modify, start (resumable: each call looks at the current
-    /// state first, so a retry after a throttled step continues where it stopped).
+    /// Instance type change: stop, modify, start (resumable: each step looks at the current
+    /// state first, so a retry after a throttled step continues where it stopped). Returns once
+    /// the instance is starting with the new type; the executor waits for `running`.
     pub(crate) async fn instance_update(&self, spec: &ResourceSpec, current: &Observed) -> Result<Observed, ProvisionError> {
         let a = about(spec);
         let id = current.physical_id.as_str();
         let want = prop_str(spec, "instanceType")?;
-        let mut waited = std::time::Duration::ZERO;
+        let started = std::time::Instant::now();
+        let mut actions = 0;
         loop {
             let inst = self.instances(a, Q::Id(id)).await?.into_iter().next().ok_or_else(|| a.fatal(format!("{id} is gone")))?;
             let state = instance_state(&inst).to_string();
             let is = inst.instance_type().map(|t| t.as_str()).unwrap_or_default();
+            let mut wait = actions >= 3;
             match state.as_str() {
-                _ if is == want && state != "stopped" => return Ok(inst_obs(&inst)),
+                "running" | "pending" if is == want => return Ok(inst_obs(&inst)),
                 "stopped" if is == want => {
                     self.ec2.start_instances().instance_ids(id).send().await.map_err(|e| fault::map(a, &e))?;
+                    actions += 1;
                 }
                 "stopped" => {
                     self.ec2
@@ -666,22 +720,22 @@ impl AwsDriver {
                         .send()
                         .await
                         .map_err(|e| fault::map(a, &e))?;
-                    continue;
+                    actions += 1;
                 }
-                "running" | "pending" => {
+                "running" => {
+                    tracing::info!(instance = id, from = is, to = want, "stopping the instance to change its type");
                     self.ec2.stop_instances().instance_ids(id).send().await.map_err(|e| fault::map(a, &e))?;
+                    actions += 1;
                 }
-                "stopping" => {}
+                "stopping" | "pending" => wait = true,
                 other => return Err(a.fatal(format!("{id} is {other}; its instance type cannot be changed now"))),
             }
-            if waited > std::time::Duration::from_secs(900) {
-                return Err(a.not_yet(format!("{id} is still {state} after {} s", waited.as_secs())));
-            }
-            // Moto (and a fast AWS) have already moved on: look again at once the first time.
-            if !waited.is_zero() || state == "stopping" {
+            if wait {
+                if started.elapsed() > std::time::Duration::from_secs(900) {
+                    return Err(a.not_yet(format!("{id} is still {state} after {} s", started.elapsed().as_secs())));
+                }
                 tokio::time::sleep(self.poll_every).await;
             }
-            waited += self.poll_every;
         }
     }
 

@@ -121,3 +121,62 @@ where
         _ => ProvisionError::Fatal(format!("{head}: {}", scrub(error_chain(e)))),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+
+    const VPC: About<'static> = About { kind: ResourceKind::Vpc, name: "shop-vpc" };
+
+    fn service(status: u16, code: &str, message: &str) -> SdkError<DescribeVpcsError, HttpResponse> {
+        let err = DescribeVpcsError::generic(ErrorMetadata::builder().code(code).message(message).build());
+        SdkError::service_error(err, HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::empty()))
+    }
+
+    #[test]
+    fn throttling_and_5xx_are_retryable() {
+        for (status, code) in [(503, "RequestLimitExceeded"), (400, "Throttling"), (429, "ThrottlingException"), (400, "TooManyRequestsException"), (500, "InternalError"), (503, "ServiceUnavailable")] {
+            let e = map(VPC, &service(status, code, "slow down"));
+            assert_eq!(e, ProvisionError::Retryable(format!("VPC shop-vpc: {code}: slow down")));
+        }
+    }
+
+    #[test]
+    fn in_use_is_not_yet_and_the_rest_is_fatal_with_the_code() {
+        for code in ["DependencyViolation", "InvalidDBSubnetGroupStateFault", "ResourceInUseException", "DeleteConflict"] {
+            assert!(matches!(map(VPC, &service(400, code, "in use")), ProvisionError::NotYet(m) if m == format!("VPC shop-vpc: {code}: in use")));
+        }
+        let e = map(VPC, &service(400, "InvalidParameterValue", "bad CIDR"));
+        assert_eq!(e, ProvisionError::Fatal("VPC shop-vpc: InvalidParameterValue: bad CIDR".into()));
+    }
+
+    #[test]
+    fn not_found_codes_of_every_service() {
+        for code in ["InvalidVpcID.NotFound", "DBInstanceNotFound", "DBSubnetGroupNotFoundFault", "NoSuchEntity", "ResourceNotFoundException"] {
+            assert!(is_not_found(&service(400, code, "")), "{code}");
+        }
+        assert!(!is_not_found(&service(400, "DependencyViolation", "")));
+    }
+
+    #[test]
+    fn timeouts_and_connection_failures_are_retryable() {
+        let e: SdkError<DescribeVpcsError, HttpResponse> = SdkError::timeout_error("slow");
+        assert!(matches!(map(VPC, &e), ProvisionError::Retryable(m) if m.starts_with("VPC shop-vpc: ")));
+        let e: SdkError<DescribeVpcsError, HttpResponse> = SdkError::dispatch_failure(ConnectorError::io("reset by peer".into()));
+        assert!(matches!(map(VPC, &e), ProvisionError::Retryable(m) if m.contains("connection to AWS failed")));
+        let e: SdkError<DescribeVpcsError, HttpResponse> = SdkError::response_error("not xml", HttpResponse::new(StatusCode::try_from(502).unwrap(), SdkBody::empty()));
+        assert!(matches!(map(VPC, &e), ProvisionError::Retryable(_)));
+    }
+
+    #[test]
+    fn a_secret_in_an_aws_message_is_scrubbed() {
+        let e = map_scrubbed(VPC, &service(400, "InvalidParameterValue", "password 'hunter2hunter2' is too weak"), Some("hunter2hunter2"));
+        let m = e.to_string();
+        assert!(!m.contains("hunter2hunter2") && m.contains("[redacted]"), "{m}");
+    }
+}

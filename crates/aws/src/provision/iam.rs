@@ -35,8 +35,32 @@ impl AwsDriver {
         }
     }
 
+    /// The role by name and tags; one without all its managed policies is not finished and is
+    /// reported as not found (the executor then calls `create`, which attaches the rest).
     pub(crate) async fn iam_find(&self, project: &str, spec: &ResourceSpec) -> Result<Option<Observed>, ProvisionError> {
-        Ok(self.role(about(spec), &spec.name).await?.filter(|r| tagged(&tags(r.tags()), project, Some(&spec.id))).map(|r| role_obs(&r)))
+        let a = about(spec);
+        let Some(role) = self.role(a, &spec.name).await?.filter(|r| tagged(&tags(r.tags()), project, Some(&spec.id))) else {
+            return Ok(None);
+        };
+        let attached = self.attached_policies(a, &spec.name).await?;
+        let complete = prop_list(spec, "managedPolicies").iter().all(|arn| attached.iter().any(|x| x == arn));
+        Ok(complete.then(|| role_obs(&role)))
+    }
+
+    async fn attached_policies(&self, a: About<'_>, name: &str) -> Result<Vec<String>, ProvisionError> {
+        Ok(self
+            .iam
+            .list_attached_role_policies()
+            .role_name(name)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| fault::map(a, &e))?
+            .iter()
+            .filter_map(|p| p.policy_arn().map(str::to_string))
+            .collect())
     }
 
     pub(crate) async fn iam_describe(&self, name: &str) -> Result<Option<Observed>, ProvisionError> {
@@ -83,19 +107,7 @@ impl AwsDriver {
                 out.role().cloned().ok_or_else(|| a.fatal("CreateRole returned no role"))?
             }
         };
-        let attached: Vec<String> = self
-            .iam
-            .list_attached_role_policies()
-            .role_name(name)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(|e| fault::map(a, &e))?
-            .iter()
-            .filter_map(|p| p.policy_arn().map(str::to_string))
-            .collect();
+        let attached = self.attached_policies(a, name).await?;
         for arn in prop_list(spec, "managedPolicies").into_iter().filter(|arn| !attached.iter().any(|x| x == arn)) {
             self.iam.attach_role_policy().role_name(name).policy_arn(arn).send().await.map_err(|e| match fault::code(&e) {
                 Some("NoSuchEntity") => a.fatal(format!("the managed policy {arn} does not exist")),

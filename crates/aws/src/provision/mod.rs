@@ -8,8 +8,10 @@
 //!   tags) and then converges the follow-up steps (attachments, routes, rules, policies), so a
 //!   create that failed half-way (a throttled `AttachInternetGateway`) is completed by calling it
 //!   again instead of making a second copy;
-//! - the SDK never retries (max attempts 1): the executor retries with backoff and jitter, so
-//!   the number of calls stays predictable;
+//! - the SDK retries only reads (Describe*, List*, Get*, and GETs), a few times with short
+//!   backoff ([`ReadsOnly`]); a mutating call is never retried by the SDK, since a create whose
+//!   answer was lost may have taken effect: the executor retries those, looking the resource up
+//!   by tag first;
 //! - no secret (key material, database password) ever reaches a message or a log line.
 
 mod ec2;
@@ -24,7 +26,11 @@ use std::fmt;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    BeforeDeserializationInterceptorContextMut, BeforeTransmitInterceptorContextMut, InterceptorContext,
+};
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
@@ -81,9 +87,81 @@ impl Intercept for MotoAccount {
     }
 }
 
+/// Whether the request in flight only reads, remembered from before it was sent until its
+/// answer is classified.
+#[derive(Debug, Clone, Copy)]
+struct IsRead(bool);
+
+impl Storable for IsRead {
+    type Storer = StoreReplace<Self>;
+}
+
+const READ_MARK: &str = "x-slipway-read-only";
+
+fn read_action(name: &str) -> bool {
+    ["Describe", "List", "Get"].iter().any(|p| name.starts_with(p))
+}
+
+/// Lets the SDK retry reads only: the request is classified before it is sent (GET, an
+/// `X-Amz-Target` or query `Action=` naming Describe/List/Get), the answer is marked, and the
+/// classifier forbids retrying anything unmarked.
+#[derive(Debug, Clone)]
+struct ReadsOnly;
+
+impl Intercept for ReadsOnly {
+    fn name(&self) -> &'static str {
+        "SlipwayReadsOnly"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let req = context.request();
+        let read = req.method() == "GET"
+            || req.headers().get("x-amz-target").is_some_and(|t| read_action(t.rsplit('.').next().unwrap_or("")))
+            || req.body().bytes().is_some_and(|b| {
+                let body = String::from_utf8_lossy(b);
+                body.split('&').any(|kv| kv.strip_prefix("Action=").is_some_and(read_action))
+            });
+        cfg.interceptor_state().store_put(IsRead(read));
+        Ok(())
+    }
+
+    fn modify_before_deserialization(
+        &self,
+        context: &mut BeforeDeserializationInterceptorContextMut<'_>,
+        _rc: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        if cfg.load::<IsRead>().is_some_and(|r| r.0) {
+            context.response_mut().headers_mut().insert(READ_MARK, "1");
+        }
+        Ok(())
+    }
+}
+
+impl ClassifyRetry for ReadsOnly {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        match ctx.response() {
+            Some(r) if r.headers().get(READ_MARK).is_some() => RetryAction::NoActionIndicated,
+            _ => RetryAction::RetryForbidden,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "SlipwayReadsOnly"
+    }
+}
+
 macro_rules! client {
     ($krate:ident, $cfg:expr, $account:expr) => {{
-        let mut b = $krate::config::Builder::from($cfg).retry_config(RetryConfig::standard().with_max_attempts(1));
+        let mut b = $krate::config::Builder::from($cfg)
+            .retry_config(RetryConfig::standard().with_max_attempts(4).with_initial_backoff(std::time::Duration::from_millis(100)))
+            .interceptor(ReadsOnly)
+            .retry_classifier(ReadsOnly);
         if let Some(a) = $account {
             b = b.interceptor(MotoAccount(a.clone()));
         }
@@ -112,9 +190,11 @@ impl AwsDriver {
     }
 
     /// Every request carries `x-moto-account-id: <account>`, so moto gives this driver an
-    /// account of its own. `account` must be 12 digits (a programming error otherwise).
+    /// account of its own (tests; never against AWS). Moto expects 12 digits.
     pub fn with_moto_account(self, account: &str) -> Self {
-        assert!(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit()), "a moto account id is 12 digits, got '{account}'");
+        if !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
+            tracing::warn!(account, "a moto account id is 12 digits; sending it anyway");
+        }
         let poll = self.poll_every;
         let mut d = Self::from_config(self.config, Some(account.to_string()));
         d.poll_every = poll;
@@ -273,7 +353,7 @@ pub(crate) fn dep_id<'a>(spec: &ResourceSpec, ctx: &'a CreateCtx<'_>, key: &str)
 }
 
 /// The physical ids of the dependencies named by a list prop.
-pub(crate) fn dep_ids<'a>(spec: &ResourceSpec, ctx: &'a CreateCtx<'_>, key: &str) -> Result<Vec<String>, ProvisionError> {
+pub(crate) fn dep_ids(spec: &ResourceSpec, ctx: &CreateCtx<'_>, key: &str) -> Result<Vec<String>, ProvisionError> {
     prop_list(spec, key).into_iter().map(|l| dep(spec, ctx, l).map(|o| o.physical_id.clone())).collect()
 }
 
@@ -329,7 +409,7 @@ mod tests {
         let long = client_token("p", &"x".repeat(200), &[]);
         assert!(long.len() <= 64, "{long}");
         // Pinned: a token must not change between releases (a retried create would duplicate).
-        assert_eq!(client_token("slipway", "vm-ci", &[]), client_token("slipway", "vm-ci", &[]));
+        assert_eq!(client_token("slipway", "vm-ci", &[]), "slipway-vm-ci-63beee3b119a9bba");
     }
 
     #[test]

@@ -534,6 +534,7 @@ impl Executor {
         let expected = self.scaled(spec.expected_secs);
         let mut obs = first.clone();
         let mut missing = 0;
+        let mut polls = 0u32;
         loop {
             if obs.failed {
                 return Err(UserError::new(
@@ -547,9 +548,18 @@ impl Executor {
                 return Ok(obs);
             }
             self.emit_one(Operation::Apply, run, spec, Phase::Waiting, Some(&obs), since, None).await;
+            // First look right away (the state AWS reports); then rarely while far from the
+            // expected end, often near it, and backing off again once it is late.
             let elapsed = since.elapsed();
-            let interval = if elapsed < expected { (expected - elapsed) / 4 } else { expected / 10 };
+            let interval = if polls == 0 {
+                self.opts.min_poll
+            } else if elapsed < expected {
+                (expected - elapsed) / 4
+            } else {
+                (elapsed - expected) / 4
+            };
             let interval = interval.clamp(self.opts.min_poll, self.opts.max_poll);
+            polls += 1;
             tokio::select! {
                 _ = run.cancel.cancelled() => return Err(UserError::new(format!("{} {}", spec.kind.label(), spec.name), "cancelled", "Apply again to finish")),
                 _ = tokio::time::sleep(interval) => {}
