@@ -3,6 +3,7 @@
 
 mod connect;
 mod events;
+mod provision;
 mod sandbox;
 mod settings;
 
@@ -25,6 +26,15 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sandbox::sandbox_status,
         settings::get_settings,
         settings::save_settings,
+        provision::get_blueprint,
+        provision::save_blueprint,
+        provision::blueprint_resources,
+        provision::plan,
+        provision::apply,
+        provision::destroy,
+        provision::refresh,
+        provision::cancel_provisioning,
+        provision::project_resources,
         events::subscribe_events,
         events::first_paint,
     ]

@@ -75,6 +75,13 @@ function applyEvent(state: AppState, env: EventEnvelope): AppState {
       return { ...state, progress: { task: e.task, message: e.message, at: env.at } };
     case "settingsChanged":
       return { ...state, settingsVersion: state.settingsVersion + 1 };
+    case "resourceProgress":
+      return {
+        ...state,
+        progress: { task: e.op, message: `${e.id}: ${e.phase} (${e.done} of ${e.total})`, at: env.at },
+      };
+    case "provisionFinished":
+      return { ...state, progress: { task: e.op, message: e.summary, at: env.at } };
   }
 }
 
