@@ -9,14 +9,21 @@
 import { Channel, invoke } from "@tauri-apps/api/core";
 
 import type { AwsConnectInput } from "./bindings/AwsConnectInput";
+import type { ApplyReport } from "./bindings/ApplyReport";
 import type { AwsProfile } from "./bindings/AwsProfile";
+import type { Blueprint } from "./bindings/Blueprint";
 import type { ConnectionKind } from "./bindings/ConnectionKind";
 import type { ConnectionStatus } from "./bindings/ConnectionStatus";
+import type { DestroyReport } from "./bindings/DestroyReport";
 import type { DockerConfigEntry } from "./bindings/DockerConfigEntry";
 import type { DoctorReport } from "./bindings/DoctorReport";
+import type { Drift } from "./bindings/Drift";
 import type { EventEnvelope } from "./bindings/EventEnvelope";
 import type { GithubConnectInput } from "./bindings/GithubConnectInput";
+import type { Observed } from "./bindings/Observed";
+import type { Plan } from "./bindings/Plan";
 import type { RegistryConnectInput } from "./bindings/RegistryConnectInput";
+import type { ResourceSpec } from "./bindings/ResourceSpec";
 import type { SandboxState } from "./bindings/SandboxState";
 import type { Settings } from "./bindings/Settings";
 import type { UserError } from "./bindings/UserError";
@@ -46,6 +53,15 @@ const WHAT: Record<string, string> = {
   sandbox_status: "Reading the sandbox state",
   get_settings: "Reading settings",
   save_settings: "Saving settings",
+  get_blueprint: "Reading the blueprint",
+  save_blueprint: "Saving the blueprint",
+  blueprint_resources: "Reading the blueprint's resources",
+  plan: "Planning the changes",
+  apply: "Applying the blueprint",
+  destroy: "Destroying the project's resources",
+  refresh: "Checking for drift",
+  cancel_provisioning: "Cancelling",
+  project_resources: "Reading the project's resources",
   subscribe_events: "Subscribing to live updates",
   first_paint: "Reporting the first paint",
 };
@@ -104,6 +120,17 @@ export const api = {
 
   getSettings: () => call<Settings>("get_settings"),
   saveSettings: (settings: Settings) => call<Settings>("save_settings", { settings }),
+
+  getBlueprint: (project: string | null) => call<Blueprint>("get_blueprint", { project }),
+  saveBlueprint: (blueprint: Blueprint) => call<Blueprint>("save_blueprint", { blueprint }),
+  blueprintResources: (project: string | null) => call<ResourceSpec[]>("blueprint_resources", { project }),
+  plan: (project: string | null) => call<Plan>("plan", { project }),
+  /** Long: progress arrives as resourceProgress events, then one provisionFinished. */
+  apply: (project: string | null) => call<ApplyReport>("apply", { project }),
+  destroy: (project: string | null) => call<DestroyReport>("destroy", { project }),
+  refresh: (project: string | null) => call<Drift[]>("refresh", { project }),
+  cancelProvisioning: () => call<boolean>("cancel_provisioning"),
+  projectResources: (project: string | null) => call<Observed[]>("project_resources", { project }),
 
   /**
    * Subscribes to the engine's event stream. The Rust side sends batches (one channel message

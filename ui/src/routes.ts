@@ -16,7 +16,7 @@ export type Route = { id: PageId; label: string; title: string; component: Compo
 export const ROUTES: Route[] = [
   { id: "connect", label: "Connect", title: "Connect", component: ConnectPage, built: true },
   { id: "project", label: "Project", title: "Project", component: ProjectPage, built: false },
-  { id: "architecture", label: "Architecture", title: "Architecture", component: ArchitecturePage, built: false },
+  { id: "architecture", label: "Architecture", title: "Architecture", component: ArchitecturePage, built: true },
   { id: "board", label: "Board", title: "Board", component: BoardPage, built: false },
   { id: "pipelines", label: "Pipelines", title: "Pipelines", component: PipelinesPage, built: false },
   { id: "deployments", label: "Deployments", title: "Deployments", component: DeploymentsPage, built: false },

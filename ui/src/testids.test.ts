@@ -3,7 +3,9 @@
 import { describe, expect, test } from "vitest";
 
 import doc from "../TESTIDS.md?raw";
+import { BP_FIELDS } from "./pages/Architecture/model";
 import { ROUTES } from "./routes";
+import { mockResources, defaultBlueprint } from "./testing/mockProvision";
 
 const sources = import.meta.glob(["./**/*.tsx", "!./**/*.test.tsx", "!./testing/**"], {
   query: "?raw",
@@ -14,6 +16,10 @@ const code = Object.values(sources).join("\n");
 
 const KINDS = ["aws", "github", "registry", "docker", "kubernetes"];
 const PAGES = ROUTES.map((r) => r.id);
+const RESOURCE_IDS = mockResources(defaultBlueprint()).map((r) => r.id);
+const FIELDS = BP_FIELDS.map((f) => f.field);
+/** Templated ids per resource or per field, as the code writes them. */
+const PER_RESOURCE = ["arch-node", "plan-row", "drift-row"];
 
 /** Literal ids in the code: data-testid="x", testId="x", testId: "x". */
 function literalIds(): Set<string> {
@@ -32,6 +38,10 @@ function templateIds(): Set<string> {
     ids.add(`nav-${p}`);
     ids.add(`page-${p}`);
   }
+  for (const prefix of PER_RESOURCE) {
+    if (code.includes(`data-testid={\`${prefix}-\${`)) RESOURCE_IDS.forEach((id) => ids.add(`${prefix}-${id}`));
+  }
+  if (code.includes("data-testid={`bp-${field}`}")) FIELDS.forEach((f) => ids.add(`bp-${f}`));
   return ids;
 }
 
@@ -44,6 +54,8 @@ function documentedIds(): Set<string> {
       const id = m[1];
       if (id.includes("<kind>")) KINDS.forEach((k) => ids.add(id.replace("<kind>", k)));
       else if (id.includes("<page>")) PAGES.forEach((p) => ids.add(id.replace("<page>", p)));
+      else if (id.includes("<id>")) RESOURCE_IDS.forEach((r) => ids.add(id.replace("<id>", r)));
+      else if (id.includes("<field>")) FIELDS.forEach((f) => ids.add(id.replace("<field>", f)));
       else ids.add(id);
     }
   }

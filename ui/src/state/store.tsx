@@ -2,7 +2,7 @@
 // folder, and the latest progress line. It is filled by doctor() at startup and then kept current
 // by the event channel and by the results of the commands the pages run.
 
-import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, type ReactNode } from "react";
+import { createContext, useCallback, useContext, useEffect, useMemo, useReducer, useRef, type ReactNode } from "react";
 
 import { api } from "../api";
 import type { ConnectionKind } from "../bindings/ConnectionKind";
@@ -76,6 +76,7 @@ function applyEvent(state: AppState, env: EventEnvelope): AppState {
     case "settingsChanged":
       return { ...state, settingsVersion: state.settingsVersion + 1 };
     case "resourceProgress":
+      // The Architecture page shows these itself (onEvents); the status bar gets one line.
       return {
         ...state,
         progress: { task: e.op, message: `${e.id}: ${e.phase} (${e.done} of ${e.total})`, at: env.at },
@@ -128,12 +129,21 @@ type Store = {
   applyStatus: (status: ConnectionStatus) => void;
   applySandbox: (state: SandboxState) => void;
   reload: () => Promise<void>;
+  /** Also hands every event batch to `listener` (pages with their own event views); returns unsubscribe. */
+  onEvents: (listener: (batch: EventEnvelope[]) => void) => () => void;
 };
 
 const StoreContext = createContext<Store | null>(null);
 
 export function StoreProvider({ children }: { children: ReactNode }) {
   const [state, dispatch] = useReducer(reducer, initialState);
+  const listeners = useRef(new Set<(batch: EventEnvelope[]) => void>());
+  const onEvents = useCallback((listener: (batch: EventEnvelope[]) => void) => {
+    listeners.current.add(listener);
+    return () => {
+      listeners.current.delete(listener);
+    };
+  }, []);
 
   const reload = useCallback(async () => {
     try {
@@ -148,7 +158,10 @@ export function StoreProvider({ children }: { children: ReactNode }) {
     let cancelled = false;
     // Subscribe first, then read the full state, so nothing that happens in between is lost.
     api
-      .subscribeEvents((batch) => dispatch({ type: "events", batch }))
+      .subscribeEvents((batch) => {
+        dispatch({ type: "events", batch });
+        listeners.current.forEach((l) => l(batch));
+      })
       .then((unsubscribe) => {
         if (cancelled) unsubscribe();
         else stop = unsubscribe;
@@ -169,8 +182,9 @@ export function StoreProvider({ children }: { children: ReactNode }) {
       applyStatus: (status) => dispatch({ type: "status", status }),
       applySandbox: (s) => dispatch({ type: "sandbox", state: s }),
       reload,
+      onEvents,
     }),
-    [state, reload],
+    [state, reload, onEvents],
   );
   return <StoreContext.Provider value={store}>{children}</StoreContext.Provider>;
 }

@@ -21,6 +21,23 @@ import type { RegistryConnectInput } from "../bindings/RegistryConnectInput";
 import type { SandboxState } from "../bindings/SandboxState";
 import type { Settings } from "../bindings/Settings";
 import type { UserError } from "../bindings/UserError";
+import type { ApplyReport } from "../bindings/ApplyReport";
+import type { Blueprint } from "../bindings/Blueprint";
+import type { DestroyReport } from "../bindings/DestroyReport";
+import type { Observed } from "../bindings/Observed";
+import type { Operation } from "../bindings/Operation";
+import type { Phase } from "../bindings/Phase";
+import type { ResourceSpec } from "../bindings/ResourceSpec";
+import {
+  WAIT_STATE,
+  defaultBlueprint,
+  mockDrift,
+  mockPlan,
+  mockResources,
+  observedFor,
+  physicalIdFor,
+  validateBlueprint,
+} from "./mockProvision";
 
 export const SANDBOX_ACCOUNT = "123456789012";
 export const SANDBOX_PORT = 45500;
@@ -36,6 +53,8 @@ export type Scenario = "default" | "fresh";
 export type MockOptions = {
   /** Delay of each check, so progress states are visible (ms). */
   delayMs?: number;
+  /** Pause between provisioning progress batches (ms); default: 30 when delayMs > 0 (apply ~2 s), else 0. */
+  stepMs?: number;
   /** "fresh": a machine with nothing set up (no profiles, no docker logins, no gh, no docker). */
   scenario?: Scenario;
 };
@@ -67,6 +86,13 @@ export class MockBackend {
   dockerRunning: boolean;
   kubeReachable = false;
 
+  blueprint: Blueprint = defaultBlueprint();
+  /** What "exists" in the cloud, by logical id. */
+  cloud = new Map<string, Observed>();
+  readonly stepMs: number;
+  private provisioning: Operation | null = null;
+  private cancelRequested = false;
+
   /** Every command received, in order (arguments as sent, secrets included: tests check them). */
   calls: { cmd: string; args: Args }[] = [];
   firstPaintCalls = 0;
@@ -77,6 +103,7 @@ export class MockBackend {
   constructor(opts: MockOptions = {}) {
     this.delayMs = opts.delayMs ?? 0;
     this.scenario = opts.scenario ?? "default";
+    this.stepMs = opts.stepMs ?? (this.delayMs > 0 ? 30 : 0);
     const fresh = this.scenario === "fresh";
     this.profiles = fresh
       ? []
@@ -158,6 +185,28 @@ export class MockBackend {
         return structuredClone(this.settings);
       case "save_settings":
         return this.saveSettings(a.settings as Settings);
+      case "get_blueprint":
+        return structuredClone(this.blueprint);
+      case "save_blueprint":
+        return this.saveBlueprint(a.blueprint as Blueprint);
+      case "blueprint_resources":
+        return mockResources(this.blueprint);
+      case "plan":
+        await this.pause(0.5);
+        return mockPlan(this.blueprint, this.cloud);
+      case "apply":
+        return this.apply();
+      case "destroy":
+        return this.destroy();
+      case "refresh":
+        await this.pause(0.5);
+        return mockDrift(this.blueprint, this.cloud);
+      case "cancel_provisioning":
+        if (this.provisioning === null) return false;
+        this.cancelRequested = true;
+        return true;
+      case "project_resources":
+        return [...this.cloud.values()].map((o) => structuredClone(o));
       case "subscribe_events":
         this.channels.push({ channel: a.onEvents as ChannelLike, index: 0 });
         return null;
@@ -468,5 +517,108 @@ export class MockBackend {
     this.settings = structuredClone(s);
     this.emit([{ type: "settingsChanged" }]);
     return structuredClone(this.settings);
+  }
+
+  // ---- provisioning ----------------------------------------------------------------------
+
+  private saveBlueprint(bp: Blueprint): Blueprint {
+    const error = validateBlueprint(bp);
+    if (error) throw error;
+    this.blueprint = structuredClone(bp);
+    return structuredClone(this.blueprint);
+  }
+
+  private busy(op: Operation): UserError {
+    return ue(
+      op === "apply" ? "Apply not started" : "Destroy not started",
+      `a ${this.provisioning} of project ${this.blueprint.project} is still running`,
+      "Wait for it to finish, or cancel it",
+    );
+  }
+
+  private step(): Promise<void> {
+    return new Promise((r) => setTimeout(r, this.stepMs));
+  }
+
+  private progress(op: Operation, spec: ResourceSpec, phase: Phase, cloudState: string | null, physicalId: string | null, elapsedMs: number, done: number, total: number, error: UserError | null = null): Event {
+    return {
+      type: "resourceProgress", op, project: this.blueprint.project, id: spec.id, kind: spec.kind, name: spec.name, phase,
+      cloudState, physicalId, elapsedMs, expectedMs: spec.expectedSecs * 1000, done, total, error,
+    };
+  }
+
+  private finish(op: Operation, ok: boolean, summary: string, error: UserError | null) {
+    this.provisioning = null;
+    this.cancelRequested = false;
+    this.emit([{ type: "provisionFinished", op, project: this.blueprint.project, ok, summary, error }]);
+  }
+
+  private async apply(): Promise<ApplyReport> {
+    if (this.provisioning) throw this.busy("apply");
+    this.provisioning = "apply";
+    const started = this.now();
+    const plan = mockPlan(this.blueprint, this.cloud);
+    const specs = mockResources(this.blueprint);
+    const total = specs.length;
+    let done = 0;
+    const counts = { created: 0, updated: 0, replaced: 0, unchanged: 0 };
+    this.emit(specs.map((s) => this.progress("apply", s, "pending", null, this.cloud.get(s.id)?.physicalId ?? null, 0, 0, total)));
+    for (const spec of specs) {
+      if (this.cancelRequested) {
+        const error = ue("Apply cancelled", `stopped after ${done} of ${total} resources`, "Run Apply again to finish; what was created is kept");
+        this.emit(specs.slice(done).map((s) => this.progress("apply", s, "cancelled", null, null, 0, done, total)));
+        this.finish("apply", false, `cancelled after ${done} of ${total}`, error);
+        throw error;
+      }
+      const change = plan.changes.find((c) => c.id === spec.id)!;
+      const existing = this.cloud.get(spec.id);
+      if (change.action === "noChange") {
+        done += 1;
+        counts.unchanged += 1;
+        this.emit([this.progress("apply", spec, "unchanged", existing?.state ?? null, existing?.physicalId ?? null, 0, done, total)]);
+        continue;
+      }
+      const phase: Phase = change.action === "create" ? "creating" : change.action === "replace" ? "replacing" : "updating";
+      const expected = spec.expectedSecs * 1000;
+      const physicalId = change.action === "update" && existing ? existing.physicalId : physicalIdFor(spec);
+      this.emit([this.progress("apply", spec, phase, null, null, 0, done, total)]);
+      await this.step();
+      this.emit([this.progress("apply", spec, "waiting", WAIT_STATE[spec.kind] ?? "pending", physicalId, Math.round(expected * 0.6), done, total)]);
+      await this.step();
+      this.cloud.set(spec.id, observedFor(spec, physicalId));
+      done += 1;
+      counts[change.action === "create" ? "created" : change.action === "replace" ? "replaced" : "updated"] += 1;
+      this.emit([this.progress("apply", spec, "ready", this.cloud.get(spec.id)!.state, physicalId, Math.round(expected * 0.9), done, total)]);
+    }
+    const summary = `${counts.created} created, ${counts.updated} updated, ${counts.replaced} replaced, ${counts.unchanged} unchanged`;
+    this.finish("apply", true, summary, null);
+    return {
+      project: this.blueprint.project, summary, ...counts, deleted: 0, durationMs: this.now() - started,
+      resources: [...this.cloud.values()].map((o) => structuredClone(o)),
+    };
+  }
+
+  private async destroy(): Promise<DestroyReport> {
+    if (this.provisioning) throw this.busy("destroy");
+    this.provisioning = "destroy";
+    const started = this.now();
+    const specs = mockResources(this.blueprint).reverse().filter((s) => this.cloud.has(s.id));
+    const total = specs.length;
+    const removed: Observed[] = [];
+    for (const spec of specs) {
+      if (this.cancelRequested) {
+        const error = ue("Destroy cancelled", `stopped after ${removed.length} of ${total} resources`, "Run Destroy again to remove the rest");
+        this.finish("destroy", false, `cancelled after ${removed.length} of ${total}`, error);
+        throw error;
+      }
+      const o = this.cloud.get(spec.id)!;
+      this.emit([this.progress("destroy", spec, "deleting", "deleting", o.physicalId, 0, removed.length, total)]);
+      await this.step();
+      this.cloud.delete(spec.id);
+      removed.push(o);
+      this.emit([this.progress("destroy", spec, "deleted", null, o.physicalId, Math.round(spec.expectedSecs * 500), removed.length, total)]);
+    }
+    this.finish("destroy", true, `${removed.length} removed`, null);
+    return { project: this.blueprint.project, removed, durationMs: this.now() - started };
   }
 }

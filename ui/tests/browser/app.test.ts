@@ -55,10 +55,11 @@ describe("Slipway UI in Chromium (mock backend)", () => {
       await byId(`page-${id}`).waitFor();
       expect(await byId(`nav-${id}`).getAttribute("aria-current")).toBe("page");
       expect(page.url()).toContain(`#/${id}`);
-      if (id !== "connect" && id !== "settings") {
+      if (id !== "connect" && id !== "settings" && id !== "architecture") {
         await expect(byId("not-built").textContent()).resolves.toMatch(/Not built yet/);
       }
       if (id === "settings") await byId("settings-form").waitFor();
+      if (id === "architecture") await byId("arch-node-nodes").waitFor();
       await page.screenshot({ path: join(ARTIFACTS, `${id}.png`) });
     }
     expect(await page.evaluate(() => (window as any).__slipwayMock.firstPaintCalls)).toBe(1);
@@ -174,5 +175,38 @@ describe("Slipway UI in Chromium (mock backend)", () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await page.screenshot({ path: join(ARTIFACTS, "connect-960x600.png") });
+  });
+
+  test("architecture: plan, apply with live progress, destroy", async () => {
+    await page.setViewportSize({ width: 1440, height: 1000 });
+    await open("", "#/architecture");
+    await byId("architecture-diagram").waitFor();
+    await byId("arch-node-nodes").waitFor();
+    expect(await page.locator('[data-testid^="arch-node-"]').count()).toBe(21);
+    // The diagram has its edges drawn.
+    expect(await page.locator(".react-flow__edge").count()).toBeGreaterThan(20);
+
+    await byId("arch-plan").click();
+    await byId("plan-table").waitFor();
+    expect(await page.locator('[data-testid^="plan-row-"][data-action="create"]').count()).toBe(21);
+    expect(await byId("plan-total").textContent()).toMatch(/^\$[\d,]+\.\d\d$/);
+
+    await byId("arch-apply").click();
+    await byId("arch-cancel").waitFor(); // a run is going on
+    await page.locator('[data-testid^="arch-node-"][data-phase="waiting"]').first().waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "architecture-applying.png") });
+    await byId("arch-progress").filter({ hasText: "21 of 21" }).waitFor({ timeout: 15_000 });
+    await byId("arch-node-nodes").and(page.locator('[data-phase="ready"]')).waitFor();
+    expect(await byId("arch-progress").textContent()).toMatch(/21 created/);
+    expect(await byId("arch-log").locator("li").count()).toBeGreaterThan(60);
+    await page.screenshot({ path: join(ARTIFACTS, "architecture.png"), fullPage: true });
+
+    await byId("arch-destroy").click();
+    expect(await byId("destroy-confirm").isDisabled()).toBe(true);
+    await byId("destroy-confirm-input").fill("slipway");
+    await byId("destroy-confirm").click();
+    await byId("arch-progress").filter({ hasText: "Destroy: 21 of 21" }).waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (window as any).__slipwayMock.cloud.size)).toBe(0);
+    await page.screenshot({ path: join(ARTIFACTS, "architecture-destroyed.png") });
   });
 });

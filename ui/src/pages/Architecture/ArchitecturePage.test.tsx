@@ -1,0 +1,161 @@
+import { act, screen, waitFor, within } from "@testing-library/react";
+import userEvent from "@testing-library/user-event";
+import { describe, expect, test } from "vitest";
+
+import { renderApp } from "../../testing/render";
+import { checkForm } from "./ArchitecturePage";
+
+const id = (testId: string) => screen.getByTestId(testId);
+
+async function openArchitecture() {
+  const r = await renderApp({ hash: "#/architecture" });
+  await screen.findByTestId("architecture-diagram");
+  await screen.findByTestId("arch-node-nodes");
+  return r;
+}
+
+describe("Architecture page", () => {
+  test("draws one node per resource, labelled with kind and name, not created yet", async () => {
+    await openArchitecture();
+    expect(screen.getAllByTestId(/^arch-node-/)).toHaveLength(21);
+    expect(id("arch-node-eks")).toHaveTextContent("EKS cluster slipway-eks");
+    expect(id("arch-node-db-live")).toHaveTextContent("MySQL slipway-live");
+    expect(id("arch-node-vpc")).toHaveAttribute("data-phase", "none");
+    expect(id("bp-project")).toHaveValue("slipway");
+    expect(id("bp-azs")).toHaveValue("us-east-1a, us-east-1b");
+  });
+
+  test("Plan shows 21 creates with costs, the total and the price table", async () => {
+    const user = userEvent.setup();
+    await openArchitecture();
+    await user.click(id("arch-plan"));
+    await screen.findByTestId("plan-table");
+    const rows = screen.getAllByTestId(/^plan-row-/);
+    expect(rows).toHaveLength(21);
+    rows.forEach((r) => expect(r).toHaveAttribute("data-action", "create"));
+    expect(id("plan-summary")).toHaveTextContent("21 to create");
+    expect(id("plan-row-eks")).toHaveTextContent("$73.00");
+    expect(id("plan-total").textContent).toMatch(/^\$\d{3},?\d*\.\d\d$/);
+    expect(id("plan-prices")).toHaveTextContent("2026-10-01, us-east-1 (USD)");
+  });
+
+  test("after an apply the plan collapses unchanged rows and a changed type is an update", async () => {
+    const user = userEvent.setup();
+    const { backend } = await openArchitecture();
+    await user.click(id("arch-apply"));
+    await waitFor(() => expect(id("arch-progress")).toHaveTextContent("21 of 21"));
+    await waitFor(() => expect(id("arch-node-vm-ci")).toHaveAttribute("data-phase", "ready"));
+    expect(id("arch-node-vm-ci")).toHaveTextContent(/running i-0[0-9a-f]{16}$/);
+
+    await user.clear(id("bp-ciInstanceType"));
+    await user.type(id("bp-ciInstanceType"), "t3.large");
+    await user.click(id("bp-save"));
+    await screen.findByTestId("bp-saved");
+    expect(backend.blueprint.ciInstanceType).toBe("t3.large");
+
+    await user.click(id("arch-plan"));
+    await screen.findByTestId("plan-table");
+    expect(screen.getAllByTestId(/^plan-row-/)).toHaveLength(1);
+    expect(id("plan-row-vm-ci")).toHaveAttribute("data-action", "update");
+    expect(id("plan-row-vm-ci")).toHaveTextContent("instanceType t3.medium -> t3.large");
+    expect(id("plan-summary")).toHaveTextContent("1 to update, 20 unchanged");
+    await user.click(id("plan-toggle-unchanged"));
+    expect(screen.getAllByTestId(/^plan-row-/)).toHaveLength(21);
+  });
+
+  test("progress from events: X of Y, one log line per phase change, node phases", async () => {
+    const user = userEvent.setup();
+    const { backend } = await openArchitecture();
+    await user.click(id("arch-apply"));
+    await waitFor(() => expect(id("arch-progress")).toHaveTextContent("Apply: 21 of 21"));
+    const lines = within(id("arch-log")).getAllByRole("listitem").map((li) => li.textContent);
+    // 21 pending + 21 x (creating, waiting, ready) + the finished line.
+    expect(lines).toHaveLength(21 + 63 + 1);
+    expect(lines.at(-1)).toMatch(/apply finished: 21 created/);
+    expect(backend.cloud.size).toBe(21);
+
+    // Events alone drive the nodes (e.g. a run started elsewhere).
+    act(() => {
+      backend.emit([
+        {
+          type: "resourceProgress", op: "destroy", project: "slipway", id: "nodes", kind: "eksNodegroup", name: "slipway-nodes",
+          phase: "deleting", cloudState: "DELETING", physicalId: "slipway-nodes", elapsedMs: 60000, expectedMs: 240000,
+          done: 0, total: 21, error: null,
+        },
+      ]);
+    });
+    expect(id("arch-node-nodes")).toHaveAttribute("data-phase", "deleting");
+    expect(id("arch-node-nodes")).toHaveTextContent("deleting · DELETING");
+    expect(id("arch-progress")).toHaveTextContent("Destroy: 0 of 21");
+    expect(screen.getByTestId("arch-cancel")).toBeInTheDocument();
+  });
+
+  test("Destroy asks for the project name, then removes everything", async () => {
+    const user = userEvent.setup();
+    const { backend } = await openArchitecture();
+    await user.click(id("arch-apply"));
+    await waitFor(() => expect(id("arch-progress")).toHaveTextContent("21 of 21"));
+    await user.click(id("arch-destroy"));
+    expect(id("destroy-confirm")).toBeDisabled();
+    await user.type(id("destroy-confirm-input"), "slipwa");
+    expect(id("destroy-confirm")).toBeDisabled();
+    await user.type(id("destroy-confirm-input"), "y");
+    await user.click(id("destroy-confirm"));
+    await waitFor(() => expect(id("arch-progress")).toHaveTextContent("Destroy: 21 of 21"));
+    await waitFor(() => expect(backend.cloud.size).toBe(0));
+    await waitFor(() => expect(id("arch-node-vpc")).toHaveAttribute("data-phase", "deleted"));
+  });
+
+  test("Refresh shows drift per resource", async () => {
+    const user = userEvent.setup();
+    const { backend } = await openArchitecture();
+    await user.click(id("arch-apply"));
+    await waitFor(() => expect(id("arch-progress")).toHaveTextContent("21 of 21"));
+    const vm = backend.cloud.get("vm-test")!;
+    vm.attrs = { ...vm.attrs, instanceType: "t3.nano" };
+    backend.cloud.delete("keypair");
+    await user.click(id("arch-refresh"));
+    await screen.findByTestId("arch-drift");
+    expect(screen.getAllByTestId(/^drift-row-/)).toHaveLength(21);
+    expect(id("drift-row-vm-test")).toHaveAttribute("data-status", "changed");
+    expect(id("drift-row-vm-test")).toHaveTextContent("instanceType t3.nano -> t3.small");
+    expect(id("drift-row-keypair")).toHaveAttribute("data-status", "notCreated");
+    expect(id("drift-row-vpc")).toHaveAttribute("data-status", "inSync");
+  });
+
+  test("an invalid parameter: save_blueprint's UserError is shown as what/why/fix", async () => {
+    const user = userEvent.setup();
+    const { backend } = await openArchitecture();
+    await user.clear(id("bp-vpcCidr"));
+    await user.type(id("bp-vpcCidr"), "10.20.0.0/99");
+    await user.click(id("bp-save"));
+    await screen.findByTestId("bp-error");
+    expect(id("bp-error-what")).toHaveTextContent("Blueprint not valid");
+    expect(id("bp-error-why")).toHaveTextContent("VPC CIDR '10.20.0.0/99' is not an IPv4 CIDR");
+    expect(id("bp-error-fix")).toHaveTextContent("10.20.0.0/16");
+    expect(backend.blueprint.vpcCidr).toBe("10.20.0.0/16");
+  });
+
+  test("a failing command is shown in arch-error", async () => {
+    const user = userEvent.setup();
+    const { backend } = await openArchitecture();
+    const orig = backend.handle;
+    backend.handle = async (cmd, args) => {
+      if (cmd === "plan") throw { what: "Plan failed", why: "AWS is not connected", fix: "Connect AWS first" };
+      return orig(cmd, args);
+    };
+    // mockIPC holds the old function; route through it.
+    const { mockIPC } = await import("@tauri-apps/api/mocks");
+    mockIPC(backend.handle);
+    await user.click(id("arch-plan"));
+    await screen.findByTestId("arch-error");
+    expect(id("arch-error-what")).toHaveTextContent("Plan failed");
+    expect(id("arch-error-why")).toHaveTextContent("AWS is not connected");
+    expect(id("arch-error-fix")).toHaveTextContent("Connect AWS first");
+  });
+
+  test("numbers are checked before sending", () => {
+    expect(checkForm({ dbStorageGb: "20", nodeCount: "two" })).toMatchObject({ what: "Blueprint not saved", why: expect.stringContaining("Node count") });
+    expect(checkForm({ dbStorageGb: "20", nodeCount: "2" })).toBeNull();
+  });
+});
