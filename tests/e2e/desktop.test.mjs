@@ -15,7 +15,7 @@ import { App, Driver, cmdline, environment, pngSize, running, tail } from "./lib
 import { sel, waitUntil } from "./lib/webdriver.mjs";
 
 const PAGES = ["connect", "project", "architecture", "board", "pipelines", "deployments", "settings"];
-const BUILT = new Set(["connect", "settings"]);
+const BUILT = new Set(["connect", "architecture", "settings"]);
 const ACCOUNT = "123456789012"; // moto's account
 
 // Distinctive secrets, new each run, shaped like real classic tokens (ghp_ + 36 characters).
@@ -112,6 +112,36 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       await waitUntil("the region picker to show eu-west-1", async () => (await s.prop(await s.find(sel("aws-region-select")), "value")) === "eu-west-1");
       await s.waitForText(sel("aws-account"), (t) => t.trim() === ACCOUNT);
       assert.equal(await s.find(sel("aws-error")), null, "no AWS error after switching the region");
+    }),
+  );
+
+  test(
+    "a2. Architecture: plan, apply and destroy the whole blueprint on the sandbox, with progress",
+    { timeout: 120_000 },
+    guarded("architecture", async () => {
+      await s.click(sel("nav-architecture"));
+      await s.waitFor(sel("page-architecture"));
+      await s.waitFor(sel("architecture-diagram"), { timeout: 20_000 });
+      await s.waitFor(sel("arch-node-eks"));
+      await s.click(sel("arch-plan"));
+      await s.waitForText(sel("plan-summary"), (t) => t.trim() === "21 to create", { timeout: 30_000 });
+      await s.waitForText(sel("plan-total"), /\$/);
+      await s.click(sel("arch-apply"));
+      await s.waitForText(sel("arch-progress"), (t) => t.includes("Apply: 21 of 21") && t.includes("21 created"), { timeout: 90_000 });
+      assert.equal(await s.find(sel("arch-error")), null, "no error after apply");
+      await s.waitForText(sel("arch-node-vpc"), /vpc-/);
+      await s.waitForText(sel("arch-node-eks"), /slipway-eks/);
+      await painted();
+      await app.screenshot("architecture-applied");
+      await s.click(sel("arch-plan"));
+      await s.waitForText(sel("plan-summary"), (t) => t.trim() === "21 unchanged", { timeout: 30_000 });
+      await s.click(sel("arch-destroy"));
+      await s.type(sel("destroy-confirm-input"), "slipway");
+      await s.click(sel("destroy-confirm"));
+      await s.waitForText(sel("arch-progress"), (t) => t.includes("Destroy: 21 of 21") && t.includes("21 resources removed"), { timeout: 90_000 });
+      assert.equal(await s.find(sel("arch-error")), null, "no error after destroy");
+      await s.click(sel("arch-plan"));
+      await s.waitForText(sel("plan-summary"), (t) => t.trim() === "21 to create", { timeout: 30_000 });
     }),
   );
 
