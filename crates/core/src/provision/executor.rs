@@ -445,7 +445,9 @@ impl Executor {
         let fail = |e: ProvisionError| user_error(spec.kind, &spec.name, &e);
         let project = run.project.as_str();
         match (act, current) {
-            (Action::NoChange, Some(obs)) => {
+            // Found but still being created (a crash or a cancel mid-apply): the create path
+            // looks it up again and waits until it is ready before dependents start.
+            (Action::NoChange, Some(obs)) if obs.ready => {
                 self.journal.store.save_resource(project, &obs).await?;
                 self.finish(Operation::Apply, run, spec, Phase::Unchanged, &obs, since).await;
                 Ok(obs)
@@ -870,6 +872,8 @@ mod tests {
             for spec in bp().resources() {
                 assert_eq!(cloud.count("shop", &spec.id), 1, "cut {cut}: {} duplicated or missing", spec.id);
             }
+            let v = cloud.state.lock().unwrap().violations.clone();
+            assert!(v.is_empty(), "cut {cut}: a resume built on a resource still being created: {v:?}");
         }
     }
 
