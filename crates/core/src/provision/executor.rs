@@ -445,12 +445,19 @@ impl Executor {
         let fail = |e: ProvisionError| user_error(spec.kind, &spec.name, &e);
         let project = run.project.as_str();
         match (act, current) {
-            // Found but still being created (a crash or a cancel mid-apply): the create path
-            // looks it up again and waits until it is ready before dependents start.
+            // Unchanged only when the driver calls it finished: one still being created (a crash
+            // or a cancel mid-apply) or left half-made (a follow-up step failed) takes the create
+            // path, which waits for it or finishes it before its dependents start.
             (Action::NoChange, Some(obs)) if obs.ready => {
-                self.journal.store.save_resource(project, &obs).await?;
-                self.finish(Operation::Apply, run, spec, Phase::Unchanged, &obs, since).await;
-                Ok(obs)
+                let found = self.retry(&run.cancel, None, |_| self.driver.find(project, spec)).await.map_err(|e| user_error(spec.kind, &spec.name, &e))?;
+                match found {
+                    Some(obs) if obs.ready => {
+                        self.journal.store.save_resource(project, &obs).await?;
+                        self.finish(Operation::Apply, run, spec, Phase::Unchanged, &obs, since).await;
+                        Ok(obs)
+                    }
+                    _ => self.create(run, spec, since).await,
+                }
             }
             (Action::Update, Some(obs)) => {
                 self.emit_one(Operation::Apply, run, spec, Phase::Updating, Some(&obs), since, None).await;
@@ -875,6 +882,20 @@ mod tests {
             let v = cloud.state.lock().unwrap().violations.clone();
             assert!(v.is_empty(), "cut {cut}: a resume built on a resource still being created: {v:?}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_half_made_resource_is_finished_by_the_next_apply_without_a_copy() {
+        let s = setup();
+        s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
+        s.cloud.state.lock().unwrap().half_made.push("igw".into());
+        let r = s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
+        assert_eq!(r.unchanged, 21, "{}", r.summary);
+        assert!(s.cloud.state.lock().unwrap().half_made.is_empty(), "the half-made gateway was not finished");
+        assert_eq!(s.cloud.count("shop", "igw"), 1);
+        let before = s.cloud.state.lock().unwrap().mutating_calls;
+        s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
+        assert_eq!(s.cloud.state.lock().unwrap().mutating_calls, before);
     }
 
     #[tokio::test]

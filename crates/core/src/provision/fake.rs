@@ -21,6 +21,9 @@ pub struct FakeState {
     /// Order in which resources were created (logical ids), and the ready set at each create.
     pub created: Vec<String>,
     pub violations: Vec<String>,
+    /// Logical ids whose create stopped half-way: listed, but `find` does not call them
+    /// finished, and `create` finishes them.
+    pub half_made: Vec<String>,
 }
 
 #[derive(Default)]
@@ -88,11 +91,21 @@ impl CloudDriver for FakeCloud {
 
     async fn find(&self, project: &str, spec: &ResourceSpec) -> Result<Option<Observed>, ProvisionError> {
         let st = self.call(false)?;
+        if st.half_made.contains(&spec.id) {
+            return Ok(None);
+        }
         Ok(st.resources.iter().find(|(o, _, p)| p == project && o.logical_id.as_deref() == Some(spec.id.as_str())).map(|(o, _, _)| o.clone()))
     }
 
     async fn create(&self, spec: &ResourceSpec, ctx: &CreateCtx<'_>) -> Result<Created, ProvisionError> {
         let mut st = self.call(true)?;
+        if let Some(i) = st.half_made.iter().position(|h| h == &spec.id) {
+            st.half_made.remove(i);
+            let o = st.resources.iter().find(|(o, _, p)| p == ctx.project && o.logical_id.as_deref() == Some(spec.id.as_str())).map(|(o, _, _)| o.clone());
+            if let Some(o) = o {
+                return Ok(Created { observed: o, secret: None });
+            }
+        }
         if st.fail_create.as_deref() == Some(spec.id.as_str()) {
             return Err(ProvisionError::Fatal(format!("{} {}: InsufficientInstanceCapacity: no capacity", spec.kind.label(), spec.name)));
         }
