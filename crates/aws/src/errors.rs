@@ -2,6 +2,7 @@
 
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use slipway_core::connections::AwsSource;
+pub use slipway_core::error_chain;
 use slipway_core::UserError;
 
 fn fix_for_credentials(source: &AwsSource) -> String {
@@ -89,18 +90,4 @@ where
         ),
         _ => UserError::new(what, error_chain(err), fix_for_credentials(source)),
     }
-}
-
-/// The error and its sources, joined, for the "why" of an error that has no better words.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let t = s.to_string();
-        if !parts.contains(&t) {
-            parts.push(t);
-        }
-        cur = s.source();
-    }
-    parts.join(": ")
 }

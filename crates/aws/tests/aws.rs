@@ -4,24 +4,14 @@
 
 use slipway_aws::Aws;
 use slipway_core::connections::{AwsSource, Identity};
-use slipway_core::providers::{AwsKeys, AwsProvider, AwsTarget};
-use slipway_core::secrets::Secret;
+use slipway_core::providers::{AwsProvider, AwsTarget};
 use slipway_testkit::env;
+
+mod common;
+use common::static_target;
 use wiremock::matchers::method;
 use wiremock::{Mock, MockServer};
 
-fn static_target(endpoint: &str, region: &str) -> AwsTarget {
-    AwsTarget {
-        source: AwsSource::StaticKeys { access_key_id: "AKIAIOSFODNN7EXAMPLE".into() },
-        region: region.into(),
-        endpoint: Some(endpoint.into()),
-        keys: Some(AwsKeys {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            session_token: None,
-        }),
-    }
-}
 
 #[tokio::test]
 async fn whoami_and_regions_against_the_emulator() {

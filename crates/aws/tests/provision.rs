@@ -8,8 +8,7 @@ use std::hash::BuildHasher;
 use base64::Engine;
 use serde_json::json;
 use slipway_aws::AwsDriver;
-use slipway_core::connections::AwsSource;
-use slipway_core::providers::{AwsKeys, AwsTarget};
+
 use slipway_core::provision::cost::PriceTable;
 use slipway_core::provision::{
     plan, Blueprint, CloudDriver, CreateCtx, Deps, Observed, ProvisionError, ResourceKind, ResourceSpec, TAG_PROJECT,
@@ -17,18 +16,9 @@ use slipway_core::provision::{
 use slipway_core::secrets::Secret;
 use slipway_testkit::env;
 
-fn target(endpoint: &str, region: &str) -> AwsTarget {
-    AwsTarget {
-        source: AwsSource::StaticKeys { access_key_id: "AKIAIOSFODNN7EXAMPLE".into() },
-        region: region.into(),
-        endpoint: Some(endpoint.into()),
-        keys: Some(AwsKeys {
-            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
-            secret_access_key: Secret::new("wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"),
-            session_token: None,
-        }),
-    }
-}
+mod common;
+use common::static_target as target;
+
 
 /// A random 12-digit moto account, different for every test.
 fn account() -> String {

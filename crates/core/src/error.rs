@@ -21,3 +21,18 @@ impl UserError {
         Self { what: what.into(), why: why.into(), fix: fix.into() }
     }
 }
+
+/// An error and its sources joined with ": " (repeats dropped), for the "why" of an error that
+/// has no better words.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let t = s.to_string();
+        if !parts.contains(&t) {
+            parts.push(t);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}

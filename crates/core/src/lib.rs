@@ -13,7 +13,7 @@ pub mod secrets;
 pub mod settings;
 pub mod store;
 
-pub use error::UserError;
+pub use error::{error_chain, UserError};
 
 /// Milliseconds since the Unix epoch, the one timestamp format used across Slipway.
 pub fn now_ms() -> i64 {

@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use slipway_core::connections::Identity;
 use slipway_core::providers::GitHostProvider;
 use slipway_core::secrets::Secret;
-use slipway_core::UserError;
+use slipway_core::{error_chain, UserError};
 use std::time::Duration;
 
 pub const GITHUB_API: &str = "https://api.github.com";
@@ -146,16 +146,6 @@ pub fn gh_host(base_url: &str) -> String {
         Ok((h, _)) => h,
         Err(_) => "github.com".into(),
     }
-}
-
-fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(x) = cur {
-        s.push_str(&format!(": {x}"));
-        cur = x.source();
-    }
-    s
 }
 
 #[cfg(test)]
