@@ -63,6 +63,22 @@ fn alive(pid: u32) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline")).map(|c| String::from_utf8_lossy(&c).contains("moto")).unwrap_or(false)
 }
 
+/// The process is gone or only a zombie: it has really finished exiting (while it is exiting its
+/// cmdline already reads empty, so `alive` says false before the process is done).
+fn finished(pid: u32) -> bool {
+    // SAFETY: kill with signal 0 only checks that the process exists.
+    if unsafe { libc::kill(pid as i32, 0) } != 0 {
+        return true;
+    }
+    match std::fs::read(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let s = String::from_utf8_lossy(&stat);
+            matches!(s.rsplit(')').next().and_then(|r| r.split_whitespace().next()), Some("Z" | "X"))
+        }
+        Err(_) => true,
+    }
+}
+
 fn free_port() -> Result<u16, UserError> {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).map_err(|e| {
         UserError::new("Sandbox could not start", format!("no free loopback port: {e}"), "Close some programs, or set a sandbox port in Settings")
@@ -244,7 +260,7 @@ impl Emulator {
                     let mut guard = self.child.lock().expect("sandbox lock");
                     match guard.as_mut() {
                         Some(c) => matches!(c.try_wait(), Ok(Some(_))),
-                        None => !alive(p.pid),
+                        None => finished(p.pid),
                     }
                 };
                 if exited {
