@@ -6,6 +6,7 @@ pub mod connections;
 pub mod error;
 pub mod events;
 pub mod paths;
+pub mod pipeline;
 pub mod provision;
 pub mod providers;
 pub mod sandbox;

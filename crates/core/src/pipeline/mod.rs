@@ -1,0 +1,7 @@
+//! Pipelines: a project's services (detected from its repository), runs of the stages
+//! Checkout, Build, Test, Push and Deploy over a [`engine::ContainerEngine`], and their logs.
+
+pub mod engine;
+pub mod project;
+pub mod run;
+pub mod logs;
