@@ -51,6 +51,23 @@ fn migrations() -> Migrations<'static> {
              body       TEXT NOT NULL,
              updated_at INTEGER NOT NULL
          );",
+    ),
+    M::up(
+        "CREATE TABLE projects (
+             id         TEXT PRIMARY KEY,
+             body       TEXT NOT NULL,
+             updated_at INTEGER NOT NULL
+         );
+         CREATE TABLE runs (
+             id         TEXT PRIMARY KEY,
+             project    TEXT NOT NULL,
+             number     INTEGER NOT NULL,
+             status     TEXT NOT NULL,
+             created_at INTEGER NOT NULL,
+             body       TEXT NOT NULL,
+             UNIQUE (project, number)
+         );
+         CREATE INDEX runs_project ON runs(project, number);",
     )])
 }
 
@@ -91,17 +108,6 @@ pub struct Store {
     instance: String,
 }
 
-/// A random id for a new store, so two data folders never share keychain entries.
-fn new_instance_id() -> String {
-    use std::io::Read;
-    let mut b = [0u8; 8];
-    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).is_err() {
-        let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        b = ((n as u64) ^ ((std::process::id() as u64) << 32)).to_le_bytes();
-    }
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
 impl Store {
     /// Opens (creating if needed) `<dir>/slipway.db` and applies pending migrations.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
@@ -111,7 +117,7 @@ impl Store {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         migrations().to_latest(&mut conn).map_err(|source| StoreError::Migrate { path: path.clone(), source })?;
-        conn.execute("INSERT OR IGNORE INTO settings(key, value) VALUES ('instance', ?1)", params![new_instance_id()])?;
+        conn.execute("INSERT OR IGNORE INTO settings(key, value) VALUES ('instance', ?1)", params![crate::secrets::random_hex(8)])?;
         let instance = conn.query_row("SELECT value FROM settings WHERE key = 'instance'", [], |r| r.get(0))?;
         Ok(Self { conn: Arc::new(Mutex::new(conn)), path, instance })
     }
@@ -274,16 +280,7 @@ impl Store {
 
     pub async fn resources(&self, project: &str) -> Result<Vec<crate::provision::Observed>, StoreError> {
         let project = project.to_string();
-        self.with(move |c| {
-            let mut st = c.prepare("SELECT body FROM resources WHERE project = ?1 ORDER BY rowid")?;
-            let rows = st.query_map(params![project], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for r in rows {
-                out.push(serde_json::from_str(&r?)?);
-            }
-            Ok(out)
-        })
-        .await
+        self.with(move |c| json_rows(c, "SELECT body FROM resources WHERE project = ?1 ORDER BY rowid", params![project])).await
     }
 
     pub async fn delete_resource(&self, project: &str, physical_id: &str) -> Result<(), StoreError> {
@@ -319,17 +316,96 @@ impl Store {
 
     /// The newest `limit` events, oldest first.
     pub async fn recent_events(&self, limit: u32) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.with(move |c| json_rows(c, "SELECT body FROM (SELECT rowid, body FROM events ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid", params![limit]))
+            .await
+    }
+
+    pub async fn save_project(&self, p: &crate::pipeline::project::Project) -> Result<(), StoreError> {
+        let (id, body) = (p.id.clone(), serde_json::to_string(p)?);
         self.with(move |c| {
-            let mut st = c.prepare("SELECT body FROM (SELECT rowid, body FROM events ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid")?;
-            let rows = st.query_map(params![limit], |r| r.get::<_, String>(0))?;
-            let mut out = Vec::new();
-            for r in rows {
-                out.push(serde_json::from_str(&r?)?);
-            }
-            Ok(out)
+            c.execute(
+                "INSERT INTO projects(id, body, updated_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(id) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                params![id, body, crate::now_ms()],
+            )?;
+            Ok(())
         })
         .await
     }
+
+    pub async fn projects(&self) -> Result<Vec<crate::pipeline::project::Project>, StoreError> {
+        self.with(move |c| json_rows(c, "SELECT body FROM projects ORDER BY id", [])).await
+    }
+
+    pub async fn delete_project(&self, id: &str) -> Result<(), StoreError> {
+        let id = id.to_string();
+        self.with(move |c| {
+            c.execute("DELETE FROM projects WHERE id = ?1", params![id])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Creates a run with the project's next number (atomically) and stores it.
+    pub async fn create_run(
+        &self,
+        project: &str,
+        make: impl FnOnce(u32) -> crate::pipeline::run::Run + Send + 'static,
+    ) -> Result<crate::pipeline::run::Run, StoreError> {
+        let project = project.to_string();
+        self.with(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let n: u32 = tx.query_row("SELECT COALESCE(MAX(number), 0) + 1 FROM runs WHERE project = ?1", params![project], |r| r.get(0))?;
+            let run = make(n);
+            tx.execute(
+                "INSERT INTO runs(id, project, number, status, created_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![run.id, run.project, run.number, run.status.as_str(), run.created_at, serde_json::to_string(&run)?],
+            )?;
+            tx.commit()?;
+            Ok(run)
+        })
+        .await
+    }
+
+    pub async fn save_run(&self, run: &crate::pipeline::run::Run) -> Result<(), StoreError> {
+        let (id, status, body) = (run.id.clone(), run.status.as_str(), serde_json::to_string(run)?);
+        self.with(move |c| {
+            c.execute("UPDATE runs SET status = ?2, body = ?3 WHERE id = ?1", params![id, status, body])?;
+            Ok(())
+        })
+        .await
+    }
+
+    pub async fn run(&self, id: &str) -> Result<Option<crate::pipeline::run::Run>, StoreError> {
+        let id = id.to_string();
+        self.with(move |c| Ok(json_rows(c, "SELECT body FROM runs WHERE id = ?1", params![id])?.pop())).await
+    }
+
+    /// The newest `limit` runs of a project (of every project when None), newest first.
+    pub async fn runs(&self, project: Option<&str>, limit: u32) -> Result<Vec<crate::pipeline::run::Run>, StoreError> {
+        let project = project.map(str::to_string);
+        self.with(move |c| match project {
+            Some(p) => json_rows(c, "SELECT body FROM runs WHERE project = ?1 ORDER BY number DESC LIMIT ?2", params![p, limit]),
+            None => json_rows(c, "SELECT body FROM runs ORDER BY created_at DESC LIMIT ?1", params![limit]),
+        })
+        .await
+    }
+
+    /// Runs left queued or running by a process that ended (crash, kill): the caller marks them.
+    pub async fn unfinished_runs(&self) -> Result<Vec<crate::pipeline::run::Run>, StoreError> {
+        self.with(move |c| json_rows(c, "SELECT body FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at", [])).await
+    }
+}
+
+/// Rows of one JSON `body` column, decoded.
+fn json_rows<T: serde::de::DeserializeOwned>(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<T>, StoreError> {
+    let mut st = c.prepare(sql)?;
+    let rows = st.query_map(p, |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(serde_json::from_str(&r?)?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -349,7 +425,7 @@ mod tests {
         drop(st);
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), s);
-        assert_eq!(st.schema_version().await.unwrap(), 2);
+        assert_eq!(st.schema_version().await.unwrap(), 3);
         let id = st.instance_id().to_string();
         assert_eq!(id.len(), 16);
         drop(st);
@@ -405,5 +481,28 @@ mod tests {
     #[test]
     fn migrations_are_valid() {
         migrations().validate().unwrap();
+    }
+
+    #[tokio::test]
+    async fn runs_are_numbered_per_project_and_found_again() {
+        use crate::pipeline::run::{Run, Status, Trigger};
+        let d = tempfile::tempdir().unwrap();
+        let st = Store::open(d.path()).unwrap();
+        let a1 = st.create_run("a", |n| Run::new("a", n, Trigger::Manual, "main", None)).await.unwrap();
+        let a2 = st.create_run("a", |n| Run::new("a", n, Trigger::Manual, "main", None)).await.unwrap();
+        let b1 = st.create_run("b", |n| Run::new("b", n, Trigger::Manual, "main", None)).await.unwrap();
+        assert_eq!((a1.id.as_str(), a2.id.as_str(), b1.id.as_str()), ("a-1", "a-2", "b-1"));
+        let mut done = a1.clone();
+        done.status = Status::Succeeded;
+        done.commit = Some("abc".into());
+        st.save_run(&done).await.unwrap();
+        drop(st);
+        let st = Store::open(d.path()).unwrap();
+        assert_eq!(st.run("a-1").await.unwrap().unwrap().commit.as_deref(), Some("abc"));
+        let ids: Vec<String> = st.runs(Some("a"), 10).await.unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["a-2", "a-1"]);
+        let open: Vec<String> = st.unfinished_runs().await.unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(open, ["a-2", "b-1"]);
+        assert!(st.run("nope-1").await.unwrap().is_none());
     }
 }

@@ -5,3 +5,5 @@ pub mod engine;
 pub mod project;
 pub mod run;
 pub mod logs;
+pub mod local;
+pub mod runner;

@@ -1,0 +1,251 @@
+//! The local Docker engine as a deploy target: the database (kept across deploys), N replicas of
+//! every service, and an NGINX reverse proxy on a loopback port in front of the entry service.
+//! A deploy starts the new revision next to the old one, waits until every replica is healthy,
+//! switches NGINX over with a reload, and only then removes the old revision; a failed or
+//! cancelled deploy removes what it started and leaves the old revision serving.
+
+use async_trait::async_trait;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+use super::engine::{ContainerEngine, ContainerSpec, Labels};
+use super::logs::StepLog;
+use super::project::{Project, ServiceSpec};
+use super::runner::{database_container_env, database_healthcheck, http_get, schema_file, service_env, spawn_follow, wait_ready, DeployOutcome, DeployRequest, DeployTarget};
+use crate::UserError;
+
+pub struct LocalDocker {
+    pub engine: Arc<dyn ContainerEngine>,
+    /// The NGINX image (a local `nginx:stable` by default).
+    pub proxy_image: String,
+    pub ready_timeout: Duration,
+}
+
+impl LocalDocker {
+    pub fn new(engine: Arc<dyn ContainerEngine>) -> Self {
+        Self { engine, proxy_image: "nginx:stable".into(), ready_timeout: Duration::from_secs(120) }
+    }
+
+    fn base_labels(project: &str) -> Labels {
+        let mut l = Labels::new();
+        l.insert("slipway.deploy".into(), project.into());
+        l.insert("slipway.env".into(), "local".into());
+        l
+    }
+
+    fn role(project: &str, role: &str) -> Labels {
+        let mut l = Self::base_labels(project);
+        l.insert("slipway.role".into(), role.into());
+        l
+    }
+
+    /// Removes the whole local deployment of a project (containers and network).
+    pub async fn remove(&self, project: &str) -> Result<Vec<String>, UserError> {
+        self.engine.remove_labelled(&Self::base_labels(project)).await
+    }
+}
+
+/// NGINX configuration sending every request to the entry service's replicas.
+pub fn nginx_config(upstreams: &[String]) -> String {
+    let servers: String = upstreams.iter().map(|u| format!("    server {u} max_fails=1 fail_timeout=2s;\n")).collect();
+    format!(
+        "upstream slipway_app {{\n{servers}}}\nserver {{\n    listen 80 default_server;\n    location / {{\n        proxy_pass http://slipway_app;\n        proxy_set_header Host $host;\n        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n        proxy_set_header X-Forwarded-Proto $scheme;\n        proxy_next_upstream error timeout http_502 http_503;\n    }}\n}}\n"
+    )
+}
+
+fn order(project: &Project) -> Vec<&ServiceSpec> {
+    // Dependencies first, so a service starts after the ones it calls.
+    let mut out: Vec<&ServiceSpec> = vec![];
+    let mut guard = 0;
+    while out.len() < project.services.len() && guard < 100 {
+        guard += 1;
+        for s in &project.services {
+            if out.iter().any(|o| o.name == s.name) {
+                continue;
+            }
+            if s.depends_on.iter().all(|d| project.service(d).is_none() || out.iter().any(|o| &o.name == d)) {
+                out.push(s);
+            }
+        }
+    }
+    for s in &project.services {
+        if !out.iter().any(|o| o.name == s.name) {
+            out.push(s); // a dependency cycle: start them anyway
+        }
+    }
+    out
+}
+
+#[async_trait]
+impl DeployTarget for LocalDocker {
+    fn name(&self) -> String {
+        "local Docker engine".into()
+    }
+
+    async fn deploy(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken) -> Result<DeployOutcome, UserError> {
+        let p = req.project;
+        let mut rev = Self::role(&p.id, "service");
+        rev.insert("slipway.revision".into(), req.run_id.into());
+        match self.deploy_inner(req, log, cancel, &rev).await {
+            Ok(out) => Ok(out),
+            Err(e) => {
+                log.line(format!("Removing the new revision {}: the previous one keeps serving", req.run_id));
+                if let Err(e2) = self.engine.remove_labelled(&rev).await {
+                    log.line(format!("Could not remove it: {}", e2.why));
+                }
+                Err(e)
+            }
+        }
+    }
+}
+
+impl LocalDocker {
+    async fn deploy_inner(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken, rev: &Labels) -> Result<DeployOutcome, UserError> {
+        let p = req.project;
+        let engine = self.engine.as_ref();
+        let cancelled = || UserError::new("Deploy cancelled", "the run was cancelled", "Run again to deploy");
+        let net = format!("slipway-{}-local", p.id);
+        engine.create_network(&net, &Self::base_labels(&p.id)).await?;
+        let runs_log = log.path().parent().map(|d| d.to_path_buf()).unwrap_or_default();
+        let db_host = p.database.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| "db".into());
+        if let Some(db) = &p.database {
+            let running = engine.list(&Self::role(&p.id, "db")).await?.into_iter().find(|c| c.running);
+            match running {
+                Some(c) => log.line(format!("Database {} keeps running ({})", db.name, c.name)),
+                None => {
+                    engine.remove_labelled(&Self::role(&p.id, "db")).await?;
+                    log.line(format!("Starting the database {} ({})", db.name, db.image));
+                    let spec = ContainerSpec {
+                        name: Some(format!("slipway-{}-local-{}", p.id, db.name)),
+                        image: db.image.clone(),
+                        env: database_container_env(db, req.db_password.expose(), req.db_password.expose()),
+                        network: Some(net.clone()),
+                        aliases: vec![db.name.clone()],
+                        labels: Self::role(&p.id, "db"),
+                        files: schema_file(req.repo, db)?,
+                        healthcheck: Some(database_healthcheck()),
+                        ..Default::default()
+                    };
+                    let id = engine.run(&spec).await?;
+                    let db_log = StepLog::create(runs_log.join(format!("{}.log", db.name)))
+                        .map_err(|e| UserError::new("The deploy log could not be written", e.to_string(), "Check the data folder"))?;
+                    spawn_follow(self.engine.clone(), id.clone(), db_log.clone());
+                    wait_ready(engine, &id, &format!("The database {}", db.name), db_log.path(), self.ready_timeout, cancel, None).await?;
+                    log.line(format!("Database {} is ready", db.name));
+                }
+            }
+        }
+        let mut entry_upstreams = vec![];
+        let entry = p.entry_service().map(|s| s.name.clone()).unwrap_or_default();
+        for svc in order(p) {
+            let image = req.images.iter().find(|i| i.service == svc.name).map(|i| i.image.clone()).ok_or_else(|| {
+                UserError::new(format!("No image for {}", svc.name), "the Build stage did not produce one", "Run the whole pipeline again")
+            })?;
+            for n in 1..=p.deploy.replicas {
+                if cancel.is_cancelled() {
+                    return Err(cancelled());
+                }
+                let name = format!("slipway-{}-{}-{}-{n}", p.id, svc.name, req.run_id);
+                let spec = ContainerSpec {
+                    name: Some(name.clone()),
+                    image: image.clone(),
+                    env: service_env(p, svc, &db_host, req.db_password.expose()),
+                    network: Some(net.clone()),
+                    aliases: vec![svc.name.clone()],
+                    publish: svc.port.map(|port| vec![(port, 0)]).unwrap_or_default(),
+                    labels: rev.clone(),
+                    ..Default::default()
+                };
+                let id = engine.run(&spec).await?;
+                let rlog = StepLog::create(runs_log.join(format!("{}-{n}.log", svc.name)))
+                    .map_err(|e| UserError::new("The deploy log could not be written", e.to_string(), "Check the data folder"))?;
+                spawn_follow(self.engine.clone(), id.clone(), rlog.clone());
+                let probe = svc.port.map(|port| (port, svc.health_path.clone()));
+                wait_ready(engine, &id, &format!("Replica {n} of {}", svc.name), rlog.path(), self.ready_timeout, cancel, probe).await?;
+                log.line(format!("{name} is ready"));
+                if svc.name == entry {
+                    entry_upstreams.push(format!("{name}:{}", svc.port.unwrap_or(80)));
+                }
+            }
+        }
+        if cancel.is_cancelled() {
+            return Err(cancelled());
+        }
+        let conf = nginx_config(&entry_upstreams);
+        let proxy = engine.list(&Self::role(&p.id, "proxy")).await?.into_iter().find(|c| c.running);
+        let port = match proxy {
+            Some(c) => {
+                log.line(format!("Switching NGINX ({}) to revision {}", c.name, req.run_id));
+                let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, conf.as_bytes());
+                let cmd = vec!["sh".to_string(), "-c".to_string(), format!("echo {b64} | base64 -d > /etc/nginx/conf.d/default.conf && nginx -t 2>&1 && nginx -s reload 2>&1")];
+                let (code, out) = engine.exec(&c.id, &cmd).await?;
+                if code != 0 {
+                    return Err(UserError::new("NGINX did not take the new configuration", String::from_utf8_lossy(&out).trim().to_string(), "Read the deploy log; the previous revision keeps serving"));
+                }
+                c.ports.iter().find(|(cp, _)| *cp == 80).map(|(_, h)| *h).unwrap_or(0)
+            }
+            None => {
+                engine.remove_labelled(&Self::role(&p.id, "proxy")).await?;
+                log.line(format!("Starting NGINX ({}) in front of {entry}", self.proxy_image));
+                let spec = ContainerSpec {
+                    name: Some(format!("slipway-{}-proxy", p.id)),
+                    image: self.proxy_image.clone(),
+                    network: Some(net.clone()),
+                    publish: vec![(80, p.deploy.proxy_port)],
+                    labels: Self::role(&p.id, "proxy"),
+                    files: vec![("/etc/nginx/conf.d/default.conf".into(), conf.into_bytes()), ("/etc/nginx/sites-enabled/default".into(), vec![])],
+                    ..Default::default()
+                };
+                let id = engine.run(&spec).await?;
+                let st = engine.inspect(&id).await?;
+                st.ports.iter().find(|(cp, _)| *cp == 80).map(|(_, h)| *h).unwrap_or(0)
+            }
+        };
+        // The app must answer through NGINX before the old revision goes.
+        let deadline = tokio::time::Instant::now() + self.ready_timeout;
+        loop {
+            match http_get(port, "/").await {
+                Ok((200..=399, _)) => break,
+                other => {
+                    if tokio::time::Instant::now() > deadline {
+                        let why = match other {
+                            Ok((code, body)) => format!("GET / through NGINX on port {port} answered {code}: {}", body.chars().take(200).collect::<String>()),
+                            Err(e) => format!("GET / through NGINX on port {port} failed: {e}"),
+                        };
+                        return Err(UserError::new("The deployed app does not answer", why, "Read the replicas' logs in this stage"));
+                    }
+                }
+            }
+            if cancel.is_cancelled() {
+                return Err(cancelled());
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        // Committed: the old revisions go.
+        for c in engine.list(&Self::role(&p.id, "service")).await? {
+            let old_rev = c.labels.get("slipway.revision").cloned().unwrap_or_default();
+            if old_rev != req.run_id {
+                let mut l = Self::role(&p.id, "service");
+                l.insert("slipway.revision".into(), old_rev.clone());
+                let removed = engine.remove_labelled(&l).await?;
+                if !removed.is_empty() {
+                    log.line(format!("Removed revision {old_rev}: {}", removed.join(", ")));
+                }
+            }
+        }
+        Ok(DeployOutcome { url: format!("http://127.0.0.1:{port}/") })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nginx_config_lists_every_replica() {
+        let c = nginx_config(&["a-1:8080".into(), "a-2:8080".into()]);
+        assert!(c.contains("server a-1:8080 ") && c.contains("server a-2:8080 ") && c.contains("proxy_pass http://slipway_app;"));
+    }
+
+}

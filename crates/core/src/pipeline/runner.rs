@@ -1,0 +1,710 @@
+//! The pipeline runner: Checkout, Build, Test, Push and Deploy for one run, over the
+//! [`ContainerEngine`], a [`SourceProvider`] and a [`DeployTarget`]. A failed stage skips every
+//! later one, so nothing is pushed or deployed after a failed test. Everything the run creates
+//! carries the label `slipway.run=<run id>`, and whatever ends the run (success, failure,
+//! cancel) removes the run's build and test containers and networks.
+
+use async_trait::async_trait;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+use super::engine::{BuildRequest, ContainerEngine, ContainerSpec, Health, HealthCheck, Labels, LogSink, RegistryAuth};
+use super::logs::{step_path, StepLog, SLIPWAY_STEP};
+use super::project::{DatabaseSpec, Project, ServiceSpec, Source};
+use super::run::{parse_cobertura, parse_junit, ImageArtifact, Run, StageName, Status, StepRun};
+use crate::secrets::{random_hex, Secret};
+use crate::UserError;
+
+/// The commit a checkout landed on.
+#[derive(Debug, Clone)]
+pub struct Commit {
+    pub sha: String,
+    pub message: String,
+}
+
+#[async_trait]
+pub trait SourceProvider: Send + Sync {
+    /// Clones (or fetches into an existing clone) `source` into `dir` and checks out `git_ref`:
+    /// a branch, a tag, a commit, or "HEAD" for the default branch. Progress goes to `out`.
+    async fn checkout(&self, source: &Source, git_ref: &str, dir: &Path, token: Option<&Secret>, out: &dyn LogSink) -> Result<Commit, UserError>;
+}
+
+/// What a deploy target is given.
+pub struct DeployRequest<'a> {
+    pub project: &'a Project,
+    pub run_id: &'a str,
+    pub commit: &'a str,
+    /// The images built (and pushed, when a registry is connected) by this run.
+    pub images: &'a [ImageArtifact],
+    /// The checked-out repository (for the database schema and manifests).
+    pub repo: &'a Path,
+    /// The deployment database's password (kept in the keychain by the app).
+    pub db_password: Secret,
+}
+
+#[derive(Debug, Clone)]
+pub struct DeployOutcome {
+    pub url: String,
+}
+
+#[async_trait]
+pub trait DeployTarget: Send + Sync {
+    /// Shown in logs and on the Deployments page: "local Docker engine", "kubernetes (ctx)".
+    fn name(&self) -> String;
+    /// Deploys, waits until healthy, and returns the app's URL. On cancel, removes what it
+    /// started for this run and leaves the previous deployment serving.
+    async fn deploy(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken) -> Result<DeployOutcome, UserError>;
+}
+
+/// Where images are pushed.
+#[derive(Debug, Clone)]
+pub struct RegistryTarget {
+    /// `host[:port]`, e.g. `127.0.0.1:45510` or `docker.io`.
+    pub server: String,
+    /// Repository namespace (Docker Hub user or organisation); None pushes to the root.
+    pub namespace: Option<String>,
+    pub auth: Option<RegistryAuth>,
+}
+
+/// Everything a run needs besides the project.
+pub struct Pipeline {
+    pub engine: Arc<dyn ContainerEngine>,
+    pub source: Arc<dyn SourceProvider>,
+    pub target: Option<Arc<dyn DeployTarget>>,
+    pub registry: Option<RegistryTarget>,
+    /// Token for cloning over HTTPS (the connected GitHub token).
+    pub git_token: Option<Secret>,
+    /// Logs: `<runs_dir>/<run id>/<stage>/<step>.log`.
+    pub runs_dir: PathBuf,
+    /// Checkouts: `<work_dir>/<project>/<run id>`.
+    pub work_dir: PathBuf,
+    pub db_password: Secret,
+    /// How long a started dependency (database, service) may take to become ready.
+    pub ready_timeout: Duration,
+}
+
+/// Why a stage ended early.
+enum Stop {
+    Failed(UserError),
+    Cancelled,
+}
+
+impl From<UserError> for Stop {
+    fn from(e: UserError) -> Self {
+        Stop::Failed(e)
+    }
+}
+
+type Report<'a> = &'a (dyn Fn(&Run) + Send + Sync);
+
+fn stage_error(what: impl Into<String>, why: impl Into<String>, fix: impl Into<String>) -> Stop {
+    Stop::Failed(UserError::new(what, why, fix))
+}
+
+pub fn short_sha(sha: &str) -> &str {
+    &sha[..sha.len().min(12)]
+}
+
+/// The local image name of a service: `<project>-<service>:<short sha>`.
+pub fn image_name(project: &str, service: &str, sha: &str) -> String {
+    format!("{project}-{service}:{}", short_sha(sha))
+}
+
+/// The environment a service gets for the database: DB_HOST, DB_PORT, DB_USER, DB_PASSWORD,
+/// DB_NAME and DATABASE_URL, overriding the compose file's values for those names.
+pub fn database_env(db: &DatabaseSpec, host: &str, password: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("DB_HOST".into(), host.into());
+    env.insert("DB_PORT".into(), "3306".into());
+    env.insert("DB_USER".into(), db.user.clone());
+    env.insert("DB_PASSWORD".into(), password.into());
+    env.insert("DB_NAME".into(), db.database.clone());
+    env.insert("DATABASE_URL".into(), format!("mysql://{}:{}@{}:3306/{}", db.user, password, host, db.database));
+    env
+}
+
+/// The database container's environment (the official MariaDB and MySQL images' names).
+pub fn database_container_env(db: &DatabaseSpec, root_password: &str, password: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    for p in ["MARIADB", "MYSQL"] {
+        env.insert(format!("{p}_ROOT_PASSWORD"), root_password.into());
+        env.insert(format!("{p}_DATABASE"), db.database.clone());
+        env.insert(format!("{p}_USER"), db.user.clone());
+        env.insert(format!("{p}_PASSWORD"), password.into());
+    }
+    env
+}
+
+pub fn database_healthcheck() -> HealthCheck {
+    HealthCheck {
+        test: vec![
+            "CMD-SHELL".into(),
+            "mariadb-admin ping -h 127.0.0.1 --protocol=tcp --silent || mysqladmin ping -h 127.0.0.1 --protocol=tcp --silent".into(),
+        ],
+        interval_ms: 500,
+        retries: 240,
+    }
+}
+
+/// The schema file's content, as a file for /docker-entrypoint-initdb.d.
+pub fn schema_file(repo: &Path, db: &DatabaseSpec) -> Result<Vec<(String, Vec<u8>)>, UserError> {
+    let Some(schema) = &db.schema else { return Ok(vec![]) };
+    let bytes = std::fs::read(repo.join(schema)).map_err(|e| {
+        UserError::new("The database schema could not be read", format!("{schema}: {e}"), "Fix the schema path in the compose file or slipway.toml")
+    })?;
+    Ok(vec![("/docker-entrypoint-initdb.d/schema.sql".into(), bytes)])
+}
+
+/// Waits until a container is healthy (its health check) or, without one, until `probe` passes.
+/// A container that exits is an error carrying its last log lines.
+pub async fn wait_ready(
+    engine: &dyn ContainerEngine,
+    id: &str,
+    what: &str,
+    log_path: &Path,
+    timeout: Duration,
+    cancel: &CancellationToken,
+    probe: Option<(u16, Option<String>)>,
+) -> Result<(), UserError> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let st = engine.inspect(id).await?;
+        if !st.running {
+            return Err(UserError::new(
+                format!("{what} stopped while starting"),
+                format!("it exited with code {}{}: {}", st.exit_code.unwrap_or(-1), if st.oom_killed { " (out of memory)" } else { "" }, log_tail(log_path, 8)),
+                "Read its log in this stage, fix the cause, and run again",
+            ));
+        }
+        let ready = match (&st.health, &probe) {
+            (Health::Healthy, _) => true,
+            (Health::Unhealthy, _) => {
+                return Err(UserError::new(format!("{what} is unhealthy"), format!("its health check failed: {}", log_tail(log_path, 8)), "Read its log in this stage"))
+            }
+            (Health::Starting, _) => false,
+            (Health::None, Some((port, path))) => match st.ports.iter().find(|(c, _)| c == port) {
+                Some((_, host)) => http_ok(*host, path.as_deref()).await,
+                None => false,
+            },
+            (Health::None, None) => true,
+        };
+        if ready {
+            return Ok(());
+        }
+        if tokio::time::Instant::now() > deadline {
+            return Err(UserError::new(
+                format!("{what} did not become ready"),
+                format!("not ready after {} s: {}", timeout.as_secs(), log_tail(log_path, 8)),
+                "Check that it listens on the configured port (and its health path answers 200), then run again",
+            ));
+        }
+        tokio::select! {
+            _ = cancel.cancelled() => return Err(UserError::new("Cancelled", "the run was cancelled", "")),
+            _ = tokio::time::sleep(delay) => {}
+        }
+        delay = (delay * 3 / 2).min(Duration::from_secs(1));
+    }
+}
+
+/// GET http://127.0.0.1:port/path (or only a TCP connect without a path): true on 2xx or 3xx.
+pub async fn http_ok(port: u16, path: Option<&str>) -> bool {
+    http_get(port, path.unwrap_or("/")).await.map(|(code, _)| (200..400).contains(&code)).unwrap_or(false) || (path.is_none() && tcp_open(port).await)
+}
+
+async fn tcp_open(port: u16) -> bool {
+    tokio::time::timeout(Duration::from_secs(1), tokio::net::TcpStream::connect(("127.0.0.1", port))).await.map(|r| r.is_ok()).unwrap_or(false)
+}
+
+/// A plain HTTP/1.0 GET on loopback: (status code, body). Enough for health checks without an
+/// HTTP client in the domain.
+pub async fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let fut = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n").as_bytes()).await?;
+        let mut buf = vec![];
+        s.read_to_end(&mut buf).await?;
+        let text = String::from_utf8_lossy(&buf).into_owned();
+        let code = text.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+        Ok::<_, std::io::Error>((code, body))
+    };
+    tokio::time::timeout(Duration::from_secs(5), fut).await.map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 5 s"))?
+}
+
+/// A service's environment: its own (compose, slipway.toml), plus the database's when it
+/// depends on the database.
+pub fn service_env(project: &Project, svc: &ServiceSpec, db_host: &str, db_password: &str) -> BTreeMap<String, String> {
+    let mut env = svc.env.clone();
+    if let Some(db) = &project.database {
+        if svc.depends_on.contains(&db.name) {
+            env.extend(database_env(db, db_host, db_password));
+        }
+    }
+    env
+}
+
+pub fn log_tail(path: &Path, lines: usize) -> String {
+    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let v: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = v[v.len().saturating_sub(lines)..].join(" | ");
+    if tail.is_empty() {
+        "(no output)".into()
+    } else {
+        tail
+    }
+}
+
+/// Follows a container's output into a step log on a background task.
+pub fn spawn_follow(engine: Arc<dyn ContainerEngine>, id: String, log: Arc<StepLog>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(e) = engine.follow_logs(&id, log.as_ref()).await {
+            tracing::debug!(error = %e, "log follow ended");
+        }
+    })
+}
+
+impl Pipeline {
+    fn labels(&self, run: &Run, stage: StageName) -> Labels {
+        let mut l = Labels::new();
+        l.insert("slipway.project".into(), run.project.clone());
+        l.insert("slipway.run".into(), run.id.clone());
+        l.insert("slipway.stage".into(), stage.as_str().into());
+        l
+    }
+
+    fn run_labels(run: &Run) -> Labels {
+        let mut l = Labels::new();
+        l.insert("slipway.run".into(), run.id.clone());
+        l
+    }
+
+    fn log(&self, run: &Run, stage: StageName, step: &str) -> Result<Arc<StepLog>, UserError> {
+        StepLog::create(step_path(&self.runs_dir, &run.id, stage, step)).map_err(|e| {
+            UserError::new("The run's log could not be written", format!("{}: {e}", self.runs_dir.display()), "Check the data folder's free space and permissions")
+        })
+    }
+
+    /// Checkout folder of a run.
+    pub fn checkout_dir(&self, run: &Run) -> PathBuf {
+        self.work_dir.join(&run.project).join(&run.id)
+    }
+
+    /// Runs every stage of `run` (which must be Queued), reporting each change through
+    /// `report`. Returns when the run has ended; `run.status` says how.
+    pub async fn execute(&self, project: &Project, run: &mut Run, cancel: &CancellationToken, report: Report<'_>) {
+        run.status = Status::Running;
+        run.started_at = Some(crate::now_ms());
+        report(run);
+        let mut ended: Option<Status> = None;
+        for stage in StageName::ALL {
+            if let Some(end) = ended {
+                let st = run.stage_mut(stage);
+                st.status = if end == Status::Cancelled { Status::Cancelled } else { Status::Skipped };
+                continue;
+            }
+            if run.until.is_some_and(|u| stage > u) {
+                run.stage_mut(stage).status = Status::Skipped;
+                continue;
+            }
+            if cancel.is_cancelled() {
+                ended = Some(Status::Cancelled);
+                run.stage_mut(stage).status = Status::Cancelled;
+                continue;
+            }
+            {
+                let st = run.stage_mut(stage);
+                st.status = Status::Running;
+                st.started_at = Some(crate::now_ms());
+            }
+            report(run);
+            let result = match self.log(run, stage, SLIPWAY_STEP) {
+                Err(e) => Err(Stop::Failed(e)),
+                Ok(slog) => {
+                    let r = tokio::select! {
+                        r = self.stage(stage, project, run, &slog, cancel, report) => r,
+                        _ = cancel.cancelled(), if stage != StageName::Deploy => Err(Stop::Cancelled),
+                    };
+                    match &r {
+                        Ok(status) => slog.line(format!("{} {}", stage.as_str(), status.as_str())),
+                        Err(Stop::Failed(e)) => slog.line(format!("{} failed: {}: {}. {}", stage.as_str(), e.what, e.why, e.fix)),
+                        Err(Stop::Cancelled) => slog.line(format!("{} cancelled", stage.as_str())),
+                    }
+                    r
+                }
+            };
+            let now = crate::now_ms();
+            let st = run.stage_mut(stage);
+            st.finished_at = Some(now);
+            match result {
+                Ok(status) => st.status = status,
+                Err(Stop::Failed(e)) => {
+                    st.status = Status::Failed;
+                    st.error = Some(e.clone());
+                    run.error = Some(e);
+                    ended = Some(Status::Failed);
+                }
+                Err(Stop::Cancelled) => {
+                    st.status = Status::Cancelled;
+                    ended = Some(Status::Cancelled);
+                }
+            }
+            for step in &mut run.stage_mut(stage).steps {
+                if !step.status.is_final() {
+                    step.status = if ended == Some(Status::Cancelled) { Status::Cancelled } else { Status::Failed };
+                    step.finished_at = Some(now);
+                }
+            }
+            report(run);
+        }
+        // Whatever happened: the run's scratch containers and networks go.
+        if let Err(e) = self.cleanup(run).await {
+            tracing::warn!(run = %run.id, error = %e, "could not remove the run's containers");
+            if run.error.is_none() && ended.is_none() {
+                run.error = Some(e);
+            }
+        }
+        run.status = ended.unwrap_or(Status::Succeeded);
+        run.finished_at = Some(crate::now_ms());
+        report(run);
+    }
+
+    /// Removes the build and test containers and networks of a run (never a deployment's).
+    pub async fn cleanup(&self, run: &Run) -> Result<Vec<String>, UserError> {
+        let mut removed = vec![];
+        for stage in [StageName::Build, StageName::Test] {
+            let mut l = Self::run_labels(run);
+            l.insert("slipway.stage".into(), stage.as_str().into());
+            removed.extend(self.engine.remove_labelled(&l).await?);
+        }
+        Ok(removed)
+    }
+
+    async fn stage(&self, stage: StageName, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken, report: Report<'_>) -> Result<Status, Stop> {
+        match stage {
+            StageName::Checkout => self.checkout(project, run, slog).await,
+            StageName::Build => self.build(project, run, slog, report).await,
+            StageName::Test => self.test(project, run, slog, cancel, report).await,
+            StageName::Push => self.push(project, run, slog, report).await,
+            StageName::Deploy => self.deploy(project, run, slog, cancel).await,
+        }
+    }
+
+    fn step_start(run: &mut Run, stage: StageName, name: &str, report: Report<'_>) {
+        let st = run.stage_mut(stage);
+        st.steps.push(StepRun { name: name.into(), status: Status::Running, started_at: Some(crate::now_ms()), finished_at: None });
+        report(run);
+    }
+
+    fn step_end(run: &mut Run, stage: StageName, name: &str, status: Status, report: Report<'_>) {
+        if let Some(s) = run.stage_mut(stage).steps.iter_mut().rev().find(|s| s.name == name) {
+            s.status = status;
+            s.finished_at = Some(crate::now_ms());
+        }
+        report(run);
+    }
+
+    async fn checkout(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>) -> Result<Status, Stop> {
+        let dir = self.checkout_dir(run);
+        slog.line(format!("Checking out {} at {} into {}", project.source.display(), run.git_ref, dir.display()));
+        let c = self.source.checkout(&project.source, &run.git_ref, &dir, self.git_token.as_ref(), slog.as_ref()).await?;
+        slog.line(format!("At commit {} {}", c.sha, c.message.lines().next().unwrap_or("")));
+        run.commit = Some(c.sha);
+        run.commit_message = Some(c.message);
+        Ok(Status::Succeeded)
+    }
+
+    fn commit(run: &Run) -> Result<String, Stop> {
+        run.commit.clone().ok_or_else(|| stage_error("No commit", "Checkout did not record a commit", "Run again"))
+    }
+
+    async fn build(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, report: Report<'_>) -> Result<Status, Stop> {
+        let sha = Self::commit(run)?;
+        let repo = self.checkout_dir(run);
+        self.engine.ping().await?;
+        for svc in &project.services {
+            let context = repo.join(&svc.context);
+            let dockerfile = context.join(&svc.dockerfile);
+            if !dockerfile.is_file() {
+                return Err(stage_error(
+                    format!("No Dockerfile for {}", svc.name),
+                    format!("{}/{} does not exist at commit {}", svc.context, svc.dockerfile, short_sha(&sha)),
+                    "Add the Dockerfile, or fix the service's context and dockerfile on the Project page",
+                ));
+            }
+            let image = image_name(&project.id, &svc.name, &sha);
+            slog.line(format!("Building {} from {}/{}", image, svc.context, svc.dockerfile));
+            Self::step_start(run, StageName::Build, &svc.name, report);
+            let log = self.log(run, StageName::Build, &svc.name)?;
+            let mut labels = self.labels(run, StageName::Build);
+            labels.insert("slipway.commit".into(), sha.clone());
+            let req = BuildRequest { context, dockerfile: svc.dockerfile.clone(), tags: vec![image.clone()], build_args: svc.build_args.clone(), labels };
+            match self.engine.build(req, log.as_ref()).await {
+                Ok(id) => {
+                    slog.line(format!("Built {image} ({id})"));
+                    Self::step_end(run, StageName::Build, &svc.name, Status::Succeeded, report);
+                    run.artifacts.images.retain(|i| i.service != svc.name);
+                    run.artifacts.images.push(ImageArtifact { service: svc.name.clone(), image, pushed: None, digest: None });
+                }
+                Err(e) => {
+                    Self::step_end(run, StageName::Build, &svc.name, Status::Failed, report);
+                    return Err(Stop::Failed(UserError::new(format!("Building {} failed", svc.name), e.why, e.fix)));
+                }
+            }
+        }
+        Ok(Status::Succeeded)
+    }
+
+    fn image_of(run: &Run, service: &str) -> Result<String, Stop> {
+        run.artifacts.images.iter().find(|i| i.service == service).map(|i| i.image.clone()).ok_or_else(|| {
+            stage_error(format!("No image for {service}"), "the Build stage did not produce one", "Run the whole pipeline again")
+        })
+    }
+
+    /// Services (transitively) needed by `svc`, in start order.
+    fn dependencies<'a>(project: &'a Project, svc: &ServiceSpec) -> Vec<&'a ServiceSpec> {
+        let mut out: Vec<&ServiceSpec> = vec![];
+        let mut seen = BTreeSet::new();
+        fn visit<'a>(p: &'a Project, name: &str, seen: &mut BTreeSet<String>, out: &mut Vec<&'a ServiceSpec>) {
+            let Some(s) = p.service(name) else { return };
+            if !seen.insert(name.to_string()) {
+                return;
+            }
+            for d in &s.depends_on {
+                visit(p, d, seen, out);
+            }
+            out.push(s);
+        }
+        for d in &svc.depends_on {
+            visit(project, d, &mut seen, &mut out);
+        }
+        out.retain(|s| s.name != svc.name);
+        out
+    }
+
+    fn needs_db(project: &Project, svc: &ServiceSpec) -> bool {
+        let Some(db) = &project.database else { return false };
+        svc.depends_on.contains(&db.name) || Self::dependencies(project, svc).iter().any(|d| d.depends_on.contains(&db.name))
+    }
+
+    async fn test(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken, report: Report<'_>) -> Result<Status, Stop> {
+        let testers: Vec<&ServiceSpec> = project.services.iter().filter(|s| s.tests).collect();
+        if testers.is_empty() {
+            slog.line("No service has tests (tests = false for every one)");
+            return Ok(Status::Skipped);
+        }
+        if let Some(s) = testers.iter().find(|s| s.test_command.is_none()) {
+            return Err(stage_error(
+                format!("{} has no test command", s.name),
+                "no test command was detected or set, and a run without tests cannot pass the test gate",
+                format!("Set `test = \"...\"` for {} in slipway.toml or on the Project page, or `tests = false` to skip it knowingly", s.name),
+            ));
+        }
+        let repo = self.checkout_dir(run);
+        let labels = self.labels(run, StageName::Test);
+        let net = format!("slipway-{}-test", run.id);
+        self.engine.create_network(&net, &labels).await?;
+        let db_password = random_hex(12);
+        let mut started: BTreeSet<String> = BTreeSet::new();
+        // The database, when any tester needs it.
+        if let Some(db) = project.database.as_ref().filter(|_| testers.iter().any(|s| Self::needs_db(project, s))) {
+            slog.line(format!("Starting the test database {} ({})", db.name, db.image));
+            Self::step_start(run, StageName::Test, &db.name, report);
+            let log = self.log(run, StageName::Test, &db.name)?;
+            let spec = ContainerSpec {
+                name: Some(format!("slipway-{}-{}", run.id, db.name)),
+                image: db.image.clone(),
+                env: database_container_env(db, &random_hex(12), &db_password),
+                network: Some(net.clone()),
+                aliases: vec![db.name.clone()],
+                labels: labels.clone(),
+                files: schema_file(&repo, db)?,
+                healthcheck: Some(database_healthcheck()),
+                ..Default::default()
+            };
+            let id = self.engine.run(&spec).await?;
+            spawn_follow(self.engine.clone(), id.clone(), log.clone());
+            wait_ready(self.engine.as_ref(), &id, &format!("The test database {}", db.name), log.path(), self.ready_timeout, cancel, None).await?;
+            slog.line(format!("Database {} is ready", db.name));
+            Self::step_end(run, StageName::Test, &db.name, Status::Succeeded, report);
+            started.insert(db.name.clone());
+        }
+        // The services the testers call.
+        let needed: Vec<&ServiceSpec> = {
+            let mut v: Vec<&ServiceSpec> = vec![];
+            for t in &testers {
+                for d in Self::dependencies(project, t) {
+                    if !v.iter().any(|x| x.name == d.name) {
+                        v.push(d);
+                    }
+                }
+            }
+            v
+        };
+        for dep in needed {
+            let step = format!("{}-service", dep.name);
+            slog.line(format!("Starting {} for the tests that call it", dep.name));
+            Self::step_start(run, StageName::Test, &step, report);
+            let log = self.log(run, StageName::Test, &step)?;
+            let spec = ContainerSpec {
+                name: Some(format!("slipway-{}-{}", run.id, dep.name)),
+                image: Self::image_of(run, &dep.name)?,
+                env: service_env(project, dep, project.database.as_ref().map(|d| d.name.as_str()).unwrap_or("db"), &db_password),
+                network: Some(net.clone()),
+                aliases: vec![dep.name.clone()],
+                publish: dep.port.map(|p| vec![(p, 0)]).unwrap_or_default(),
+                labels: labels.clone(),
+                ..Default::default()
+            };
+            let id = self.engine.run(&spec).await?;
+            spawn_follow(self.engine.clone(), id.clone(), log.clone());
+            let probe = dep.port.map(|p| (p, dep.health_path.clone()));
+            wait_ready(self.engine.as_ref(), &id, &format!("Service {}", dep.name), log.path(), self.ready_timeout, cancel, probe).await?;
+            Self::step_end(run, StageName::Test, &step, Status::Succeeded, report);
+            started.insert(dep.name.clone());
+        }
+        // The tests, one service after the other.
+        let mut failures = vec![];
+        for svc in testers {
+            let cmd = svc.test_command.clone().unwrap_or_default();
+            slog.line(format!("Testing {}: {}", svc.name, cmd.join(" ")));
+            Self::step_start(run, StageName::Test, &svc.name, report);
+            let log = self.log(run, StageName::Test, &svc.name)?;
+            let spec = ContainerSpec {
+                name: Some(format!("slipway-{}-test-{}", run.id, svc.name)),
+                image: Self::image_of(run, &svc.name)?,
+                cmd: Some(cmd),
+                env: service_env(project, svc, project.database.as_ref().map(|d| d.name.as_str()).unwrap_or("db"), &db_password),
+                network: Some(net.clone()),
+                labels: labels.clone(),
+                ..Default::default()
+            };
+            let id = self.engine.run(&spec).await?;
+            let follower = spawn_follow(self.engine.clone(), id.clone(), log.clone());
+            let code = self.engine.wait(&id).await?;
+            let _ = follower.await;
+            let junit = self.engine.read_file(&id, "/reports/junit.xml").await?;
+            let coverage = self.engine.read_file(&id, "/reports/coverage.xml").await?;
+            if let Some(xml) = coverage {
+                match parse_cobertura(&svc.name, &xml) {
+                    Ok(c) => {
+                        slog.line(format!("{}: coverage {:.1}% ({} of {} lines)", svc.name, c.line_rate * 100.0, c.lines_covered, c.lines_valid));
+                        run.artifacts.coverage.push(c);
+                    }
+                    Err(e) => slog.line(format!("{}: {}: {}", svc.name, e.what, e.why)),
+                }
+            }
+            let outcome = match junit {
+                None => Err(UserError::new(
+                    format!("Tests of {} left no report", svc.name),
+                    format!("the test command exited with code {code} and wrote no /reports/junit.xml: {}", log_tail(log.path(), 5)),
+                    "Make the test command write JUnit XML to /reports/junit.xml (pytest: --junitxml=/reports/junit.xml); a run without a report never passes",
+                )),
+                Some(xml) => match parse_junit(&svc.name, &xml) {
+                    Err(e) => Err(e),
+                    Ok(r) => {
+                        slog.line(format!("{}: {} passed, {} failed, {} errors, {} skipped (exit code {code})", svc.name, r.passed, r.failed, r.errors, r.skipped));
+                        let bad: Vec<String> = r.cases.iter().filter(|c| c.outcome == "failed" || c.outcome == "error").map(|c| c.name.clone()).collect();
+                        let total = r.total;
+                        let ran_none = r.total == 0;
+                        run.artifacts.tests.push(r);
+                        if !bad.is_empty() {
+                            Err(UserError::new(
+                                format!("Tests of {} failed", svc.name),
+                                format!("{} of {} failed: {}", bad.len(), total, bad.join(", ")),
+                                "Read the failures in the test results, fix them, and push a new commit",
+                            ))
+                        } else if code != 0 {
+                            Err(UserError::new(format!("Tests of {} failed", svc.name), format!("the test command exited with code {code}"), "Read the test log of this stage"))
+                        } else if ran_none {
+                            Err(UserError::new(format!("Tests of {} ran nothing", svc.name), "the report lists no test", "Check the test command and that the tests are in the image"))
+                        } else {
+                            Ok(())
+                        }
+                    }
+                },
+            };
+            report(run);
+            match outcome {
+                Ok(()) => Self::step_end(run, StageName::Test, &svc.name, Status::Succeeded, report),
+                Err(e) => {
+                    Self::step_end(run, StageName::Test, &svc.name, Status::Failed, report);
+                    failures.push(e);
+                }
+            }
+        }
+        let _ = started;
+        let mut l = Self::run_labels(run);
+        l.insert("slipway.stage".into(), StageName::Test.as_str().into());
+        self.engine.remove_labelled(&l).await?;
+        match failures.len() {
+            0 => Ok(Status::Succeeded),
+            1 => Err(Stop::Failed(failures.remove(0))),
+            _ => Err(Stop::Failed(UserError::new(
+                "Tests failed",
+                failures.iter().map(|e| format!("{}: {}", e.what, e.why)).collect::<Vec<_>>().join("; "),
+                failures[0].fix.clone(),
+            ))),
+        }
+    }
+
+    async fn push(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, report: Report<'_>) -> Result<Status, Stop> {
+        let Some(reg) = &self.registry else {
+            slog.line("No container registry is connected: the images stay on this machine's engine (connect one on the Connect page to push)");
+            return Ok(Status::Skipped);
+        };
+        let sha = Self::commit(run)?;
+        for svc in &project.services {
+            let local = Self::image_of(run, &svc.name)?;
+            let repo = match &reg.namespace {
+                Some(ns) => format!("{}/{ns}/{}-{}", reg.server, project.id, svc.name),
+                None => format!("{}/{}-{}", reg.server, project.id, svc.name),
+            };
+            let target = format!("{repo}:{}", short_sha(&sha));
+            slog.line(format!("Pushing {target}"));
+            Self::step_start(run, StageName::Push, &svc.name, report);
+            let log = self.log(run, StageName::Push, &svc.name)?;
+            self.engine.tag(&local, &target).await?;
+            match self.engine.push(&target, reg.auth.as_ref(), log.as_ref()).await {
+                Ok(digest) => {
+                    slog.line(format!("Pushed {target}@{digest}"));
+                    if let Some(a) = run.artifacts.images.iter_mut().find(|i| i.service == svc.name) {
+                        a.pushed = Some(target);
+                        a.digest = Some(digest);
+                    }
+                    Self::step_end(run, StageName::Push, &svc.name, Status::Succeeded, report);
+                }
+                Err(e) => {
+                    Self::step_end(run, StageName::Push, &svc.name, Status::Failed, report);
+                    return Err(Stop::Failed(e));
+                }
+            }
+        }
+        Ok(Status::Succeeded)
+    }
+
+    async fn deploy(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken) -> Result<Status, Stop> {
+        let Some(target) = &self.target else {
+            slog.line("No deploy target is set for this project");
+            return Ok(Status::Skipped);
+        };
+        let sha = Self::commit(run)?;
+        let repo = self.checkout_dir(run);
+        slog.line(format!("Deploying to the {}", target.name()));
+        let images = run.artifacts.images.clone();
+        let req = DeployRequest { project, run_id: &run.id, commit: &sha, images: &images, repo: &repo, db_password: self.db_password.clone() };
+        match target.deploy(&req, slog, cancel).await {
+            Ok(out) => {
+                slog.line(format!("The app answers at {}", out.url));
+                run.artifacts.url = Some(out.url);
+                Ok(Status::Succeeded)
+            }
+            Err(_) if cancel.is_cancelled() => Err(Stop::Cancelled),
+            Err(e) => Err(Stop::Failed(e)),
+        }
+    }
+}
