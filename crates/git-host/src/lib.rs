@@ -1,6 +1,8 @@
 //! Git hosts. GitHub through octocrab: who a token belongs to and what it may do (its scopes),
 //! on github.com or GitHub Enterprise, and the `gh` CLI's token. Implements [`GitHostProvider`].
 
+pub mod checkout;
+
 use async_trait::async_trait;
 use slipway_core::connections::Identity;
 use slipway_core::providers::GitHostProvider;

@@ -1,0 +1,123 @@
+//! Checkout for the pipeline (git2): a fresh clone of the repository (a local path or a Git
+//! URL; HTTPS with the connected token) into the run's folder, at a branch, tag or commit.
+//! Implements [`SourceProvider`]. The committed state is what runs: uncommitted edits in a local
+//! repository are not part of a run.
+
+use async_trait::async_trait;
+use slipway_core::pipeline::engine::LogSink;
+use slipway_core::pipeline::project::Source;
+use slipway_core::pipeline::runner::{Commit, SourceProvider};
+use slipway_core::secrets::Secret;
+use slipway_core::UserError;
+use std::path::{Path, PathBuf};
+
+#[derive(Default, Clone)]
+pub struct Git;
+
+fn fail(what: &str, why: impl Into<String>, fix: &str) -> UserError {
+    UserError::new(what, why, fix)
+}
+
+/// The URL git2 clones from, checking a local path first so its error is clear.
+fn clone_url(source: &Source) -> Result<String, UserError> {
+    match source {
+        Source::Path { path } => {
+            let p = Path::new(path);
+            if !p.exists() {
+                return Err(fail("Repository not found", format!("{path} does not exist"), "Check the repository path on the Project page"));
+            }
+            git2::Repository::open(p).map_err(|e| {
+                fail("Not a Git repository", format!("{path}: {}", e.message()), "Point the project at a folder with a Git repository (`git init` and commit the code first)")
+            })?;
+            Ok(p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().into_owned())
+        }
+        Source::Git { url } => Ok(url.clone()),
+    }
+}
+
+fn checkout_blocking(source: Source, git_ref: String, dir: PathBuf, token: Option<Secret>, out: tokio::sync::mpsc::UnboundedSender<String>) -> Result<Commit, UserError> {
+    let url = clone_url(&source)?;
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(|e| fail("Checkout failed", format!("cannot clear {}: {e}", dir.display()), "Check the data folder's permissions"))?;
+    }
+    if let Some(parent) = dir.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| fail("Checkout failed", format!("cannot create {}: {e}", parent.display()), "Check the data folder's permissions"))?;
+    }
+    let _ = out.send(format!("Cloning {url}"));
+    let mut callbacks = git2::RemoteCallbacks::new();
+    let tok = token.clone();
+    let mut tried = false;
+    callbacks.credentials(move |_url, _user, allowed| {
+        if tried {
+            return Err(git2::Error::from_str("the credentials were refused"));
+        }
+        tried = true;
+        match (&tok, allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT)) {
+            (Some(t), true) => git2::Cred::userpass_plaintext("x-access-token", t.expose()),
+            _ => git2::Cred::default(),
+        }
+    });
+    let progress_out = out.clone();
+    let mut last = 0usize;
+    callbacks.transfer_progress(move |p| {
+        let done = p.received_objects();
+        if done == p.total_objects() || done >= last + 500 {
+            last = done;
+            let _ = progress_out.send(format!("Received {}/{} objects ({} KiB)", done, p.total_objects(), p.received_bytes() / 1024));
+        }
+        true
+    });
+    let mut fetch = git2::FetchOptions::new();
+    fetch.remote_callbacks(callbacks);
+    let repo = git2::build::RepoBuilder::new().fetch_options(fetch).bare(false).clone(&url, &dir).map_err(|e| {
+        let msg = e.message().to_string();
+        let fix = if msg.contains("401") || msg.contains("403") || msg.contains("credentials") || msg.contains("authentication") {
+            "Connect GitHub with a token that can read this repository (Connect page), then run again"
+        } else if msg.contains("not found") || msg.contains("404") {
+            "Check the repository URL, and that the connected token can see it"
+        } else {
+            "Check the repository URL and the network, then run again"
+        };
+        fail("Checkout failed", format!("cloning {} failed: {msg}", source.display()), fix)
+    })?;
+    let commit = resolve(&repo, &git_ref).ok_or_else(|| {
+        fail(
+            "Checkout failed",
+            format!("the branch, tag or commit \"{git_ref}\" does not exist in {}", source.display()),
+            "Pick an existing branch or commit (push it first if it is only on your machine)",
+        )
+    })?;
+    repo.checkout_tree(commit.as_object(), Some(git2::build::CheckoutBuilder::new().force()))
+        .and_then(|_| repo.set_head_detached(commit.id()))
+        .map_err(|e| fail("Checkout failed", format!("checking out {}: {}", commit.id(), e.message()), "Run again; if it repeats, check the data folder's free space"))?;
+    let c = Commit { sha: commit.id().to_string(), message: commit.message().unwrap_or("").trim().to_string() };
+    let _ = out.send(format!("Checked out {} ({})", c.sha, c.message.lines().next().unwrap_or("")));
+    Ok(c)
+}
+
+fn resolve<'r>(repo: &'r git2::Repository, git_ref: &str) -> Option<git2::Commit<'r>> {
+    if git_ref.is_empty() || git_ref == "HEAD" {
+        return repo.head().ok()?.peel_to_commit().ok();
+    }
+    for candidate in [format!("refs/remotes/origin/{git_ref}"), format!("refs/tags/{git_ref}"), git_ref.to_string()] {
+        if let Ok(obj) = repo.revparse_single(&candidate) {
+            if let Ok(c) = obj.peel_to_commit() {
+                return Some(c);
+            }
+        }
+    }
+    None
+}
+
+#[async_trait]
+impl SourceProvider for Git {
+    async fn checkout(&self, source: &Source, git_ref: &str, dir: &Path, token: Option<&Secret>, out: &dyn LogSink) -> Result<Commit, UserError> {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let (source, git_ref, dir, token) = (source.clone(), git_ref.to_string(), dir.to_path_buf(), token.cloned());
+        let task = tokio::task::spawn_blocking(move || checkout_blocking(source, git_ref, dir, token, tx));
+        while let Some(line) = rx.recv().await {
+            out.write(format!("{line}\n").as_bytes());
+        }
+        task.await.map_err(|e| fail("Checkout failed", format!("the checkout task stopped: {e}"), "Run again"))?
+    }
+}
