@@ -3,6 +3,7 @@
 //! ~/.docker/config.json. Implements [`EngineProvider`] and [`RegistryProvider`].
 
 pub mod config;
+pub mod engine;
 pub mod registry;
 
 use async_trait::async_trait;
@@ -10,6 +11,8 @@ use slipway_core::connections::{DockerConfigEntry, Identity};
 use slipway_core::providers::{EngineProvider, RegistryProvider};
 use slipway_core::secrets::Secret;
 use slipway_core::UserError;
+
+pub use engine::DockerEngine;
 
 #[derive(Default, Clone)]
 pub struct Docker;
