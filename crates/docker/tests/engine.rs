@@ -47,16 +47,27 @@ async fn engine() -> DockerEngine {
     DockerEngine::connect().await.unwrap()
 }
 
-/// Removes everything carrying the labels when the test ends, passed or not.
-struct Cleanup(Labels);
+/// Removes everything carrying the labels when the test ends, passed or not: containers and
+/// networks (through `remove_labelled`), images built with the labels, and the listed tags.
+struct Cleanup(Labels, Vec<String>);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let labels = self.0.clone();
+        let tags = self.1.clone();
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             rt.block_on(async {
-                if let Ok(e) = DockerEngine::connect().await {
-                    let _ = e.remove_labelled(&labels).await;
+                let Ok(e) = DockerEngine::connect().await else { return };
+                let _ = e.remove_labelled(&labels).await;
+                let filters = std::collections::HashMap::from([("label", labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>())]);
+                let opts = bollard::query_parameters::ListImagesOptionsBuilder::default().filters(&filters).build();
+                let built = e.client().list_images(Some(opts)).await.unwrap_or_default();
+                let force = bollard::query_parameters::RemoveImageOptionsBuilder::default().force(true).build();
+                for img in built {
+                    let _ = e.client().remove_image(&img.id, Some(force.clone()), None).await;
+                }
+                for t in tags {
+                    let _ = e.client().remove_image(&t, None::<bollard::query_parameters::RemoveImageOptions>, None).await;
                 }
             })
         })
@@ -91,7 +102,7 @@ async fn build_streams_output_honours_dockerignore_and_reports_a_failing_step() 
     let e = engine().await;
     let id = unique("build");
     let labels = labels_for(&id);
-    let _cleanup = Cleanup(labels.clone());
+    let _cleanup = Cleanup(labels.clone(), vec![]);
     let ctx = tempfile::tempdir().unwrap();
     let d = ctx.path();
     std::fs::write(
@@ -204,7 +215,7 @@ async fn containers_reach_each_other_by_alias_with_files_ports_health_and_memory
     let e = engine().await;
     let id = unique("net");
     let labels = labels_for(&id);
-    let _cleanup = Cleanup(labels.clone());
+    let _cleanup = Cleanup(labels.clone(), vec![]);
     let net = format!("{id}-net");
     e.create_network(&net, &labels).await.unwrap();
     e.create_network(&net, &labels).await.expect("creating it again with the same labels is fine");
@@ -287,7 +298,7 @@ async fn follow_logs_is_byte_for_byte() {
     let e = engine().await;
     let id = unique("logs");
     let labels = labels_for(&id);
-    let _cleanup = Cleanup(labels.clone());
+    let _cleanup = Cleanup(labels.clone(), vec![]);
     // stdout, stderr, tabs, CR, non-ASCII UTF-8, a line longer than the engine's 16 KiB log
     // message size (split into partial messages), and a last line without a newline. The
     // pauses keep stdout and stderr in order (the engine copies them on separate routines).
@@ -351,7 +362,7 @@ async fn follow_logs_streams_a_million_lines_without_holding_them() {
     let e = engine().await;
     let id = unique("million");
     let labels = labels_for(&id);
-    let _cleanup = Cleanup(labels.clone());
+    let _cleanup = Cleanup(labels.clone(), vec![]);
     let before = peak_rss_kib();
     let started = Instant::now();
     let c = e.run(&spec(&format!("{id}-c"), &labels, &["seq", "1", "1000000"])).await.unwrap();
@@ -377,7 +388,7 @@ async fn wait_read_file_exec_and_inspect() {
     let e = engine().await;
     let id = unique("exec");
     let labels = labels_for(&id);
-    let _cleanup = Cleanup(labels.clone());
+    let _cleanup = Cleanup(labels.clone(), vec![]);
 
     // A running container: exec and read_file while it runs.
     let content = format!("result of {id}\n");
@@ -459,6 +470,9 @@ async fn push_returns_the_digest_and_wrong_credentials_push_nothing() {
     // Wrong password: a clear error naming the registry, and nothing in the registry.
     let bad_repo = format!("slipway-test/{id}-bad");
     let bad_ref = format!("{reg}/{bad_repo}:t1");
+    let repo = format!("slipway-test/{id}");
+    let image = format!("{reg}/{repo}:t1");
+    let _cleanup = Cleanup(labels_for(&id), vec![bad_ref.clone(), image.clone()]);
     e.tag(BUSYBOX, &bad_ref).await.unwrap();
     let out = VecSink::default();
     let bad = RegistryAuth { password: Secret::new("wrong-password"), ..good.clone() };
@@ -473,8 +487,6 @@ async fn push_returns_the_digest_and_wrong_credentials_push_nothing() {
     assert_eq!(registry_tags(&bad_repo).await.0, 404, "nothing was pushed");
 
     // The right credentials: the digest, and the registry lists the tag.
-    let repo = format!("slipway-test/{id}");
-    let image = format!("{reg}/{repo}:t1");
     e.tag(BUSYBOX, &image).await.unwrap();
     let out = VecSink::default();
     let started = Instant::now();
@@ -508,8 +520,8 @@ async fn remove_labelled_removes_containers_and_networks_and_nothing_else() {
     let id = unique("rm");
     let labels = labels_for(&id);
     let other = labels_for(&format!("{id}-other"));
-    let _cleanup = Cleanup(labels.clone());
-    let _cleanup_other = Cleanup(other.clone());
+    let _cleanup = Cleanup(labels.clone(), vec![]);
+    let _cleanup_other = Cleanup(other.clone(), vec![]);
     let net = format!("{id}-net");
     e.create_network(&net, &labels).await.unwrap();
     let running = e.run(&ContainerSpec { network: Some(net.clone()), ..spec(&format!("{id}-running"), &labels, &["sleep", "60"]) }).await.unwrap();
