@@ -4,6 +4,7 @@
 //! the Tauri commands only parse input and print or forward output.
 
 pub mod keychain;
+pub mod pipeline;
 pub mod provision;
 
 use slipway_aws::sandbox::{Emulator, SandboxConfig};
@@ -62,6 +63,8 @@ pub struct Slipway {
     data_dir: PathBuf,
     /// Cancels the provisioning operation under way, if any.
     provisioning: std::sync::Mutex<Option<tokio_util::sync::CancellationToken>>,
+    /// Pipeline runs under way in this process.
+    runs: pipeline::Runs,
 }
 
 impl Slipway {
@@ -79,6 +82,7 @@ impl Slipway {
             sandbox,
             data_dir,
             provisioning: std::sync::Mutex::new(None),
+            runs: pipeline::Runs::default(),
         }))
     }
 
@@ -461,6 +465,22 @@ impl Slipway {
         }
     }
 
+    /// The saved registry connection's server, username and password (from the keychain or
+    /// ~/.docker/config.json), resolved just before use.
+    fn registry_credentials(&self, saved: &SavedConnection) -> Result<(String, String, Secret), UserError> {
+        let registry = saved.config["registry"].as_str().unwrap_or("docker.io").to_string();
+        if saved.config["fromDockerConfig"].as_bool() == Some(true) {
+            let (u, p) = self.p.registry.docker_config_credentials(&registry)?.ok_or_else(|| {
+                UserError::new("Registry credentials missing", format!("~/.docker/config.json no longer has credentials for {registry}"), format!("Run `docker login {registry}` or enter them on the Connect page"))
+            })?;
+            return Ok((registry, u, p));
+        }
+        let pw = self.secrets.get(&saved.secret.clone().unwrap_or_else(|| self.secret_ref(ConnectionKind::Registry)))?.ok_or_else(|| {
+            UserError::new("Registry password missing", "the password is no longer in the keychain", "Enter it again on the Connect page")
+        })?;
+        Ok((registry, saved.config["username"].as_str().unwrap_or_default().to_string(), pw))
+    }
+
     // ----- checks ----------------------------------------------------------------------------
 
     async fn run_check(&self, kind: ConnectionKind, saved: Option<&SavedConnection>) -> Result<Identity, UserError> {
@@ -476,17 +496,7 @@ impl Slipway {
             }
             ConnectionKind::Registry => {
                 let saved = saved.ok_or_else(|| not_set_up(kind))?;
-                let registry = saved.config["registry"].as_str().unwrap_or("docker.io").to_string();
-                let (user, pw) = if saved.config["fromDockerConfig"].as_bool() == Some(true) {
-                    self.p.registry.docker_config_credentials(&registry)?.ok_or_else(|| {
-                        UserError::new("Registry credentials missing", format!("~/.docker/config.json no longer has credentials for {registry}"), format!("Run `docker login {registry}` or enter them on the Connect page"))
-                    })?
-                } else {
-                    let pw = self.secrets.get(&saved.secret.clone().unwrap_or_else(|| self.secret_ref(kind)))?.ok_or_else(|| {
-                        UserError::new("Registry password missing", "the password is no longer in the keychain", "Enter it again on the Connect page")
-                    })?;
-                    (saved.config["username"].as_str().unwrap_or_default().to_string(), pw)
-                };
+                let (registry, user, pw) = self.registry_credentials(saved)?;
                 self.p.registry.login(&registry, &user, &pw).await?;
                 Ok(Identity::Registry { registry, username: user, from_docker_config: saved.config["fromDockerConfig"].as_bool() == Some(true) })
             }

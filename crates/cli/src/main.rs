@@ -92,6 +92,41 @@ enum Cmd {
         #[arg(long)]
         region: Option<String>,
     },
+    /// Projects: a repository's services, detected and saved.
+    #[command(subcommand)]
+    Project(pipeline_cmd::ProjectCmd),
+    /// Run the pipeline (checkout, build, test, push, deploy) and show it live; Ctrl-C cancels.
+    Run {
+        #[arg(long)]
+        project: Option<String>,
+        /// Branch, tag or commit (default: the project's).
+        #[arg(long = "ref")]
+        git_ref: Option<String>,
+        /// Stop after this stage (checkout, build, test, push).
+        #[arg(long)]
+        until: Option<String>,
+    },
+    /// Run an earlier run's commit again.
+    Rerun { run: String },
+    /// The runs, newest first.
+    Runs {
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// One run in full: stages, tests, coverage, images, URL.
+    ShowRun { run: String },
+    /// A run's logs, as the containers wrote them; --follow keeps reading while it runs.
+    Logs {
+        run: String,
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long)]
+        step: Option<String>,
+        #[arg(long, short)]
+        follow: bool,
+    },
     /// The newest entries of the event log.
     Events {
         #[arg(long, default_value_t = 50)]
@@ -162,6 +197,7 @@ enum SettingsCmd {
     Set { key: String, value: String },
 }
 
+mod pipeline_cmd;
 mod progress;
 
 /// A failure the CLI prints: what failed, why, what to do.
@@ -378,6 +414,26 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
             println!("{}", serde_json::to_string_pretty(&bp).expect("json"));
         }
+        Cmd::Project(c) => pipeline_cmd::project(&app, json, c).await?,
+        Cmd::Run { project, git_ref, until } => {
+            let project = match project {
+                Some(p) => p,
+                None => app.default_project().await?.id,
+            };
+            let until = until.map(|u| pipeline_cmd::parse_stage(&u)).transpose()?;
+            return Ok(pipeline_cmd::run(&app, json, app.start_run(&project, git_ref, until, slipway_core::pipeline::run::Trigger::Manual)).await?);
+        }
+        Cmd::Rerun { run } => return Ok(pipeline_cmd::run(&app, json, app.rerun(&run)).await?),
+        Cmd::Runs { project, limit } => pipeline_cmd::runs(&app, json, project, limit).await?,
+        Cmd::ShowRun { run } => {
+            let r = app.run(&run).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r).expect("json"));
+            } else {
+                pipeline_cmd::print_run(&r);
+            }
+        }
+        Cmd::Logs { run, stage, step, follow } => pipeline_cmd::logs(&app, &run, stage, step, follow).await?,
         Cmd::Plan { project } => {
             let plan = app.plan(project.as_deref()).await?;
             if json {

@@ -38,6 +38,10 @@ pub enum Event {
         summary: String,
         error: Option<crate::UserError>,
     },
+    /// A pipeline run changed: queued, a stage or step started or ended, artifacts arrived, or
+    /// the run ended. Carries the whole run (the UI replaces its copy).
+    #[serde(rename_all = "camelCase")]
+    RunUpdated { run: crate::pipeline::run::Run },
 }
 
 /// An event with its sequence number (per process, from 1) and time.

@@ -73,3 +73,53 @@ pub fn sts_signature_mismatch() -> ResponseTemplate {
 pub fn data_dir() -> tempfile::TempDir {
     tempfile::Builder::new().prefix("slipway-test-").tempdir().unwrap()
 }
+
+/// A Unix socket stand-in for the Docker engine's socket that forwards to the real one until
+/// [`EngineCut::cut`]: then every open connection is closed and the socket file is gone, which
+/// is what a client sees when dockerd stops. The real engine (shared by the other suites) keeps
+/// running.
+pub struct EngineCut {
+    pub path: std::path::PathBuf,
+    stop: tokio_util::sync::CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+impl EngineCut {
+    /// Starts forwarding `<tmp>/docker.sock` to `target` (a socket path).
+    pub fn start(target: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("docker.sock");
+        let listener = tokio::net::UnixListener::bind(&path).unwrap();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let (target, s) = (target.to_string(), stop.clone());
+        tokio::spawn(async move {
+            loop {
+                let conn = tokio::select! {
+                    c = listener.accept() => c,
+                    _ = s.cancelled() => return,
+                };
+                let Ok((mut client, _)) = conn else { continue };
+                let (target, s) = (target.clone(), s.clone());
+                tokio::spawn(async move {
+                    let Ok(mut upstream) = tokio::net::UnixStream::connect(&target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut upstream) => {}
+                        _ = s.cancelled() => {}
+                    }
+                });
+            }
+        });
+        Self { path, stop, _dir: dir }
+    }
+
+    /// `unix://` address for DOCKER_HOST.
+    pub fn docker_host(&self) -> String {
+        format!("unix://{}", self.path.display())
+    }
+
+    /// The engine "stops": connections drop and the socket disappears.
+    pub fn cut(&self) {
+        self.stop.cancel();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}

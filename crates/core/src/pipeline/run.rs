@@ -195,6 +195,9 @@ pub struct Run {
     pub error: Option<UserError>,
     /// Stop after this stage (e.g. `test` for a run that never pushes); None runs all five.
     pub until: Option<StageName>,
+    /// The process running it, so a later start can tell a run orphaned by a crash from one
+    /// another Slipway process is running.
+    pub owner_pid: Option<u32>,
 }
 
 impl Run {
@@ -218,6 +221,7 @@ impl Run {
             artifacts: Artifacts::default(),
             error: None,
             until,
+            owner_pid: Some(std::process::id()),
         }
     }
 

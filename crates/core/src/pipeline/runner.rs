@@ -440,8 +440,12 @@ impl Pipeline {
             slog.line(format!("Building {} from {}/{}", image, svc.context, svc.dockerfile));
             Self::step_start(run, StageName::Build, &svc.name, report);
             let log = self.log(run, StageName::Build, &svc.name)?;
-            let mut labels = self.labels(run, StageName::Build);
-            labels.insert("slipway.commit".into(), sha.clone());
+            // Image labels are inherited by every container made from the image, so they must
+            // not be the run's container labels (cleanup would then remove the deployment).
+            let mut labels = Labels::new();
+            labels.insert("slipway.image.project".into(), project.id.clone());
+            labels.insert("slipway.image.run".into(), run.id.clone());
+            labels.insert("slipway.image.commit".into(), sha.clone());
             let req = BuildRequest { context, dockerfile: svc.dockerfile.clone(), tags: vec![image.clone()], build_args: svc.build_args.clone(), labels };
             match self.engine.build(req, log.as_ref()).await {
                 Ok(id) => {
