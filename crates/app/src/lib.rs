@@ -643,6 +643,10 @@ impl Slipway {
             None => true,
             Some(s) => s.config["source"].as_str() == Some("sandbox"),
         };
+        let orphans = self.recover_runs().await?;
+        if !orphans.is_empty() {
+            tracing::info!(runs = ?orphans, "runs interrupted by an earlier exit marked failed");
+        }
         if settings.sandbox_auto_start && uses_sandbox {
             self.sandbox_start().await?;
         }

@@ -3,6 +3,7 @@
 
 mod connect;
 mod events;
+mod pipeline;
 mod provision;
 mod sandbox;
 mod settings;
@@ -35,6 +36,16 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         provision::refresh,
         provision::cancel_provisioning,
         provision::project_resources,
+        pipeline::detect_project,
+        pipeline::save_project,
+        pipeline::projects,
+        pipeline::start_run,
+        pipeline::rerun,
+        pipeline::cancel_run,
+        pipeline::runs,
+        pipeline::get_run,
+        pipeline::log_steps,
+        pipeline::follow_log,
         events::subscribe_events,
         events::first_paint,
     ]
