@@ -100,6 +100,15 @@ impl From<UserError> for Stop {
 
 type Report<'a> = &'a (dyn Fn(&Run) + Send + Sync);
 
+/// What one test suite left: its report, coverage, lines for the stage log, and the verdict.
+struct SuiteResult {
+    service: String,
+    lines: Vec<String>,
+    report: Option<super::run::TestReport>,
+    coverage: Option<super::run::Coverage>,
+    outcome: Result<(), UserError>,
+}
+
 fn stage_error(what: impl Into<String>, why: impl Into<String>, fix: impl Into<String>) -> Stop {
     Stop::Failed(UserError::new(what, why, fix))
 }
@@ -206,7 +215,7 @@ pub async fn wait_ready(
             _ = cancel.cancelled() => return Err(UserError::new("Cancelled", "the run was cancelled", "")),
             _ = tokio::time::sleep(delay) => {}
         }
-        delay = (delay * 3 / 2).min(Duration::from_secs(1));
+        delay = (delay * 3 / 2).min(Duration::from_millis(250));
     }
 }
 
@@ -571,12 +580,11 @@ impl Pipeline {
             Self::step_end(run, StageName::Test, &step, Status::Succeeded, report);
             started.insert(dep.name.clone());
         }
-        // The tests, one service after the other.
-        let mut failures = vec![];
+        // The test suites, all at once (each in its own container, each with its own log).
+        let mut suites = vec![];
         for svc in testers {
             let cmd = svc.test_command.clone().unwrap_or_default();
             slog.line(format!("Testing {}: {}", svc.name, cmd.join(" ")));
-            Self::step_start(run, StageName::Test, &svc.name, report);
             let log = self.log(run, StageName::Test, &svc.name)?;
             let spec = ContainerSpec {
                 name: Some(format!("slipway-{}-test-{}", run.id, svc.name)),
@@ -587,56 +595,26 @@ impl Pipeline {
                 labels: labels.clone(),
                 ..Default::default()
             };
-            let id = self.engine.run(&spec).await?;
-            let follower = spawn_follow(self.engine.clone(), id.clone(), log.clone());
-            let code = self.engine.wait(&id).await?;
-            let _ = follower.await;
-            let junit = self.engine.read_file(&id, "/reports/junit.xml").await?;
-            let coverage = self.engine.read_file(&id, "/reports/coverage.xml").await?;
-            if let Some(xml) = coverage {
-                match parse_cobertura(&svc.name, &xml) {
-                    Ok(c) => {
-                        slog.line(format!("{}: coverage {:.1}% ({} of {} lines)", svc.name, c.line_rate * 100.0, c.lines_covered, c.lines_valid));
-                        run.artifacts.coverage.push(c);
-                    }
-                    Err(e) => slog.line(format!("{}: {}: {}", svc.name, e.what, e.why)),
-                }
+            Self::step_start(run, StageName::Test, &svc.name, report);
+            suites.push(self.test_suite(svc.name.clone(), spec, log));
+        }
+        let mut pending: futures::stream::FuturesUnordered<_> = suites.into_iter().collect();
+        let mut failures = vec![];
+        while let Some(done) = futures::StreamExt::next(&mut pending).await {
+            let SuiteResult { service, lines, report: tests, coverage, outcome } = done?;
+            for l in lines {
+                slog.line(l);
             }
-            let outcome = match junit {
-                None => Err(UserError::new(
-                    format!("Tests of {} left no report", svc.name),
-                    format!("the test command exited with code {code} and wrote no /reports/junit.xml: {}", log_tail(log.path(), 5)),
-                    "Make the test command write JUnit XML to /reports/junit.xml (pytest: --junitxml=/reports/junit.xml); a run without a report never passes",
-                )),
-                Some(xml) => match parse_junit(&svc.name, &xml) {
-                    Err(e) => Err(e),
-                    Ok(r) => {
-                        slog.line(format!("{}: {} passed, {} failed, {} errors, {} skipped (exit code {code})", svc.name, r.passed, r.failed, r.errors, r.skipped));
-                        let bad: Vec<String> = r.cases.iter().filter(|c| c.outcome == "failed" || c.outcome == "error").map(|c| c.name.clone()).collect();
-                        let total = r.total;
-                        let ran_none = r.total == 0;
-                        run.artifacts.tests.push(r);
-                        if !bad.is_empty() {
-                            Err(UserError::new(
-                                format!("Tests of {} failed", svc.name),
-                                format!("{} of {} failed: {}", bad.len(), total, bad.join(", ")),
-                                "Read the failures in the test results, fix them, and push a new commit",
-                            ))
-                        } else if code != 0 {
-                            Err(UserError::new(format!("Tests of {} failed", svc.name), format!("the test command exited with code {code}"), "Read the test log of this stage"))
-                        } else if ran_none {
-                            Err(UserError::new(format!("Tests of {} ran nothing", svc.name), "the report lists no test", "Check the test command and that the tests are in the image"))
-                        } else {
-                            Ok(())
-                        }
-                    }
-                },
-            };
-            report(run);
+            if let Some(c) = coverage {
+                run.artifacts.coverage.push(c);
+            }
+            if let Some(t) = tests {
+                run.artifacts.tests.push(t);
+            }
             match outcome {
-                Ok(()) => Self::step_end(run, StageName::Test, &svc.name, Status::Succeeded, report),
+                Ok(()) => Self::step_end(run, StageName::Test, &service, Status::Succeeded, report),
                 Err(e) => {
-                    Self::step_end(run, StageName::Test, &svc.name, Status::Failed, report);
+                    Self::step_end(run, StageName::Test, &service, Status::Failed, report);
                     failures.push(e);
                 }
             }
@@ -654,6 +632,58 @@ impl Pipeline {
                 failures[0].fix.clone(),
             ))),
         }
+    }
+
+    /// Runs one service's test container to its end and reads its reports.
+    async fn test_suite(&self, service: String, spec: ContainerSpec, log: Arc<StepLog>) -> Result<SuiteResult, UserError> {
+        let id = self.engine.run(&spec).await?;
+        let follower = spawn_follow(self.engine.clone(), id.clone(), log.clone());
+        let code = self.engine.wait(&id).await?;
+        let _ = follower.await;
+        let junit = self.engine.read_file(&id, "/reports/junit.xml").await?;
+        let coverage_xml = self.engine.read_file(&id, "/reports/coverage.xml").await?;
+        let mut lines = vec![];
+        let mut coverage = None;
+        if let Some(xml) = coverage_xml {
+            match parse_cobertura(&service, &xml) {
+                Ok(c) => {
+                    lines.push(format!("{service}: coverage {:.1}% ({} of {} lines)", c.line_rate * 100.0, c.lines_covered, c.lines_valid));
+                    coverage = Some(c);
+                }
+                Err(e) => lines.push(format!("{service}: {}: {}", e.what, e.why)),
+            }
+        }
+        let mut report = None;
+        let outcome = match junit {
+            None => Err(UserError::new(
+                format!("Tests of {service} left no report"),
+                format!("the test command exited with code {code} and wrote no /reports/junit.xml: {}", log_tail(log.path(), 5)),
+                "Make the test command write JUnit XML to /reports/junit.xml (pytest: --junitxml=/reports/junit.xml); a run without a report never passes",
+            )),
+            Some(xml) => match parse_junit(&service, &xml) {
+                Err(e) => Err(e),
+                Ok(r) => {
+                    lines.push(format!("{service}: {} passed, {} failed, {} errors, {} skipped (exit code {code})", r.passed, r.failed, r.errors, r.skipped));
+                    let bad: Vec<String> = r.cases.iter().filter(|c| c.outcome == "failed" || c.outcome == "error").map(|c| c.name.clone()).collect();
+                    let (total, ran_none) = (r.total, r.total == 0);
+                    report = Some(r);
+                    if !bad.is_empty() {
+                        Err(UserError::new(
+                            format!("Tests of {service} failed"),
+                            format!("{} of {} failed: {}", bad.len(), total, bad.join(", ")),
+                            "Read the failures in the test results, fix them, and push a new commit",
+                        ))
+                    } else if code != 0 {
+                        Err(UserError::new(format!("Tests of {service} failed"), format!("the test command exited with code {code}"), "Read the test log of this stage"))
+                    } else if ran_none {
+                        Err(UserError::new(format!("Tests of {service} ran nothing"), "the report lists no test", "Check the test command and that the tests are in the image"))
+                    } else {
+                        Ok(())
+                    }
+                }
+            },
+        };
+        Ok(SuiteResult { service, lines, report, coverage, outcome })
     }
 
     async fn push(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, report: Report<'_>) -> Result<Status, Stop> {
