@@ -16,7 +16,7 @@ use bollard::models::{
 use bollard::query_parameters::{
     BuildImageOptionsBuilder, BuilderVersion, CreateContainerOptionsBuilder, DownloadFromContainerOptionsBuilder,
     ListContainersOptionsBuilder, ListNetworksOptionsBuilder, LogsOptionsBuilder, PushImageOptionsBuilder,
-    RemoveContainerOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
+    CreateImageOptionsBuilder, RemoveContainerOptionsBuilder, TagImageOptionsBuilder, UploadToContainerOptionsBuilder,
     WaitContainerOptionsBuilder,
 };
 use bollard::auth::DockerCredentials;
@@ -144,6 +144,26 @@ impl DockerEngine {
     async fn remove_container_quietly(&self, id: &str) {
         let opts = RemoveContainerOptionsBuilder::default().force(true).v(true).build();
         let _ = tokio::time::timeout(CHANGE, self.docker.remove_container(id, Some(opts))).await;
+    }
+
+    /// Pulls an image (public, or from a registry the engine is logged in to).
+    async fn pull(&self, image: &str) -> Result<(), UserError> {
+        let (repo, tag) = split_reference(image);
+        let opts = CreateImageOptionsBuilder::default().from_image(&repo).tag(&tag).build();
+        let mut stream = self.docker.create_image(Some(opts), None, None);
+        while let Some(item) = stream.next().await {
+            if let Err(e) = item {
+                if matches!(&e, BError::DockerResponseServerError { .. } | BError::DockerStreamError { .. }) {
+                    return Err(UserError::new(
+                        format!("Image {image} is not available"),
+                        format!("it is not on the engine at {} and pulling it failed: {}", self.host, error_chain(&e)),
+                        format!("Build it, or pull it yourself (`docker pull {image}`) from a registry this machine can reach, then run again"),
+                    ));
+                }
+                return Err(self.fail("Pulling an image failed", "Try again", e));
+            }
+        }
+        Ok(())
     }
 
     async fn create_and_start(&self, spec: &ContainerSpec) -> Result<String, UserError> {
@@ -995,6 +1015,11 @@ impl ContainerEngine for DockerEngine {
     }
 
     async fn run(&self, spec: &ContainerSpec) -> Result<String, UserError> {
+        // Like `docker run`: an image that is not on the engine is pulled first (the database
+        // and NGINX images of a deployment, on a machine that never built them).
+        if !self.image_exists(&spec.image).await? {
+            self.pull(&spec.image).await?;
+        }
         self.create_and_start(spec).await
     }
 

@@ -284,9 +284,13 @@ async fn containers_reach_each_other_by_alias_with_files_ports_health_and_memory
     assert_eq!(err.what, "Container name already in use", "{err:?}");
     assert!(err.why.contains(&format!("{id}-web")), "{err:?}");
 
-    // An image that does not exist.
-    let err = e.run(&ContainerSpec { image: format!("slipway-test/{id}:missing"), ..spec(&format!("{id}-x"), &labels, &["true"]) }).await.unwrap_err();
-    assert!(err.why.contains("No such image"), "{err:?}");
+    // An image that is not on the engine is pulled first, as `docker run` does; one that no
+    // registry has is a clear error naming it (here no registry is reachable at all).
+    let missing = format!("slipway-test/{id}:missing");
+    let err = e.run(&ContainerSpec { image: missing.clone(), ..spec(&format!("{id}-x"), &labels, &["true"]) }).await.unwrap_err();
+    assert_eq!(err.what, format!("Image {missing} is not available"), "{err:?}");
+    assert!(err.why.contains("pulling it failed"), "{err:?}");
+    assert!(err.fix.contains(&format!("docker pull {missing}")), "{err:?}");
 
     let removed = e.remove_labelled(&labels).await.unwrap();
     assert_eq!(removed.len(), 3, "{removed:?}");
