@@ -32,7 +32,8 @@ TARGET_SIZE_MB=30
 step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)" >&2; }
 
 # ---- provisioning: apply against the critical path, plan and refresh ----------------------------
-# `scripts/bench.sh provision` runs only this part; `scripts/bench.sh` runs the desktop part, then this.
+# `scripts/bench.sh provision` runs only this part; `scripts/bench.sh` runs the desktop part, then
+# this, then the pipeline benchmark.
 provision_bench() {
   step "provisioning benchmark (moto + fault proxy holding states 1 s per real AWS minute)"
   local started=()
@@ -48,6 +49,26 @@ provision_bench() {
 }
 if [ "${1:-}" = provision ]; then
   provision_bench
+  exit 0
+fi
+
+# ---- pipelines: a run against the same docker commands by hand; 1,000,000 log lines -------------
+# `scripts/bench.sh pipeline` runs only this part (a release build, since it measures throughput).
+pipeline_bench() {
+  step "pipeline benchmark (dockerd, registry, base images)"
+  local started=()
+  for c in docker registry images; do
+    scripts/testenv.sh status "$c" >/dev/null 2>&1 || { scripts/testenv.sh up "$c" >&2; started+=("$c"); }
+  done
+  # shellcheck disable=SC1091
+  . "$TESTENV_DIR/env"
+  cargo build -q --release -p slipway-app --example pipeline_bench --locked
+  "$CARGO_TARGET_DIR/release/examples/pipeline_bench" || { local rc=$?; [ ${#started[@]} -gt 0 ] && scripts/testenv.sh down "${started[@]}" >&2; return $rc; }
+  [ ${#started[@]} -gt 0 ] && scripts/testenv.sh down "${started[@]}" >&2
+  return 0
+}
+if [ "${1:-}" = pipeline ]; then
+  pipeline_bench
   exit 0
 fi
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -226,3 +247,4 @@ printf '%-48s %-12s %-20s %-10s %s\n' "(info) main + WebKit, PSS (shared pages s
 printf '%-48s %-12s %-20s %-10s %s\n' "(info) sandbox moto server RSS (median)" "$moto_med MB" "" "" ""
 
 provision_bench
+pipeline_bench
