@@ -637,7 +637,7 @@ pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
     let o: Overrides = toml::from_str(text).map_err(|e| {
         let line = e.span().map(|s| text[..s.start.min(text.len())].lines().count().max(1));
         let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
-        detect_error(format!("slipway.toml is not valid{at}: {}", e.message()), "Fix slipway.toml (the keys are listed in the sample app's slipway.toml), then detect again")
+        detect_error(format!("slipway.toml is not valid{at}: {}", e.message()), "Fix slipway.toml (examples/sample-app/slipway.toml lists every key), then detect again")
     })?;
     if let Some(po) = o.project {
         if let Some(id) = po.id {
