@@ -85,7 +85,20 @@ impl Slipway {
                 project::id_from_name(&name)
             }
         };
-        project::detect(&root, &id, input.source.clone())
+        let mut p = project::detect(&root, &id, input.source.clone())?;
+        // A folder inside a repository (like examples/sample-app here): the run clones the
+        // repository and works in that folder.
+        if let Source::Path { path } = &input.source {
+            let abs = PathBuf::from(path).canonicalize().unwrap_or_else(|_| PathBuf::from(path));
+            if let Some(root) = slipway_git_host::checkout::repo_root(&abs) {
+                if let Ok(rel) = abs.strip_prefix(&root) {
+                    p.subdir = rel.to_string_lossy().replace('\\', "/");
+                    p.source = Source::Path { path: root.to_string_lossy().into_owned() };
+                }
+            }
+        }
+        p.validate()?;
+        Ok(p)
     }
 
     /// Validates and saves a project (new, or edited on the Project page).

@@ -47,7 +47,8 @@ fn print_project(json: bool, p: &Project) {
         println!("{}", serde_json::to_string_pretty(p).expect("json"));
         return;
     }
-    println!("project {} ({}) at {}", p.id, p.source.display(), p.git_ref);
+    let folder = if p.subdir.is_empty() { String::new() } else { format!(", folder {}", p.subdir) };
+    println!("project {} ({}{folder}) at {}", p.id, p.source.display(), p.git_ref);
     for s in &p.services {
         let test = match (&s.test_command, s.tests) {
             (_, false) => "no tests (tests = false)".to_string(),
@@ -251,7 +252,11 @@ pub async fn logs(app: &Arc<Slipway>, run_id: &str, stage: Option<String>, step:
         loop {
             steps = app.log_steps(run_id, st);
             let r = app.run(run_id).await?;
-            if !follow || !steps.is_empty() || r.stage(st).status.is_final() || r.status.is_final() {
+            let there = match &step {
+                Some(only) => steps.contains(only),
+                None => !steps.is_empty(),
+            };
+            if !follow || there || r.stage(st).status.is_final() || r.status.is_final() {
                 break;
             }
             tokio::time::sleep(std::time::Duration::from_millis(200)).await;

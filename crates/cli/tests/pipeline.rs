@@ -86,3 +86,26 @@ fn bad_input_is_refused_with_what_why_and_next() {
     let o = slipway(d, &["runs", "--json"], None);
     assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "[]", "nothing ran");
 }
+
+#[test]
+fn a_project_in_a_folder_of_a_repository_runs_from_that_folder() {
+    slipway_testkit::env("DOCKER_HOST");
+    let data = slipway_testkit::data_dir();
+    let d = data.path();
+    let r = tempfile::tempdir().unwrap();
+    let app = r.path().join("examples/demo");
+    std::fs::create_dir_all(app.join("svc")).unwrap();
+    std::fs::write(app.join("svc/Dockerfile"), "FROM slipway/busybox:latest\nCOPY marker /marker\n").unwrap();
+    std::fs::write(app.join("svc/marker"), "from the folder\n").unwrap();
+    std::fs::write(app.join("slipway.toml"), format!("[services.svc]\ntest = {:?}\n", format!("cat /marker; {JUNIT}"))).unwrap();
+    std::fs::write(r.path().join("README"), "the repository root\n").unwrap();
+    git(r.path(), &["init", "-q", "-b", "main"]);
+    git(r.path(), &["add", "-A"]);
+    git(r.path(), &["commit", "-qm", "nested"]);
+    let o = slipway(d, &["project", "add", app.to_str().unwrap()], None);
+    assert!(text(&o).contains("project demo") && text(&o).contains("folder examples/demo"), "{}", text(&o));
+    let o = slipway(d, &["run", "--until", "test"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = slipway(d, &["logs", "demo-1", "--stage", "test", "--step", "svc"], None);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "from the folder\n");
+}

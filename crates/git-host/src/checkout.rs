@@ -26,13 +26,20 @@ fn clone_url(source: &Source) -> Result<String, UserError> {
             if !p.exists() {
                 return Err(fail("Repository not found", format!("{path} does not exist"), "Check the repository path on the Project page"));
             }
-            git2::Repository::open(p).map_err(|e| {
-                fail("Not a Git repository", format!("{path}: {}", e.message()), "Point the project at a folder with a Git repository (`git init` and commit the code first)")
+            let root = repo_root(p).ok_or_else(|| {
+                fail("Not a Git repository", format!("{path} is not inside a Git repository"), "Point the project at a folder with a Git repository (`git init` and commit the code first)")
             })?;
-            Ok(p.canonicalize().unwrap_or_else(|_| p.to_path_buf()).to_string_lossy().into_owned())
+            Ok(root.to_string_lossy().into_owned())
         }
         Source::Git { url } => Ok(url.clone()),
     }
+}
+
+/// The root folder of the Git repository holding `path` (the path itself, or a parent).
+pub fn repo_root(path: &Path) -> Option<PathBuf> {
+    let repo = git2::Repository::discover(path).ok()?;
+    let root = repo.workdir()?;
+    Some(root.canonicalize().unwrap_or_else(|_| root.to_path_buf()))
 }
 
 fn checkout_blocking(source: Source, git_ref: String, dir: PathBuf, token: Option<Secret>, out: tokio::sync::mpsc::UnboundedSender<String>) -> Result<Commit, UserError> {

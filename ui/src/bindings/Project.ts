@@ -10,6 +10,10 @@ export type Project = {
  */
 id: string, source: Source, 
 /**
+ * The project's folder inside the repository ("" = the repository's root).
+ */
+subdir: string, 
+/**
  * Branch, tag or commit to run when none is given ("HEAD" = the default branch).
  */
 gitRef: string, services: Array<ServiceSpec>, database: DatabaseSpec | null, 

@@ -99,6 +99,9 @@ pub struct Project {
     /// A short id: lowercase letters, digits and dashes (used in image names and labels).
     pub id: String,
     pub source: Source,
+    /// The project's folder inside the repository ("" = the repository's root).
+    #[serde(default)]
+    pub subdir: String,
     /// Branch, tag or commit to run when none is given ("HEAD" = the default branch).
     pub git_ref: String,
     pub services: Vec<ServiceSpec>,
@@ -133,6 +136,9 @@ impl Project {
         let bad = |why: String, fix: &str| Err(UserError::new("Project settings are not valid", why, fix));
         if !is_id(&self.id) {
             return bad(format!("the project id \"{}\" is not a short name", self.id), "Use lowercase letters, digits and dashes (up to 40), starting with a letter");
+        }
+        if self.subdir.contains("..") || Path::new(&self.subdir).is_absolute() {
+            return bad(format!("the folder \"{}\" is outside the repository", self.subdir), "Use a folder inside the repository");
         }
         if self.services.is_empty() {
             return bad("no services".into(), "Add a Dockerfile or a compose file with a build section to the repository, or list services in slipway.toml");
@@ -214,6 +220,7 @@ pub fn detect(root: &Path, id: &str, source: Source) -> Result<Project, UserErro
     let mut p = Project {
         id: id.to_string(),
         source,
+        subdir: String::new(),
         git_ref: "HEAD".into(),
         services: vec![],
         database: None,

@@ -433,7 +433,7 @@ impl Pipeline {
 
     async fn build(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, report: Report<'_>) -> Result<Status, Stop> {
         let sha = Self::commit(run)?;
-        let repo = self.checkout_dir(run);
+        let repo = self.checkout_dir(run).join(&project.subdir);
         self.engine.ping().await?;
         for svc in &project.services {
             let context = repo.join(&svc.context);
@@ -517,7 +517,7 @@ impl Pipeline {
                 format!("Set `test = \"...\"` for {} in slipway.toml or on the Project page, or `tests = false` to skip it knowingly", s.name),
             ));
         }
-        let repo = self.checkout_dir(run);
+        let repo = self.checkout_dir(run).join(&project.subdir);
         let labels = self.labels(run, StageName::Test);
         let net = format!("slipway-{}-test", run.id);
         self.engine.create_network(&net, &labels).await?;
@@ -727,7 +727,7 @@ impl Pipeline {
             return Ok(Status::Skipped);
         };
         let sha = Self::commit(run)?;
-        let repo = self.checkout_dir(run);
+        let repo = self.checkout_dir(run).join(&project.subdir);
         slog.line(format!("Deploying to the {}", target.name()));
         let images = run.artifacts.images.clone();
         let req = DeployRequest { project, run_id: &run.id, commit: &sha, images: &images, repo: &repo, db_password: self.db_password.clone() };
