@@ -26,23 +26,6 @@ fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: source $TESTENV_DIR/env (scripts/bench.sh does)"))
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git").args(["-c", "user.email=b@example.com", "-c", "user.name=Bench"]).args(args).current_dir(dir).status().unwrap().success();
-    assert!(ok, "git {args:?}");
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let t = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &t)
-        } else {
-            std::fs::copy(e.path(), t).unwrap();
-        }
-    }
-}
-
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(|a, b| a.partial_cmp(b).unwrap());
     v[v.len() / 2]
@@ -77,12 +60,9 @@ async fn main() {
     .unwrap();
 
     // ---- 1. overhead against the same docker commands by hand ---------------------------------
-    let repo = tmp.path().join("sample");
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-app"), &repo);
-    git(&repo, &["init", "-q", "-b", "main"]);
-    git(&repo, &["add", "-A"]);
-    git(&repo, &["commit", "-qm", "sample"]);
-    let commit = String::from_utf8(Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&repo).output().unwrap().stdout).unwrap().trim().to_string();
+    let sample = slipway_testkit::sample_app_repo();
+    let repo = sample.path().to_path_buf();
+    let commit = slipway_testkit::git_head(&repo);
     let p = app.detect_project(ProjectInput { source: Source::Path { path: repo.to_string_lossy().into() }, id: Some("bench".into()) }).await.unwrap();
     app.save_project(p).await.unwrap();
     let docker_config = tmp.path().join("docker-config");
@@ -150,9 +130,7 @@ async fn main() {
         format!("[services.app]\ntest = \"seq 1 {LINES}; mkdir -p /reports; echo '<testsuite name=\\\"s\\\"><testcase name=\\\"t\\\"/></testsuite>' > /reports/junit.xml\"\n"),
     )
     .unwrap();
-    git(&logs_repo, &["init", "-q", "-b", "main"]);
-    git(&logs_repo, &["add", "-A"]);
-    git(&logs_repo, &["commit", "-qm", "logs"]);
+    slipway_testkit::commit_all(&logs_repo, "logs");
     let p = app.detect_project(ProjectInput { source: Source::Path { path: logs_repo.to_string_lossy().into() }, id: Some("logs".into()) }).await.unwrap();
     app.save_project(p).await.unwrap();
     // The engine's own rate: the same container followed straight from the engine.

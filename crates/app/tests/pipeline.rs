@@ -24,54 +24,7 @@ async fn open(dir: &Path) -> Arc<Slipway> {
     Slipway::open(Options { data_dir: Some(dir.to_path_buf()), ..Default::default() }).await.unwrap()
 }
 
-fn git(dir: &Path, args: &[&str]) {
-    let st = Command::new("git").args(["-c", "user.email=t@example.com", "-c", "user.name=Test"]).args(args).current_dir(dir).output().unwrap();
-    assert!(st.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&st.stderr));
-}
-
-fn head(dir: &Path) -> String {
-    String::from_utf8(Command::new("git").args(["rev-parse", "HEAD"]).current_dir(dir).output().unwrap().stdout).unwrap().trim().to_string()
-}
-
-/// A Git repository holding `files` in one commit.
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    write_files(d.path(), files);
-    git(d.path(), &["init", "-q", "-b", "main"]);
-    git(d.path(), &["add", "-A"]);
-    git(d.path(), &["commit", "-qm", "first"]);
-    d
-}
-
-fn write_files(root: &Path, files: &[(&str, &str)]) {
-    for (name, text) in files {
-        let p = root.join(name);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
-/// The sample app from examples/, committed into a fresh repository.
-fn sample_repo() -> tempfile::TempDir {
-    let d = tempfile::tempdir().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-app"), d.path());
-    git(d.path(), &["init", "-q", "-b", "main"]);
-    git(d.path(), &["add", "-A"]);
-    git(d.path(), &["commit", "-qm", "sample app"]);
-    d
-}
+use slipway_testkit::{git, git_head as head, git_repo as repo, sample_app_repo as sample_repo, write_files};
 
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", slipway_core::secrets::random_hex(3))

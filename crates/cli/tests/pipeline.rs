@@ -4,22 +4,15 @@
 
 mod common;
 use common::*;
-use std::path::Path;
-use std::process::Command;
 
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git").args(["-c", "user.email=t@example.com", "-c", "user.name=Test"]).args(args).current_dir(dir).status().unwrap().success();
-    assert!(ok, "git {args:?}");
-}
+use slipway_testkit::commit_all;
 
 fn repo(test: &str) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(d.path().join("svc")).unwrap();
     std::fs::write(d.path().join("svc/Dockerfile"), "FROM slipway/busybox:latest\n").unwrap();
     std::fs::write(d.path().join("slipway.toml"), format!("[services.svc]\ntest = {test:?}\n")).unwrap();
-    git(d.path(), &["init", "-q", "-b", "main"]);
-    git(d.path(), &["add", "-A"]);
-    git(d.path(), &["commit", "-qm", "first"]);
+    commit_all(d.path(), "first");
     d
 }
 
@@ -99,9 +92,7 @@ fn a_project_in_a_folder_of_a_repository_runs_from_that_folder() {
     std::fs::write(app.join("svc/marker"), "from the folder\n").unwrap();
     std::fs::write(app.join("slipway.toml"), format!("[services.svc]\ntest = {:?}\n", format!("cat /marker; {JUNIT}"))).unwrap();
     std::fs::write(r.path().join("README"), "the repository root\n").unwrap();
-    git(r.path(), &["init", "-q", "-b", "main"]);
-    git(r.path(), &["add", "-A"]);
-    git(r.path(), &["commit", "-qm", "nested"]);
+    commit_all(r.path(), "nested");
     let o = slipway(d, &["project", "add", app.to_str().unwrap()], None);
     assert!(text(&o).contains("project demo") && text(&o).contains("folder examples/demo"), "{}", text(&o));
     let o = slipway(d, &["run", "--until", "test"], None);

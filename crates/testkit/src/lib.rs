@@ -123,3 +123,64 @@ impl EngineCut {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+/// Runs git in `dir` with a fixed identity; panics with git's message when it fails.
+pub fn git(dir: &std::path::Path, args: &[&str]) {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.email=test@example.com", "-c", "user.name=Slipway Test", "-c", "init.defaultBranch=main"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// The commit HEAD points at.
+pub fn git_head(dir: &std::path::Path) -> String {
+    let out = std::process::Command::new("git").args(["rev-parse", "HEAD"]).current_dir(dir).output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Writes `files` (path relative to `root`, content) under `root`.
+pub fn write_files(root: &std::path::Path, files: &[(&str, &str)]) {
+    for (name, text) in files {
+        let p = root.join(name);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, text).unwrap();
+    }
+}
+
+/// Commits everything in `dir` as a new repository on branch main.
+pub fn commit_all(dir: &std::path::Path, message: &str) {
+    git(dir, &["init", "-q", "-b", "main"]);
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-qm", message]);
+}
+
+/// A Git repository holding `files` in one commit.
+pub fn git_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    write_files(d.path(), files);
+    commit_all(d.path(), "first");
+    d
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+/// The sample app of examples/sample-app, committed into a fresh repository of its own.
+pub fn sample_app_repo() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    copy_dir(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/sample-app"), d.path());
+    commit_all(d.path(), "sample app");
+    d
+}
