@@ -455,3 +455,24 @@ async fn runs_beyond_the_concurrency_limit_wait_in_the_queue() {
     let listed: Vec<String> = app.runs(Some(&id), 10).await.unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(listed, vec![r2.id.clone(), r1.id.clone()]);
 }
+
+#[tokio::test]
+async fn a_project_detected_from_a_git_url_runs_from_that_url() {
+    let d = slipway_testkit::data_dir();
+    let app = open(d.path()).await;
+    let f = busybox_service("FROM slipway/busybox:latest\n", JUNIT_OK);
+    let repo = repo(&files(&f));
+    let url = format!("file://{}", repo.path().display());
+    let p = app.detect_project(ProjectInput { source: Source::Git { url: url.clone() }, id: None }).await.unwrap();
+    assert_eq!(p.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["app"]);
+    assert_eq!(p.source, Source::Git { url: url.clone() });
+    let name = repo.path().file_name().unwrap().to_string_lossy().into_owned();
+    assert_eq!(p.id, slipway_core::pipeline::project::id_from_name(&name), "the id comes from the URL's last segment");
+    assert!(std::fs::read_dir(d.path().join("work")).map(|mut r| r.next().is_none()).unwrap_or(true), "the detection clone is gone");
+    let p = app.save_project(p).await.unwrap();
+    let r = run_to_end(&app, &p.id, None, Some(StageName::Test)).await;
+    assert_eq!(r.status, Status::Succeeded, "{:?}", r.error);
+    assert_eq!(r.commit.as_deref(), Some(head(repo.path()).as_str()));
+    let e = app.detect_project(ProjectInput { source: Source::Git { url: "file:///nonexistent/repo.git".into() }, id: None }).await.unwrap_err();
+    assert_eq!(e.what, "Checkout failed");
+}
