@@ -28,11 +28,26 @@ fn safe_name(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
 }
 
-/// An append-only log file that wakes its followers on every write.
+/// How long written bytes may sit in the buffer before followers can read them.
+const FLUSH_AFTER: Duration = Duration::from_millis(20);
+/// A buffer this full is written out at once.
+const FLUSH_BYTES: usize = 64 * 1024;
+
+/// An append-only log file. Writes are buffered (a log of a million one-line frames would
+/// otherwise be a million system calls) and reach the file, and wake its followers, within
+/// [`FLUSH_AFTER`], when the buffer fills, or on [`StepLog::flush`].
 pub struct StepLog {
-    file: Mutex<Option<std::fs::File>>,
+    file: Mutex<Writer>,
     path: PathBuf,
     written: watch::Sender<u64>,
+    armed: std::sync::atomic::AtomicBool,
+    me: std::sync::Weak<StepLog>,
+}
+
+struct Writer {
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    pending: usize,
+    last_flush: std::time::Instant,
 }
 
 impl StepLog {
@@ -43,23 +58,70 @@ impl StepLog {
         }
         let file = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(&path)?;
         let (written, _) = watch::channel(0);
-        Ok(Arc::new(Self { file: Mutex::new(Some(file)), path, written }))
+        let writer = Writer { out: Some(std::io::BufWriter::with_capacity(FLUSH_BYTES, file)), pending: 0, last_flush: std::time::Instant::now() };
+        Ok(Arc::new_cyclic(|me| Self { file: Mutex::new(writer), path, written, armed: false.into(), me: me.clone() }))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// A line of Slipway's own, with a newline.
+    /// A line of Slipway's own, with a newline, readable at once.
     pub fn line(&self, text: impl AsRef<str>) {
         let mut b = text.as_ref().as_bytes().to_vec();
         b.push(b'\n');
         self.write(&b);
+        self.flush();
     }
 
-    /// Wakes followers whenever bytes are written.
+    /// Wakes followers whenever bytes reach the file.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.written.subscribe()
+    }
+
+    /// Writes out what is buffered. Call it when the step's output has ended, before saying so.
+    pub fn flush(&self) {
+        let mut w = self.file.lock().expect("log lock");
+        self.flush_locked(&mut w);
+    }
+
+    fn flush_locked(&self, w: &mut Writer) {
+        if w.pending == 0 {
+            return;
+        }
+        if let Some(out) = w.out.as_mut() {
+            if let Err(e) = out.flush() {
+                tracing::warn!(path = %self.path.display(), error = %e, "cannot write a run log; further output of this step is dropped");
+                w.out = None;
+            }
+        }
+        let n = std::mem::take(&mut w.pending) as u64;
+        w.last_flush = std::time::Instant::now();
+        self.written.send_modify(|x| *x += n);
+    }
+
+    /// Makes sure a flush happens within FLUSH_AFTER even if nothing else is written.
+    fn arm(&self) {
+        if self.armed.swap(true, std::sync::atomic::Ordering::AcqRel) {
+            return;
+        }
+        let me = self.me.clone();
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn(async move {
+                    tokio::time::sleep(FLUSH_AFTER).await;
+                    if let Some(log) = me.upgrade() {
+                        log.armed.store(false, std::sync::atomic::Ordering::Release);
+                        log.flush();
+                    }
+                });
+            }
+            Err(_) => {
+                // No runtime to time a flush: write through.
+                self.armed.store(false, std::sync::atomic::Ordering::Release);
+                self.flush();
+            }
+        }
     }
 }
 
@@ -68,16 +130,30 @@ impl LogSink for StepLog {
         if bytes.is_empty() {
             return;
         }
-        let mut guard = self.file.lock().expect("log lock");
-        if let Some(f) = guard.as_mut() {
-            if let Err(e) = f.write_all(bytes) {
-                tracing::warn!(path = %self.path.display(), error = %e, "cannot write a run log; further output of this step is dropped");
-                *guard = None;
-                return;
+        let mut w = self.file.lock().expect("log lock");
+        let Some(out) = w.out.as_mut() else { return };
+        if let Err(e) = out.write_all(bytes) {
+            tracing::warn!(path = %self.path.display(), error = %e, "cannot write a run log; further output of this step is dropped");
+            w.out = None;
+            return;
+        }
+        w.pending += bytes.len();
+        if w.pending >= FLUSH_BYTES || w.last_flush.elapsed() >= FLUSH_AFTER {
+            self.flush_locked(&mut w);
+        } else {
+            drop(w);
+            self.arm();
+        }
+    }
+}
+
+impl Drop for StepLog {
+    fn drop(&mut self) {
+        if let Ok(w) = self.file.get_mut() {
+            if let Some(out) = w.out.as_mut() {
+                let _ = out.flush();
             }
         }
-        drop(guard);
-        self.written.send_modify(|n| *n += bytes.len() as u64);
     }
 }
 
@@ -222,6 +298,7 @@ mod tests {
                 }
             }
             log2.write(b"no newline at the end");
+            log2.flush(); // the writer's contract: flush before saying the step is over
             d2.store(true, Ordering::SeqCst);
         });
         let mut got = String::new();
@@ -239,9 +316,11 @@ mod tests {
         .unwrap();
         writer.await.unwrap();
         let expected: String = (0..20_000).map(|i| format!("line {i} ünïcode\n")).collect::<String>() + "no newline at the end";
-        assert_eq!(got, expected);
+        assert_eq!(got.len(), expected.len());
+        assert!(got == expected, "the follower's text differs from what was written");
         assert_eq!(end as usize, expected.len());
         assert!(last_done && chunks > 10);
+        drop(log);
         assert_eq!(std::fs::read(&path).unwrap(), expected.as_bytes());
     }
 
@@ -258,5 +337,19 @@ mod tests {
         .await
         .unwrap();
         assert_eq!(got, vec![("world".to_string(), 6, false), (String::new(), 11, true)]);
+    }
+
+    #[tokio::test]
+    async fn buffered_bytes_reach_the_file_within_the_flush_delay_without_more_writes() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("s.log");
+        let log = StepLog::create(path.clone()).unwrap();
+        let mut wake = log.subscribe();
+        log.write(b"first\n");
+        log.write(b"second\n"); // within FLUSH_AFTER of the first: buffered
+        tokio::time::timeout(Duration::from_secs(2), wake.changed()).await.expect("a timed flush").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"first\nsecond\n");
+        log.line("a line of Slipway's own is written at once");
+        assert!(std::fs::read_to_string(&path).unwrap().ends_with("at once\n"));
     }
 }

@@ -274,6 +274,7 @@ pub fn spawn_follow(engine: Arc<dyn ContainerEngine>, id: String, log: Arc<StepL
         if let Err(e) = engine.follow_logs(&id, log.as_ref()).await {
             tracing::debug!(error = %e, "log follow ended");
         }
+        log.flush();
     })
 }
 
@@ -456,7 +457,9 @@ impl Pipeline {
             labels.insert("slipway.image.run".into(), run.id.clone());
             labels.insert("slipway.image.commit".into(), sha.clone());
             let req = BuildRequest { context, dockerfile: svc.dockerfile.clone(), tags: vec![image.clone()], build_args: svc.build_args.clone(), labels };
-            match self.engine.build(req, log.as_ref()).await {
+            let built = self.engine.build(req, log.as_ref()).await;
+            log.flush();
+            match built {
                 Ok(id) => {
                     slog.line(format!("Built {image} ({id})"));
                     Self::step_end(run, StageName::Build, &svc.name, Status::Succeeded, report);
@@ -703,7 +706,9 @@ impl Pipeline {
             Self::step_start(run, StageName::Push, &svc.name, report);
             let log = self.log(run, StageName::Push, &svc.name)?;
             self.engine.tag(&local, &target).await?;
-            match self.engine.push(&target, reg.auth.as_ref(), log.as_ref()).await {
+            let pushed = self.engine.push(&target, reg.auth.as_ref(), log.as_ref()).await;
+            log.flush();
+            match pushed {
                 Ok(digest) => {
                     slog.line(format!("Pushed {target}@{digest}"));
                     if let Some(a) = run.artifacts.images.iter_mut().find(|i| i.service == svc.name) {
