@@ -204,6 +204,8 @@ pub async fn run(app: &Arc<Slipway>, json: bool, start: impl std::future::Future
 }
 
 pub async fn runs(app: &Arc<Slipway>, json: bool, project: Option<String>, limit: u32) -> Result<(), UserError> {
+    // A run whose process died (a killed terminal, a crash) is shown as interrupted, not running.
+    app.recover_runs().await?;
     let runs = app.runs(project.as_deref(), limit).await?;
     if json {
         println!("{}", serde_json::to_string_pretty(&runs).expect("json"));
