@@ -301,6 +301,18 @@ impl Slipway {
                 }
             }
             self.store.save_run(&run).await?;
+            // Its build and test containers outlived it: remove them (best effort; a later
+            // call tries again while the engine is away).
+            if let Ok(engine) = slipway_docker::engine::DockerEngine::connect().await {
+                for stage in [StageName::Build, StageName::Test] {
+                    let mut l = slipway_core::pipeline::engine::Labels::new();
+                    l.insert("slipway.run".into(), run.id.clone());
+                    l.insert("slipway.stage".into(), stage.as_str().into());
+                    if let Err(e) = engine.remove_labelled(&l).await {
+                        tracing::warn!(run = %run.id, error = %e, "could not remove an interrupted run's containers");
+                    }
+                }
+            }
             marked.push(run.id);
         }
         Ok(marked)

@@ -100,3 +100,28 @@ fn a_project_in_a_folder_of_a_repository_runs_from_that_folder() {
     let o = slipway(d, &["logs", "demo-1", "--stage", "test", "--step", "svc"], None);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "from the folder\n");
 }
+
+#[test]
+fn a_run_killed_with_its_terminal_is_marked_interrupted_and_its_containers_go() {
+    slipway_testkit::env("DOCKER_HOST");
+    let data = slipway_testkit::data_dir();
+    let d = data.path();
+    let r = repo("sleep 120");
+    assert!(slipway(d, &["project", "add", r.path().to_str().unwrap(), "--id", "killed"], None).status.success());
+    let mut run = command(d, &["run"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let running = || {
+        let o = std::process::Command::new("docker").args(["ps", "-q", "--filter", "label=slipway.run=killed-1", "--filter", "label=slipway.stage=test"]).output().unwrap();
+        !String::from_utf8_lossy(&o.stdout).trim().is_empty()
+    };
+    while !running() {
+        assert!(std::time::Instant::now() < deadline, "the test container never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    run.kill().unwrap(); // SIGKILL: no cleanup runs in that process
+    run.wait().unwrap();
+    assert!(running(), "the container outlives the killed process");
+    let o = slipway(d, &["runs"], None);
+    assert!(text(&o).contains("killed-1") && text(&o).contains("failed") && text(&o).contains("Run interrupted"), "{}", text(&o));
+    assert!(!running(), "the interrupted run's containers were removed");
+}
