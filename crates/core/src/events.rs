@@ -42,6 +42,12 @@ pub enum Event {
     /// the run ended. Carries the whole run (the UI replaces its copy).
     #[serde(rename_all = "camelCase")]
     RunUpdated { run: crate::pipeline::run::Run },
+    /// Live progress of a deploy, redeploy or rollback on Kubernetes: each workload's replicas
+    /// and each pod's phase, readiness, restarts and reason.
+    DeployProgress(crate::deploy::RolloutProgress),
+    /// A deploy revision was recorded or ended (the Deployments page's history).
+    #[serde(rename_all = "camelCase")]
+    RevisionUpdated { revision: crate::deploy::Revision },
 }
 
 /// An event with its sequence number (per process, from 1) and time.

@@ -3,6 +3,7 @@
 //! every external system is reached through a trait defined in [`providers`].
 
 pub mod connections;
+pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod paths;

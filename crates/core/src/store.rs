@@ -68,6 +68,25 @@ fn migrations() -> Migrations<'static> {
              UNIQUE (project, number)
          );
          CREATE INDEX runs_project ON runs(project, number);",
+    ),
+    M::up(
+        "CREATE TABLE environments (
+             project    TEXT NOT NULL,
+             name       TEXT NOT NULL,
+             body       TEXT NOT NULL,
+             updated_at INTEGER NOT NULL,
+             PRIMARY KEY (project, name)
+         );
+         CREATE TABLE deploy_revisions (
+             project     TEXT NOT NULL,
+             environment TEXT NOT NULL,
+             number      INTEGER NOT NULL,
+             status      TEXT NOT NULL,
+             created_at  INTEGER NOT NULL,
+             body        TEXT NOT NULL,
+             objects     TEXT NOT NULL,
+             PRIMARY KEY (project, environment, number)
+         );",
     )])
 }
 
@@ -397,6 +416,112 @@ impl Store {
     }
 }
 
+/// Deploy environments and revisions (schema v4). A revision's `objects` are the Kubernetes
+/// objects it applied, never a Secret (those are built from the keychain at apply time).
+impl Store {
+    /// Saves an environment; one marked `runs` takes that mark from the project's others.
+    pub async fn save_environment(&self, e: &crate::deploy::Environment) -> Result<(), StoreError> {
+        let e = e.clone();
+        self.with(move |c| {
+            let tx = c.unchecked_transaction()?;
+            if e.runs {
+                let others: Vec<crate::deploy::Environment> =
+                    json_rows(&tx, "SELECT body FROM environments WHERE project = ?1 AND name != ?2", params![e.project, e.name])?;
+                for mut o in others.into_iter().filter(|o| o.runs) {
+                    o.runs = false;
+                    tx.execute("UPDATE environments SET body = ?3 WHERE project = ?1 AND name = ?2", params![o.project, o.name, serde_json::to_string(&o)?])?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO environments(project, name, body, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(project, name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+                params![e.project, e.name, serde_json::to_string(&e)?, crate::now_ms()],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// A project's environments (every project's when None), by project and name.
+    pub async fn environments(&self, project: Option<&str>) -> Result<Vec<crate::deploy::Environment>, StoreError> {
+        let project = project.map(str::to_string);
+        self.with(move |c| match project {
+            Some(p) => json_rows(c, "SELECT body FROM environments WHERE project = ?1 ORDER BY name", params![p]),
+            None => json_rows(c, "SELECT body FROM environments ORDER BY project, name", []),
+        })
+        .await
+    }
+
+    /// Forgets an environment and its revision history.
+    pub async fn delete_environment(&self, project: &str, name: &str) -> Result<(), StoreError> {
+        let (project, name) = (project.to_string(), name.to_string());
+        self.with(move |c| {
+            let tx = c.unchecked_transaction()?;
+            tx.execute("DELETE FROM environments WHERE project = ?1 AND name = ?2", params![project, name])?;
+            tx.execute("DELETE FROM deploy_revisions WHERE project = ?1 AND environment = ?2", params![project, name])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Records a revision with the environment's next number (atomically) and its objects.
+    pub async fn create_revision(
+        &self,
+        project: &str,
+        environment: &str,
+        objects: &[serde_json::Value],
+        make: impl FnOnce(u32) -> crate::deploy::Revision + Send + 'static,
+    ) -> Result<crate::deploy::Revision, StoreError> {
+        let (project, environment, objects) = (project.to_string(), environment.to_string(), serde_json::to_string(objects)?);
+        self.with(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let n: u32 = tx.query_row(
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM deploy_revisions WHERE project = ?1 AND environment = ?2",
+                params![project, environment],
+                |r| r.get(0),
+            )?;
+            let rev = make(n);
+            tx.execute(
+                "INSERT INTO deploy_revisions(project, environment, number, status, created_at, body, objects) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![project, environment, rev.number, rev.status.as_str(), rev.started_at, serde_json::to_string(&rev)?, objects],
+            )?;
+            tx.commit()?;
+            Ok(rev)
+        })
+        .await
+    }
+
+    pub async fn save_revision(&self, rev: &crate::deploy::Revision) -> Result<(), StoreError> {
+        let (p, e, n, status, body) = (rev.project.clone(), rev.environment.clone(), rev.number, rev.status.as_str(), serde_json::to_string(rev)?);
+        self.with(move |c| {
+            c.execute("UPDATE deploy_revisions SET status = ?4, body = ?5 WHERE project = ?1 AND environment = ?2 AND number = ?3", params![p, e, n, status, body])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The newest `limit` revisions of an environment, newest first.
+    pub async fn revisions(&self, project: &str, environment: &str, limit: u32) -> Result<Vec<crate::deploy::Revision>, StoreError> {
+        let (p, e) = (project.to_string(), environment.to_string());
+        self.with(move |c| json_rows(c, "SELECT body FROM deploy_revisions WHERE project = ?1 AND environment = ?2 ORDER BY number DESC LIMIT ?3", params![p, e, limit]))
+            .await
+    }
+
+    /// The objects a revision applied.
+    pub async fn revision_objects(&self, project: &str, environment: &str, number: u32) -> Result<Option<Vec<serde_json::Value>>, StoreError> {
+        let (p, e) = (project.to_string(), environment.to_string());
+        self.with(move |c| {
+            let text: Option<String> = c
+                .query_row("SELECT objects FROM deploy_revisions WHERE project = ?1 AND environment = ?2 AND number = ?3", params![p, e, number], |r| r.get(0))
+                .optional()?;
+            Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+        })
+        .await
+    }
+}
+
 /// Rows of one JSON `body` column, decoded.
 fn json_rows<T: serde::de::DeserializeOwned>(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<T>, StoreError> {
     let mut st = c.prepare(sql)?;
@@ -425,7 +550,7 @@ mod tests {
         drop(st);
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), s);
-        assert_eq!(st.schema_version().await.unwrap(), 3);
+        assert_eq!(st.schema_version().await.unwrap(), 4);
         let id = st.instance_id().to_string();
         assert_eq!(id.len(), 16);
         drop(st);
@@ -504,5 +629,48 @@ mod tests {
         let open: Vec<String> = st.unfinished_runs().await.unwrap().into_iter().map(|r| r.id).collect();
         assert_eq!(open, ["a-2", "b-1"]);
         assert!(st.run("nope-1").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn environments_and_revisions_are_kept_per_project() {
+        use crate::deploy::*;
+        let d = tempfile::tempdir().unwrap();
+        let st = Store::open(d.path()).unwrap();
+        let env = |name: &str, runs: bool| Environment { project: "a".into(), name: name.into(), target: EnvironmentTarget::Local, runs };
+        st.save_environment(&env("one", true)).await.unwrap();
+        st.save_environment(&env("two", true)).await.unwrap();
+        let all = st.environments(Some("a")).await.unwrap();
+        assert_eq!(all.iter().map(|e| (e.name.as_str(), e.runs)).collect::<Vec<_>>(), [("one", false), ("two", true)], "one environment takes runs");
+        let rev = |n: u32| Revision {
+            project: "a".into(),
+            environment: "two".into(),
+            number: n,
+            operation: DeployOperation::Deploy,
+            run: None,
+            commit: None,
+            rollback_to: None,
+            reason: "r".into(),
+            images: vec![],
+            status: RevisionStatus::InProgress,
+            started_at: 1,
+            finished_at: None,
+            error: None,
+            url: None,
+            note: None,
+        };
+        let objs = vec![serde_json::json!({"kind": "Deployment"})];
+        let r1 = st.create_revision("a", "two", &objs, rev).await.unwrap();
+        let mut r2 = st.create_revision("a", "two", &[], rev).await.unwrap();
+        assert_eq!((r1.number, r2.number), (1, 2));
+        assert_eq!(st.create_revision("a", "one", &[], rev).await.unwrap().number, 1, "numbered per environment");
+        r2.status = RevisionStatus::Succeeded;
+        st.save_revision(&r2).await.unwrap();
+        let got = st.revisions("a", "two", 10).await.unwrap();
+        assert_eq!(got.iter().map(|r| (r.number, r.status)).collect::<Vec<_>>(), [(2, RevisionStatus::Succeeded), (1, RevisionStatus::InProgress)]);
+        assert_eq!(st.revision_objects("a", "two", 1).await.unwrap(), Some(objs));
+        assert_eq!(st.revision_objects("a", "two", 9).await.unwrap(), None);
+        st.delete_environment("a", "two").await.unwrap();
+        assert!(st.revisions("a", "two", 10).await.unwrap().is_empty());
+        assert_eq!(st.environments(None).await.unwrap().len(), 1);
     }
 }

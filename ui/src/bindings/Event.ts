@@ -2,8 +2,10 @@
 import type { ConnectionStatus } from "./ConnectionStatus";
 import type { Operation } from "./Operation";
 import type { ResourceProgress } from "./ResourceProgress";
+import type { Revision } from "./Revision";
+import type { RolloutProgress } from "./RolloutProgress";
 import type { Run } from "./Run";
 import type { SandboxState } from "./SandboxState";
 import type { UserError } from "./UserError";
 
-export type Event = { "type": "connectionChecked", status: ConnectionStatus, } | { "type": "sandboxChanged", state: SandboxState, } | { "type": "progress", task: string, message: string, } | { "type": "settingsChanged" } | { "type": "resourceProgress" } & ResourceProgress | { "type": "provisionFinished", op: Operation, project: string, ok: boolean, summary: string, error: UserError | null, } | { "type": "runUpdated", run: Run, };
+export type Event = { "type": "connectionChecked", status: ConnectionStatus, } | { "type": "sandboxChanged", state: SandboxState, } | { "type": "progress", task: string, message: string, } | { "type": "settingsChanged" } | { "type": "resourceProgress" } & ResourceProgress | { "type": "provisionFinished", op: Operation, project: string, ok: boolean, summary: string, error: UserError | null, } | { "type": "runUpdated", run: Run, } | { "type": "deployProgress" } & RolloutProgress | { "type": "revisionUpdated", revision: Revision, };
