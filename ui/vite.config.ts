@@ -26,6 +26,8 @@ export default defineConfig(({ mode }) => {
       include: ["src/**/*.test.{ts,tsx}"],
       setupFiles: ["src/testing/setup.ts"],
       restoreMocks: true,
+      // Above the 5 s that findBy*/waitFor wait (setup.ts), so a failing wait reports itself.
+      testTimeout: 15_000,
     },
   };
 });

@@ -1,21 +1,24 @@
 // The real desktop app (the debug build with the bundled UI), driven through tauri-driver and
 // WebKitWebDriver under Xvfb: the AWS wizard on the sandbox and the region picker, a bad and a
-// good GitHub token against a GitHub stand-in, screenshots of every page, then the app closed
+// good GitHub token against a GitHub stand-in, a project detected and saved from a Git repository
+// and run until Build on the real Docker engine, screenshots of every page, then the app closed
 // like a person closes it: the sandbox it started must be gone, and no secret typed in the
 // wizard may be in any file it wrote. Screenshots: tests/artifacts/desktop/<page>.png.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
+import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { startGithubStub } from "./lib/github-stub.mjs";
-import { App, Driver, cmdline, environment, pngSize, running, tail } from "./lib/harness.mjs";
+import { App, Driver, REPO, cmdline, environment, pngSize, running, tail } from "./lib/harness.mjs";
 import { sel, waitUntil } from "./lib/webdriver.mjs";
 
 const PAGES = ["connect", "project", "architecture", "board", "pipelines", "deployments", "settings"];
-const BUILT = new Set(["connect", "architecture", "settings"]);
+const BUILT = new Set(["connect", "project", "architecture", "pipelines", "settings"]);
 const ACCOUNT = "123456789012"; // moto's account
 
 // Distinctive secrets, new each run, shaped like real classic tokens (ghp_ + 36 characters).
@@ -26,6 +29,46 @@ const SECRETS = [BAD_TOKEN, GOOD_TOKEN];
 
 let env, driver, app, s, stub, setup;
 let failed = false;
+
+// The pipeline test's Git repository (a copy of examples/sample-app) and its project id, which
+// labels the images the run builds (removed after the suite).
+const PROJECT_ID = `e2e-pipe-${randomBytes(3).toString("hex")}`;
+let repo = null;
+
+function git(cwd, ...args) {
+  const r = spawnSync("git", ["-c", "user.name=Slipway e2e", "-c", "user.email=e2e@slipway.invalid", "-c", "init.defaultBranch=main", ...args], {
+    cwd,
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`git ${args.join(" ")} failed in ${cwd}: ${r.error?.message ?? r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** A fresh Git repository holding the sample app, one commit on main. */
+function sampleRepo() {
+  const dir = mkdtempSync(path.join(os.tmpdir(), "slipway-e2e-repo-"));
+  cpSync(path.join(REPO, "examples/sample-app"), dir, { recursive: true });
+  git(dir, "init", "-q");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "Sample app for the e2e pipeline");
+  return { dir, sha: git(dir, "rev-parse", "HEAD") };
+}
+
+/** Removes the images a run of PROJECT_ID built (they carry slipway.image.project=<id>). */
+function removeProjectImages() {
+  const ls = spawnSync("docker", ["image", "ls", "-q", "--filter", `label=slipway.image.project=${PROJECT_ID}`], { encoding: "utf8" });
+  if (ls.status !== 0) return `could not list the images of ${PROJECT_ID}: ${ls.error?.message ?? ls.stderr}`;
+  const ids = [...new Set(ls.stdout.split("\n").map((l) => l.trim()).filter(Boolean))];
+  if (ids.length === 0) return null;
+  const rm = spawnSync("docker", ["image", "rm", "-f", ...ids], { encoding: "utf8" });
+  return rm.status === 0 ? `removed ${ids.length} image(s) of ${PROJECT_ID}` : `could not remove the images of ${PROJECT_ID}: ${rm.stderr}`;
+}
+
+/** What xterm.js shows of the log (its rows on screen), lines joined with "\n". */
+const logScreen = () =>
+  s.execute(
+    'const rows = document.querySelector(\'[data-testid="log-view"] .xterm-rows\'); return rows ? [...rows.children].map((r) => r.textContent).join("\\n") : "";',
+  );
 
 /** A test body that, when it fails, saves a screenshot and adds the app's log tail. */
 const guarded = (name, fn) => async () => {
@@ -61,7 +104,7 @@ function portOpen(port) {
 const painted = () =>
   s.cmd("POST", "/execute/async", { script: "const done = arguments[arguments.length - 1]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));", args: [] });
 
-describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout: 240_000 }, () => {
+describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout: 600_000 }, () => {
   before(async () => {
     // A failed setup fails every test with its message (a missing test-environment variable
     // names the command that fixes it); nothing is skipped or merely cancelled.
@@ -78,6 +121,9 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
   after(async () => {
     const notes = [];
     if (app) notes.push(...(await app.dispose({ keepDataDir: failed })));
+    const images = removeProjectImages();
+    if (images) notes.push(images);
+    if (repo) rmSync(repo.dir, { recursive: true, force: true });
     await stub?.close();
     await driver?.stop();
     if (notes.length) console.log(`cleanup: ${notes.join("; ")}`);
@@ -184,6 +230,95 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       assert.equal(await s.prop(await s.find(sel("github-token")), "value"), "", "the token field is empty after submit");
       await s.click(sel("github-disconnect"));
       await s.waitForAttr(sel("github-state"), "data-state", "notConfigured");
+    }),
+  );
+
+  test(
+    "b3. Project and Pipelines: a Git repository detected and saved, run until Build on the real engine, the build log in xterm",
+    { timeout: 300_000 },
+    guarded("pipeline", async () => {
+      repo = sampleRepo();
+      await s.click(sel("nav-project"));
+      await s.waitFor(sel("page-project"));
+      await s.click(sel("project-source-path"));
+      await s.type(sel("project-path"), repo.dir);
+      await s.type(sel("project-id-input"), PROJECT_ID);
+      await s.click(sel("project-detect"));
+      await s.waitFor(sel("project-detected"), { timeout: 30_000 });
+      assert.equal(await s.find(sel("project-detect-error")), null, "detection succeeded");
+      assert.equal(await s.prop(await s.find(sel("project-id")), "value"), PROJECT_ID);
+      const services = await s.findAll('[data-testid="service"]');
+      assert.deepEqual(await Promise.all(services.map((e) => s.attr(e, "data-service"))), ["backend", "frontend"]);
+      await s.waitForText(sel("project-detected-from"), /docker-compose\.yml/);
+      await s.waitForText(sel("project-database"), /mariadb:10\.11/);
+      await s.click(sel("project-save"));
+      await s.waitFor(sel("project-saved"), { timeout: 20_000 });
+      assert.equal(await s.find(sel("project-save-error")), null, "saved without an error");
+      await s.waitFor(`[data-testid="project-row"][data-project="${PROJECT_ID}"]`);
+
+      await s.click(sel("nav-pipelines"));
+      await s.waitFor(sel("page-pipelines"));
+      await s.click(`${sel("pipeline-project")} option[value="${PROJECT_ID}"]`);
+      await waitUntil("the project to be selected", async () => (await s.prop(await s.find(sel("pipeline-project")), "value")) === PROJECT_ID);
+      await s.waitFor(sel("runs-empty"), { timeout: 20_000 });
+      await s.click(`${sel("run-until")} option[value="build"]`);
+      await waitUntil('"Stop after" to be Build', async () => (await s.prop(await s.find(sel("run-until")), "value")) === "build");
+      await s.click(sel("run-start"));
+
+      const run = `${PROJECT_ID}-1`;
+      await waitUntil(
+        `run ${run} to be listed (or start_run to be refused)`,
+        async () => (await s.find(`[data-testid="run-row"][data-run="${run}"]`)) || (await s.find(sel("run-start-error"))),
+        { timeout: 20_000 },
+      );
+      if (await s.find(sel("run-start-error"))) {
+        const part = async (p) => s.text(await s.find(sel(`run-start-error-${p}`)));
+        throw new Error(`the run was refused: ${await part("what")} / ${await part("why")} / ${await part("fix")}`);
+      }
+      await s.waitForAttr(sel("run-detail"), "data-run", run);
+      await s.waitForAttr(sel("stage-node-checkout"), "data-status", "succeeded", { timeout: 60_000 });
+      await s.waitForText(`[data-testid="run-row"][data-run="${run}"] [data-testid="run-commit"]`, (t) => t.trim() === repo.sha.slice(0, 12));
+      const status = await waitUntil(
+        `run ${run} to end`,
+        async () => {
+          const st = await s.attr(await s.find(sel("run-detail-status")), "data-status");
+          return ["succeeded", "failed", "cancelled"].includes(st) ? st : null;
+        },
+        { timeout: 240_000, interval: 250 },
+      );
+      if (status !== "succeeded") {
+        const box = await s.find(sel("stage-error"));
+        const why = box ? await s.text(box) : "(no stage error shown)";
+        throw new Error(`run ${run} ended ${status}: ${why}`);
+      }
+      assert.equal(await s.attr(await s.find(sel("stage-node-build")), "data-status"), "succeeded");
+      for (const stage of ["test", "push", "deploy"]) {
+        assert.equal(await s.attr(await s.find(sel(`stage-node-${stage}`)), "data-status"), "skipped", `${stage} is skipped after Build`);
+      }
+      assert.equal(await s.find(sel("stage-error")), null, "no stage failed");
+      await s.waitForAttr(`[data-testid="run-row"][data-run="${run}"]`, "data-status", "succeeded");
+      const images = await s.findAll(sel("image-row"));
+      assert.equal(images.length, 2, "two images built");
+
+      // The build log of a service, from the classic builder, in xterm.js.
+      await s.click(sel("stage-node-build"));
+      await s.click('[data-testid="log-step"][data-step="backend"]');
+      await s.waitForAttr(sel("log-view"), "data-step", "backend");
+      await s.waitForAttr(sel("log-view"), "data-done", "true", { timeout: 20_000 });
+      let screen = "";
+      await waitUntil(
+        "the backend build log to show the builder's last lines",
+        async () => {
+          screen = await logScreen();
+          return /Successfully built [0-9a-f]{12}/.test(screen) && screen.includes(`Successfully tagged ${PROJECT_ID}-backend:${repo.sha.slice(0, 12)}`);
+        },
+        { timeout: 20_000 },
+      ).catch((e) => {
+        throw new Error(`${e.message}; the log view showed:\n${screen}`);
+      });
+      assert.ok(Number(await s.attr(await s.find(sel("log-view")), "data-bytes")) > 100, "bytes arrived");
+      await painted();
+      await app.screenshot("pipelines-build");
     }),
   );
 

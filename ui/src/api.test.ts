@@ -3,8 +3,24 @@ import { describe, expect, test, vi } from "vitest";
 
 import { api, isUserError, toUserError } from "./api";
 import type { EventEnvelope } from "./bindings/EventEnvelope";
+import type { LogChunk } from "./bindings/LogChunk";
+import type { Project } from "./bindings/Project";
 
 type Call = { cmd: string; args: unknown };
+
+const PROJECT: Project = {
+  id: "shop",
+  source: { kind: "git", url: "https://github.com/acme/shop.git" },
+  subdir: "",
+  gitRef: "HEAD",
+  services: [],
+  database: null,
+  manifests: [],
+  envVars: [],
+  deploy: { replicas: 3, entry: null, proxyPort: 0 },
+  concurrency: 1,
+  detectedFrom: [],
+};
 
 function record(answer: (cmd: string, args: unknown) => unknown = () => null): Call[] {
   const calls: Call[] = [];
@@ -42,6 +58,20 @@ describe("api: commands and arguments", () => {
       { settings: { defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000 } },
     ],
     ["first_paint", () => api.firstPaint(), undefined],
+    [
+      "detect_project",
+      () => api.detectProject({ source: { kind: "path", path: "/src/app" }, id: null }),
+      { input: { source: { kind: "path", path: "/src/app" }, id: null } },
+    ],
+    ["save_project", () => api.saveProject(PROJECT), { project: PROJECT }],
+    ["projects", () => api.projects(), undefined],
+    ["start_run", () => api.startRun("shop", "main", "build"), { project: "shop", gitRef: "main", until: "build" }],
+    ["start_run", () => api.startRun("shop", null, null), { project: "shop", gitRef: null, until: null }],
+    ["rerun", () => api.rerun("shop-3"), { run: "shop-3" }],
+    ["cancel_run", () => api.cancelRun("shop-3"), { run: "shop-3" }],
+    ["runs", () => api.runs("shop", 50), { project: "shop", limit: 50 }],
+    ["get_run", () => api.getRun("shop-3"), { run: "shop-3" }],
+    ["log_steps", () => api.logSteps("shop-3", "test"), { run: "shop-3", stage: "test" }],
   ] as const)("%s", async (cmd, run, args) => {
     const calls = record(() => "answer");
     await expect(run()).resolves.toBe("answer");
@@ -106,6 +136,50 @@ describe("api: event channel", () => {
     stop();
     run(channelId, { index: 2, message: [env(4)] });
     expect(batches).toHaveLength(2);
+  });
+});
+
+describe("api: log channel", () => {
+  test("followLog sends the step and a channel, delivers chunks in order, resolves with the final offset", async () => {
+    let args: Record<string, unknown> = {};
+    let finish: (n: number) => void = () => {};
+    mockIPC((cmd, a) => {
+      if (cmd !== "follow_log") return null;
+      args = a as Record<string, unknown>;
+      return new Promise<number>((r) => (finish = r));
+    });
+    const got: LogChunk[] = [];
+    const f = api.followLog("shop-3", "build", "backend", 0, (c) => got.push(c));
+    await vi.waitFor(() => expect(args.onChunk).toBeDefined());
+    expect({ ...args, onChunk: undefined }).toEqual({ run: "shop-3", stage: "build", step: "backend", offset: 0, onChunk: undefined });
+    const id = (args.onChunk as { id: number }).id;
+    const run = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } })
+      .__TAURI_INTERNALS__.runCallback;
+    const chunk = (offset: number, text: string, done = false): LogChunk => ({ run: "shop-3", stage: "build", step: "backend", offset, text, done });
+    run(id, { index: 1, message: chunk(6, "world", true) });
+    run(id, { index: 0, message: chunk(0, "hello ") });
+    expect(got.map((c) => c.text)).toEqual(["hello ", "world"]);
+    finish(11);
+    await expect(f.done).resolves.toBe(11);
+  });
+
+  test("after stop() no chunk is delivered; a failure is a UserError", async () => {
+    let id = -1;
+    mockIPC((cmd, a) => {
+      if (cmd === "follow_log") {
+        id = (a as { onChunk: { id: number } }).onChunk.id;
+        throw "no such run";
+      }
+      return null;
+    });
+    const got: LogChunk[] = [];
+    const f = api.followLog("x-1", "test", "db", 0, (c) => got.push(c));
+    await expect(f.done).rejects.toMatchObject({ what: "Reading the log failed", why: "no such run" });
+    f.stop();
+    const run = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } })
+      .__TAURI_INTERNALS__.runCallback;
+    run(id, { index: 0, message: { run: "x-1", stage: "test", step: "db", offset: 0, text: "late", done: false } });
+    expect(got).toEqual([]);
   });
 });
 

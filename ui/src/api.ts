@@ -20,12 +20,17 @@ import type { DoctorReport } from "./bindings/DoctorReport";
 import type { Drift } from "./bindings/Drift";
 import type { EventEnvelope } from "./bindings/EventEnvelope";
 import type { GithubConnectInput } from "./bindings/GithubConnectInput";
+import type { LogChunk } from "./bindings/LogChunk";
 import type { Observed } from "./bindings/Observed";
 import type { Plan } from "./bindings/Plan";
+import type { Project } from "./bindings/Project";
+import type { ProjectInput } from "./bindings/ProjectInput";
 import type { RegistryConnectInput } from "./bindings/RegistryConnectInput";
 import type { ResourceSpec } from "./bindings/ResourceSpec";
+import type { Run } from "./bindings/Run";
 import type { SandboxState } from "./bindings/SandboxState";
 import type { Settings } from "./bindings/Settings";
+import type { StageName } from "./bindings/StageName";
 import type { UserError } from "./bindings/UserError";
 
 /** True when `e` has the UserError shape the Rust side rejects with. */
@@ -62,6 +67,16 @@ const WHAT: Record<string, string> = {
   refresh: "Checking for drift",
   cancel_provisioning: "Cancelling",
   project_resources: "Reading the project's resources",
+  detect_project: "Detecting the project",
+  save_project: "Saving the project",
+  projects: "Reading the projects",
+  start_run: "Starting the run",
+  rerun: "Starting the run again",
+  cancel_run: "Cancelling the run",
+  runs: "Reading the runs",
+  get_run: "Reading the run",
+  log_steps: "Listing the stage's logs",
+  follow_log: "Reading the log",
   subscribe_events: "Subscribing to live updates",
   first_paint: "Reporting the first paint",
 };
@@ -131,6 +146,46 @@ export const api = {
   refresh: (project: string | null) => call<Drift[]>("refresh", { project }),
   cancelProvisioning: () => call<boolean>("cancel_provisioning"),
   projectResources: (project: string | null) => call<Observed[]>("project_resources", { project }),
+
+  detectProject: (input: ProjectInput) => call<Project>("detect_project", { input }),
+  saveProject: (project: Project) => call<Project>("save_project", { project }),
+  projects: () => call<Project[]>("projects"),
+
+  /** Queues a run and returns it at once; its progress arrives as runUpdated events. */
+  startRun: (project: string, gitRef: string | null, until: StageName | null) =>
+    call<Run>("start_run", { project, gitRef, until }),
+  rerun: (run: string) => call<Run>("rerun", { run }),
+  cancelRun: (run: string) => call<Run>("cancel_run", { run }),
+  /** Newest first. */
+  runs: (project: string | null, limit: number | null) => call<Run[]>("runs", { project, limit }),
+  getRun: (run: string) => call<Run>("get_run", { run }),
+  /** Step names that have a log in a stage ("slipway" first: Slipway's own lines). */
+  logSteps: (run: string, stage: StageName) => call<string[]>("log_steps", { run, stage }),
+
+  /**
+   * Streams one step's log from byte `offset` until the step ends (the last chunk has
+   * done=true). `done` resolves with the final offset; `stop()` stops delivering chunks (the
+   * Rust side stops reading when the step ends).
+   */
+  followLog: (
+    run: string,
+    stage: StageName,
+    step: string,
+    offset: number,
+    onChunk: (chunk: LogChunk) => void,
+  ): { done: Promise<number>; stop: () => void } => {
+    let active = true;
+    const channel = new Channel<LogChunk>((chunk) => {
+      if (active) onChunk(chunk);
+    });
+    const done = call<number>("follow_log", { run, stage, step, offset, onChunk: channel });
+    return {
+      done,
+      stop: () => {
+        active = false;
+      },
+    };
+  },
 
   /**
    * Subscribes to the engine's event stream. The Rust side sends batches (one channel message

@@ -15,10 +15,10 @@ export type Route = { id: PageId; label: string; title: string; component: Compo
 /** Every page, in navigation order. The URL is #/<id>. */
 export const ROUTES: Route[] = [
   { id: "connect", label: "Connect", title: "Connect", component: ConnectPage, built: true },
-  { id: "project", label: "Project", title: "Project", component: ProjectPage, built: false },
+  { id: "project", label: "Project", title: "Project", component: ProjectPage, built: true },
   { id: "architecture", label: "Architecture", title: "Architecture", component: ArchitecturePage, built: true },
   { id: "board", label: "Board", title: "Board", component: BoardPage, built: false },
-  { id: "pipelines", label: "Pipelines", title: "Pipelines", component: PipelinesPage, built: false },
+  { id: "pipelines", label: "Pipelines", title: "Pipelines", component: PipelinesPage, built: true },
   { id: "deployments", label: "Deployments", title: "Deployments", component: DeploymentsPage, built: false },
   { id: "settings", label: "Settings", title: "Settings", component: SettingsPage, built: true },
 ];

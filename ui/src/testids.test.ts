@@ -18,6 +18,7 @@ const KINDS = ["aws", "github", "registry", "docker", "kubernetes"];
 const PAGES = ROUTES.map((r) => r.id);
 const RESOURCE_IDS = mockResources(defaultBlueprint()).map((r) => r.id);
 const FIELDS = BP_FIELDS.map((f) => f.field);
+const STAGES = ["checkout", "build", "test", "push", "deploy"];
 /** Templated ids per resource or per field, as the code writes them. */
 const PER_RESOURCE = ["arch-node", "plan-row", "drift-row"];
 
@@ -42,6 +43,7 @@ function templateIds(): Set<string> {
     if (code.includes(`data-testid={\`${prefix}-\${`)) RESOURCE_IDS.forEach((id) => ids.add(`${prefix}-${id}`));
   }
   if (code.includes("data-testid={`bp-${field}`}")) FIELDS.forEach((f) => ids.add(`bp-${f}`));
+  if (code.includes("data-testid={`stage-node-${")) STAGES.forEach((st) => ids.add(`stage-node-${st}`));
   return ids;
 }
 
@@ -56,6 +58,7 @@ function documentedIds(): Set<string> {
       else if (id.includes("<page>")) PAGES.forEach((p) => ids.add(id.replace("<page>", p)));
       else if (id.includes("<id>")) RESOURCE_IDS.forEach((r) => ids.add(id.replace("<id>", r)));
       else if (id.includes("<field>")) FIELDS.forEach((f) => ids.add(id.replace("<field>", f)));
+      else if (id.includes("<stage>")) STAGES.forEach((st) => ids.add(id.replace("<stage>", st)));
       else ids.add(id);
     }
   }

@@ -2,6 +2,7 @@ import { describe, expect, test } from "vitest";
 
 import type { ConnectionStatus } from "../bindings/ConnectionStatus";
 import type { EventEnvelope } from "../bindings/EventEnvelope";
+import type { Run } from "../bindings/Run";
 import { initialState, mergeStatus, reducer } from "./store";
 
 const github = (over: Partial<ConnectionStatus>): ConnectionStatus => ({
@@ -48,6 +49,14 @@ describe("reducer: event batches", () => {
     expect(s.progress).toEqual({ task: "sandbox", message: "ready", at: 12 });
     expect(s.settingsVersion).toBe(1);
     expect(s.lastSeq).toBe(4);
+  });
+
+  test("a runUpdated event keeps the state whole (the Pipelines page folds runs itself)", () => {
+    const run: Run = { id: "shop-1", project: "shop", number: 1, status: "running", trigger: { kind: "manual" }, gitRef: "HEAD", commit: null,
+      commitMessage: null, createdAt: 1, startedAt: 2, finishedAt: null, stages: [], artifacts: { tests: [], coverage: [], images: [], url: null },
+      error: null, until: null, ownerPid: 1 };
+    const s = reducer(initialState, { type: "events", batch: [{ seq: 1, at: 1, event: { type: "runUpdated", run: structuredClone(run) } }] });
+    expect(s).toEqual({ ...initialState, lastSeq: 1 });
   });
 
   test("ignore events already applied", () => {

@@ -83,6 +83,14 @@ function applyEvent(state: AppState, env: EventEnvelope): AppState {
       };
     case "provisionFinished":
       return { ...state, progress: { task: e.op, message: e.summary, at: env.at } };
+    case "runUpdated":
+      // The Pipelines page folds runs itself (onEvents); the end of a run reaches the status bar
+      // as the "pipeline" progress event that follows it.
+      return state;
+    case "deployProgress":
+    case "revisionUpdated":
+      // For the Deployments page (not built yet), which will fold them itself like Pipelines.
+      return state;
   }
 }
 

@@ -2,6 +2,7 @@
 // with the Rust side replaced by MockBackend through @tauri-apps/api/mocks.
 //   ?delay=<ms>        how long each check takes (default 350)
 //   ?scenario=fresh    a machine with nothing set up
+//   ?runstep=<ms>      time of one simulated step of a pipeline run (default 500: a run takes about 7 s)
 import { mockIPC } from "@tauri-apps/api/mocks";
 
 import { boot } from "../boot";
@@ -11,6 +12,7 @@ const params = new URLSearchParams(window.location.search);
 const backend = new MockBackend({
   delayMs: Number(params.get("delay") ?? 350),
   scenario: params.get("scenario") === "fresh" ? "fresh" : "default",
+  runStepMs: params.has("runstep") ? Number(params.get("runstep")) : undefined,
 });
 mockIPC(backend.handle);
 (window as unknown as { __slipwayMock: MockBackend }).__slipwayMock = backend;

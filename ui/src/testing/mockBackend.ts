@@ -38,6 +38,10 @@ import {
   physicalIdFor,
   validateBlueprint,
 } from "./mockProvision";
+import { MockPipeline } from "./mockPipeline";
+import type { Project } from "../bindings/Project";
+import type { ProjectInput } from "../bindings/ProjectInput";
+import type { StageName } from "../bindings/StageName";
 
 export const SANDBOX_ACCOUNT = "123456789012";
 export const SANDBOX_PORT = 45500;
@@ -57,6 +61,8 @@ export type MockOptions = {
   stepMs?: number;
   /** "fresh": a machine with nothing set up (no profiles, no docker logins, no gh, no docker). */
   scenario?: Scenario;
+  /** Time of one simulated step of a pipeline run (ms; a run is about 14); default 500 when delayMs > 0, else 0. */
+  runStepMs?: number;
 };
 
 type ChannelLike = { id: number };
@@ -99,6 +105,11 @@ export class MockBackend {
 
   private channels: { channel: ChannelLike; index: number }[] = [];
   private seq = 0;
+  /** Next message index of every other channel (follow_log), by channel id. */
+  private channelIndex = new Map<number, number>();
+
+  /** Projects, runs and their logs. */
+  pipeline: MockPipeline;
 
   constructor(opts: MockOptions = {}) {
     this.delayMs = opts.delayMs ?? 0;
@@ -146,6 +157,37 @@ export class MockBackend {
         checkedAt: this.now(),
       },
     };
+    this.pipeline = new MockPipeline(
+      {
+        now: () => this.now(),
+        emit: (events) => this.emit(events),
+        dockerUp: () => this.dockerRunning,
+        dockerDown: () => this.dockerDown(),
+        registryConnected: () => this.connections.registry.state === "connected",
+        send: (channel, message) => this.send(channel, message),
+        end: (channel) => {
+          this.send(channel, null, true);
+        },
+      },
+      { stepMs: opts.runStepMs ?? (this.delayMs > 0 ? 500 : 0), seed: !fresh },
+    );
+  }
+
+  /**
+   * One message on a channel, with Tauri's {index, message} protocol ({index, end} closes it).
+   * False when the page's side of the channel is gone (reloaded, or another test's mock).
+   */
+  private send(channel: ChannelLike, message: unknown, end = false): boolean {
+    const internals = (
+      window as unknown as {
+        __TAURI_INTERNALS__?: { runCallback?: (id: number, data: unknown) => void; callbacks?: Map<number, unknown> };
+      }
+    ).__TAURI_INTERNALS__;
+    if (!internals?.runCallback || (internals.callbacks && !internals.callbacks.has(channel.id))) return false;
+    const index = this.channelIndex.get(channel.id) ?? 0;
+    this.channelIndex.set(channel.id, index + 1);
+    internals.runCallback(channel.id, end ? { index, end: true } : { index, message: structuredClone(message) });
+    return true;
   }
 
   /** The mockIPC callback. */
@@ -207,6 +249,28 @@ export class MockBackend {
         return true;
       case "project_resources":
         return [...this.cloud.values()].map((o) => structuredClone(o));
+      case "detect_project":
+        await this.pause();
+        return this.pipeline.detectProject(a.input as ProjectInput);
+      case "save_project":
+        await this.pause(0.3);
+        return this.pipeline.saveProject(a.project as Project);
+      case "projects":
+        return this.pipeline.listProjects();
+      case "start_run":
+        return this.pipeline.startRun(a.project as string, (a.gitRef as string | null) ?? null, (a.until as StageName | null) ?? null);
+      case "rerun":
+        return this.pipeline.rerun(a.run as string);
+      case "cancel_run":
+        return this.pipeline.cancelRun(a.run as string);
+      case "runs":
+        return this.pipeline.listRuns((a.project as string | null) ?? null, (a.limit as number | null) ?? null);
+      case "get_run":
+        return this.pipeline.getRun(a.run as string);
+      case "log_steps":
+        return this.pipeline.logSteps(a.run as string, a.stage as StageName);
+      case "follow_log":
+        return this.pipeline.followLog(a.run as string, a.stage as StageName, a.step as string, a.offset as number, a.onChunk as ChannelLike);
       case "subscribe_events":
         this.channels.push({ channel: a.onEvents as ChannelLike, index: 0 });
         return null;
@@ -221,9 +285,14 @@ export class MockBackend {
   /** Sends one batch to every subscriber, as the Rust side does after its batching window. */
   emit(events: Event[]): EventEnvelope[] {
     const batch = events.map((event) => ({ seq: ++this.seq, at: this.now(), event }));
-    const internals = (window as unknown as { __TAURI_INTERNALS__?: { runCallback?: (id: number, data: unknown) => void } })
-      .__TAURI_INTERNALS__;
+    const internals = (
+      window as unknown as {
+        __TAURI_INTERNALS__?: { runCallback?: (id: number, data: unknown) => void; callbacks?: Map<number, unknown> };
+      }
+    ).__TAURI_INTERNALS__;
     for (const sub of this.channels) {
+      // A page that is gone (reloaded, or a finished test) has no callback for its channel any more.
+      if (internals?.callbacks && !internals.callbacks.has(sub.channel.id)) continue;
       internals?.runCallback?.(sub.channel.id, { index: sub.index++, message: structuredClone(batch) });
     }
     return batch;

@@ -1,7 +1,14 @@
 import "@testing-library/jest-dom/vitest";
-import { cleanup } from "@testing-library/react";
+import { cleanup, configure } from "@testing-library/react";
 import { clearMocks } from "@tauri-apps/api/mocks";
-import { afterEach } from "vitest";
+import { afterEach, vi } from "vitest";
+
+// findBy* / waitFor wait up to 5 s (default 1 s): a simulated apply or pipeline run on a busy
+// 2-core machine can take longer than a second; a passing condition still returns at once.
+configure({ asyncUtilTimeout: 5_000 });
+
+// The log view's xterm.js cannot run in jsdom: every test gets the stand-in (fakeTerminal.ts).
+vi.mock("../pages/Pipelines/terminal", () => import("./fakeTerminal"));
 
 afterEach(() => {
   cleanup();

@@ -1,5 +1,6 @@
 // The app in Chromium against the mock backend (dist-mock/): every page, the AWS wizard with the
-// sandbox, a bad GitHub token, a settings validation error. Screenshots: tests/artifacts/ui/.
+// sandbox, a bad GitHub token, a settings validation error, provisioning, projects and pipeline
+// runs with their logs in xterm.js. Screenshots: tests/artifacts/ui/.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -55,11 +56,13 @@ describe("Slipway UI in Chromium (mock backend)", () => {
       await byId(`page-${id}`).waitFor();
       expect(await byId(`nav-${id}`).getAttribute("aria-current")).toBe("page");
       expect(page.url()).toContain(`#/${id}`);
-      if (id !== "connect" && id !== "settings" && id !== "architecture") {
+      if (id === "board" || id === "deployments") {
         await expect(byId("not-built").textContent()).resolves.toMatch(/Not built yet/);
       }
       if (id === "settings") await byId("settings-form").waitFor();
       if (id === "architecture") await byId("arch-node-nodes").waitFor();
+      if (id === "project") await byId("project-row").waitFor();
+      if (id === "pipelines") await byId("log-view").waitFor();
       await page.screenshot({ path: join(ARTIFACTS, `${id}.png`) });
     }
     expect(await page.evaluate(() => (window as any).__slipwayMock.firstPaintCalls)).toBe(1);

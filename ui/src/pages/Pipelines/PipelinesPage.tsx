@@ -1,11 +1,269 @@
-import { NotBuilt } from "../../components/NotBuilt";
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
+
+import { api } from "../../api";
+import type { Project } from "../../bindings/Project";
+import type { Run } from "../../bindings/Run";
+import type { StageName } from "../../bindings/StageName";
+import type { UserError } from "../../bindings/UserError";
+import { ErrorCallout } from "../../components/ErrorCallout";
+import { Spinner } from "../../components/Spinner";
+import { formatCheckedAt } from "../../format";
+import { useStore } from "../../state/store";
+import {
+  STAGE_LABEL,
+  STATUS_LABEL,
+  UNTIL_CHOICES,
+  formatDuration,
+  isActive,
+  mergeRun,
+  mergeRuns,
+  runDuration,
+  runsFromEvents,
+  shortSha,
+  triggerLabel,
+} from "./model";
+import { RunDetail } from "./RunDetail";
+
+const RUNS_LIMIT = 50;
+
+/** `#/pipelines?project=<id>` names the project to show. */
+function projectFromHash(): string | null {
+  const q = window.location.hash.split("?")[1];
+  return q ? new URLSearchParams(q).get("project") : null;
+}
 
 export function PipelinesPage() {
+  const { onEvents } = useStore();
+  const uid = useId();
+  const [projects, setProjects] = useState<Project[] | null>(null);
+  const [project, setProject] = useState<string | null>(null);
+  const [runs, setRuns] = useState<Run[]>([]);
+  const [runsLoaded, setRunsLoaded] = useState(false);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<UserError | null>(null);
+  const [gitRef, setGitRef] = useState("");
+  const [until, setUntil] = useState<StageName | null>(null);
+  const [starting, setStarting] = useState(false);
+  const [startError, setStartError] = useState<UserError | null>(null);
+  const [now, setNow] = useState(() => Date.now());
+  const projectRef = useRef<string | null>(null);
+  projectRef.current = project;
+
+  // Runs of the shown project, live: every runUpdated event folds in (newest first).
+  useEffect(
+    () =>
+      onEvents((batch) => {
+        const p = projectRef.current;
+        if (p === null) return;
+        const updates = runsFromEvents(batch, p);
+        if (updates.length) setRuns((list) => updates.reduce(mergeRun, list));
+      }),
+    [onEvents],
+  );
+
+  useEffect(() => {
+    let cancelled = false;
+    api.projects().then(
+      (ps) => {
+        if (cancelled) return;
+        setProjects(ps);
+        const wanted = projectFromHash();
+        setProject(ps.find((p) => p.id === wanted)?.id ?? ps[0]?.id ?? null);
+      },
+      (e: UserError) => {
+        if (!cancelled) setLoadError(e);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (project === null) return;
+    let cancelled = false;
+    setRuns([]);
+    setRunsLoaded(false);
+    setSelected(null);
+    api.runs(project, RUNS_LIMIT).then(
+      (fetched) => {
+        if (cancelled) return;
+        // Events that arrived while the answer was on its way may be ahead of it.
+        setRuns((list) => mergeRuns(list, fetched));
+        setRunsLoaded(true);
+        setLoadError(null);
+      },
+      (e: UserError) => {
+        if (!cancelled) setLoadError(e);
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [project]);
+
+  const anyActive = runs.some((r) => isActive(r.status));
+  useEffect(() => {
+    if (!anyActive) return;
+    setNow(Date.now());
+    const t = setInterval(() => setNow(Date.now()), 500);
+    return () => clearInterval(t);
+  }, [anyActive]);
+
+  const started = useCallback((run: Run) => {
+    setRuns((list) => mergeRun(list, run));
+    setSelected(run.id);
+  }, []);
+
+  async function start(e: FormEvent) {
+    e.preventDefault();
+    if (project === null || starting) return;
+    setStarting(true);
+    setStartError(null);
+    try {
+      started(await api.startRun(project, gitRef.trim() === "" ? null : gitRef.trim(), until));
+    } catch (err) {
+      setStartError(err as UserError);
+    } finally {
+      setStarting(false);
+    }
+  }
+
+  const current = useMemo(() => runs.find((r) => r.id === selected) ?? runs[0] ?? null, [runs, selected]);
+  const projectSpec = projects?.find((p) => p.id === project) ?? null;
+
+  if (loadError && projects === null) return <ErrorCallout error={loadError} testId="pipelines-error" />;
+  if (projects === null) {
+    return (
+      <p className="muted">
+        <Spinner label="Loading projects" /> Loading…
+      </p>
+    );
+  }
+  if (projects.length === 0) {
+    return (
+      <div className="panel" data-testid="pipelines-empty">
+        <p>No project yet: a pipeline runs a project&apos;s services through Checkout, Build, Test, Push and Deploy.</p>
+        <p>
+          <a href="#/project">Add a project on the Project page</a> (or <code>slipway project add PATH</code>).
+        </p>
+      </div>
+    );
+  }
+
   return (
-    <NotBuilt>
-      This page will show pipeline runs (Checkout, Build, Test, Push, Deploy) as a graph with live logs per
-      stage, test results and coverage, with cancel and re-run. Runs from GitHub Actions or Jenkins will be
-      watchable here too.
-    </NotBuilt>
+    <div className="pl">
+      <form className="pl-toolbar" onSubmit={start} aria-label="Start a run">
+        <div className="bp-field">
+          <label htmlFor={`${uid}-project`}>Project</label>
+          <select id={`${uid}-project`} data-testid="pipeline-project" value={project ?? ""} onChange={(e) => setProject(e.target.value)}>
+            {projects.map((p) => (
+              <option key={p.id} value={p.id}>
+                {p.id}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="bp-field">
+          <label htmlFor={`${uid}-ref`}>Git ref</label>
+          <input
+            id={`${uid}-ref`}
+            data-testid="run-git-ref"
+            value={gitRef}
+            onChange={(e) => setGitRef(e.target.value)}
+            placeholder={projectSpec?.gitRef ?? "HEAD"}
+            spellCheck={false}
+          />
+        </div>
+        <div className="bp-field">
+          <label htmlFor={`${uid}-until`}>Stop after</label>
+          <select
+            id={`${uid}-until`}
+            data-testid="run-until"
+            value={until ?? ""}
+            onChange={(e) => setUntil(e.target.value === "" ? null : (e.target.value as StageName))}
+          >
+            {UNTIL_CHOICES.map((u) => (
+              <option key={u ?? "all"} value={u ?? ""}>
+                {u === null ? "all stages" : STAGE_LABEL[u]}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" className="primary" data-testid="run-start" disabled={starting || project === null}>
+          {starting ? <Spinner label="Starting" /> : null} Run
+        </button>
+      </form>
+      {startError && <ErrorCallout error={startError} testId="run-start-error" />}
+      {loadError && <ErrorCallout error={loadError} testId="pipelines-error" />}
+
+      <section className="pl-runs" aria-label="Runs">
+        {!runsLoaded && runs.length === 0 && !loadError && (
+          <p className="muted">
+            <Spinner label="Loading runs" /> Loading runs…
+          </p>
+        )}
+        {runsLoaded && runs.length === 0 && (
+          <p className="muted" data-testid="runs-empty">
+            No run of {project} yet. Press Run.
+          </p>
+        )}
+        {runs.length > 0 && (
+          <div className="pl-runs-scroll">
+            <table className="plan-table pl-runs-table" data-testid="runs-list">
+              <thead>
+                <tr>
+                  <th>Run</th>
+                  <th>Status</th>
+                  <th>Commit</th>
+                  <th>Trigger</th>
+                  <th className="num">Duration</th>
+                  <th>Started</th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.map((r) => {
+                  const d = runDuration(r, now);
+                  const sel = r.id === current?.id;
+                  return (
+                    <tr
+                      key={r.id}
+                      data-testid="run-row"
+                      data-run={r.id}
+                      data-status={r.status}
+                      aria-selected={sel}
+                      className={sel ? "pl-run-selected" : undefined}
+                      onClick={() => setSelected(r.id)}
+                    >
+                      <td>
+                        <button type="button" className="link" onClick={() => setSelected(r.id)} aria-label={`Show run ${r.id}`}>
+                          #{r.number}
+                        </button>
+                      </td>
+                      <td>
+                        <span className={`pl-status status-${r.status}`} data-testid="run-status">
+                          <span className="pl-dot" aria-hidden="true" />
+                          {STATUS_LABEL[r.status]}
+                        </span>
+                      </td>
+                      <td data-testid="run-commit" title={r.commitMessage ?? undefined}>
+                        {r.commit ? <code>{shortSha(r.commit)}</code> : <span className="muted">{r.gitRef}</span>}
+                      </td>
+                      <td data-testid="run-trigger">{triggerLabel(r.trigger)}</td>
+                      <td className="num" data-testid="run-duration">
+                        {d === null ? "" : formatDuration(d)}
+                      </td>
+                      <td data-testid="run-started">{formatCheckedAt(r.startedAt ?? r.createdAt, now)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      {current && <RunDetail key={current.id} run={current} now={now} onStarted={started} />}
+    </div>
   );
 }

@@ -1,0 +1,86 @@
+import { describe, expect, test } from "vitest";
+
+import { detect, validateProject } from "../../testing/mockPipeline";
+import { defaultEntry, fromForm, joinCommand, sourceText, splitCommand, toForm } from "./model";
+
+describe("test command as one line", () => {
+  test("splits like a shell, without expanding anything", () => {
+    expect(splitCommand("pytest -q --junitxml=/reports/junit.xml")).toEqual({ args: ["pytest", "-q", "--junitxml=/reports/junit.xml"] });
+    expect(splitCommand("  sh -c 'go test ./... && echo ok'  ")).toEqual({ args: ["sh", "-c", "go test ./... && echo ok"] });
+    expect(splitCommand('echo "a \\"b\\" c" $HOME')).toEqual({ args: ["echo", 'a "b" c', "$HOME"] });
+    expect(splitCommand("a\\ b c")).toEqual({ args: ["a b", "c"] });
+    expect(splitCommand("x ''")).toEqual({ args: ["x", ""] });
+    expect(splitCommand("")).toEqual({ args: [] });
+  });
+
+  test("an unclosed quote is an error", () => {
+    expect(splitCommand("sh -c 'oops")).toEqual({ error: "a ' quote is not closed" });
+    expect(splitCommand('echo "oops')).toEqual({ error: 'a " quote is not closed' });
+  });
+
+  test("join then split gives the same arguments back", () => {
+    const cases = [
+      ["pytest", "-q", "--junitxml=/reports/junit.xml", "--cov=.", "--cov-report=xml:/reports/coverage.xml"],
+      ["sh", "-c", "npm test && echo 'done'"],
+      ["echo", "", "a b", "it's", '"q"', "\\"],
+    ];
+    for (const args of cases) expect(splitCommand(joinCommand(args))).toEqual({ args });
+    expect(joinCommand(cases[0])).toBe("pytest -q --junitxml=/reports/junit.xml --cov=. --cov-report=xml:/reports/coverage.xml");
+  });
+});
+
+describe("the project form", () => {
+  const sample = detect({ source: { kind: "path", path: "/home/dev/shop" }, id: null });
+
+  test("a detected project round-trips through the form unchanged", () => {
+    expect(sample.id).toBe("shop");
+    const r = fromForm(sample, toForm(sample));
+    expect(r).toEqual({ project: sample });
+  });
+
+  test("edits reach the project: test command, tests off, port, replicas, entry, concurrency, ref, id", () => {
+    const f = toForm(sample);
+    f.services[0].testCommand = "pytest -x tests/unit";
+    f.services[1].tests = false;
+    f.services[1].port = "";
+    f.replicas = "2";
+    f.entry = "backend";
+    f.concurrency = "3";
+    f.gitRef = " main ";
+    f.id = "shop-2";
+    const r = fromForm(sample, f);
+    if (!("project" in r)) throw new Error(r.error.why);
+    const p = r.project;
+    expect(p.services[0].testCommand).toEqual(["pytest", "-x", "tests/unit"]);
+    expect(p.services[1].tests).toBe(false);
+    expect(p.services[1].port).toBeNull();
+    expect(p.deploy).toEqual({ replicas: 2, entry: "backend", proxyPort: 0 });
+    expect(p.concurrency).toBe(3);
+    expect(p.gitRef).toBe("main");
+    expect(p.id).toBe("shop-2");
+    // An empty test command is "none" (the Test stage then fails unless tests are off).
+    f.services[0].testCommand = "  ";
+    const r2 = fromForm(sample, f);
+    expect("project" in r2 && r2.project.services[0].testCommand).toBeNull();
+  });
+
+  test("what cannot be sent is refused with what/why/fix; the rest is left to the Rust side", () => {
+    const f = toForm(sample);
+    expect(fromForm(sample, { ...f, replicas: "three" })).toMatchObject({ error: { what: "Project not saved", why: "replicas: 'three' is not a whole number" } });
+    expect(fromForm(sample, { ...f, concurrency: "1.5" })).toMatchObject({ error: { why: "concurrency: '1.5' is not a whole number" } });
+    const badPort = { ...f, services: f.services.map((s, i) => (i === 0 ? { ...s, port: "70000" } : s)) };
+    expect(fromForm(sample, badPort)).toMatchObject({ error: { why: "backend: port '70000' is not a port number" } });
+    const badCmd = { ...f, services: f.services.map((s, i) => (i === 0 ? { ...s, testCommand: "pytest 'x" } : s)) };
+    expect(fromForm(sample, badCmd)).toMatchObject({ error: { why: "backend: in the test command, a ' quote is not closed" } });
+    // 0 replicas is a whole number: it goes to save_project, which refuses it.
+    const zero = fromForm(sample, { ...f, replicas: "0" });
+    if (!("project" in zero)) throw new Error("expected a project");
+    expect(validateProject(zero.project)).toMatchObject({ what: "Project settings are not valid", why: "0 replicas per service", fix: "Use 1 to 20 replicas" });
+  });
+
+  test("the automatic entry is the first service nothing depends on; the source names the folder inside the repository", () => {
+    expect(defaultEntry(sample)).toBe("frontend");
+    expect(sourceText(sample)).toBe("/home/dev/shop");
+    expect(sourceText({ ...sample, source: { kind: "path", path: "/work/repo" }, subdir: "examples/app" })).toBe("/work/repo (folder examples/app)");
+  });
+});
