@@ -12,6 +12,15 @@ scripts/install.sh docker
 if ! docker version >/dev/null 2>&1; then
   scripts/testenv.sh up docker
 fi
+# The sample app's base images (python, MariaDB, NGINX): pulled where Docker Hub answers, made
+# locally from Debian's packages where it does not (like this build machine).
+for image in python:3.11-slim mariadb:10.11 nginx:stable; do
+  if ! docker image inspect "$image" >/dev/null 2>&1 && ! docker pull -q "$image" >/dev/null 2>&1; then
+    echo "Docker Hub is not reachable: making the base images locally (a few minutes, once)." >&2
+    scripts/testenv.sh up images
+    break
+  fi
+done
 (cd ui && npm ci --no-audit --no-fund --silent && npm run build)
 cargo build -p slipway-desktop --features custom-protocol --locked
 app="$CARGO_TARGET_DIR/debug/slipway-desktop"
