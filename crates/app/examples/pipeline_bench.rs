@@ -188,5 +188,39 @@ async fn main() {
     println!("  through Slipway to the consumer   {:>9.0} lines/s  ({secs:.2} s, {chunks} chunks)   (target >= 200000)", ours);
     println!("  the engine alone (docker logs -f) {:>9.0} lines/s  ({engine_secs:.2} s)", engine_rate);
     println!("  ratio slipway / engine            {:>9.3}", ours / engine_rate);
+    // Slipway's own path with no engine in front: a writer feeding a step log as the engine
+    // does (one write per line), and a follower reading it as the UI channel does.
+    let path = tmp.path().join("alone.log");
+    let log = slipway_core::pipeline::logs::StepLog::create(path.clone()).unwrap();
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (writer_log, writer_done) = (log.clone(), done.clone());
+    let t = Instant::now();
+    let writer = tokio::spawn(async move {
+        for i in 1..=LINES {
+            writer_log.write(format!("{i}\n").as_bytes());
+            if i % 4096 == 0 {
+                tokio::task::yield_now().await;
+            }
+        }
+        writer_log.flush();
+        writer_done.store(true, Ordering::SeqCst);
+    });
+    let (mut next_alone, mut partial) = (1u64, String::new());
+    slipway_core::pipeline::logs::follow(&path, 0, 256 * 1024, Duration::from_millis(50), Some(log.subscribe()), &|| done.load(Ordering::SeqCst), &mut |text, _, _| {
+        partial.push_str(&text);
+        let complete = partial.rfind('\n').map(|i| i + 1).unwrap_or(0);
+        for line in partial[..complete].lines() {
+            assert_eq!(line, next_alone.to_string());
+            next_alone += 1;
+        }
+        partial.drain(..complete);
+        true
+    })
+    .await
+    .unwrap();
+    writer.await.unwrap();
+    assert_eq!(next_alone - 1, LINES);
+    let alone = LINES as f64 / t.elapsed().as_secs_f64();
+    println!("  Slipway's log path alone          {:>9.0} lines/s  (writer and follower in one process, no engine)", alone);
     println!("  memory: RSS {} MiB before, peak {} MiB while streaming ({:+} MiB; the log is {} MiB on disk)", base_rss / 1024, peak / 1024, (peak as i64 - base_rss as i64) / 1024, std::fs::metadata(slipway_core::pipeline::logs::step_path(&app.runs_dir(), &run.id, StageName::Test, "app")).map(|m| m.len() / 1_048_576).unwrap_or(0));
 }
