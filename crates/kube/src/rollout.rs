@@ -234,11 +234,13 @@ enum Ev {
 struct Mirror<K> {
     items: BTreeMap<String, K>,
     init: Option<BTreeMap<String, K>>,
+    /// The first list is in.
+    synced: bool,
 }
 
 impl<K: kube::Resource> Mirror<K> {
     fn new() -> Self {
-        Self { items: BTreeMap::new(), init: None }
+        Self { items: BTreeMap::new(), init: None, synced: false }
     }
     fn key(k: &K) -> String {
         k.meta().name.clone().unwrap_or_default()
@@ -255,6 +257,7 @@ impl<K: kube::Resource> Mirror<K> {
                 if let Some(b) = self.init.take() {
                     self.items = b;
                 }
+                self.synced = true;
             }
             watcher::Event::Apply(k) => {
                 self.items.insert(Self::key(&k), k);
@@ -377,7 +380,10 @@ pub async fn watch(
                 continue;
             }
         }
-        // The state now.
+        // The state now, once both lists are in (before, every count would read 0).
+        if !(deadline_hit || dm.synced && pm.synced) {
+            continue;
+        }
         let pods: Vec<PodInfo> = pm.items.values().map(|p| pod_info(p, Some(spec.revision))).collect();
         let mut workloads = vec![];
         let mut deadline_passed: Option<(String, String)> = None;
