@@ -206,6 +206,9 @@ pub struct Revision {
     pub reason: String,
     /// Every container image, as applied.
     pub images: Vec<DeployedImage>,
+    /// The kubeconfig context and namespace it was applied to.
+    pub context: Option<String>,
+    pub namespace: Option<String>,
     pub status: RevisionStatus,
     #[ts(type = "number")]
     pub started_at: i64,
@@ -347,6 +350,23 @@ pub struct DeployStatus {
     pub current: Option<u32>,
     /// Newest first.
     pub revisions: Vec<Revision>,
+}
+
+/// A context of a kubeconfig, for choosing an environment's cluster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct KubeContextInfo {
+    pub name: String,
+    pub cluster: String,
+    pub server: Option<String>,
+    pub user: Option<String>,
+    /// The context's default namespace.
+    pub namespace: Option<String>,
+    /// The kubeconfig's current context.
+    pub current: bool,
+    /// Its user runs an exec credential plugin (`slipway eks-token` for Slipway's EKS cluster).
+    pub exec: Option<String>,
 }
 
 /// Lines of the merged logs of every replica.

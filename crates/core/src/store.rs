@@ -651,6 +651,8 @@ mod tests {
             rollback_to: None,
             reason: "r".into(),
             images: vec![],
+            context: None,
+            namespace: None,
             status: RevisionStatus::InProgress,
             started_at: 1,
             finished_at: None,

@@ -23,7 +23,11 @@ reason: string,
 /**
  * Every container image, as applied.
  */
-images: Array<DeployedImage>, status: RevisionStatus, startedAt: number, finishedAt: number | null, error: UserError | null, 
+images: Array<DeployedImage>, 
+/**
+ * The kubeconfig context and namespace it was applied to.
+ */
+context: string | null, namespace: string | null, status: RevisionStatus, startedAt: number, finishedAt: number | null, error: UserError | null, 
 /**
  * The app's address once the rollouts completed.
  */
