@@ -3,6 +3,7 @@
 //! Architecture invariant: every user action goes through a method of [`Slipway`]; the CLI and
 //! the Tauri commands only parse input and print or forward output.
 
+pub mod deploy;
 pub mod keychain;
 pub mod pipeline;
 pub mod provision;
@@ -65,6 +66,8 @@ pub struct Slipway {
     provisioning: std::sync::Mutex<Option<tokio_util::sync::CancellationToken>>,
     /// Pipeline runs under way in this process.
     runs: pipeline::Runs,
+    /// Deploys under way in this process.
+    deploys: deploy::Deploys,
 }
 
 impl Slipway {
@@ -83,6 +86,7 @@ impl Slipway {
             data_dir,
             provisioning: std::sync::Mutex::new(None),
             runs: pipeline::Runs::default(),
+            deploys: deploy::Deploys::default(),
         }))
     }
 

@@ -6,7 +6,6 @@
 use slipway_core::connections::ConnectionKind;
 use slipway_core::events::Event;
 use slipway_core::pipeline::engine::{ContainerEngine, RegistryAuth};
-use slipway_core::pipeline::local::LocalDocker;
 use slipway_core::pipeline::logs::{self, LogChunk};
 use slipway_core::pipeline::project::{self, Project, Source};
 use slipway_core::pipeline::run::{Run, StageName, Status, Trigger};
@@ -192,7 +191,7 @@ impl Slipway {
         let pipeline = Pipeline {
             engine: engine.clone(),
             source: Arc::new(slipway_git_host::checkout::Git),
-            target: Some(Arc::new(LocalDocker::new(engine))),
+            target: Some(self.run_target(&project, engine).await?),
             registry: self.registry_target().await?,
             git_token: self.git_token_if_connected().await,
             runs_dir: self.runs_dir(),
