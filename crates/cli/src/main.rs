@@ -127,6 +127,53 @@ enum Cmd {
         #[arg(long, short)]
         follow: bool,
     },
+    /// Deployment environments: a Kubernetes context and namespace (or the local engine).
+    #[command(subcommand)]
+    Env(deploy_cmd::EnvCmd),
+    /// Deploy a run's images (default: the newest run that built images) to an environment,
+    /// and watch every rollout to its end.
+    Deploy {
+        #[command(flatten)]
+        which: deploy_cmd::Which,
+        #[arg(long)]
+        run: Option<String>,
+    },
+    /// Rolling restart of what serves now (new pods, same images).
+    Redeploy {
+        #[command(flatten)]
+        which: deploy_cmd::Which,
+    },
+    /// Go back to an earlier revision's images (default: the newest earlier one with other
+    /// images), with the reason kept in the history.
+    Rollback {
+        #[command(flatten)]
+        which: deploy_cmd::Which,
+        /// The revision to go back to.
+        #[arg(long)]
+        to: Option<u32>,
+        #[arg(long)]
+        reason: String,
+    },
+    /// An environment: workloads, pods, the app's address, revision history.
+    Status {
+        #[command(flatten)]
+        which: deploy_cmd::Which,
+    },
+    /// The merged logs of every replica, each line with its pod; --follow keeps reading.
+    DeployLogs {
+        #[command(flatten)]
+        which: deploy_cmd::Which,
+        #[arg(long, short)]
+        follow: bool,
+        /// The last N lines of each container.
+        #[arg(long)]
+        tail: Option<i64>,
+    },
+    /// Delete an environment's namespace and everything in it (its history stays).
+    Teardown {
+        #[command(flatten)]
+        which: deploy_cmd::Which,
+    },
     /// The newest entries of the event log.
     Events {
         #[arg(long, default_value_t = 50)]
@@ -197,6 +244,7 @@ enum SettingsCmd {
     Set { key: String, value: String },
 }
 
+mod deploy_cmd;
 mod pipeline_cmd;
 mod progress;
 
@@ -477,6 +525,27 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         }
         Cmd::EksToken { cluster, region } => {
             println!("{}", app.eks_token(&cluster, region.as_deref()).await?);
+        }
+        Cmd::Env(c) => deploy_cmd::env(&app, json, c).await?,
+        Cmd::Deploy { which, run } => deploy_cmd::follow(&app, json, app.deploy(which.project.as_deref(), which.env.as_deref(), run.as_deref())).await?,
+        Cmd::Redeploy { which } => deploy_cmd::follow(&app, json, app.redeploy(which.project.as_deref(), which.env.as_deref())).await?,
+        Cmd::Rollback { which, to, reason } => deploy_cmd::follow(&app, json, app.rollback(which.project.as_deref(), which.env.as_deref(), to, &reason)).await?,
+        Cmd::Status { which } => {
+            let st = app.deploy_status(which.project.as_deref(), which.env.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&st).expect("json"));
+            } else {
+                deploy_cmd::print_status(&st);
+            }
+        }
+        Cmd::DeployLogs { which, follow, tail } => deploy_cmd::logs(&app, which, follow, tail, json).await?,
+        Cmd::Teardown { which } => {
+            let gone = app.teardown(which.project.as_deref(), which.env.as_deref()).await?;
+            if json {
+                println!("{}", serde_json::json!({"deleted": gone}));
+            } else {
+                println!("{}", if gone { "The namespace is being deleted (with everything in it)." } else { "Nothing to delete: the namespace does not exist." });
+            }
         }
         Cmd::Events { limit } => {
             for e in app.recent_events(limit).await? {
