@@ -132,7 +132,7 @@ fn deploy_status_redeploy_rollback_logs_and_teardown() {
     assert!(t.contains("error: No earlier revision") && t.contains("why:") && t.contains("next: Deploy another run instead"), "{t}");
     let o = slipway(d, &["rollback", "--to", "1", "--reason", "back to the first pods", "--json"], None);
     let t = ok(&o);
-    let last: serde_json::Value = serde_json::from_str(t.lines().filter(|l| l.starts_with('{')).last().unwrap()).unwrap();
+    let last: serde_json::Value = serde_json::from_str(t.lines().rfind(|l| l.starts_with('{')).unwrap()).unwrap();
     assert_eq!((last["number"].as_u64(), last["operation"].as_str(), last["rollbackTo"].as_u64()), (Some(3), Some("rollback"), Some(1)));
     assert_eq!(last["reason"], "rollback to revision 1: back to the first pods");
     assert!(t.lines().any(|l| l.contains("\"type\":\"deployProgress\"")), "--json streams the progress events: {t}");
