@@ -372,30 +372,8 @@ impl Slipway {
         let _busy = self.deploys.acquire(&p.id, &e.name)?;
         let engine: Arc<dyn ContainerEngine> = Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
         let images: Vec<DeployedImage> = run.artifacts.images.iter().map(|i| DeployedImage { workload: i.service.clone(), container: i.service.clone(), image: i.image.clone() }).collect();
-        let (pid, ename, rid, commit) = (p.id.clone(), e.name.clone(), run.id.clone(), run.commit.clone());
-        let mut rev = self
-            .store
-            .create_revision(&p.id, &e.name, &[], move |n| Revision {
-                project: pid,
-                environment: ename,
-                number: n,
-                operation: DeployOperation::Deploy,
-                reason: format!("run {rid}"),
-                run: Some(rid),
-                commit,
-                rollback_to: None,
-                images,
-                context: None,
-                namespace: None,
-                status: RevisionStatus::InProgress,
-                started_at: now_ms(),
-                finished_at: None,
-                error: None,
-                url: None,
-                note: None,
-            })
-            .await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        let meta = Meta { run: Some(run.id.clone()), commit: run.commit.clone(), rollback_to: None, reason: format!("run {}", run.id) };
+        let mut rev = self.begin_revision(p, &e.name, DeployOperation::Deploy, meta, images, &[], None, None).await?;
         let log = self.revision_log(&rev)?;
         let req = DeployRequest {
             project: p,
@@ -407,7 +385,6 @@ impl Slipway {
         };
         let r = LocalDocker::new(engine).deploy(&req, &log, &CancellationToken::new()).await;
         log.flush();
-        rev.finished_at = Some(now_ms());
         match &r {
             Ok(out) => {
                 rev.status = RevisionStatus::Succeeded;
@@ -418,9 +395,56 @@ impl Slipway {
                 rev.error = Some(e.clone());
             }
         }
-        self.store.save_revision(&rev).await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.finish_revision(&mut rev).await?;
         r.map(|_| rev)
+    }
+
+    /// Records a new revision (numbered in the store) as in progress, and announces it.
+    #[allow(clippy::too_many_arguments)]
+    async fn begin_revision(
+        &self,
+        p: &Project,
+        env: &str,
+        operation: DeployOperation,
+        meta: Meta,
+        images: Vec<DeployedImage>,
+        objects: &[Value],
+        context: Option<String>,
+        namespace: Option<String>,
+    ) -> Result<Revision, UserError> {
+        let (project, environment) = (p.id.clone(), env.to_string());
+        let rev = self
+            .store
+            .create_revision(&p.id, env, objects, move |number| Revision {
+                project,
+                environment,
+                number,
+                operation,
+                run: meta.run,
+                commit: meta.commit,
+                rollback_to: meta.rollback_to,
+                reason: meta.reason,
+                images,
+                context,
+                namespace,
+                status: RevisionStatus::InProgress,
+                started_at: now_ms(),
+                finished_at: None,
+                error: None,
+                url: None,
+                note: None,
+            })
+            .await?;
+        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        Ok(rev)
+    }
+
+    /// Stamps the end of a revision, saves it and announces it.
+    async fn finish_revision(&self, rev: &mut Revision) -> Result<(), UserError> {
+        rev.finished_at = Some(now_ms());
+        self.store.save_revision(rev).await?;
+        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        Ok(())
     }
 
     /// Deploys images to a Kubernetes environment: the repository's manifests (or generated
@@ -580,30 +604,7 @@ impl Slipway {
         let (secrets, required) = manifests::secrets_for(p, &objects, ctx.db.as_ref(), ctx.in_cluster_db, ctx.pull.as_ref())?;
         let images: Vec<DeployedImage> = manifests::images(&objects).into_iter().map(|(workload, container, image)| DeployedImage { workload, container, image }).collect();
         let served_before = current(&self.store.revisions(&p.id, &ctx.env.name, 1000).await?).cloned();
-        let (pid, ename, ns, context) = (p.id.clone(), ctx.env.name.clone(), ctx.namespace.clone(), ctx.context.clone());
-        let mut rev = self
-            .store
-            .create_revision(&p.id, &ctx.env.name, &objects, move |n| Revision {
-                project: pid,
-                environment: ename,
-                number: n,
-                operation: op,
-                run: meta.run,
-                commit: meta.commit,
-                rollback_to: meta.rollback_to,
-                reason: meta.reason,
-                images,
-                context,
-                namespace: Some(ns),
-                status: RevisionStatus::InProgress,
-                started_at: now_ms(),
-                finished_at: None,
-                error: None,
-                url: None,
-                note: None,
-            })
-            .await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        let mut rev = self.begin_revision(p, &ctx.env.name, op, meta, images, &objects, ctx.context.clone(), Some(ctx.namespace.clone())).await?;
         let rlog = self.revision_log(&rev)?;
         let bus = self.journal.bus.clone();
         let line = |l: String| {
@@ -648,7 +649,6 @@ impl Slipway {
             required_secrets: required,
         };
         let result = self.roll(ctx, &release, op, &line, cancel).await;
-        rev.finished_at = Some(now_ms());
         let outcome = match result {
             Ok(url) => {
                 rev.status = RevisionStatus::Succeeded;
@@ -687,8 +687,7 @@ impl Slipway {
             }
         };
         rlog.flush();
-        self.store.save_revision(&rev).await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.finish_revision(&mut rev).await?;
         outcome.map(|_| rev)
     }
 
