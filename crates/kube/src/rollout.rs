@@ -269,8 +269,7 @@ impl<K: kube::Resource> Mirror<K> {
     }
 }
 
-/// The client error under a watcher error (None for a decoding problem).
-pub(crate) fn watch_error(e: &watcher::Error) -> Option<&kube::Error> {
+fn watch_error(e: &watcher::Error) -> Option<&kube::Error> {
     match e {
         watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => Some(k),
         _ => None,
