@@ -70,11 +70,13 @@ async fn throttling_is_retried_and_persistent_throttling_is_reported() {
     let proxy = env("SLIPWAY_TEST_PROXY_URL");
     let client = reqwest::Client::new();
     let rules = format!("{proxy}/__proxy__/rules");
-    client.delete(&rules).send().await.unwrap().error_for_status().unwrap();
+    // Tests share the proxy: touch only this account's rules (other tests use their own accounts).
+    let mine = format!("{rules}?account=123456789012");
+    client.delete(&mine).send().await.unwrap().error_for_status().unwrap();
     // Two throttled answers, then through: the SDK's retries absorb them.
     client
         .post(&rules)
-        .json(&serde_json::json!({"service": "sts", "action": "GetCallerIdentity", "fault": "throttle", "count": 2}))
+        .json(&serde_json::json!({"service": "sts", "action": "GetCallerIdentity", "account": "123456789012", "fault": "throttle", "count": 2}))
         .send()
         .await
         .unwrap()
@@ -83,17 +85,17 @@ async fn throttling_is_retried_and_persistent_throttling_is_reported() {
     let id = Aws.whoami(&static_target(&proxy, "us-east-1")).await.unwrap();
     assert!(matches!(id, Identity::Aws { ref account, .. } if account == "123456789012"));
     // Throttled every time: a clear error, no hang.
-    client.delete(&rules).send().await.unwrap();
+    client.delete(&mine).send().await.unwrap();
     client
         .post(&rules)
-        .json(&serde_json::json!({"service": "sts", "action": "GetCallerIdentity", "fault": "throttle"}))
+        .json(&serde_json::json!({"service": "sts", "action": "GetCallerIdentity", "account": "123456789012", "fault": "throttle"}))
         .send()
         .await
         .unwrap()
         .error_for_status()
         .unwrap();
     let e = Aws.whoami(&static_target(&proxy, "us-east-1")).await.unwrap_err();
-    client.delete(&rules).send().await.unwrap();
+    client.delete(&mine).send().await.unwrap();
     assert!(e.why.contains("throttling"), "{e}");
 }
 
