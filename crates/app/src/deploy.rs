@@ -289,17 +289,26 @@ impl Slipway {
 
     /// The connected registry's credentials when an image comes from it (the cluster gets them
     /// as a pull Secret).
-    async fn pull_auth(&self, images: &[ImageArtifact]) -> Option<RegistryAuth> {
+    async fn pull_auth<'a>(&self, mut images: impl Iterator<Item = &'a str>) -> Option<RegistryAuth> {
         let saved = self.store.connection(ConnectionKind::Registry).await.ok()??;
         let (server, username, password) = self.registry_credentials(&saved).ok()?;
         let host = if server.ends_with("docker.io") { "docker.io".to_string() } else { server.clone() };
-        images.iter().any(|i| i.pushed.as_deref().is_some_and(|p| p.starts_with(&format!("{host}/")))).then_some(RegistryAuth { server: host, username, password })
+        images.any(|i| i.starts_with(&format!("{host}/"))).then_some(RegistryAuth { server: host, username, password })
     }
 
-    async fn ctx(&self, p: &Project, env: &Environment, namespace: String, pull: Option<RegistryAuth>) -> Result<Ctx, UserError> {
+    /// The namespace of a Kubernetes environment: its own, else the one its revisions went to,
+    /// else the project id.
+    async fn namespace_of_env(&self, p: &Project, e: &Environment, t: &KubeTarget) -> Result<String, UserError> {
+        if let Some(ns) = &t.namespace {
+            return Ok(ns.clone());
+        }
+        let revisions = self.store.revisions(&p.id, &e.name, 20).await?;
+        Ok(revisions.iter().find_map(|r| r.namespace.clone()).unwrap_or_else(|| p.id.clone()))
+    }
+
+    async fn ctx(&self, p: &Project, env: &Environment, namespace: String, pull: Option<RegistryAuth>, (plan, db): (DbPlan, Option<DbConnection>)) -> Result<Ctx, UserError> {
         let t = kube_target(env)?;
         let (kubeconfig, context) = self.kube_access(t).await?;
-        let (plan, db) = self.db_plan(p, env, t).await?;
         Ok(Ctx {
             project: p.clone(),
             env: env.clone(),
@@ -345,7 +354,7 @@ impl Slipway {
             };
             use slipway_core::pipeline::runner::SourceProvider;
             slipway_git_host::checkout::Git.checkout(&p.source, &commit, &dir, token.as_ref(), &slipway_core::pipeline::engine::NoLog).await?;
-            _tmp = RemoveDir(dir.clone());
+            _tmp = crate::pipeline::TempDir(dir.clone());
             dir
         };
         let repo = root.join(&p.subdir);
@@ -363,30 +372,8 @@ impl Slipway {
         let _busy = self.deploys.acquire(&p.id, &e.name)?;
         let engine: Arc<dyn ContainerEngine> = Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
         let images: Vec<DeployedImage> = run.artifacts.images.iter().map(|i| DeployedImage { workload: i.service.clone(), container: i.service.clone(), image: i.image.clone() }).collect();
-        let (pid, ename, rid, commit) = (p.id.clone(), e.name.clone(), run.id.clone(), run.commit.clone());
-        let mut rev = self
-            .store
-            .create_revision(&p.id, &e.name, &[], move |n| Revision {
-                project: pid,
-                environment: ename,
-                number: n,
-                operation: DeployOperation::Deploy,
-                reason: format!("run {rid}"),
-                run: Some(rid),
-                commit,
-                rollback_to: None,
-                images,
-                context: None,
-                namespace: None,
-                status: RevisionStatus::InProgress,
-                started_at: now_ms(),
-                finished_at: None,
-                error: None,
-                url: None,
-                note: None,
-            })
-            .await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        let meta = Meta { run: Some(run.id.clone()), commit: run.commit.clone(), rollback_to: None, reason: format!("run {}", run.id) };
+        let mut rev = self.begin_revision(p, &e.name, DeployOperation::Deploy, meta, images, &[], None, None).await?;
         let log = self.revision_log(&rev)?;
         let req = DeployRequest {
             project: p,
@@ -394,11 +381,10 @@ impl Slipway {
             commit: run.commit.as_deref().unwrap_or_default(),
             images: &run.artifacts.images,
             repo,
-            db_password: self.local_db_password_for(&p.id)?,
+            db_password: self.local_db_password(&p.id)?,
         };
         let r = LocalDocker::new(engine).deploy(&req, &log, &CancellationToken::new()).await;
         log.flush();
-        rev.finished_at = Some(now_ms());
         match &r {
             Ok(out) => {
                 rev.status = RevisionStatus::Succeeded;
@@ -409,20 +395,56 @@ impl Slipway {
                 rev.error = Some(e.clone());
             }
         }
-        self.store.save_revision(&rev).await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.finish_revision(&mut rev).await?;
         r.map(|_| rev)
     }
 
-    /// The local deployment's database password (the one pipeline runs use).
-    fn local_db_password_for(&self, project: &str) -> Result<Secret, UserError> {
-        let r = SecretRef::for_connection(self.store.instance_id(), &format!("db-local-{project}"));
-        if let Some(s) = self.secrets.get(&r)? {
-            return Ok(s);
-        }
-        let s = Secret::new(random_hex(16));
-        self.secrets.put(&r, &s)?;
-        Ok(s)
+    /// Records a new revision (numbered in the store) as in progress, and announces it.
+    #[allow(clippy::too_many_arguments)]
+    async fn begin_revision(
+        &self,
+        p: &Project,
+        env: &str,
+        operation: DeployOperation,
+        meta: Meta,
+        images: Vec<DeployedImage>,
+        objects: &[Value],
+        context: Option<String>,
+        namespace: Option<String>,
+    ) -> Result<Revision, UserError> {
+        let (project, environment) = (p.id.clone(), env.to_string());
+        let rev = self
+            .store
+            .create_revision(&p.id, env, objects, move |number| Revision {
+                project,
+                environment,
+                number,
+                operation,
+                run: meta.run,
+                commit: meta.commit,
+                rollback_to: meta.rollback_to,
+                reason: meta.reason,
+                images,
+                context,
+                namespace,
+                status: RevisionStatus::InProgress,
+                started_at: now_ms(),
+                finished_at: None,
+                error: None,
+                url: None,
+                note: None,
+            })
+            .await?;
+        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        Ok(rev)
+    }
+
+    /// Stamps the end of a revision, saves it and announces it.
+    async fn finish_revision(&self, rev: &mut Revision) -> Result<(), UserError> {
+        rev.finished_at = Some(now_ms());
+        self.store.save_revision(rev).await?;
+        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        Ok(())
     }
 
     /// Deploys images to a Kubernetes environment: the repository's manifests (or generated
@@ -441,8 +463,9 @@ impl Slipway {
         cancel: &CancellationToken,
     ) -> Result<Revision, UserError> {
         let t = kube_target(env)?;
-        let pull = self.pull_auth(images).await;
-        let (plan, _) = self.db_plan(p, env, t).await?;
+        let pull = self.pull_auth(images.iter().filter_map(|i| i.pushed.as_deref())).await;
+        let db = self.db_plan(p, env, t).await?;
+        let plan = db.0.clone();
         let rendered = manifests::render(&RenderInput {
             project: p,
             environment: &env.name,
@@ -454,7 +477,7 @@ impl Slipway {
             progress_deadline_secs: t.progress_deadline_secs,
             pull_secret: pull.is_some(),
         })?;
-        let ctx = self.ctx(p, env, rendered.namespace.clone(), pull).await?;
+        let ctx = self.ctx(p, env, rendered.namespace.clone(), pull, db).await?;
         let reason = match (run, commit) {
             (Some(r), Some(c)) => format!("run {r}, commit {}{}", short_sha(c), message.and_then(|m| m.lines().next()).map(|m| format!(" ({m})")).unwrap_or_default()),
             (Some(r), None) => format!("run {r}"),
@@ -468,15 +491,16 @@ impl Slipway {
     /// (a new ReplicaSet per Deployment; the database keeps running).
     pub async fn redeploy(&self, project: Option<&str>, env: Option<&str>) -> Result<Revision, UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
-        kube_target(&e)?;
+        let t = kube_target(&e)?;
         let revisions = self.store.revisions(&p.id, &e.name, 1000).await?;
         let cur = current(&revisions).ok_or_else(|| {
             UserError::new("Nothing to redeploy", format!("{} has no successful deploy to {} yet", p.id, e.name), "Deploy first (`slipway deploy`)")
         })?;
         let objects = self.store.revision_objects(&p.id, &e.name, cur.number).await?.unwrap_or_default();
         let ns = namespace_of(&objects).or(cur.namespace.clone()).unwrap_or_else(|| p.id.clone());
-        let pull = self.pull_auth(&cur.images.iter().map(|i| ImageArtifact { service: i.workload.clone(), image: i.image.clone(), pushed: Some(i.image.clone()), digest: None }).collect::<Vec<_>>()).await;
-        let ctx = self.ctx(&p, &e, ns, pull).await?;
+        let pull = self.pull_auth(cur.images.iter().map(|i| i.image.as_str())).await;
+        let db = self.db_plan(&p, &e, t).await?;
+        let ctx = self.ctx(&p, &e, ns, pull, db).await?;
         let meta = Meta { run: cur.run.clone(), commit: cur.commit.clone(), rollback_to: None, reason: format!("rolling restart of revision {}", cur.number) };
         self.execute(&ctx, DeployOperation::Redeploy, objects, meta, vec![], None, &CancellationToken::new()).await
     }
@@ -490,7 +514,7 @@ impl Slipway {
             return Err(UserError::new("A rollback needs a reason", "no reason was given", "Say why (it is kept in the history), e.g. --reason \"checkout page returns 500\""));
         }
         let (p, e) = self.project_and_env(project, env).await?;
-        kube_target(&e)?;
+        let t = kube_target(&e)?;
         let revisions = self.store.revisions(&p.id, &e.name, 1000).await?;
         let cur = current(&revisions).ok_or_else(|| {
             UserError::new("Nothing to roll back", format!("{} has no successful deploy to {} yet", p.id, e.name), "Deploy first (`slipway deploy`)")
@@ -523,8 +547,9 @@ impl Slipway {
             UserError::new(format!("Revision {n} cannot be applied again"), "its objects were not recorded", "Deploy its run again instead")
         })?;
         let ns = namespace_of(&objects).or(target.namespace.clone()).unwrap_or_else(|| p.id.clone());
-        let pull = self.pull_auth(&target.images.iter().map(|i| ImageArtifact { service: i.workload.clone(), image: i.image.clone(), pushed: Some(i.image.clone()), digest: None }).collect::<Vec<_>>()).await;
-        let ctx = self.ctx(&p, &e, ns, pull).await?;
+        let pull = self.pull_auth(target.images.iter().map(|i| i.image.as_str())).await;
+        let db = self.db_plan(&p, &e, t).await?;
+        let ctx = self.ctx(&p, &e, ns, pull, db).await?;
         let meta = Meta { run: target.run.clone(), commit: target.commit.clone(), rollback_to: Some(n), reason: format!("rollback to revision {n}: {reason}") };
         self.execute(&ctx, DeployOperation::Rollback, objects, meta, vec![], None, &CancellationToken::new()).await
     }
@@ -579,30 +604,7 @@ impl Slipway {
         let (secrets, required) = manifests::secrets_for(p, &objects, ctx.db.as_ref(), ctx.in_cluster_db, ctx.pull.as_ref())?;
         let images: Vec<DeployedImage> = manifests::images(&objects).into_iter().map(|(workload, container, image)| DeployedImage { workload, container, image }).collect();
         let served_before = current(&self.store.revisions(&p.id, &ctx.env.name, 1000).await?).cloned();
-        let (pid, ename, ns, context) = (p.id.clone(), ctx.env.name.clone(), ctx.namespace.clone(), ctx.context.clone());
-        let mut rev = self
-            .store
-            .create_revision(&p.id, &ctx.env.name, &objects, move |n| Revision {
-                project: pid,
-                environment: ename,
-                number: n,
-                operation: op,
-                run: meta.run,
-                commit: meta.commit,
-                rollback_to: meta.rollback_to,
-                reason: meta.reason,
-                images,
-                context,
-                namespace: Some(ns),
-                status: RevisionStatus::InProgress,
-                started_at: now_ms(),
-                finished_at: None,
-                error: None,
-                url: None,
-                note: None,
-            })
-            .await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        let mut rev = self.begin_revision(p, &ctx.env.name, op, meta, images, &objects, ctx.context.clone(), Some(ctx.namespace.clone())).await?;
         let rlog = self.revision_log(&rev)?;
         let bus = self.journal.bus.clone();
         let line = |l: String| {
@@ -647,7 +649,6 @@ impl Slipway {
             required_secrets: required,
         };
         let result = self.roll(ctx, &release, op, &line, cancel).await;
-        rev.finished_at = Some(now_ms());
         let outcome = match result {
             Ok(url) => {
                 rev.status = RevisionStatus::Succeeded;
@@ -686,8 +687,7 @@ impl Slipway {
             }
         };
         rlog.flush();
-        self.store.save_revision(&rev).await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.finish_revision(&mut rev).await?;
         outcome.map(|_| rev)
     }
 
@@ -758,7 +758,7 @@ impl Slipway {
             EnvironmentTarget::Kubernetes(t) => t,
             EnvironmentTarget::Local => return Ok(st),
         };
-        let ns = t.namespace.clone().or_else(|| revisions.iter().find_map(|r| r.namespace.clone())).unwrap_or_else(|| p.id.clone());
+        let ns = self.namespace_of_env(&p, &e, t).await?;
         st.namespace = Some(ns.clone());
         let (kubeconfig, context) = self.kube_access(t).await?;
         let cluster = match Cluster::connect(kubeconfig, context).await {
@@ -801,8 +801,7 @@ impl Slipway {
     ) -> Result<(), UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
         let t = kube_target(&e)?;
-        let revisions = self.store.revisions(&p.id, &e.name, 10).await?;
-        let ns = t.namespace.clone().or_else(|| revisions.iter().find_map(|r| r.namespace.clone())).unwrap_or_else(|| p.id.clone());
+        let ns = self.namespace_of_env(&p, &e, t).await?;
         let (kubeconfig, context) = self.kube_access(t).await?;
         let cluster = Cluster::connect(kubeconfig, context).await?;
         status::logs(&cluster, &ns, &p.id, &e.name, LogOptions { follow, tail }, cancel, emit).await
@@ -813,8 +812,7 @@ impl Slipway {
     pub async fn teardown(&self, project: Option<&str>, env: Option<&str>) -> Result<bool, UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
         let t = kube_target(&e)?;
-        let revisions = self.store.revisions(&p.id, &e.name, 10).await?;
-        let ns = t.namespace.clone().or_else(|| revisions.iter().find_map(|r| r.namespace.clone())).unwrap_or_else(|| p.id.clone());
+        let ns = self.namespace_of_env(&p, &e, t).await?;
         let (kubeconfig, context) = self.kube_access(t).await?;
         let cluster = Cluster::connect(kubeconfig, context).await?;
         let done = cluster.teardown(&ns, &p.id, &e.name).await?;
@@ -857,13 +855,5 @@ impl DeployTarget for KubeRunTarget {
         let message = self.app.run(req.run_id).await.ok().and_then(|r| r.commit_message);
         let rev = self.app.deploy_images(req.project, &self.env, req.images, Some(req.run_id), Some(req.commit), message.as_deref(), req.repo, Some(log), cancel).await?;
         Ok(DeployOutcome { url: rev.url.unwrap_or_else(|| format!("namespace {} (no Service outside the cluster)", rev.namespace.unwrap_or_default())) })
-    }
-}
-
-/// Removes a temporary checkout when dropped.
-struct RemoveDir(PathBuf);
-impl Drop for RemoveDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
     }
 }

@@ -156,7 +156,7 @@ impl Slipway {
     }
 
     /// The local deployment's database password: made once per project, kept in the keychain.
-    fn local_db_password(&self, project: &str) -> Result<Secret, UserError> {
+    pub(crate) fn local_db_password(&self, project: &str) -> Result<Secret, UserError> {
         let r = SecretRef::for_connection(self.store.instance_id(), &format!("db-local-{project}"));
         if let Some(s) = self.secrets.get(&r)? {
             return Ok(s);
@@ -369,7 +369,7 @@ impl Slipway {
 }
 
 /// Removes a temporary folder when dropped.
-struct TempDir(PathBuf);
+pub(crate) struct TempDir(pub(crate) PathBuf);
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);

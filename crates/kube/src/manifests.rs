@@ -475,6 +475,10 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
     Ok(out)
 }
 
+/// The sandbox database's readiness check (the root password comes from the container's own
+/// environment, never from the pod spec).
+const DB_PING: &str = "export MYSQL_PWD=\"$MARIADB_ROOT_PASSWORD\"; mariadb-admin ping -h 127.0.0.1 --protocol=tcp -uroot --silent || mysqladmin ping -h 127.0.0.1 --protocol=tcp -uroot --silent";
+
 /// The sandbox database in the namespace: its schema as a ConfigMap, a one-replica MariaDB
 /// Deployment (Recreate; data in an emptyDir) reading its passwords from a Secret, and a
 /// Service under the database's compose name (so `DB_HOST=db` works as in compose).
@@ -508,10 +512,10 @@ pub fn database_objects(p: &Project, db: &DatabaseSpec, repo: &Path) -> Result<V
                     "ports": [{"name": "mysql", "containerPort": 3306}],
                     "envFrom": [{"secretRef": {"name": db_server_secret(p)}}],
                     "volumeMounts": mounts,
-                    // TCP: the images' first-start init server does not listen on the network,
-                    // so the port answers once the real server runs (and a ping would log an
-                    // access-denied line every period).
-                    "readinessProbe": {"tcpSocket": {"port": 3306}, "periodSeconds": 2}
+                    // An authenticated ping over TCP: the images' first-start init server does
+                    // not listen on the network, so it passes once the real server runs; a bare
+                    // TCP probe or a ping without the password logs a warning every period.
+                    "readinessProbe": {"exec": {"command": ["sh", "-c", DB_PING]}, "periodSeconds": 2, "timeoutSeconds": 5}
                 }],
                 "volumes": volumes
             }}

@@ -269,7 +269,8 @@ impl<K: kube::Resource> Mirror<K> {
     }
 }
 
-fn watch_error(e: &watcher::Error) -> Option<&kube::Error> {
+/// The client error under a watcher error (None for a decoding problem).
+pub(crate) fn watch_error(e: &watcher::Error) -> Option<&kube::Error> {
     match e {
         watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => Some(k),
         _ => None,

@@ -279,7 +279,7 @@ pub async fn logs(
                     Some(Ok(watcher::Event::Apply(p))) | Some(Ok(watcher::Event::InitApply(p))) => spawn(&mut tasks, &mut started, &p),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
-                        if let Some(k) = match &e { watcher::Error::InitialListFailed(k) | watcher::Error::WatchStartFailed(k) | watcher::Error::WatchFailed(k) => Some(k), _ => None } {
+                        if let Some(k) = crate::rollout::watch_error(&e) {
                             if matches!(crate::status_code(k), Some(401) | Some(403)) {
                                 tasks.abort_all();
                                 return Err(UserError::new(what.clone(), format!("the pod watch was refused: {e}"), "Use a context that may watch pods in the namespace"));
