@@ -33,7 +33,7 @@ step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)" >&2; }
 
 # ---- provisioning: apply against the critical path, plan and refresh ----------------------------
 # `scripts/bench.sh provision` runs only this part; `scripts/bench.sh` runs the desktop part, then
-# this, then the pipeline benchmark.
+# this, then the pipeline and deploy benchmarks.
 provision_bench() {
   step "provisioning benchmark (moto + fault proxy holding states 1 s per real AWS minute)"
   local started=()
@@ -69,6 +69,30 @@ pipeline_bench() {
 }
 if [ "${1:-}" = pipeline ]; then
   pipeline_bench
+  exit 0
+fi
+
+# ---- deploy: redeploy against kubectl rollout restart + rollout status ---------------------------
+# `scripts/bench.sh deploy` runs only this part: the sample app deployed to the test cluster, then
+# Slipway's redeploy and `kubectl rollout restart` + `kubectl rollout status` of the same
+# Deployments, alternating, SLIPWAY_BENCH_RUNS rounds (default 5); prints the medians and their
+# ratio (target <= 1.10). Both sides wait on watches; the cluster's own rollout time dominates, so
+# a debug build measures the same as a release one.
+deploy_bench() {
+  step "deploy benchmark (dockerd, base images, Kubernetes control plane)"
+  local started=()
+  for c in docker images k8s; do
+    scripts/testenv.sh status "$c" >/dev/null 2>&1 || { scripts/testenv.sh up "$c" >&2; started+=("$c"); }
+  done
+  # shellcheck disable=SC1091
+  . "$TESTENV_DIR/env"
+  cargo build -q -p slipway-app --example deploy_bench --locked
+  "$CARGO_TARGET_DIR/debug/examples/deploy_bench" || { local rc=$?; [ ${#started[@]} -gt 0 ] && scripts/testenv.sh down "${started[@]}" >&2; return $rc; }
+  [ ${#started[@]} -gt 0 ] && scripts/testenv.sh down "${started[@]}" >&2
+  return 0
+}
+if [ "${1:-}" = deploy ]; then
+  deploy_bench
   exit 0
 fi
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
@@ -248,3 +272,4 @@ printf '%-48s %-12s %-20s %-10s %s\n' "(info) sandbox moto server RSS (median)" 
 
 provision_bench
 pipeline_bench
+deploy_bench

@@ -462,3 +462,50 @@ async fn bad_input_is_refused_with_what_why_and_next_and_nothing_half_applied() 
     let e = app.teardown(Some(&id), Some("cluster")).await.unwrap_err();
     assert_eq!(e.what, format!("Namespace {ns} is not this environment's"), "teardown never deletes a namespace that is not Slipway's");
 }
+
+#[tokio::test]
+async fn the_database_secret_can_come_from_the_recorded_rds_instance() {
+    use slipway_core::secrets::{SecretRef, SecretStore};
+    let d = slipway_testkit::data_dir();
+    let app = open(d.path()).await;
+    let repo = web_repo();
+    let id = unique("krds");
+    let ns = unique("krds");
+    let _ns = DeleteNamespace(ns.clone());
+    add(&app, repo.path(), &id).await;
+    // What `slipway apply` records for the live database, and its master password.
+    let store = slipway_core::store::Store::open(d.path()).unwrap();
+    let obs = slipway_core::provision::Observed {
+        kind: slipway_core::provision::ResourceKind::DbInstance,
+        logical_id: Some("db-live".into()),
+        physical_id: "slipway-live".into(),
+        state: "available".into(),
+        ready: true,
+        failed: false,
+        attrs: serde_json::json!({"endpoint": "slipway-live.abc123.us-east-1.rds.amazonaws.com", "port": 3306}),
+    };
+    store.save_resource("slipway", &obs).await.unwrap();
+    let master = format!("Rds{}", slipway_core::secrets::random_hex(12));
+    slipway_app::keychain::Keychain.put(&SecretRef::for_connection(store.instance_id(), "slipway/db-live"), &Secret::new(master.clone())).unwrap();
+
+    let mut e = kube_env(&id, &ns, false);
+    e.target = EnvironmentTarget::Kubernetes(KubeTarget {
+        kubeconfig: Some(env("SLIPWAY_TEST_KUBECONFIG")),
+        namespace: Some(ns.clone()),
+        database: KubeDatabase::Rds { blueprint: None, instance: None },
+        ..Default::default()
+    });
+    app.save_environment(e).await.unwrap();
+    run_until(&app, &id, Some(StageName::Build)).await;
+    let rev = app.deploy(Some(&id), None, None).await.unwrap();
+    assert_eq!(rev.status, RevisionStatus::Succeeded);
+    // The connection points at the RDS endpoint, with the blueprint's user and database; no
+    // MariaDB runs in the namespace.
+    assert!(page(rev.url.as_deref().unwrap()).await.contains("database admin@slipway-live.abc123.us-east-1.rds.amazonaws.com:3306/app"));
+    let s = kubectl_json(&["-n", &ns, "get", "secret", &format!("{id}-db")]);
+    assert_eq!(base64_decode(s["data"]["DB_PASSWORD"].as_str().unwrap()), master);
+    let names = kubectl(&["-n", &ns, "get", "deployments", "-o", "name"]);
+    assert!(!names.contains("deployment.apps/db"), "{names}");
+    assert!(files_containing(d.path(), master.as_bytes()).is_empty());
+    slipway_app::keychain::Keychain.delete(&SecretRef::for_connection(store.instance_id(), "slipway/db-live")).ok();
+}

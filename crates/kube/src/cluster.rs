@@ -391,6 +391,8 @@ impl Cluster {
             .iter()
             .map(|o| (kind(o).to_string(), name(o).to_string()))
             .chain(release.secrets.iter().map(|s| ("Secret".to_string(), s.name.clone())))
+            // Secrets the objects read that this release did not make (an earlier one may have).
+            .chain(release.required_secrets.iter().map(|s| ("Secret".to_string(), s.clone())))
             .collect();
         let lp = ListParams::default().labels(&release.selector());
         let mut pruned = vec![];

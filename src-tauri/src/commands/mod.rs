@@ -2,6 +2,7 @@
 //! `UserError`s, which the UI shows as what / why / next.
 
 mod connect;
+mod deploy;
 mod events;
 mod pipeline;
 mod provision;
@@ -46,6 +47,17 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         pipeline::get_run,
         pipeline::log_steps,
         pipeline::follow_log,
+        deploy::environments,
+        deploy::save_environment,
+        deploy::delete_environment,
+        deploy::kube_contexts,
+        deploy::deploy,
+        deploy::redeploy,
+        deploy::rollback,
+        deploy::deploy_status,
+        deploy::revisions,
+        deploy::teardown,
+        deploy::follow_deploy_logs,
         events::subscribe_events,
         events::first_paint,
     ]
