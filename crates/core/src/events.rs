@@ -48,6 +48,11 @@ pub enum Event {
     /// A deploy revision was recorded or ended (the Deployments page's history).
     #[serde(rename_all = "camelCase")]
     RevisionUpdated { revision: crate::deploy::Revision },
+    /// A board changed: cards created, edited, moved or deleted, epics, sprints, columns or
+    /// settings (`cards` names the cards touched, empty for board-wide changes). The UI
+    /// fetches the board again.
+    #[serde(rename_all = "camelCase")]
+    BoardChanged { project: String, cards: Vec<String>, by: crate::board::Actor },
 }
 
 /// An event with its sequence number (per process, from 1) and time.
