@@ -13,7 +13,12 @@ use crate::settings::Settings;
 use crate::UserError;
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
+    Migrations::new(migration_list())
+}
+
+/// Schema versions 1, 2, ...: each migration is one step, in order, never edited once released.
+fn migration_list() -> Vec<M<'static>> {
+    vec![M::up(
         "CREATE TABLE settings (
              key   TEXT PRIMARY KEY,
              value TEXT NOT NULL
@@ -87,7 +92,67 @@ fn migrations() -> Migrations<'static> {
              objects     TEXT NOT NULL,
              PRIMARY KEY (project, environment, number)
          );",
-    )])
+    ),
+    M::up(
+        "CREATE TABLE boards (
+             project    TEXT PRIMARY KEY,
+             body       TEXT NOT NULL,
+             updated_at INTEGER NOT NULL
+         );
+         CREATE TABLE board_columns (
+             project  TEXT NOT NULL,
+             id       TEXT NOT NULL,
+             ord      INTEGER NOT NULL,
+             category TEXT NOT NULL,
+             body     TEXT NOT NULL,
+             PRIMARY KEY (project, id)
+         );
+         CREATE TABLE board_cards (
+             project        TEXT NOT NULL,
+             key            TEXT NOT NULL,
+             number         INTEGER NOT NULL,
+             column_id      TEXT NOT NULL,
+             rank           INTEGER NOT NULL,
+             sprint         INTEGER,
+             epic           TEXT,
+             automation_key TEXT,
+             body           TEXT NOT NULL,
+             updated_at     INTEGER NOT NULL,
+             PRIMARY KEY (project, key)
+         );
+         CREATE INDEX board_cards_automation ON board_cards(project, automation_key);
+         CREATE TABLE board_epics (
+             project TEXT NOT NULL,
+             key     TEXT NOT NULL,
+             number  INTEGER NOT NULL,
+             body    TEXT NOT NULL,
+             PRIMARY KEY (project, key)
+         );
+         CREATE TABLE board_sprints (
+             project TEXT NOT NULL,
+             number  INTEGER NOT NULL,
+             state   TEXT NOT NULL,
+             body    TEXT NOT NULL,
+             PRIMARY KEY (project, number)
+         );
+         CREATE TABLE board_moves (
+             id      INTEGER PRIMARY KEY AUTOINCREMENT,
+             project TEXT NOT NULL,
+             card    TEXT NOT NULL,
+             at      INTEGER NOT NULL,
+             body    TEXT NOT NULL
+         );
+         CREATE INDEX board_moves_project ON board_moves(project, id);
+         CREATE TABLE board_scope (
+             id      INTEGER PRIMARY KEY AUTOINCREMENT,
+             project TEXT NOT NULL,
+             card    TEXT NOT NULL,
+             sprint  INTEGER NOT NULL,
+             at      INTEGER NOT NULL,
+             body    TEXT NOT NULL
+         );
+         CREATE INDEX board_scope_project ON board_scope(project, id);",
+    )]
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -522,6 +587,171 @@ impl Store {
     }
 }
 
+/// Boards (schema v5): a board's settings in `boards`, its columns, cards, epics and sprints one
+/// row each, and its history (moves, scope changes) append-only. Every change is one
+/// transaction: [`Store::update_board`] loads the state, lets a pure operation change it, and
+/// writes back only what differs; an operation that refuses writes nothing.
+impl Store {
+    /// The projects that have a board.
+    pub async fn board_projects(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT project FROM boards ORDER BY project")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
+    /// A project's board with its history; None when it has none yet.
+    pub async fn board(&self, project: &str) -> Result<Option<crate::board::BoardState>, StoreError> {
+        let project = project.to_string();
+        self.with(move |c| load_board(c, &project)).await
+    }
+
+    /// Runs `f` on the project's board (a new one when it has none) in one transaction: when
+    /// `f` returns Ok, what it changed is written; when it returns an error, nothing is.
+    pub async fn update_board<T: Send + 'static>(
+        &self,
+        project: &str,
+        f: impl FnOnce(&mut crate::board::BoardState) -> Result<T, UserError> + Send + 'static,
+    ) -> Result<T, UserError> {
+        let project = project.to_string();
+        let r: Result<Result<T, UserError>, StoreError> = self
+            .with(move |c| {
+                let tx = c.transaction()?;
+                let before = load_board(&tx, &project)?;
+                let mut state = before.clone().unwrap_or_else(|| crate::board::BoardState::new(&project, crate::now_ms()));
+                let out = match f(&mut state) {
+                    Ok(v) => v,
+                    Err(e) => return Ok(Err(e)),
+                };
+                state.board.project = project.clone();
+                save_board_diff(&tx, &project, before.as_ref(), &state)?;
+                tx.commit()?;
+                Ok(Ok(out))
+            })
+            .await;
+        r?
+    }
+
+    /// Forgets a project's board and its history.
+    pub async fn delete_board(&self, project: &str) -> Result<(), StoreError> {
+        let project = project.to_string();
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            for t in ["boards", "board_columns", "board_cards", "board_epics", "board_sprints", "board_moves", "board_scope"] {
+                tx.execute(&format!("DELETE FROM {t} WHERE project = ?1"), params![project])?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn load_board(c: &Connection, project: &str) -> Result<Option<crate::board::BoardState>, StoreError> {
+    use crate::board::*;
+    let body: Option<String> = c.query_row("SELECT body FROM boards WHERE project = ?1", params![project], |r| r.get(0)).optional()?;
+    let Some(body) = body else { return Ok(None) };
+    let mut board: Board = serde_json::from_str(&body)?;
+    board.columns = json_rows(c, "SELECT body FROM board_columns WHERE project = ?1 ORDER BY ord", params![project])?;
+    let cards: Vec<Card> = json_rows(c, "SELECT c.body FROM board_cards c LEFT JOIN board_columns k ON k.project = c.project AND k.id = c.column_id WHERE c.project = ?1 ORDER BY k.ord, c.rank, c.number", params![project])?;
+    Ok(Some(BoardState {
+        board,
+        cards,
+        epics: json_rows(c, "SELECT body FROM board_epics WHERE project = ?1 ORDER BY number", params![project])?,
+        sprints: json_rows(c, "SELECT body FROM board_sprints WHERE project = ?1 ORDER BY number", params![project])?,
+        moves: json_rows(c, "SELECT body FROM board_moves WHERE project = ?1 ORDER BY id", params![project])?,
+        scope: json_rows(c, "SELECT body FROM board_scope WHERE project = ?1 ORDER BY id", params![project])?,
+    }))
+}
+
+/// Writes what differs between `before` (None: nothing stored yet) and `after`.
+fn save_board_diff(c: &Connection, project: &str, before: Option<&crate::board::BoardState>, after: &crate::board::BoardState) -> Result<(), StoreError> {
+    use crate::board::*;
+    use std::collections::HashMap;
+    let mut board = after.board.clone();
+    board.columns = vec![];
+    if before.map(|b| &b.board) != Some(&after.board) {
+        c.execute(
+            "INSERT INTO boards(project, body, updated_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(project) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
+            params![project, serde_json::to_string(&board)?, after.board.updated_at],
+        )?;
+    }
+    if before.map(|b| &b.board.columns) != Some(&after.board.columns) {
+        c.execute("DELETE FROM board_columns WHERE project = ?1", params![project])?;
+        for col in &after.board.columns {
+            let cat = serde_json::to_value(col.category)?.as_str().unwrap_or_default().to_string();
+            c.execute("INSERT INTO board_columns(project, id, ord, category, body) VALUES (?1, ?2, ?3, ?4, ?5)", params![project, col.id, col.order, cat, serde_json::to_string(col)?])?;
+        }
+    }
+    let old_cards: HashMap<&str, &Card> = before.map(|b| b.cards.iter().map(|x| (x.key.as_str(), x)).collect()).unwrap_or_default();
+    for card in &after.cards {
+        if old_cards.get(card.key.as_str()) != Some(&card) {
+            c.execute(
+                "INSERT INTO board_cards(project, key, number, column_id, rank, sprint, epic, automation_key, body, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT(project, key) DO UPDATE SET number = excluded.number, column_id = excluded.column_id,
+                   rank = excluded.rank, sprint = excluded.sprint, epic = excluded.epic, automation_key = excluded.automation_key,
+                   body = excluded.body, updated_at = excluded.updated_at",
+                params![project, card.key, card.number, card.column, card.rank, card.sprint, card.epic, card.automation_key, serde_json::to_string(card)?, card.updated_at],
+            )?;
+        }
+    }
+    for key in old_cards.keys().filter(|k| !after.cards.iter().any(|x| x.key == **k)) {
+        c.execute("DELETE FROM board_cards WHERE project = ?1 AND key = ?2", params![project, key])?;
+    }
+    let old_epics: HashMap<&str, &Epic> = before.map(|b| b.epics.iter().map(|x| (x.key.as_str(), x)).collect()).unwrap_or_default();
+    for e in &after.epics {
+        if old_epics.get(e.key.as_str()) != Some(&e) {
+            c.execute(
+                "INSERT INTO board_epics(project, key, number, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(project, key) DO UPDATE SET number = excluded.number, body = excluded.body",
+                params![project, e.key, e.number, serde_json::to_string(e)?],
+            )?;
+        }
+    }
+    for key in old_epics.keys().filter(|k| !after.epics.iter().any(|x| x.key == **k)) {
+        c.execute("DELETE FROM board_epics WHERE project = ?1 AND key = ?2", params![project, key])?;
+    }
+    let old_sprints: HashMap<u32, &Sprint> = before.map(|b| b.sprints.iter().map(|x| (x.number, x)).collect()).unwrap_or_default();
+    for s in &after.sprints {
+        if old_sprints.get(&s.number) != Some(&s) {
+            c.execute(
+                "INSERT INTO board_sprints(project, number, state, body) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(project, number) DO UPDATE SET state = excluded.state, body = excluded.body",
+                params![project, s.number, s.state.as_str(), serde_json::to_string(s)?],
+            )?;
+        }
+    }
+    for n in old_sprints.keys().filter(|n| !after.sprints.iter().any(|x| x.number == **n)) {
+        c.execute("DELETE FROM board_sprints WHERE project = ?1 AND number = ?2", params![project, n])?;
+    }
+    // History is append-only, unless an import replaced it.
+    let empty = BoardState::new(project, 0);
+    let b = before.unwrap_or(&empty);
+    let from = if after.moves.starts_with(&b.moves) {
+        b.moves.len()
+    } else {
+        c.execute("DELETE FROM board_moves WHERE project = ?1", params![project])?;
+        0
+    };
+    for m in &after.moves[from..] {
+        c.execute("INSERT INTO board_moves(project, card, at, body) VALUES (?1, ?2, ?3, ?4)", params![project, m.card, m.at, serde_json::to_string(m)?])?;
+    }
+    let from = if after.scope.starts_with(&b.scope) {
+        b.scope.len()
+    } else {
+        c.execute("DELETE FROM board_scope WHERE project = ?1", params![project])?;
+        0
+    };
+    for s in &after.scope[from..] {
+        c.execute("INSERT INTO board_scope(project, card, sprint, at, body) VALUES (?1, ?2, ?3, ?4, ?5)", params![project, s.card, s.sprint, s.at, serde_json::to_string(s)?])?;
+    }
+    Ok(())
+}
+
 /// Rows of one JSON `body` column, decoded.
 fn json_rows<T: serde::de::DeserializeOwned>(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<T>, StoreError> {
     let mut st = c.prepare(sql)?;
@@ -550,7 +780,7 @@ mod tests {
         drop(st);
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), s);
-        assert_eq!(st.schema_version().await.unwrap(), 4);
+        assert_eq!(st.schema_version().await.unwrap(), 5);
         let id = st.instance_id().to_string();
         assert_eq!(id.len(), 16);
         drop(st);
@@ -674,5 +904,87 @@ mod tests {
         st.delete_environment("a", "two").await.unwrap();
         assert!(st.revisions("a", "two", 10).await.unwrap().is_empty());
         assert_eq!(st.environments(None).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn boards_are_written_as_one_transaction_and_read_back() {
+        use crate::board::*;
+        let d = tempfile::tempdir().unwrap();
+        let st = Store::open(d.path()).unwrap();
+        assert!(st.board("shop").await.unwrap().is_none());
+        let key = st
+            .update_board("shop", |b| {
+                let s = b.add_sprint(SprintInput { start: Some("2026-03-02".into()), end: Some("2026-03-06".into()), ..Default::default() }, 1)?;
+                let e = b.add_epic(EpicInput { title: "Checkout".into(), ..Default::default() }, Actor::User, 1)?;
+                b.add_card(CardInput { title: "A".into(), points: Some(3), sprint: Some(s), epic: Some(e), ..Default::default() }, Actor::User, 2)?;
+                b.add_card(CardInput { title: "B".into(), ..Default::default() }, Actor::User, 3)
+            })
+            .await
+            .unwrap();
+        assert_eq!(key, "SHP-3");
+        st.update_board("shop", |b| b.move_card("SHP-3", "done", None, Actor::User, None, 4)).await.unwrap();
+        st.update_board("shop", |b| b.move_card("SHP-2", "in-progress", None, Actor::Automation, Some("apply".into()), 5)).await.unwrap();
+        // A refused operation writes nothing, even what it changed before refusing.
+        let before = st.board("shop").await.unwrap().unwrap();
+        let e = st
+            .update_board("shop", |b| {
+                b.add_card(CardInput { title: "C".into(), ..Default::default() }, Actor::User, 6)?;
+                b.move_card("SHP-2", "nowhere", None, Actor::User, None, 6)
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(e.what, "Card not moved");
+        assert_eq!(st.board("shop").await.unwrap().unwrap(), before);
+        st.update_board("shop", |b| b.delete_card("SHP-3", Actor::User, 7)).await.unwrap();
+        drop(st);
+        let st = Store::open(d.path()).unwrap();
+        let b = st.board("shop").await.unwrap().unwrap();
+        assert_eq!(b.cards.iter().map(|c| (c.key.as_str(), c.column.as_str())).collect::<Vec<_>>(), [("SHP-2", "in-progress")]);
+        assert_eq!(b.moves.len(), 5, "{:?}", b.moves);
+        assert_eq!(b.moves[3].note.as_deref(), Some("apply"));
+        assert_eq!(b.scope.len(), 1);
+        assert_eq!(b.board.next_number, 4);
+        assert_eq!(b.epics.len(), 1);
+        assert_eq!(b.sprints.len(), 1);
+        // Columns and a replaced history (an import) are written too.
+        let mut cols = default_columns();
+        cols.pop();
+        cols.push(Column { id: "shipped".into(), name: "Shipped".into(), order: 9, category: ColumnCategory::Done, wip_limit: Some(50) });
+        let mut replaced = b.clone();
+        replaced.moves.truncate(1);
+        st.update_board("shop", move |s| {
+            *s = replaced;
+            s.set_columns(cols, 8)
+        })
+        .await
+        .unwrap();
+        let b = st.board("shop").await.unwrap().unwrap();
+        assert_eq!(b.board.columns.last().unwrap().name, "Shipped");
+        assert_eq!(b.moves.len(), 1);
+        assert_eq!(st.board_projects().await.unwrap(), ["shop"]);
+        st.delete_board("shop").await.unwrap();
+        assert!(st.board("shop").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn migrating_a_version_4_store_keeps_its_data() {
+        let d = tempfile::tempdir().unwrap();
+        {
+            let mut c = Connection::open(d.path().join("slipway.db")).unwrap();
+            let mut steps = migration_list();
+            steps.truncate(4);
+            Migrations::new(steps).to_latest(&mut c).unwrap();
+            assert_eq!(c.pragma_query_value(None, "user_version", |r| r.get::<_, u32>(0)).unwrap(), 4);
+            c.execute("INSERT INTO settings(key, value) VALUES ('instance', 'abcdef0123456789')", []).unwrap();
+            c.execute("INSERT INTO runs(id, project, number, status, created_at, body) VALUES ('a-1', 'a', 1, 'succeeded', 5, ?1)", params![serde_json::to_string(&crate::pipeline::run::Run::new("a", 1, crate::pipeline::run::Trigger::Manual, "main", None)).unwrap()]).unwrap();
+            c.execute("INSERT INTO environments(project, name, body, updated_at) VALUES ('a', 'one', ?1, 5)", params![r#"{"project":"a","name":"one","target":{"kind":"local"},"runs":true}"#]).unwrap();
+        }
+        let st = Store::open(d.path()).unwrap();
+        assert_eq!(st.schema_version().await.unwrap(), 5);
+        assert_eq!(st.instance_id(), "abcdef0123456789");
+        assert_eq!(st.run("a-1").await.unwrap().unwrap().project, "a");
+        assert_eq!(st.environments(Some("a")).await.unwrap()[0].name, "one");
+        st.update_board("a", |b| b.add_card(crate::board::CardInput { title: "New".into(), ..Default::default() }, crate::board::Actor::User, 1)).await.unwrap();
+        assert_eq!(st.board("a").await.unwrap().unwrap().cards[0].key, "A-1");
     }
 }
