@@ -14,12 +14,16 @@ import type { AwsProfile } from "./bindings/AwsProfile";
 import type { Blueprint } from "./bindings/Blueprint";
 import type { ConnectionKind } from "./bindings/ConnectionKind";
 import type { ConnectionStatus } from "./bindings/ConnectionStatus";
+import type { DeployLogChunk } from "./bindings/DeployLogChunk";
+import type { DeployStatus } from "./bindings/DeployStatus";
 import type { DestroyReport } from "./bindings/DestroyReport";
 import type { DockerConfigEntry } from "./bindings/DockerConfigEntry";
 import type { DoctorReport } from "./bindings/DoctorReport";
 import type { Drift } from "./bindings/Drift";
+import type { Environment } from "./bindings/Environment";
 import type { EventEnvelope } from "./bindings/EventEnvelope";
 import type { GithubConnectInput } from "./bindings/GithubConnectInput";
+import type { KubeContextInfo } from "./bindings/KubeContextInfo";
 import type { LogChunk } from "./bindings/LogChunk";
 import type { Observed } from "./bindings/Observed";
 import type { Plan } from "./bindings/Plan";
@@ -27,6 +31,7 @@ import type { Project } from "./bindings/Project";
 import type { ProjectInput } from "./bindings/ProjectInput";
 import type { RegistryConnectInput } from "./bindings/RegistryConnectInput";
 import type { ResourceSpec } from "./bindings/ResourceSpec";
+import type { Revision } from "./bindings/Revision";
 import type { Run } from "./bindings/Run";
 import type { SandboxState } from "./bindings/SandboxState";
 import type { Settings } from "./bindings/Settings";
@@ -77,6 +82,17 @@ const WHAT: Record<string, string> = {
   get_run: "Reading the run",
   log_steps: "Listing the stage's logs",
   follow_log: "Reading the log",
+  environments: "Reading the environments",
+  save_environment: "Saving the environment",
+  delete_environment: "Removing the environment",
+  kube_contexts: "Listing the kubeconfig's contexts",
+  deploy: "Deploying",
+  redeploy: "Redeploying",
+  rollback: "Rolling back",
+  deploy_status: "Reading the environment's status",
+  revisions: "Reading the revision history",
+  teardown: "Tearing down the environment",
+  follow_deploy_logs: "Reading the replicas' logs",
   subscribe_events: "Subscribing to live updates",
   first_paint: "Reporting the first paint",
 };
@@ -109,6 +125,28 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
   } catch (e) {
     throw toUserError(e, command);
   }
+}
+
+/**
+ * Invokes a command that streams through a channel (its `onChunk` argument). `done` settles with
+ * the command's answer; `stop()` stops delivering chunks (the Rust side stops when its stream ends).
+ */
+function stream<T, R>(
+  command: string,
+  args: Record<string, unknown>,
+  onChunk: (chunk: T) => void,
+): { done: Promise<R>; stop: () => void } {
+  let active = true;
+  const channel = new Channel<T>((chunk) => {
+    if (active) onChunk(chunk);
+  });
+  const done = call<R>(command, { ...args, onChunk: channel });
+  return {
+    done,
+    stop: () => {
+      active = false;
+    },
+  };
 }
 
 export const api = {
@@ -167,25 +205,54 @@ export const api = {
    * done=true). `done` resolves with the final offset; `stop()` stops delivering chunks (the
    * Rust side stops reading when the step ends).
    */
-  followLog: (
-    run: string,
-    stage: StageName,
-    step: string,
-    offset: number,
-    onChunk: (chunk: LogChunk) => void,
-  ): { done: Promise<number>; stop: () => void } => {
-    let active = true;
-    const channel = new Channel<LogChunk>((chunk) => {
-      if (active) onChunk(chunk);
-    });
-    const done = call<number>("follow_log", { run, stage, step, offset, onChunk: channel });
-    return {
-      done,
-      stop: () => {
-        active = false;
-      },
-    };
-  },
+  /**
+   * Streams one step's log from byte `offset` until the step ends (the last chunk has
+   * done=true). `done` resolves with the final offset; `stop()` stops delivering chunks (the
+   * Rust side stops reading when the step ends).
+   */
+  followLog: (run: string, stage: StageName, step: string, offset: number, onChunk: (chunk: LogChunk) => void) =>
+    stream<LogChunk, number>("follow_log", { run, stage, step, offset }, onChunk),
+
+  /** A project's environments (every project's when `project` is null). */
+  environments: (project: string | null) => call<Environment[]>("environments", { project }),
+  /** Validates (the Rust side: name, namespace, context, deadline) and saves, new or edited. */
+  saveEnvironment: (environment: Environment) => call<Environment>("save_environment", { environment }),
+  /** Forgets an environment and its history; the cluster is not touched. */
+  deleteEnvironment: (project: string, name: string) => call<null>("delete_environment", { project, name }),
+  /** The contexts of a kubeconfig (null: the connected one, else KUBECONFIG, else ~/.kube/config). */
+  kubeContexts: (kubeconfig: string | null) => call<KubeContextInfo[]>("kube_contexts", { kubeconfig }),
+
+  /**
+   * Long: resolves with the revision once every rollout ended. Progress arrives as
+   * revisionUpdated and deployProgress events. `run` null: the newest run that built images.
+   */
+  deploy: (project: string, environment: string, run: string | null) =>
+    call<Revision>("deploy", { project, environment, run }),
+  /** A rolling restart of the revision serving now (long, like deploy). */
+  redeploy: (project: string, environment: string) => call<Revision>("redeploy", { project, environment }),
+  /** Applies an earlier revision again (`to` null: the newest earlier one with other images); `reason` is required. */
+  rollback: (project: string, environment: string, to: number | null, reason: string) =>
+    call<Revision>("rollback", { project, environment, to, reason }),
+  /** What the cluster runs now, beside the history the store keeps (a cluster error is in `error`). */
+  deployStatus: (project: string, environment: string) => call<DeployStatus>("deploy_status", { project, environment }),
+  /** Newest first. */
+  revisions: (project: string, environment: string, limit: number | null) =>
+    call<Revision[]>("revisions", { project, environment, limit }),
+  /** Deletes the environment's namespace; false when there was nothing to delete. */
+  teardown: (project: string, environment: string) => call<boolean>("teardown", { project, environment }),
+
+  /**
+   * Streams the merged logs of every replica: the last `tail` lines of each container, then
+   * (with `follow`) new lines as they come. Without follow the last chunk has done=true. `stop()`
+   * stops delivering chunks.
+   */
+  followDeployLogs: (
+    project: string,
+    environment: string,
+    follow: boolean,
+    tail: number | null,
+    onChunk: (chunk: DeployLogChunk) => void,
+  ) => stream<DeployLogChunk, null>("follow_deploy_logs", { project, environment, follow, tail }, onChunk),
 
   /**
    * Subscribes to the engine's event stream. The Rust side sends batches (one channel message

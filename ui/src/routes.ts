@@ -19,7 +19,7 @@ export const ROUTES: Route[] = [
   { id: "architecture", label: "Architecture", title: "Architecture", component: ArchitecturePage, built: true },
   { id: "board", label: "Board", title: "Board", component: BoardPage, built: false },
   { id: "pipelines", label: "Pipelines", title: "Pipelines", component: PipelinesPage, built: true },
-  { id: "deployments", label: "Deployments", title: "Deployments", component: DeploymentsPage, built: false },
+  { id: "deployments", label: "Deployments", title: "Deployments", component: DeploymentsPage, built: true },
   { id: "settings", label: "Settings", title: "Settings", component: SettingsPage, built: true },
 ];
 

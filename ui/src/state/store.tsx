@@ -89,7 +89,11 @@ function applyEvent(state: AppState, env: EventEnvelope): AppState {
       return state;
     case "deployProgress":
     case "revisionUpdated":
-      // For the Deployments page (not built yet), which will fold them itself like Pipelines.
+      // The Deployments page folds these itself (onEvents): live rollout progress and the
+      // revision history; each line of a deploy also arrives as a "deploy" progress event.
+      return state;
+    case "boardChanged":
+      // For the Board page (not built yet), which will reload the board itself.
       return state;
   }
 }

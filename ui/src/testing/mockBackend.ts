@@ -38,7 +38,9 @@ import {
   physicalIdFor,
   validateBlueprint,
 } from "./mockProvision";
+import { MockDeploy } from "./mockDeploy";
 import { MockPipeline } from "./mockPipeline";
+import type { Environment } from "../bindings/Environment";
 import type { Project } from "../bindings/Project";
 import type { ProjectInput } from "../bindings/ProjectInput";
 import type { StageName } from "../bindings/StageName";
@@ -63,6 +65,10 @@ export type MockOptions = {
   scenario?: Scenario;
   /** Time of one simulated step of a pipeline run (ms; a run is about 14); default 500 when delayMs > 0, else 0. */
   runStepMs?: number;
+  /** Time of one step of a simulated rollout (ms; a redeploy is about 12); default 250 when delayMs > 0, else 5. */
+  rolloutStepMs?: number;
+  /** How often a followed deploy log gets a new request line (ms); default 1000 when delayMs > 0, else 20. */
+  logStepMs?: number;
 };
 
 type ChannelLike = { id: number };
@@ -110,6 +116,8 @@ export class MockBackend {
 
   /** Projects, runs and their logs. */
   pipeline: MockPipeline;
+  /** Environments, revisions, the simulated cluster and its logs. */
+  deploy: MockDeploy;
 
   constructor(opts: MockOptions = {}) {
     this.delayMs = opts.delayMs ?? 0;
@@ -170,6 +178,27 @@ export class MockBackend {
         },
       },
       { stepMs: opts.runStepMs ?? (this.delayMs > 0 ? 500 : 0), seed: !fresh },
+    );
+    this.deploy = new MockDeploy(
+      {
+        now: () => this.now(),
+        emit: (events) => this.emit(events),
+        send: (channel, message) => this.send(channel, message),
+        end: (channel) => {
+          this.send(channel, null, true);
+        },
+        project: (id) => {
+          const p = this.pipeline.projects.find((x) => x.id === id);
+          if (!p) throw ue("Project not found", `there is no project "${id}"`, "Add it first (Project page, or `slipway project add PATH`)");
+          return p;
+        },
+        runs: (project) => this.pipeline.listRuns(project, 200),
+      },
+      {
+        stepMs: opts.rolloutStepMs ?? (this.delayMs > 0 ? 250 : 5),
+        logMs: opts.logStepMs ?? (this.delayMs > 0 ? 1000 : 20),
+        seed: !fresh,
+      },
     );
   }
 
@@ -271,6 +300,32 @@ export class MockBackend {
         return this.pipeline.logSteps(a.run as string, a.stage as StageName);
       case "follow_log":
         return this.pipeline.followLog(a.run as string, a.stage as StageName, a.step as string, a.offset as number, a.onChunk as ChannelLike);
+      case "environments":
+        return this.deploy.listEnvironments((a.project as string | null) ?? null);
+      case "save_environment":
+        await this.pause(0.3);
+        return this.deploy.saveEnvironment(a.environment as Environment);
+      case "delete_environment":
+        return this.deploy.deleteEnvironment(a.project as string, a.name as string);
+      case "kube_contexts":
+        await this.pause(0.3);
+        return this.deploy.kubeContexts((a.kubeconfig as string | null) ?? null);
+      case "deploy":
+        return this.deploy.deploy(a.project as string, a.environment as string, (a.run as string | null) ?? null);
+      case "redeploy":
+        return this.deploy.redeploy(a.project as string, a.environment as string);
+      case "rollback":
+        return this.deploy.rollback(a.project as string, a.environment as string, (a.to as number | null) ?? null, a.reason as string);
+      case "deploy_status":
+        await this.pause(0.3);
+        return this.deploy.status(a.project as string, a.environment as string);
+      case "revisions":
+        return this.deploy.listRevisions(a.project as string, a.environment as string, (a.limit as number | null) ?? null);
+      case "teardown":
+        await this.pause(0.5);
+        return this.deploy.teardown(a.project as string, a.environment as string);
+      case "follow_deploy_logs":
+        return this.deploy.followLogs(a.project as string, a.environment as string, a.follow as boolean, (a.tail as number | null) ?? null, a.onChunk as ChannelLike);
       case "subscribe_events":
         this.channels.push({ channel: a.onEvents as ChannelLike, index: 0 });
         return null;

@@ -21,7 +21,7 @@ export const STAGES: StageName[] = ["checkout", "build", "test", "push", "deploy
 export const SAMPLE_PATH = "/home/dev/sample-app";
 const REGISTRY = "127.0.0.1:45510";
 
-function ue(what: string, why: string, fix: string): UserError {
+export function ue(what: string, why: string, fix: string): UserError {
   return { what, why, fix };
 }
 
@@ -41,7 +41,8 @@ export function idFromName(name: string): string {
   return id || "project";
 }
 
-const isId = (s: string) => s.length > 0 && s.length <= 40 && /^[a-z][a-z0-9-]*$/.test(s) && !s.endsWith("-");
+/** Like project::is_id: a short name. */
+export const isId = (s: string) => s.length > 0 && s.length <= 40 && /^[a-z][a-z0-9-]*$/.test(s) && !s.endsWith("-");
 
 /** Like Project::validate. */
 export function validateProject(p: Project): UserError | null {

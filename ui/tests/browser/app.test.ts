@@ -56,13 +56,14 @@ describe("Slipway UI in Chromium (mock backend)", () => {
       await byId(`page-${id}`).waitFor();
       expect(await byId(`nav-${id}`).getAttribute("aria-current")).toBe("page");
       expect(page.url()).toContain(`#/${id}`);
-      if (id === "board" || id === "deployments") {
+      if (id === "board") {
         await expect(byId("not-built").textContent()).resolves.toMatch(/Not built yet/);
       }
       if (id === "settings") await byId("settings-form").waitFor();
       if (id === "architecture") await byId("arch-node-nodes").waitFor();
       if (id === "project") await byId("project-row").waitFor();
       if (id === "pipelines") await byId("log-view").waitFor();
+      if (id === "deployments") await byId("workload-row").first().waitFor();
       await page.screenshot({ path: join(ARTIFACTS, `${id}.png`) });
     }
     expect(await page.evaluate(() => (window as any).__slipwayMock.firstPaintCalls)).toBe(1);
