@@ -436,6 +436,7 @@ impl Slipway {
             })
             .await?;
         self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.board_on_revision(&rev).await;
         Ok(rev)
     }
 
@@ -444,6 +445,7 @@ impl Slipway {
         rev.finished_at = Some(now_ms());
         self.store.save_revision(rev).await?;
         self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.board_on_revision(rev).await;
         Ok(())
     }
 

@@ -3,6 +3,7 @@
 //! Architecture invariant: every user action goes through a method of [`Slipway`]; the CLI and
 //! the Tauri commands only parse input and print or forward output.
 
+pub mod board;
 pub mod deploy;
 pub mod keychain;
 pub mod pipeline;
@@ -101,6 +102,11 @@ impl Slipway {
 
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<EventEnvelope> {
         self.journal.bus.subscribe()
+    }
+
+    /// The event bus itself (tests stand in for a provider's progress through it).
+    pub fn bus(&self) -> &EventBus {
+        &self.journal.bus
     }
 
     /// Emits an event to subscribers and records it in the store's event log.

@@ -199,6 +199,9 @@ impl Slipway {
             db_password: self.local_db_password(&project.id)?,
             ready_timeout: Duration::from_secs(120),
         };
+        // Where the Deploy stage goes: a Kubernetes environment records revisions (and moves
+        // the board through them); the local engine does not, so the run itself does.
+        let local_deploy = !self.store.environments(Some(&project.id)).await?.iter().any(|e| e.runs && matches!(e.target, slipway_core::deploy::EnvironmentTarget::Kubernetes(_)));
         let (pid, gr, tr) = (project.id.clone(), git_ref.clone(), trigger.clone());
         let run = self.store.create_run(&project.id, move |n| Run::new(&pid, n, tr, &gr, until)).await?;
         let cancel = CancellationToken::new();
@@ -241,6 +244,7 @@ impl Slipway {
             drop(permit);
             drop(report);
             let _ = writer.await;
+            me.board_after_run(&r, local_deploy).await;
             me.runs.active.lock().expect("runs lock").remove(&r.id);
             let summary = format!("run {} {}", r.id, r.status.as_str());
             me.emit(Event::Progress { task: "pipeline".into(), message: summary }).await;

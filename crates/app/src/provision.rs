@@ -93,16 +93,20 @@ impl Slipway {
         }
     }
 
+    /// The plan; the board gets the provisioning epic and a card per resource group.
     pub async fn plan(&self, project: Option<&str>) -> Result<Plan, UserError> {
         let bp = self.blueprint(project).await?;
-        self.executor(&bp).await?.plan(&bp).await
+        let plan = self.executor(&bp).await?.plan(&bp).await?;
+        self.board_after_plan(&bp.project, &bp.resources(), &plan).await;
+        Ok(plan)
     }
 
+    /// Applies the blueprint; the board's provisioning cards move as resources come up.
     pub async fn apply(&self, project: Option<&str>) -> Result<ApplyReport, UserError> {
         let bp = self.blueprint(project).await?;
         let exec = self.executor(&bp).await?;
         let cancel = self.begin()?;
-        let r = exec.apply(&bp, cancel).await;
+        let r = self.with_board_tracking(&bp.project, &bp.resources(), exec.apply(&bp, cancel)).await;
         self.end();
         r
     }

@@ -621,10 +621,15 @@ impl Store {
                 let tx = c.transaction()?;
                 let before = load_board(&tx, &project)?;
                 let mut state = before.clone().unwrap_or_else(|| crate::board::BoardState::new(&project, crate::now_ms()));
+                let fresh = before.is_none().then(|| state.clone());
                 let out = match f(&mut state) {
                     Ok(v) => v,
                     Err(e) => return Ok(Err(e)),
                 };
+                if fresh.as_ref() == Some(&state) {
+                    // Nothing happened to a board never stored: keep it unstored.
+                    return Ok(Ok(out));
+                }
                 state.board.project = project.clone();
                 save_board_diff(&tx, &project, before.as_ref(), &state)?;
                 tx.commit()?;
@@ -912,6 +917,8 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let st = Store::open(d.path()).unwrap();
         assert!(st.board("shop").await.unwrap().is_none());
+        assert!(st.update_board("shop", |b| Ok(b.cards.len())).await.is_ok());
+        assert!(st.board("shop").await.unwrap().is_none(), "a look at a board never stored stores nothing");
         let key = st
             .update_board("shop", |b| {
                 let s = b.add_sprint(SprintInput { start: Some("2026-03-02".into()), end: Some("2026-03-06".into()), ..Default::default() }, 1)?;
