@@ -2,53 +2,21 @@
 // environment runs (services, replicas, pods, the URL), a redeploy rolling out live and landing in
 // the history, a rollback refused without a reason and done with one, and the merged logs of
 // every replica with pod prefixes, followed live. Screenshots: tests/artifacts/ui/.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 
-import { ARTIFACTS, launchChromium, startStaticServer, type Browser, type StaticServer } from "./harness";
+import { ARTIFACTS, browserSuite } from "./harness";
 
-let server: StaticServer;
-let browser: Browser;
-let page: Page;
-let pageErrors: string[];
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startStaticServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-beforeEach(async () => {
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => {
-    if (m.type() === "error") pageErrors.push(m.text());
-  });
-});
-
-afterEach(async () => {
-  await page.close();
-  expect(pageErrors).toEqual([]);
-});
-
-const byId = (id: string) => page.getByTestId(id);
-const row = (testId: string, attr: string, value: string) => page.locator(`[data-testid="${testId}"][${attr}="${value}"]`);
+const t = browserSuite();
+const byId = (id: string) => t.page.getByTestId(id);
+const row = (testId: string, attr: string, value: string) => t.page.locator(`[data-testid="${testId}"][${attr}="${value}"]`);
 const revisionRow = (n: number) => row("revision-row", "data-revision", String(n));
-const revisionNumbers = () => page.locator('[data-testid="revision-row"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-revision"))));
-const mockCalls = (cmd: string) => page.evaluate((c) => (window as any).__slipwayMock.calls.filter((x: any) => x.cmd === c).map((x: any) => x.args), cmd);
+const revisionNumbers = () => t.page.locator('[data-testid="revision-row"]').evaluateAll((els) => els.map((e) => Number(e.getAttribute("data-revision"))));
+const mockCalls = (cmd: string) => t.page.evaluate((c) => (window as any).__slipwayMock.calls.filter((x: any) => x.cmd === c).map((x: any) => x.args), cmd);
 
 async function open(query: string) {
-  await page.goto(`${server.url}${query}#/deployments`);
+  await t.page.goto(`${t.server.url}${query}#/deployments`);
   await byId("nav-connect-count").waitFor(); // doctor() answered
   await byId("workload-row").first().waitFor();
 }
@@ -56,7 +24,7 @@ async function open(query: string) {
 describe("Deployments page in Chromium (mock backend)", () => {
   test("shows the services with desired and ready replicas, the pods with phase and restarts, and the app's URL", async () => {
     await open("?delay=0");
-    const workloads = await page.locator('[data-testid="workload-row"]').evaluateAll((els) =>
+    const workloads = await t.page.locator('[data-testid="workload-row"]').evaluateAll((els) =>
       els.map((e) => ({
         name: e.getAttribute("data-workload"),
         desired: e.querySelector('[data-testid="workload-desired"]')!.textContent,
@@ -69,7 +37,7 @@ describe("Deployments page in Chromium (mock backend)", () => {
       { name: "db", desired: "1", ready: "1" },
       { name: "nginx", desired: "1", ready: "1" },
     ]);
-    const pods = await page.locator('[data-testid="pod-row"]').evaluateAll((els) =>
+    const pods = await t.page.locator('[data-testid="pod-row"]').evaluateAll((els) =>
       els.map((e) => ({
         name: e.getAttribute("data-pod")!,
         phase: e.querySelector('[data-testid="pod-phase"]')!.textContent,
@@ -86,13 +54,13 @@ describe("Deployments page in Chromium (mock backend)", () => {
     const detail = row("revision-detail", "data-revision", "3");
     expect(await detail.getByTestId("revision-error-why").textContent()).toMatch(/^pod backend-\S+: ImagePullBackOff/);
     expect(await detail.getByTestId("revision-note").textContent()).toContain("Rolled back automatically");
-    await page.screenshot({ path: join(ARTIFACTS, "deployments.png"), fullPage: true });
+    await t.page.screenshot({ path: join(ARTIFACTS, "deployments.png"), fullPage: true });
   });
 
   test("Redeploy shows live per-pod progress and adds a new revision to the history", async () => {
     await open("?delay=0&rollout=150");
     // Record every phase the live view shows, and whether a new pod was seen before it was ready.
-    await page.evaluate(() => {
+    await t.page.evaluate(() => {
       const seen = { phases: [] as string[], startingPod: false };
       (window as any).__rollout = seen;
       new MutationObserver(() => {
@@ -106,13 +74,13 @@ describe("Deployments page in Chromium (mock backend)", () => {
     await row("rollout-progress", "data-phase", "rollingOut").waitFor();
     expect(await byId("deploy-redeploy").isDisabled()).toBe(true);
     expect(await byId("rollout-progress").getAttribute("data-revision")).toBe("5");
-    await expect.poll(() => page.locator('[data-testid="rollout-pod"][data-current="false"]').count()).toBeGreaterThan(0); // old pods on their way out
+    await expect.poll(() => t.page.locator('[data-testid="rollout-pod"][data-current="false"]').count()).toBeGreaterThan(0); // old pods on their way out
     await revisionRow(5).waitFor();
     expect(await revisionRow(5).getAttribute("data-status")).toBe("inProgress");
-    await page.screenshot({ path: join(ARTIFACTS, "deployments-redeploy.png"), fullPage: true });
+    await t.page.screenshot({ path: join(ARTIFACTS, "deployments-redeploy.png"), fullPage: true });
 
     await row("rollout-progress", "data-phase", "succeeded").waitFor({ timeout: 15_000 });
-    const seen = await page.evaluate(() => (window as any).__rollout);
+    const seen = await t.page.evaluate(() => (window as any).__rollout);
     expect(seen.phases.filter((p: string) => p !== "applying")).toEqual(["rollingOut", "succeeded"]);
     expect(seen.startingPod).toBe(true);
     await row("revision-row", "data-status", "succeeded").first().waitFor();
@@ -135,7 +103,7 @@ describe("Deployments page in Chromium (mock backend)", () => {
     expect(await byId("rollback-reason-error").getAttribute("role")).toBe("alert");
     expect(await mockCalls("rollback")).toEqual([]);
     expect(await revisionNumbers()).toEqual([4, 3, 2, 1]);
-    await page.screenshot({ path: join(ARTIFACTS, "deployments-rollback-reason.png") });
+    await t.page.screenshot({ path: join(ARTIFACTS, "deployments-rollback-reason.png") });
 
     await byId("rollback-reason").fill("checkout page returns 500");
     await byId("rollback-confirm").click();
@@ -154,8 +122,8 @@ describe("Deployments page in Chromium (mock backend)", () => {
   test("merged logs show pod-name prefixes in a colour per pod, and follow mode appends new lines while at the bottom", async () => {
     await open("?delay=0&logstep=150");
     await row("deploy-log-view", "data-done", "true").waitFor();
-    const pods = new Set(await page.locator('[data-testid="pod-row"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-pod"))));
-    const lines = await page.locator('[data-testid="deploy-log-line"]').evaluateAll((els) =>
+    const pods = new Set(await t.page.locator('[data-testid="pod-row"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-pod"))));
+    const lines = await t.page.locator('[data-testid="deploy-log-line"]').evaluateAll((els) =>
       els.map((e) => {
         const prefix = e.querySelector<HTMLElement>('[data-testid="deploy-log-pod"]')!;
         return { pod: e.getAttribute("data-pod")!, prefix: prefix.textContent!, colour: getComputedStyle(prefix).color, text: e.textContent! };
@@ -177,8 +145,8 @@ describe("Deployments page in Chromium (mock backend)", () => {
     await expect.poll(async () => Number(await byId("deploy-log-view").getAttribute("data-lines")), { timeout: 10_000 }).toBeGreaterThan(before + 5);
     const atEnd = () => byId("deploy-log-view").evaluate((el) => el.scrollTop + el.clientHeight >= el.scrollHeight - 4);
     await expect.poll(atEnd).toBe(true);
-    expect(await page.locator('[data-testid="deploy-log-line"]').last().textContent()).toMatch(/"GET (\/|\/api\/items) HTTP\/1.1" 200/);
-    await page.screenshot({ path: join(ARTIFACTS, "deployments-logs.png"), fullPage: true });
+    expect(await t.page.locator('[data-testid="deploy-log-line"]').last().textContent()).toMatch(/"GET (\/|\/api\/items) HTTP\/1.1" 200/);
+    await t.page.screenshot({ path: join(ARTIFACTS, "deployments-logs.png"), fullPage: true });
 
     // Scrolled up, the view stays where it is while lines keep coming; Jump to the end follows again.
     await byId("deploy-log-view").evaluate((el) => {
@@ -195,10 +163,10 @@ describe("Deployments page in Chromium (mock backend)", () => {
   });
 
   test("works in a 960x600 window", async () => {
-    await page.setViewportSize({ width: 960, height: 600 });
+    await t.page.setViewportSize({ width: 960, height: 600 });
     await open("?delay=0");
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await t.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    await page.screenshot({ path: join(ARTIFACTS, "deployments-960x600.png") });
+    await t.page.screenshot({ path: join(ARTIFACTS, "deployments-960x600.png") });
   });
 });

@@ -1,13 +1,14 @@
 // Shared pieces of the Chromium suite: a static file server for dist-mock/ on a free loopback
 // port, and Debian's Chromium driven by playwright-core (no downloaded browsers).
-import { createReadStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { extname, join, normalize, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { chromium, type BrowserContext } from "playwright-core";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 export const UI_ROOT = resolve(here, "../..");
@@ -83,6 +84,50 @@ export async function launchChromium(): Promise<Browser> {
     close: async () => {
       await context.close();
       rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export type Suite = { readonly page: Page; readonly server: StaticServer };
+
+/**
+ * The hooks of a page suite: the static server and Chromium once per file, a fresh 1280x900 page
+ * per test, and any page error or console error fails the test. Read `page` and `server` inside
+ * tests (they change per test).
+ */
+export function browserSuite(): Suite {
+  let server: StaticServer;
+  let browser: Browser;
+  let page: Page;
+  let pageErrors: string[];
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    server = await startStaticServer();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+  beforeEach(async () => {
+    page = await browser.context.newPage();
+    await page.setViewportSize({ width: 1280, height: 900 });
+    pageErrors = [];
+    page.on("pageerror", (e) => pageErrors.push(String(e)));
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(m.text());
+    });
+  });
+  afterEach(async () => {
+    await page.close();
+    expect(pageErrors).toEqual([]);
+  });
+  return {
+    get page() {
+      return page;
+    },
+    get server() {
+      return server;
     },
   };
 }

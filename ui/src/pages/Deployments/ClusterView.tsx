@@ -3,6 +3,14 @@ import type { WorkloadStatus } from "../../bindings/WorkloadStatus";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { PodTable } from "./PodTable";
 
+/** The replica counts of a service, in column order. */
+const COUNTS = [
+  { key: "desired", label: "Desired", testId: "workload-desired" },
+  { key: "updated", label: "Updated", testId: "workload-updated" },
+  { key: "ready", label: "Ready", testId: "workload-ready" },
+  { key: "available", label: "Available", testId: "workload-available" },
+] as const;
+
 function health(w: WorkloadStatus): "ok" | "progressing" | "down" {
   if (w.ready === 0 && w.desired > 0) return "down";
   return w.ready >= w.desired && w.updated >= w.desired ? "ok" : "progressing";
@@ -80,10 +88,11 @@ export function ClusterView({ status, current, deployed }: { status: DeployStatu
             <thead>
               <tr>
                 <th>Service</th>
-                <th className="num">Desired</th>
-                <th className="num">Updated</th>
-                <th className="num">Ready</th>
-                <th className="num">Available</th>
+                {COUNTS.map((c) => (
+                  <th key={c.key} className="num">
+                    {c.label}
+                  </th>
+                ))}
                 <th>Images</th>
                 <th>Revision</th>
               </tr>
@@ -94,18 +103,11 @@ export function ClusterView({ status, current, deployed }: { status: DeployStatu
                   <td>
                     {w.name} <span className="dp-role">{w.role}</span>
                   </td>
-                  <td className="num" data-testid="workload-desired">
-                    {w.desired}
-                  </td>
-                  <td className="num" data-testid="workload-updated">
-                    {w.updated}
-                  </td>
-                  <td className="num" data-testid="workload-ready">
-                    {w.ready}
-                  </td>
-                  <td className="num" data-testid="workload-available">
-                    {w.available}
-                  </td>
+                  {COUNTS.map((c) => (
+                    <td key={c.key} className="num" data-testid={c.testId}>
+                      {w[c.key]}
+                    </td>
+                  ))}
                   <td className="dp-images" data-testid="workload-images">
                     {w.images.join(", ")}
                   </td>

@@ -1,52 +1,28 @@
-import { useCallback, useEffect, useId, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
 import { api } from "../../api";
 import type { Environment } from "../../bindings/Environment";
-import type { Project } from "../../bindings/Project";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
+import { ProjectSelect, hashParam, projectsPending, useProjects } from "../../components/ProjectPicker";
 import { Spinner } from "../../components/Spinner";
 import { EnvironmentForm } from "./EnvironmentForm";
 import { EnvironmentView } from "./EnvironmentView";
-
-/** `#/deployments?project=<id>&env=<name>` names what to show. */
-function fromHash(name: "project" | "env"): string | null {
-  const q = window.location.hash.split("?")[1];
-  return q ? new URLSearchParams(q).get(name) : null;
-}
 
 /** The environment to show: the one asked for, else the one runs deploy to, else the first. */
 function pick(envs: Environment[], wanted: string | null): string | null {
   return (envs.find((e) => e.name === wanted) ?? envs.find((e) => e.runs) ?? envs[0])?.name ?? null;
 }
 
+/** The Deployments page; `#/deployments?project=<id>&env=<name>` names what to show. */
 export function DeploymentsPage() {
-  const uid = useId();
-  const [projects, setProjects] = useState<Project[] | null>(null);
-  const [project, setProject] = useState<string | null>(null);
+  const picker = useProjects();
+  const { project } = picker;
   const [envs, setEnvs] = useState<Environment[] | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
   const [loadError, setLoadError] = useState<UserError | null>(null);
   /** The open form: null closed; `editing` null adds one. */
   const [form, setForm] = useState<{ editing: Environment | null } | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    api.projects().then(
-      (ps) => {
-        if (cancelled) return;
-        setProjects(ps);
-        const wanted = fromHash("project");
-        setProject(ps.find((p) => p.id === wanted)?.id ?? ps[0]?.id ?? null);
-      },
-      (e: UserError) => {
-        if (!cancelled) setLoadError(e);
-      },
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, []);
 
   const loadEnvs = useCallback(async (p: string, wanted: string | null) => {
     try {
@@ -63,42 +39,21 @@ export function DeploymentsPage() {
     if (project === null) return;
     setEnvs(null);
     setForm(null);
-    void loadEnvs(project, fromHash("env"));
+    void loadEnvs(project, hashParam("env"));
   }, [project, loadEnvs]);
 
-  if (loadError && projects === null) return <ErrorCallout error={loadError} testId="deployments-error" />;
-  if (projects === null) {
-    return (
-      <p className="muted">
-        <Spinner label="Loading projects" /> Loading…
-      </p>
-    );
-  }
-  if (projects.length === 0 || project === null) {
-    return (
-      <div className="panel" data-testid="deployments-empty">
-        <p>No project yet: a deployment runs a project&apos;s services, built by a pipeline run.</p>
-        <p>
-          <a href="#/project">Add a project on the Project page</a> (or <code>slipway project add PATH</code>).
-        </p>
-      </div>
-    );
-  }
+  const pending = projectsPending(
+    picker,
+    { error: { testId: "deployments-error" }, empty: { testId: "deployments-empty" } },
+    "No project yet: a deployment runs a project's services, built by a pipeline run.",
+  );
+  if (pending || project === null) return pending;
 
   const shown = envs?.find((e) => e.name === selected) ?? null;
   return (
     <div className="pl dp">
       <div className="pl-toolbar">
-        <div className="bp-field">
-          <label htmlFor={`${uid}-project`}>Project</label>
-          <select id={`${uid}-project`} data-testid="deploy-project" value={project} onChange={(e) => setProject(e.target.value)}>
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.id}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ProjectSelect p={picker} testId="deploy-project" />
         {envs !== null && envs.length > 0 && (
           <div className="pl-tabs dp-envs" role="tablist" aria-label="Environments" data-testid="env-list">
             {envs.map((e) => (

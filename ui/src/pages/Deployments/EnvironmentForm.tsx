@@ -8,6 +8,11 @@ import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
 import { emptyForm, environmentFromForm, formFromEnvironment, type EnvForm } from "./model";
 
+const KINDS = [
+  { kind: "kubernetes", testId: "env-kind-kubernetes", label: "Kubernetes cluster", hint: "a context of your kubeconfig: kind, minikube, EKS…" },
+  { kind: "local", testId: "env-kind-local", label: "Local Docker engine", hint: "replicas behind NGINX on a loopback port" },
+] as const;
+
 /**
  * Adds or edits an environment: the local Docker engine, or a Kubernetes context (picked from the
  * kubeconfig's), namespace, database and progress deadline. The Rust side validates; its error
@@ -92,22 +97,15 @@ export function EnvironmentForm({
         </div>
         <fieldset className="choices dp-kind">
           <legend>Deploys to</legend>
-          <KindChoice
-            testId="env-kind-kubernetes"
-            name={id("kind")}
-            checked={form.kind === "kubernetes"}
-            onChange={() => set("kind", "kubernetes")}
-            label="Kubernetes cluster"
-            hint="a context of your kubeconfig: kind, minikube, EKS…"
-          />
-          <KindChoice
-            testId="env-kind-local"
-            name={id("kind")}
-            checked={form.kind === "local"}
-            onChange={() => set("kind", "local")}
-            label="Local Docker engine"
-            hint="replicas behind NGINX on a loopback port"
-          />
+          {KINDS.map((k) => (
+            <label key={k.kind} className={`choice${form.kind === k.kind ? " choice-selected" : ""}`}>
+              <input type="radio" name={id("kind")} data-testid={k.testId} checked={form.kind === k.kind} onChange={() => set("kind", k.kind)} />
+              <span>
+                <span className="choice-label">{k.label}</span>
+                <span className="choice-hint">{k.hint}</span>
+              </span>
+            </label>
+          ))}
         </fieldset>
       </div>
       {kube && (
@@ -212,14 +210,3 @@ export function EnvironmentForm({
   );
 }
 
-function KindChoice(props: { testId: string; name: string; checked: boolean; onChange: () => void; label: string; hint: string }) {
-  return (
-    <label className={`choice${props.checked ? " choice-selected" : ""}`}>
-      <input type="radio" name={props.name} data-testid={props.testId} checked={props.checked} onChange={props.onChange} />
-      <span>
-        <span className="choice-label">{props.label}</span>
-        <span className="choice-hint">{props.hint}</span>
-      </span>
-    </label>
-  );
-}

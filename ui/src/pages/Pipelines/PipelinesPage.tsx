@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type FormEvent } from "react";
 
 import { api } from "../../api";
-import type { Project } from "../../bindings/Project";
 import type { Run } from "../../bindings/Run";
 import type { StageName } from "../../bindings/StageName";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
+import { ProjectSelect, projectsPending, useProjects } from "../../components/ProjectPicker";
 import { Spinner } from "../../components/Spinner";
 import { formatCheckedAt } from "../../format";
 import { useStore } from "../../state/store";
@@ -26,17 +26,11 @@ import { RunDetail } from "./RunDetail";
 
 const RUNS_LIMIT = 50;
 
-/** `#/pipelines?project=<id>` names the project to show. */
-function projectFromHash(): string | null {
-  const q = window.location.hash.split("?")[1];
-  return q ? new URLSearchParams(q).get("project") : null;
-}
-
 export function PipelinesPage() {
   const { onEvents } = useStore();
   const uid = useId();
-  const [projects, setProjects] = useState<Project[] | null>(null);
-  const [project, setProject] = useState<string | null>(null);
+  const picker = useProjects();
+  const { projects, project } = picker;
   const [runs, setRuns] = useState<Run[]>([]);
   const [runsLoaded, setRunsLoaded] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
@@ -60,24 +54,6 @@ export function PipelinesPage() {
       }),
     [onEvents],
   );
-
-  useEffect(() => {
-    let cancelled = false;
-    api.projects().then(
-      (ps) => {
-        if (cancelled) return;
-        setProjects(ps);
-        const wanted = projectFromHash();
-        setProject(ps.find((p) => p.id === wanted)?.id ?? ps[0]?.id ?? null);
-      },
-      (e: UserError) => {
-        if (!cancelled) setLoadError(e);
-      },
-    );
-    return () => {
-      cancelled = true;
-    };
-  }, []);
 
   useEffect(() => {
     if (project === null) return;
@@ -132,38 +108,17 @@ export function PipelinesPage() {
   const current = useMemo(() => runs.find((r) => r.id === selected) ?? runs[0] ?? null, [runs, selected]);
   const projectSpec = projects?.find((p) => p.id === project) ?? null;
 
-  if (loadError && projects === null) return <ErrorCallout error={loadError} testId="pipelines-error" />;
-  if (projects === null) {
-    return (
-      <p className="muted">
-        <Spinner label="Loading projects" /> Loading…
-      </p>
-    );
-  }
-  if (projects.length === 0) {
-    return (
-      <div className="panel" data-testid="pipelines-empty">
-        <p>No project yet: a pipeline runs a project&apos;s services through Checkout, Build, Test, Push and Deploy.</p>
-        <p>
-          <a href="#/project">Add a project on the Project page</a> (or <code>slipway project add PATH</code>).
-        </p>
-      </div>
-    );
-  }
+  const pending = projectsPending(
+    picker,
+    { error: { testId: "pipelines-error" }, empty: { testId: "pipelines-empty" } },
+    "No project yet: a pipeline runs a project's services through Checkout, Build, Test, Push and Deploy.",
+  );
+  if (pending) return pending;
 
   return (
     <div className="pl">
       <form className="pl-toolbar" onSubmit={start} aria-label="Start a run">
-        <div className="bp-field">
-          <label htmlFor={`${uid}-project`}>Project</label>
-          <select id={`${uid}-project`} data-testid="pipeline-project" value={project ?? ""} onChange={(e) => setProject(e.target.value)}>
-            {projects.map((p) => (
-              <option key={p.id} value={p.id}>
-                {p.id}
-              </option>
-            ))}
-          </select>
-        </div>
+        <ProjectSelect p={picker} testId="pipeline-project" />
         <div className="bp-field">
           <label htmlFor={`${uid}-ref`}>Git ref</label>
           <input
