@@ -174,6 +174,9 @@ enum Cmd {
         #[command(flatten)]
         which: deploy_cmd::Which,
     },
+    /// The project's Kanban board: columns with their cards (key, title, points, epic,
+    /// assignee); cards, epics, sprints, burndown, export/import and automation below it.
+    Board(board_cmd::BoardArgs),
     /// The newest entries of the event log.
     Events {
         #[arg(long, default_value_t = 50)]
@@ -244,6 +247,7 @@ enum SettingsCmd {
     Set { key: String, value: String },
 }
 
+mod board_cmd;
 mod deploy_cmd;
 mod pipeline_cmd;
 mod progress;
@@ -547,6 +551,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 println!("{}", if gone { "The namespace is being deleted (with everything in it)." } else { "Nothing to delete: the namespace does not exist." });
             }
         }
+        Cmd::Board(a) => board_cmd::board(&app, json, a).await?,
         Cmd::Events { limit } => {
             for e in app.recent_events(limit).await? {
                 println!("{e}");

@@ -77,7 +77,8 @@ fn start_moment(sp: &Sprint, start_day: i64) -> i64 {
 }
 
 /// The burndown of a sprint: for each day from its start to its end, the points of its cards
-/// outside done columns at the end of that day (None for days to come), the ideal line from
+/// outside done columns at the end of that day (None for days to come, and for days before it
+/// was started), the ideal line from
 /// the committed points down to 0, and the scope added and removed that day after the start.
 /// A closed sprint's last state is the one just before it closed.
 pub fn burndown(s: &BoardState, sprint: u32, now: i64) -> Result<Burndown, UserError> {
@@ -102,7 +103,8 @@ pub fn burndown(s: &BoardState, sprint: u32, now: i64) -> Result<Burndown, UserE
     for (i, day) in (start_day..=end_day).enumerate() {
         let ideal = if n == 0 { 0.0 } else { committed as f64 * (n - i as i64) as f64 / n as f64 };
         let eod = (day + 1) * DAY_MS - 1;
-        let remaining = if sp.state == SprintState::Planned || day > dates::day_of_ms(last) {
+        // Nothing is known before the day it started (a sprint started after its first day).
+        let remaining = if sp.state == SprintState::Planned || day > dates::day_of_ms(last) || day < dates::day_of_ms(started) {
             None
         } else {
             let (cut, st) = if eod >= last { (last, strict) } else { (eod, false) };
@@ -276,5 +278,10 @@ mod tests {
         assert_eq!((bd.committed, remaining(&bd)), (3, vec![None, None]));
         assert_eq!(bd.days.iter().map(|d| d.ideal).collect::<Vec<_>>(), [3.0, 0.0]);
         assert!(velocity(&b).is_empty());
+        // Started two days late: the days before are unknown, not zero.
+        b.start_sprint("1", Some("2026-03-02".into()), Some("2026-03-05".into()), at(4, 9)).unwrap();
+        let bd = burndown(&b, 1, at(4, 10)).unwrap();
+        assert_eq!(remaining(&bd), [None, None, Some(3), None]);
+        assert_eq!(bd.committed, 3);
     }
 }
