@@ -63,6 +63,7 @@ fn main() {
     let desktop = tauri::Builder::default()
         .manage(app.clone())
         .manage(DesktopState { started_sandbox: AtomicBool::new(false) })
+        .manage(commands::deploy::Streams::default())
         .invoke_handler(commands::handler())
         .setup(|handle| {
             let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();

@@ -37,6 +37,21 @@ import type { SandboxState } from "./bindings/SandboxState";
 import type { Settings } from "./bindings/Settings";
 import type { StageName } from "./bindings/StageName";
 import type { UserError } from "./bindings/UserError";
+// The Board page (issue #6).
+import type { Board } from "./bindings/Board";
+import type { BoardData } from "./bindings/BoardData";
+import type { BoardFormat } from "./bindings/BoardFormat";
+import type { BoardHistory } from "./bindings/BoardHistory";
+import type { Burndown } from "./bindings/Burndown";
+import type { Card } from "./bindings/Card";
+import type { CardInput } from "./bindings/CardInput";
+import type { Column } from "./bindings/Column";
+import type { Epic } from "./bindings/Epic";
+import type { EpicInput } from "./bindings/EpicInput";
+import type { ImportReport } from "./bindings/ImportReport";
+import type { Sprint } from "./bindings/Sprint";
+import type { SprintInput } from "./bindings/SprintInput";
+import type { Velocity } from "./bindings/Velocity";
 
 /** True when `e` has the UserError shape the Rust side rejects with. */
 export function isUserError(e: unknown): e is UserError {
@@ -93,6 +108,26 @@ const WHAT: Record<string, string> = {
   revisions: "Reading the revision history",
   teardown: "Tearing down the environment",
   follow_deploy_logs: "Reading the replicas' logs",
+  stop_stream: "Stopping the log",
+  board_projects: "Listing the boards",
+  board: "Reading the board",
+  board_history: "Reading the board's history",
+  create_card: "Adding the card",
+  save_card: "Saving the card",
+  move_card: "Moving the card",
+  delete_card: "Deleting the card",
+  save_epic: "Saving the epic",
+  delete_epic: "Deleting the epic",
+  save_sprint: "Saving the sprint",
+  start_sprint: "Starting the sprint",
+  close_sprint: "Closing the sprint",
+  delete_sprint: "Deleting the sprint",
+  set_board_columns: "Saving the columns",
+  set_board_automation: "Switching the board's automation",
+  burndown: "Reading the burndown",
+  velocity: "Reading the velocity",
+  export_board: "Exporting the board",
+  import_board: "Importing into the board",
   subscribe_events: "Subscribing to live updates",
   first_paint: "Reporting the first paint",
 };
@@ -129,12 +164,15 @@ async function call<T>(command: string, args?: Record<string, unknown>): Promise
 
 /**
  * Invokes a command that streams through a channel (its `onChunk` argument). `done` settles with
- * the command's answer; `stop()` stops delivering chunks (the Rust side stops when its stream ends).
+ * the command's answer; `stop()` stops delivering chunks. A stream that never ends by itself
+ * (`endless`: a followed log) is also ended on the Rust side (stop_stream); the others stop
+ * there when their stream ends.
  */
 function stream<T, R>(
   command: string,
   args: Record<string, unknown>,
   onChunk: (chunk: T) => void,
+  endless = false,
 ): { done: Promise<R>; stop: () => void } {
   let active = true;
   const channel = new Channel<T>((chunk) => {
@@ -144,7 +182,13 @@ function stream<T, R>(
   return {
     done,
     stop: () => {
+      if (!active) return;
       active = false;
+      if (endless) {
+        call<boolean>("stop_stream", { channel: channel.id }).catch((e: unknown) =>
+          console.warn("stop_stream failed", toUserError(e, "stop_stream")),
+        );
+      }
     },
   };
 }
@@ -252,7 +296,48 @@ export const api = {
     follow: boolean,
     tail: number | null,
     onChunk: (chunk: DeployLogChunk) => void,
-  ) => stream<DeployLogChunk, null>("follow_deploy_logs", { project, environment, follow, tail }, onChunk),
+  ) => stream<DeployLogChunk, null>("follow_deploy_logs", { project, environment, follow, tail }, onChunk, follow),
+
+  // ---- the Board page: one board per project (its id is the project id) ----
+
+  /** The projects that have a board (a board is made on first use, so any project id works). */
+  boardProjects: () => call<string[]>("board_projects"),
+  /** The board without its history (a new, empty board when the project has none yet). */
+  board: (project: string) => call<BoardData>("board", { project }),
+  /** The history of one card (by key), or of the whole board when `card` is null; oldest first. */
+  boardHistory: (project: string, card: string | null) => call<BoardHistory>("board_history", { project, card }),
+  /** Adds a card at the bottom of its column (`input.column` null: the first column). */
+  createCard: (project: string, input: CardInput) => call<Card>("create_card", { project, input }),
+  /** Replaces a card's editable fields (`input.column` set: moves it too). */
+  saveCard: (project: string, key: string, input: CardInput) => call<Card>("save_card", { project, key, input }),
+  /** Moves a card to a column at `position` from the top (null: the bottom); refused above a WIP limit. */
+  moveCard: (project: string, key: string, column: string, position: number | null) =>
+    call<Card>("move_card", { project, key, column, position }),
+  deleteCard: (project: string, key: string) => call<null>("delete_card", { project, key }),
+  /** `key` null: a new epic. */
+  saveEpic: (project: string, key: string | null, input: EpicInput) => call<Epic>("save_epic", { project, key, input }),
+  /** Its cards stay, without an epic. */
+  deleteEpic: (project: string, key: string) => call<null>("delete_epic", { project, key }),
+  /** `sprint` null: a new, planned sprint. */
+  saveSprint: (project: string, sprint: number | null, input: SprintInput) => call<Sprint>("save_sprint", { project, sprint, input }),
+  /** Dates given here replace the sprint's own (YYYY-MM-DD). */
+  startSprint: (project: string, sprint: number, start: string | null, end: string | null) =>
+    call<Sprint>("start_sprint", { project, sprint, start, end }),
+  /** Unfinished cards go to the planned sprint `carryTo`, or to the backlog when null. */
+  closeSprint: (project: string, sprint: number, carryTo: number | null) => call<Sprint>("close_sprint", { project, sprint, carryTo }),
+  /** Not the active one; its cards go to the backlog. */
+  deleteSprint: (project: string, sprint: number) => call<null>("delete_sprint", { project, sprint }),
+  /** Replaces the columns, in the order given (a column that still holds cards cannot go). */
+  setBoardColumns: (project: string, columns: Column[]) => call<Board>("set_board_columns", { project, columns }),
+  /** Plans, applies, runs and deploys create and move cards only while this is on. */
+  setBoardAutomation: (project: string, on: boolean) => call<Board>("set_board_automation", { project, on }),
+  burndown: (project: string, sprint: number) => call<Burndown>("burndown", { project, sprint }),
+  /** Every closed sprint, by number. */
+  velocity: (project: string) => call<Velocity[]>("velocity", { project }),
+  /** The file's text: JSON (the whole board with its history) or CSV (issues, Jira's column names). */
+  exportBoard: (project: string, format: BoardFormat) => call<string>("export_board", { project, format }),
+  /** All or nothing: a refusal names the line and leaves the board unchanged. */
+  importBoard: (project: string, format: BoardFormat, text: string) => call<ImportReport>("import_board", { project, format, text }),
 
   /**
    * Subscribes to the engine's event stream. The Rust side sends batches (one channel message

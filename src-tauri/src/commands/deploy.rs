@@ -5,7 +5,8 @@ use slipway_app::deploy::CancellationToken;
 use slipway_app::Slipway;
 use slipway_core::deploy::{DeployLogChunk, DeployStatus, Environment, KubeContextInfo, Revision};
 use slipway_core::UserError;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -63,12 +64,51 @@ pub async fn teardown(app: App<'_>, project: Option<String>, environment: Option
     app.teardown(project.as_deref(), environment.as_deref()).await
 }
 
+/// Streams in progress, by the id of the channel they write to, so the page can end one
+/// (`stop_stream`) when it stops showing it: a followed log never ends by itself.
+#[derive(Default)]
+pub struct Streams(Mutex<HashMap<u32, CancellationToken>>);
+
+impl Streams {
+    fn start(&self, channel: u32) -> StreamGuard<'_> {
+        let token = CancellationToken::new();
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(channel, token.clone());
+        StreamGuard { streams: self, channel, token }
+    }
+}
+
+/// Forgets a stream when its command returns, however it returns.
+struct StreamGuard<'a> {
+    streams: &'a Streams,
+    channel: u32,
+    token: CancellationToken,
+}
+
+impl Drop for StreamGuard<'_> {
+    fn drop(&mut self) {
+        self.streams.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.channel);
+    }
+}
+
+/// Ends the stream writing to `channel`; false when none does (it had ended already).
+#[tauri::command]
+pub fn stop_stream(streams: State<'_, Streams>, channel: u32) -> bool {
+    match streams.0.lock().unwrap_or_else(|e| e.into_inner()).get(&channel) {
+        Some(token) => {
+            token.cancel();
+            true
+        }
+        None => false,
+    }
+}
+
 /// Streams the merged logs of every replica into the channel (batches of lines, each with its
-/// pod) until the UI drops the channel; without `follow`, what is there and a last chunk with
-/// `done: true`.
+/// pod) until `stop_stream` names the channel or the UI drops it; without `follow`, what is
+/// there and a last chunk with `done: true`.
 #[tauri::command]
 pub async fn follow_deploy_logs(
     app: App<'_>,
+    streams: State<'_, Streams>,
     project: Option<String>,
     environment: Option<String>,
     follow: bool,
@@ -76,9 +116,9 @@ pub async fn follow_deploy_logs(
     on_chunk: Channel<DeployLogChunk>,
 ) -> Result<(), UserError> {
     let app = app.inner().clone();
-    let cancel = CancellationToken::new();
+    let guard = streams.start(on_chunk.id());
     let r = app
-        .deploy_logs(project.as_deref(), environment.as_deref(), follow, tail, &cancel, &mut |lines| on_chunk.send(DeployLogChunk { lines, done: false }).is_ok())
+        .deploy_logs(project.as_deref(), environment.as_deref(), follow, tail, &guard.token, &mut |lines| on_chunk.send(DeployLogChunk { lines, done: false }).is_ok())
         .await;
     let _ = on_chunk.send(DeployLogChunk { lines: vec![], done: true });
     r

@@ -1,8 +1,9 @@
 //! Tauri commands, one topic per file. Each is a thin call into slipway-app; errors are
 //! `UserError`s, which the UI shows as what / why / next.
 
+mod board;
 mod connect;
-mod deploy;
+pub(crate) mod deploy;
 mod events;
 mod pipeline;
 mod provision;
@@ -58,6 +59,28 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         deploy::revisions,
         deploy::teardown,
         deploy::follow_deploy_logs,
+        deploy::stop_stream,
+        board::board_projects,
+        board::get_board,
+        board::board_history,
+        board::create_card,
+        board::update_card,
+        board::move_card,
+        board::delete_card,
+        board::create_epic,
+        board::update_epic,
+        board::delete_epic,
+        board::create_sprint,
+        board::update_sprint,
+        board::start_sprint,
+        board::close_sprint,
+        board::delete_sprint,
+        board::burndown,
+        board::velocity,
+        board::set_board_columns,
+        board::set_board_automation,
+        board::export_board,
+        board::import_board,
         events::subscribe_events,
         events::first_paint,
     ]

@@ -40,6 +40,12 @@ import {
 } from "./mockProvision";
 import { MockDeploy } from "./mockDeploy";
 import { MockPipeline } from "./mockPipeline";
+import { MockBoard } from "./mockBoard";
+import type { BoardFormat } from "../bindings/BoardFormat";
+import type { CardInput } from "../bindings/CardInput";
+import type { Column } from "../bindings/Column";
+import type { EpicInput } from "../bindings/EpicInput";
+import type { SprintInput } from "../bindings/SprintInput";
 import type { Environment } from "../bindings/Environment";
 import type { Project } from "../bindings/Project";
 import type { ProjectInput } from "../bindings/ProjectInput";
@@ -118,6 +124,8 @@ export class MockBackend {
   pipeline: MockPipeline;
   /** Environments, revisions, the simulated cluster and its logs. */
   deploy: MockDeploy;
+  /** Boards: cards, epics, sprints and their history (a port of crates/core/src/board). */
+  board: MockBoard;
 
   constructor(opts: MockOptions = {}) {
     this.delayMs = opts.delayMs ?? 0;
@@ -199,6 +207,10 @@ export class MockBackend {
         logMs: opts.logStepMs ?? (this.delayMs > 0 ? 1000 : 20),
         seed: !fresh,
       },
+    );
+    this.board = new MockBoard(
+      { now: () => this.now(), emit: (events) => this.emit(events), projects: () => this.pipeline.projects.map((p) => p.id) },
+      { seed: !fresh },
     );
   }
 
@@ -324,8 +336,52 @@ export class MockBackend {
       case "teardown":
         await this.pause(0.5);
         return this.deploy.teardown(a.project as string, a.environment as string);
+      case "stop_stream":
+        return this.deploy.stopStream(a.channel as number);
       case "follow_deploy_logs":
         return this.deploy.followLogs(a.project as string, a.environment as string, a.follow as boolean, (a.tail as number | null) ?? null, a.onChunk as ChannelLike);
+      case "board_projects":
+        return this.board.projects();
+      case "board":
+        return this.board.data(a.project as string);
+      case "board_history":
+        return this.board.history(a.project as string, (a.card as string | null) ?? null);
+      case "create_card":
+        await this.pause(0.2);
+        return this.board.createCard(a.project as string, a.input as CardInput);
+      case "save_card":
+        await this.pause(0.2);
+        return this.board.saveCard(a.project as string, a.key as string, a.input as CardInput);
+      case "move_card":
+        await this.pause(0.2);
+        return this.board.moveCard(a.project as string, a.key as string, a.column as string, (a.position as number | null) ?? null);
+      case "delete_card":
+        return this.board.deleteCard(a.project as string, a.key as string);
+      case "save_epic":
+        return this.board.saveEpic(a.project as string, (a.key as string | null) ?? null, a.input as EpicInput);
+      case "delete_epic":
+        return this.board.deleteEpic(a.project as string, a.key as string);
+      case "save_sprint":
+        return this.board.saveSprint(a.project as string, (a.sprint as number | null) ?? null, a.input as SprintInput);
+      case "start_sprint":
+        return this.board.startSprint(a.project as string, a.sprint as number, (a.start as string | null) ?? null, (a.end as string | null) ?? null);
+      case "close_sprint":
+        return this.board.closeSprint(a.project as string, a.sprint as number, (a.carryTo as number | null) ?? null);
+      case "delete_sprint":
+        return this.board.deleteSprint(a.project as string, a.sprint as number);
+      case "set_board_columns":
+        return this.board.setColumns(a.project as string, a.columns as Column[]);
+      case "set_board_automation":
+        return this.board.setAutomation(a.project as string, a.on as boolean);
+      case "burndown":
+        return this.board.burndown(a.project as string, a.sprint as number);
+      case "velocity":
+        return this.board.velocity(a.project as string);
+      case "export_board":
+        return this.board.exportBoard(a.project as string, a.format as BoardFormat);
+      case "import_board":
+        await this.pause(0.3);
+        return this.board.importBoard(a.project as string, a.format as BoardFormat, a.text as string);
       case "subscribe_events":
         this.channels.push({ channel: a.onEvents as ChannelLike, index: 0 });
         return null;

@@ -211,6 +211,10 @@ export class MockDeploy {
   /** The next rollout of this workload fails: its new pod cannot pull its image. */
   failNext: string | null = null;
   private busy = new Set<string>();
+  /** Followed logs in progress, by channel id (stop_stream ends one). */
+  private follows = new Set<number>();
+  /** Channel ids stop_stream was called with, in order (tests check that a page stops its follow). */
+  stopped: number[] = [];
   private seq = 0;
 
   constructor(
@@ -392,10 +396,16 @@ export class MockDeploy {
     return st;
   }
 
+  /** Like stop_stream: ends the follow writing to `channel`; false when none does. */
+  stopStream(channel: number): boolean {
+    this.stopped.push(channel);
+    return this.follows.delete(channel);
+  }
+
   /**
    * Like follow_deploy_logs: the last `tail` lines of every pod's container (all with null),
    * sorted by time, in chunks of 500; without follow a last chunk with done; with follow the
-   * new lines every 100 ms until the page's end of the channel is gone.
+   * new lines every 100 ms until stop_stream names the channel or the page's end of it is gone.
    */
   async followLogs(projectId: string, envName: string, follow: boolean, tail: number | null, channel: ChannelLike): Promise<null> {
     const { p, e } = this.kube(projectId, envName);
@@ -411,8 +421,10 @@ export class MockDeploy {
       if (!this.env.send(channel, { lines: strip(backlog.slice(i, i + 500)), done: false })) return null;
     }
     if (follow) {
+      this.follows.add(channel.id);
       for (;;) {
         await sleep(100);
+        if (!this.follows.has(channel.id)) break;
         this.traffic(c);
         const fresh = c.lines.filter((l) => l.seq > cursor);
         if (fresh.length === 0) continue;

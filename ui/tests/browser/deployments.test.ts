@@ -160,6 +160,16 @@ describe("Deployments page in Chromium (mock backend)", () => {
     await byId("deploy-log-bottom").click();
     await row("deploy-log-view", "data-at-bottom", "true").waitFor();
     await expect.poll(atEnd).toBe(true);
+
+    // Follow off: the page ends the followed stream on the backend (stop_stream names its channel),
+    // which then sends nothing more on it.
+    const followed = await t.page.evaluate(() =>
+      (window as any).__slipwayMock.calls.filter((x: any) => x.cmd === "follow_deploy_logs" && x.args.follow).map((x: any) => x.args.onChunk.id as number),
+    );
+    expect(followed).toHaveLength(1);
+    await byId("deploy-log-follow").uncheck();
+    await expect.poll(() => mockCalls("stop_stream").then((c) => c.map((a: any) => a.channel))).toEqual(followed);
+    await expect.poll(() => t.page.evaluate(() => (window as any).__slipwayMock.deploy.follows.size)).toBe(0);
   });
 
   test("works in a 960x600 window", async () => {
