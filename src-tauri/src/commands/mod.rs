@@ -3,7 +3,7 @@
 
 mod board;
 mod connect;
-mod deploy;
+pub(crate) mod deploy;
 mod events;
 mod pipeline;
 mod provision;
@@ -59,6 +59,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         deploy::revisions,
         deploy::teardown,
         deploy::follow_deploy_logs,
+        deploy::stop_stream,
         board::board_projects,
         board::get_board,
         board::board_history,
