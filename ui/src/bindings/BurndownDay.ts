@@ -10,7 +10,7 @@ export type BurndownDay = {
 date: string, 
 /**
  * Points of the sprint's cards outside a done column at the end of the day; None for days
- * still to come.
+ * still to come (and for days before a late start).
  */
 remaining: number | null, 
 /**

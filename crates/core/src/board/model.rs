@@ -355,7 +355,7 @@ pub struct BurndownDay {
     /// `YYYY-MM-DD` (days are UTC days).
     pub date: String,
     /// Points of the sprint's cards outside a done column at the end of the day; None for days
-    /// still to come.
+    /// still to come (and for days before a late start).
     pub remaining: Option<u32>,
     /// The ideal line: the committed points on the first day down to 0 on the last.
     pub ideal: f64,
