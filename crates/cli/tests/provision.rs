@@ -216,3 +216,31 @@ fn bad_parameters_are_refused_before_any_call() {
     assert!(a.mutating_calls().is_empty(), "{:?}", a.mutating_calls());
     let _ = slipway; // shared helper, used by other suites
 }
+
+#[test]
+fn plan_makes_the_board_cards_and_apply_moves_them_to_done() {
+    let a = Account::new();
+    let _cleanup = Destroy(&a);
+    a.plan();
+    let board = |a: &Account| -> Value { serde_json::from_str(&a.ok(&["board", "--project", "slipway", "--json"])).unwrap() };
+    let b = board(&a);
+    assert_eq!(b["epics"][0]["title"], "Provision slipway");
+    let cards = b["cards"].as_array().unwrap();
+    assert_eq!(cards.len(), 5, "one card per resource group: {b}");
+    assert!(cards.iter().all(|c| c["column"] == "todo" && c["createdBy"] == "automation"), "{b}");
+    a.ok(&["apply", "--json"]);
+    let b = board(&a);
+    assert!(b["cards"].as_array().unwrap().iter().all(|c| c["column"] == "done"), "{b}");
+    assert_eq!(b["epics"][0]["done"], true);
+    let out = a.ok(&["board", "--project", "slipway", "history"]);
+    assert!(out.lines().any(|l| l.contains("To do -> In progress") && l.contains("by automation: apply: ")), "{out}");
+    assert!(out.lines().any(|l| l.contains("In progress -> Done") && l.contains("by automation: apply: all 11 resources ready")), "{out}");
+}
+
+/// Destroys what a test applied, even when it fails.
+struct Destroy<'a>(&'a Account);
+impl Drop for Destroy<'_> {
+    fn drop(&mut self) {
+        let _ = common::run(self.0.cmd(&["destroy", "--json"]), None);
+    }
+}
