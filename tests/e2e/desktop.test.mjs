@@ -1,7 +1,8 @@
 // The real desktop app (the debug build with the bundled UI), driven through tauri-driver and
 // WebKitWebDriver under Xvfb: the AWS wizard on the sandbox and the region picker, a bad and a
 // good GitHub token against a GitHub stand-in, a project detected and saved from a Git repository
-// and run until Build on the real Docker engine, screenshots of every page, then the app closed
+// and run until Build on the real Docker engine, those images deployed to the test Kubernetes
+// cluster from the Deployments page and redeployed, screenshots of every page, then the app closed
 // like a person closes it: the sandbox it started must be gone, and no secret typed in the
 // wizard may be in any file it wrote. Screenshots: tests/artifacts/desktop/<page>.png.
 import assert from "node:assert/strict";
@@ -18,7 +19,7 @@ import { App, Driver, REPO, cmdline, environment, pngSize, running, tail } from 
 import { sel, waitUntil } from "./lib/webdriver.mjs";
 
 const PAGES = ["connect", "project", "architecture", "board", "pipelines", "deployments", "settings"];
-const BUILT = new Set(["connect", "project", "architecture", "pipelines", "settings"]);
+const BUILT = new Set(["connect", "project", "architecture", "pipelines", "deployments", "settings"]);
 const ACCOUNT = "123456789012"; // moto's account
 
 // Distinctive secrets, new each run, shaped like real classic tokens (ghp_ + 36 characters).
@@ -34,6 +35,19 @@ let failed = false;
 // labels the images the run builds (removed after the suite).
 const PROJECT_ID = `e2e-pipe-${randomBytes(3).toString("hex")}`;
 let repo = null;
+
+// The deploy test's namespace on the test environment's Kubernetes cluster (deleted after the suite).
+const KUBE_NS = `e2e-deploy-${randomBytes(3).toString("hex")}`;
+let kubeNsUsed = false;
+
+/** kubectl against the test cluster (SLIPWAY_TEST_KUBECTL, SLIPWAY_TEST_KUBECONFIG). */
+function kubectl(...args) {
+  const bin = process.env.SLIPWAY_TEST_KUBECTL;
+  const kubeconfig = process.env.SLIPWAY_TEST_KUBECONFIG;
+  if (!bin || !kubeconfig) return { ok: false, out: "SLIPWAY_TEST_KUBECTL / SLIPWAY_TEST_KUBECONFIG are not set: run `scripts/testenv.sh up k8s`" };
+  const r = spawnSync(bin, ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8" });
+  return { ok: r.status === 0, out: r.status === 0 ? r.stdout : r.error?.message ?? r.stderr };
+}
 
 function git(cwd, ...args) {
   const r = spawnSync("git", ["-c", "user.name=Slipway e2e", "-c", "user.email=e2e@slipway.invalid", "-c", "init.defaultBranch=main", ...args], {
@@ -121,6 +135,11 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
   after(async () => {
     const notes = [];
     if (app) notes.push(...(await app.dispose({ keepDataDir: failed })));
+    if (kubeNsUsed) {
+      // Waits for the pods to go, so the images they run can be removed next.
+      const del = kubectl("delete", "namespace", KUBE_NS, "--ignore-not-found", "--timeout=120s");
+      notes.push(del.ok ? `deleted namespace ${KUBE_NS}` : `could not delete namespace ${KUBE_NS}: ${del.out}`);
+    }
     const images = removeProjectImages();
     if (images) notes.push(images);
     if (repo) rmSync(repo.dir, { recursive: true, force: true });
@@ -319,6 +338,105 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       assert.ok(Number(await s.attr(await s.find(sel("log-view")), "data-bytes")) > 100, "bytes arrived");
       await painted();
       await app.screenshot("pipelines-build");
+    }),
+  );
+
+  test(
+    "b4. Deployments: a Kubernetes environment on the test cluster, Build's images deployed with every rollout watched, services / pods / the app's URL shown, a redeploy as revision 2, merged logs with pod prefixes",
+    { timeout: 300_000 },
+    guarded("deploy", async () => {
+      assert.ok(repo, "test b3 built the images this test deploys");
+      const kubeconfig = process.env.SLIPWAY_TEST_KUBECONFIG;
+      const context = process.env.SLIPWAY_TEST_K8S_CONTEXT;
+      assert.ok(kubeconfig && context, "SLIPWAY_TEST_KUBECONFIG and SLIPWAY_TEST_K8S_CONTEXT are set (scripts/testenv.sh up k8s)");
+      await s.click(sel("nav-deployments"));
+      await s.waitFor(sel("page-deployments"));
+      await s.waitFor(sel("env-empty"), { timeout: 20_000 });
+      await s.click(sel("env-empty-add"));
+      await s.waitFor(sel("env-form"));
+      await s.type(sel("env-name"), "cluster");
+      await s.click(sel("env-kind-kubernetes"));
+      await s.type(sel("env-kubeconfig"), kubeconfig);
+      await s.click(sel("env-contexts-load"));
+      const option = `${sel("env-context")} option[value="${context}"]`;
+      await s.waitFor(option, { timeout: 20_000 });
+      await s.click(option);
+      await s.type(sel("env-namespace"), KUBE_NS);
+      await s.type(sel("env-deadline"), "150");
+      await s.click(sel("env-save"));
+      await waitUntil("the environment to be saved (or refused)", async () => (await s.find(sel("env-view"))) || (await s.find(sel("env-save-error"))), { timeout: 20_000 });
+      const refused = await s.find(sel("env-save-error"));
+      if (refused) throw new Error(`saving the environment was refused: ${await s.text(refused)}`);
+
+      // Deploy (the newest run with images: b3's), then wait for the revision to end.
+      const revisionEnds = async (n) => {
+        const row = `[data-testid="revision-row"][data-revision="${n}"]`;
+        const status = await waitUntil(
+          `revision ${n} to end`,
+          async () => {
+            const r = await s.find(row);
+            if (!r) return (await s.find(sel("deploy-op-error"))) ? "refused" : null;
+            const st = await s.attr(r, "data-status");
+            return st === "inProgress" ? null : st;
+          },
+          { timeout: 240_000, interval: 500 },
+        );
+        if (status !== "succeeded") {
+          const box = (await s.find(sel("deploy-op-error"))) ?? (await s.find(`[data-testid="revision-detail"][data-revision="${n}"]`));
+          throw new Error(`revision ${n} ended ${status}: ${box ? await s.text(box) : "(no error shown)"}`);
+        }
+      };
+      kubeNsUsed = true;
+      await s.click(sel("deploy-deploy"));
+      await revisionEnds(1);
+      const ns = kubectl("get", "namespace", KUBE_NS, "-o", "jsonpath={.metadata.labels}");
+      assert.ok(ns.ok && ns.out.includes("slipway"), `the namespace ${KUBE_NS} exists and carries Slipway's labels: ${ns.out}`);
+
+      // What runs: every service ready, every pod Running, the app answering at the URL shown.
+      const readyOf = async () => {
+        const out = {};
+        for (const r of await s.findAll(sel("workload-row"))) {
+          const ready = await s.find(`[data-testid="workload-row"][data-workload="${await s.attr(r, "data-workload")}"] [data-testid="workload-ready"]`);
+          out[await s.attr(r, "data-workload")] = (await s.text(ready)).trim();
+        }
+        return out;
+      };
+      let ready = {};
+      await waitUntil(
+        "backend and frontend to show 3 ready replicas",
+        async () => {
+          ready = await readyOf();
+          return ready.backend === "3" && ready.frontend === "3";
+        },
+        { timeout: 60_000, interval: 1000 },
+      ).catch((e) => {
+        throw new Error(`${e.message}: the page shows ${JSON.stringify(ready)}`);
+      });
+      const phases = await s.execute(
+        'return [...document.querySelectorAll(\'[data-testid="pod-row"]\')].map((r) => [r.getAttribute("data-pod"), r.querySelector(\'[data-testid="pod-phase"]\').textContent]);',
+      );
+      assert.ok(phases.filter(([pod]) => /^(backend|frontend)-/.test(pod)).length >= 6, `six app pods listed: ${JSON.stringify(phases)}`);
+      assert.ok(phases.every(([, phase]) => phase === "Running"), `every pod Running: ${JSON.stringify(phases)}`);
+      const url = await s.attr(await s.find(sel("deploy-app-url")), "href");
+      assert.match(url, /^http:\/\/[^/]+:\d+\/?$/);
+      const answer = await fetch(url);
+      assert.equal(answer.status, 200, `the app answers at ${url}`);
+
+      // Redeploy: a rolling restart recorded as revision 2.
+      await s.click(sel("deploy-redeploy"));
+      await revisionEnds(2);
+      const op = await s.find('[data-testid="revision-row"][data-revision="2"] [data-testid="revision-operation"]');
+      assert.match(await s.text(op), /redeploy/i);
+
+      // Merged logs of every replica, each line prefixed by its pod.
+      await s.click(sel("deploy-log-load"));
+      await waitUntil("log lines of the new pods", async () => (await s.findAll(sel("deploy-log-line"))).length > 0, { timeout: 30_000 });
+      const lines = await s.execute(
+        'return [...document.querySelectorAll(\'[data-testid="deploy-log-line"]\')].map((l) => [l.getAttribute("data-pod"), l.querySelector(\'[data-testid="deploy-log-pod"]\').textContent]);',
+      );
+      assert.ok(lines.every(([pod, prefix]) => pod === prefix && /^(backend|frontend|nginx|db)-/.test(pod)), `pod prefixes: ${JSON.stringify(lines.slice(0, 5))}`);
+      await painted();
+      await app.screenshot("deployments-live");
     }),
   );
 
