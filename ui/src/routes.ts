@@ -17,7 +17,7 @@ export const ROUTES: Route[] = [
   { id: "connect", label: "Connect", title: "Connect", component: ConnectPage, built: true },
   { id: "project", label: "Project", title: "Project", component: ProjectPage, built: true },
   { id: "architecture", label: "Architecture", title: "Architecture", component: ArchitecturePage, built: true },
-  { id: "board", label: "Board", title: "Board", component: BoardPage, built: false },
+  { id: "board", label: "Board", title: "Board", component: BoardPage, built: true },
   { id: "pipelines", label: "Pipelines", title: "Pipelines", component: PipelinesPage, built: true },
   { id: "deployments", label: "Deployments", title: "Deployments", component: DeploymentsPage, built: true },
   { id: "settings", label: "Settings", title: "Settings", component: SettingsPage, built: true },

@@ -93,7 +93,7 @@ function applyEvent(state: AppState, env: EventEnvelope): AppState {
       // revision history; each line of a deploy also arrives as a "deploy" progress event.
       return state;
     case "boardChanged":
-      // For the Board page (not built yet), which will reload the board itself.
+      // The Board page reads its board again itself (onEvents) when the event names its project.
       return state;
   }
 }
