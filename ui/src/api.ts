@@ -110,15 +110,17 @@ const WHAT: Record<string, string> = {
   follow_deploy_logs: "Reading the replicas' logs",
   stop_stream: "Stopping the log",
   board_projects: "Listing the boards",
-  board: "Reading the board",
+  get_board: "Reading the board",
   board_history: "Reading the board's history",
   create_card: "Adding the card",
-  save_card: "Saving the card",
+  update_card: "Saving the card",
   move_card: "Moving the card",
   delete_card: "Deleting the card",
-  save_epic: "Saving the epic",
+  create_epic: "Adding the epic",
+  update_epic: "Saving the epic",
   delete_epic: "Deleting the epic",
-  save_sprint: "Saving the sprint",
+  create_sprint: "Adding the sprint",
+  update_sprint: "Saving the sprint",
   start_sprint: "Starting the sprint",
   close_sprint: "Closing the sprint",
   delete_sprint: "Deleting the sprint",
@@ -298,45 +300,50 @@ export const api = {
     onChunk: (chunk: DeployLogChunk) => void,
   ) => stream<DeployLogChunk, null>("follow_deploy_logs", { project, environment, follow, tail }, onChunk, follow),
 
-  // ---- the Board page: one board per project (its id is the project id) ----
+  // ---- the Board page (src-tauri/src/commands/board.rs): one board per project, named by the
+  // project id; cards and epics by key (SHP-12), sprints by number. Every change also comes
+  // back as a boardChanged event (so do automation's).
 
-  /** The projects that have a board (a board is made on first use, so any project id works). */
+  /** Every project that has (or could have) a board. */
   boardProjects: () => call<string[]>("board_projects"),
   /** The board without its history (a new, empty board when the project has none yet). */
-  board: (project: string) => call<BoardData>("board", { project }),
+  board: (project: string) => call<BoardData>("get_board", { project }),
   /** The history of one card (by key), or of the whole board when `card` is null; oldest first. */
   boardHistory: (project: string, card: string | null) => call<BoardHistory>("board_history", { project, card }),
   /** Adds a card at the bottom of its column (`input.column` null: the first column). */
   createCard: (project: string, input: CardInput) => call<Card>("create_card", { project, input }),
   /** Replaces a card's editable fields (`input.column` set: moves it too). */
-  saveCard: (project: string, key: string, input: CardInput) => call<Card>("save_card", { project, key, input }),
-  /** Moves a card to a column at `position` from the top (null: the bottom); refused above a WIP limit. */
-  moveCard: (project: string, key: string, column: string, position: number | null) =>
-    call<Card>("move_card", { project, key, column, position }),
-  deleteCard: (project: string, key: string) => call<null>("delete_card", { project, key }),
-  /** `key` null: a new epic. */
-  saveEpic: (project: string, key: string | null, input: EpicInput) => call<Epic>("save_epic", { project, key, input }),
+  updateCard: (project: string, card: string, input: CardInput) => call<Card>("update_card", { project, card, input }),
+  /** Drag and drop: to `column` (id) at `position` from the top (null: the bottom); refused above a WIP limit. */
+  moveCard: (project: string, card: string, column: string, position: number | null) =>
+    call<Card>("move_card", { project, card, column, position }),
+  /** Resolves with the deleted card's key (its history stays). */
+  deleteCard: (project: string, card: string) => call<string>("delete_card", { project, card }),
+  createEpic: (project: string, input: EpicInput) => call<Epic>("create_epic", { project, input }),
+  updateEpic: (project: string, epic: string, input: EpicInput) => call<Epic>("update_epic", { project, epic, input }),
   /** Its cards stay, without an epic. */
-  deleteEpic: (project: string, key: string) => call<null>("delete_epic", { project, key }),
-  /** `sprint` null: a new, planned sprint. */
-  saveSprint: (project: string, sprint: number | null, input: SprintInput) => call<Sprint>("save_sprint", { project, sprint, input }),
-  /** Dates given here replace the sprint's own (YYYY-MM-DD). */
-  startSprint: (project: string, sprint: number, start: string | null, end: string | null) =>
+  deleteEpic: (project: string, epic: string) => call<null>("delete_epic", { project, epic }),
+  /** A new, planned sprint. */
+  createSprint: (project: string, input: SprintInput) => call<Sprint>("create_sprint", { project, input }),
+  updateSprint: (project: string, sprint: number, input: SprintInput) => call<Sprint>("update_sprint", { project, sprint, input }),
+  /** Dates given here (YYYY-MM-DD) replace the sprint's own; `sprint` null: the oldest planned one. */
+  startSprint: (project: string, sprint: number | null, start: string | null, end: string | null) =>
     call<Sprint>("start_sprint", { project, sprint, start, end }),
-  /** Unfinished cards go to the planned sprint `carryTo`, or to the backlog when null. */
-  closeSprint: (project: string, sprint: number, carryTo: number | null) => call<Sprint>("close_sprint", { project, sprint, carryTo }),
+  /** Unfinished cards go to the planned sprint `carryTo`, or to the backlog when null; `sprint` null: the active one. */
+  closeSprint: (project: string, sprint: number | null, carryTo: number | null) => call<Sprint>("close_sprint", { project, sprint, carryTo }),
   /** Not the active one; its cards go to the backlog. */
   deleteSprint: (project: string, sprint: number) => call<null>("delete_sprint", { project, sprint }),
   /** Replaces the columns, in the order given (a column that still holds cards cannot go). */
   setBoardColumns: (project: string, columns: Column[]) => call<Board>("set_board_columns", { project, columns }),
   /** Plans, applies, runs and deploys create and move cards only while this is on. */
   setBoardAutomation: (project: string, on: boolean) => call<Board>("set_board_automation", { project, on }),
-  burndown: (project: string, sprint: number) => call<Burndown>("burndown", { project, sprint }),
+  /** `sprint` null: the active sprint, else the newest closed one. */
+  burndown: (project: string, sprint: number | null) => call<Burndown>("burndown", { project, sprint }),
   /** Every closed sprint, by number. */
   velocity: (project: string) => call<Velocity[]>("velocity", { project }),
   /** The file's text: JSON (the whole board with its history) or CSV (issues, Jira's column names). */
   exportBoard: (project: string, format: BoardFormat) => call<string>("export_board", { project, format }),
-  /** All or nothing: a refusal names the line and leaves the board unchanged. */
+  /** JSON replaces the board, CSV merges its issues; all or nothing: a refusal names the line and leaves the board unchanged. */
   importBoard: (project: string, format: BoardFormat, text: string) => call<ImportReport>("import_board", { project, format, text }),
 
   /**

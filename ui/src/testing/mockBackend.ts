@@ -340,48 +340,53 @@ export class MockBackend {
         return this.deploy.stopStream(a.channel as number);
       case "follow_deploy_logs":
         return this.deploy.followLogs(a.project as string, a.environment as string, a.follow as boolean, (a.tail as number | null) ?? null, a.onChunk as ChannelLike);
+      // The Board page (src-tauri/src/commands/board.rs): `project` null is the only board.
       case "board_projects":
         return this.board.projects();
-      case "board":
-        return this.board.data(a.project as string);
+      case "get_board":
+        return this.board.data((a.project as string | null) ?? null);
       case "board_history":
-        return this.board.history(a.project as string, (a.card as string | null) ?? null);
+        return this.board.history((a.project as string | null) ?? null, (a.card as string | null) ?? null);
       case "create_card":
         await this.pause(0.2);
-        return this.board.createCard(a.project as string, a.input as CardInput);
-      case "save_card":
+        return this.board.createCard((a.project as string | null) ?? null, a.input as CardInput);
+      case "update_card":
         await this.pause(0.2);
-        return this.board.saveCard(a.project as string, a.key as string, a.input as CardInput);
+        return this.board.updateCard((a.project as string | null) ?? null, a.card as string, a.input as CardInput);
       case "move_card":
         await this.pause(0.2);
-        return this.board.moveCard(a.project as string, a.key as string, a.column as string, (a.position as number | null) ?? null);
+        return this.board.moveCard((a.project as string | null) ?? null, a.card as string, a.column as string, (a.position as number | null) ?? null);
       case "delete_card":
-        return this.board.deleteCard(a.project as string, a.key as string);
-      case "save_epic":
-        return this.board.saveEpic(a.project as string, (a.key as string | null) ?? null, a.input as EpicInput);
+        return this.board.deleteCard((a.project as string | null) ?? null, a.card as string);
+      case "create_epic":
+        return this.board.createEpic((a.project as string | null) ?? null, a.input as EpicInput);
+      case "update_epic":
+        return this.board.updateEpic((a.project as string | null) ?? null, a.epic as string, a.input as EpicInput);
       case "delete_epic":
-        return this.board.deleteEpic(a.project as string, a.key as string);
-      case "save_sprint":
-        return this.board.saveSprint(a.project as string, (a.sprint as number | null) ?? null, a.input as SprintInput);
+        return this.board.deleteEpic((a.project as string | null) ?? null, a.epic as string);
+      case "create_sprint":
+        return this.board.createSprint((a.project as string | null) ?? null, a.input as SprintInput);
+      case "update_sprint":
+        return this.board.updateSprint((a.project as string | null) ?? null, a.sprint as number, a.input as SprintInput);
       case "start_sprint":
-        return this.board.startSprint(a.project as string, a.sprint as number, (a.start as string | null) ?? null, (a.end as string | null) ?? null);
+        return this.board.startSprint((a.project as string | null) ?? null, (a.sprint as number | null) ?? null, (a.start as string | null) ?? null, (a.end as string | null) ?? null);
       case "close_sprint":
-        return this.board.closeSprint(a.project as string, a.sprint as number, (a.carryTo as number | null) ?? null);
+        return this.board.closeSprint((a.project as string | null) ?? null, (a.sprint as number | null) ?? null, (a.carryTo as number | null) ?? null);
       case "delete_sprint":
-        return this.board.deleteSprint(a.project as string, a.sprint as number);
+        return this.board.deleteSprint((a.project as string | null) ?? null, a.sprint as number);
       case "set_board_columns":
-        return this.board.setColumns(a.project as string, a.columns as Column[]);
+        return this.board.setColumns((a.project as string | null) ?? null, a.columns as Column[]);
       case "set_board_automation":
-        return this.board.setAutomation(a.project as string, a.on as boolean);
+        return this.board.setAutomation((a.project as string | null) ?? null, a.on as boolean);
       case "burndown":
-        return this.board.burndown(a.project as string, a.sprint as number);
+        return this.board.burndown((a.project as string | null) ?? null, (a.sprint as number | null) ?? null);
       case "velocity":
-        return this.board.velocity(a.project as string);
+        return this.board.velocity((a.project as string | null) ?? null);
       case "export_board":
-        return this.board.exportBoard(a.project as string, a.format as BoardFormat);
+        return this.board.exportBoard((a.project as string | null) ?? null, a.format as BoardFormat);
       case "import_board":
         await this.pause(0.3);
-        return this.board.importBoard(a.project as string, a.format as BoardFormat, a.text as string);
+        return this.board.importBoard((a.project as string | null) ?? null, a.format as BoardFormat, a.text as string);
       case "subscribe_events":
         this.channels.push({ channel: a.onEvents as ChannelLike, index: 0 });
         return null;

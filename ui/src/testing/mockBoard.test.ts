@@ -219,6 +219,11 @@ describe("burndown (burndown.rs)", () => {
     const bd = burndown(b, 1, 3);
     expect([bd.committed, bd.days.map((d) => d.remaining)]).toEqual([3, [null, null]]);
     expect(bd.days.map((d) => d.ideal)).toEqual([3, 0]);
+    // Started two days late: the days before are unknown, not zero.
+    startSprint(b, "1", "2026-03-02", "2026-03-05", at(4, 9));
+    const late = burndown(b, 1, at(4, 10));
+    expect(late.days.map((d) => d.remaining)).toEqual([null, null, 3, null]);
+    expect(late.committed).toBe(3);
   });
 });
 

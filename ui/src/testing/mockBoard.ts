@@ -810,7 +810,8 @@ export function burndown(s: BoardState, number: number, now: number): Burndown {
     const ideal = n === 0 ? 0 : (committed * (n - i)) / n;
     const eod = (day + 1) * DAY_MS - 1;
     let remaining: number | null = null;
-    if (!(sp.state === "planned" || day > dayOfMs(last))) {
+    // Nothing is known before the day it started (a sprint started after its first day).
+    if (!(sp.state === "planned" || day > dayOfMs(last) || day < dayOfMs(started))) {
       const [cut, st] = eod >= last ? [last, strict] : [eod, false];
       remaining = tally(s, stateAt(s, number, cut, st))[0];
     }
@@ -1454,137 +1455,207 @@ export class MockBoard {
     if (opts.seed) this.seed();
   }
 
-  /** Projects with a board, and every pipeline project (sorted). */
+  /** Like Slipway::board_projects: projects with a board, and every pipeline project (sorted). */
   projects(): string[] {
     return [...new Set([...this.boards.keys(), ...this.env.projects()])].sort();
+  }
+
+  /** Like Slipway::board_project: the one named, else the only one, else `slipway`. */
+  project(project: string | null | undefined): string {
+    const p = project?.trim() ?? "";
+    if (p !== "") {
+      // eslint-disable-next-line no-control-regex
+      if (p.length > 100 || /[\u0000-\u001f\u007f/]/.test(p)) {
+        throw refused("Invalid project", `"${p}" is not a project id`, "Use the project's id, as `slipway project list` shows it");
+      }
+      return p;
+    }
+    const all = this.projects();
+    if (all.length === 0) return "slipway";
+    if (all.length === 1) return all[0];
+    throw refused("Which board?", `there are ${all.length} projects with boards: ${all.join(", ")}`, "Name one with --project");
   }
 
   private state(project: string): BoardState {
     return this.boards.get(project) ?? newBoardState(project, this.env.now());
   }
 
-  private checkProject(project: string, what: string) {
-    if (!isId(project) && !this.boards.has(project)) throw refused(what, `"${project}" is not a project id`, "Use a project's id (the Project page lists them)");
+  /**
+   * Like Slipway::board_change: runs `f` on a copy of the board (a new one when it has none)
+   * and keeps the copy only when it succeeds (one transaction), then announces the cards `f`
+   * says it touched.
+   */
+  private change<T>(project: string | null, f: (s: BoardState, now: number) => [T, string[]]): T {
+    const p = this.project(project);
+    const s = structuredClone(this.state(p));
+    const [out, cards] = f(s, this.env.now());
+    s.board.project = p;
+    this.boards.set(p, s);
+    this.env.emit([{ type: "boardChanged", project: p, cards, by: "user" }]);
+    return out;
   }
 
-  /** Runs `f` on a copy of the board and keeps the copy only when it succeeds (one transaction). */
-  update<T>(project: string, what: string, f: (s: BoardState) => T, by: Actor = "user", cards?: (s: BoardState, result: T) => string[]): T {
-    this.checkProject(project, what);
-    const before = this.state(project);
-    const s = structuredClone(before);
-    const result = f(s);
-    s.board.project = project;
-    this.boards.set(project, s);
-    const touched = cards ? cards(s, result) : typeof result === "string" ? [result] : Array.isArray(result) ? (result as unknown[]).filter((x): x is string => typeof x === "string") : [];
-    this.env.emit([{ type: "boardChanged", project, cards: touched, by }]);
-    return result;
-  }
-
-  data(project: string): BoardData {
-    const s = this.state(project);
+  data(project: string | null): BoardData {
+    const s = this.state(this.project(project));
     return structuredClone({ board: s.board, cards: s.cards, epics: s.epics, sprints: s.sprints });
   }
 
-  history(project: string, cardKey: string | null): BoardHistory {
-    const s = this.state(project);
-    const keep = (k: string) => cardKey === null || cardKey === k;
+  history(project: string | null, cardKey: string | null): BoardHistory {
+    const s = this.state(this.project(project));
+    let key: string | null = null;
+    if (cardKey !== null) {
+      const c = findCard(s, cardKey);
+      if (c) key = c.key;
+      else if (s.moves.some((m) => m.card === cardKey)) key = cardKey;
+      else card(s, cardKey, "No history");
+    }
+    const keep = (k: string) => key === null || key === k;
     return structuredClone({ moves: s.moves.filter((m) => keep(m.card)), scope: s.scope.filter((x) => keep(x.card)) });
   }
 
-  private cardOf(project: string, key: string): Card {
-    return structuredClone(this.state(project).cards.find((c) => c.key === key)!);
+  private static cardOf(s: BoardState, key: string): Card {
+    return structuredClone(s.cards.find((c) => c.key === key)!);
   }
 
-  createCard(project: string, input: CardInput): Card {
-    const key = this.update(project, "Card not added", (s) => addCard(s, input, "user", this.env.now()));
-    return this.cardOf(project, key);
+  createCard(project: string | null, input: CardInput): Card {
+    return this.change(project, (s, now) => {
+      const key = addCard(s, input, "user", now);
+      return [MockBoard.cardOf(s, key), [key]];
+    });
   }
 
-  saveCard(project: string, key: string, input: CardInput): Card {
-    const k = this.update(project, "Card not saved", (s) => updateCard(s, key, input, "user", this.env.now()));
-    return this.cardOf(project, k);
+  updateCard(project: string | null, key: string, input: CardInput): Card {
+    return this.change(project, (s, now) => {
+      const k = updateCard(s, key, input, "user", now);
+      return [MockBoard.cardOf(s, k), [k]];
+    });
   }
 
-  moveCard(project: string, key: string, col: string, position: number | null): Card {
-    const k = this.update(project, "Card not moved", (s) => moveCard(s, key, col, position, "user", null, this.env.now()));
-    return this.cardOf(project, k);
+  moveCard(project: string | null, key: string, col: string, position: number | null): Card {
+    return this.change(project, (s, now) => {
+      const k = moveCard(s, key, col, position, "user", null, now);
+      return [MockBoard.cardOf(s, k), [k]];
+    });
   }
 
-  deleteCard(project: string, key: string): null {
-    this.update(project, "Card not deleted", (s) => deleteCard(s, key, "user", this.env.now()));
-    return null;
+  deleteCard(project: string | null, key: string): string {
+    return this.change(project, (s, now) => {
+      const k = deleteCard(s, key, "user", now);
+      return [k, [k]];
+    });
   }
 
-  saveEpic(project: string, key: string | null, input: EpicInput): Epic {
-    const k =
-      key === null
-        ? this.update(project, "Epic not added", (s) => addEpic(s, input, "user", this.env.now()), "user", () => [])
-        : this.update(project, "Epic not saved", (s) => updateEpic(s, key, input, this.env.now()), "user", () => []);
-    return structuredClone(this.state(project).epics.find((e) => e.key === k)!);
+  createEpic(project: string | null, input: EpicInput): Epic {
+    return this.change(project, (s, now) => {
+      const k = addEpic(s, input, "user", now);
+      return [structuredClone(findEpic(s, k)!), []];
+    });
   }
 
-  deleteEpic(project: string, key: string): null {
-    this.update(project, "Epic not deleted", (s) => deleteEpic(s, key, this.env.now()));
-    return null;
+  updateEpic(project: string | null, key: string, input: EpicInput): Epic {
+    return this.change(project, (s, now) => {
+      const k = updateEpic(s, key, input, now);
+      return [structuredClone(findEpic(s, k)!), []];
+    });
   }
 
-  saveSprint(project: string, number: number | null, input: SprintInput): Sprint {
-    const n =
-      number === null
-        ? this.update(project, "Sprint not added", (s) => addSprint(s, input, this.env.now()), "user", () => [])
-        : this.update(project, "Sprint not saved", (s) => updateSprint(s, String(number), input, this.env.now()), "user", () => []);
-    return structuredClone(this.state(project).sprints.find((x) => x.number === n)!);
+  deleteEpic(project: string | null, key: string): null {
+    return this.change(project, (s, now) => [null, deleteEpic(s, key, now)]);
   }
 
-  startSprint(project: string, number: number, start: string | null, end: string | null): Sprint {
-    const n = this.update(project, "Sprint not started", (s) => startSprint(s, String(number), start, end, this.env.now()), "user", () => []);
-    return structuredClone(this.state(project).sprints.find((x) => x.number === n)!);
+  createSprint(project: string | null, input: SprintInput): Sprint {
+    return this.change(project, (s, now) => {
+      const n = addSprint(s, input, now);
+      return [structuredClone(findSprint(s, String(n))!), []];
+    });
   }
 
-  closeSprint(project: string, number: number, carryTo: number | null): Sprint {
-    this.update(project, "Sprint not closed", (s) => closeSprint(s, String(number), carryTo === null ? null : String(carryTo), "user", this.env.now()));
-    return structuredClone(this.state(project).sprints.find((x) => x.number === number)!);
+  updateSprint(project: string | null, number: number, input: SprintInput): Sprint {
+    return this.change(project, (s, now) => {
+      const n = updateSprint(s, String(number), input, now);
+      return [structuredClone(findSprint(s, String(n))!), []];
+    });
   }
 
-  deleteSprint(project: string, number: number): null {
-    this.update(project, "Sprint not deleted", (s) => deleteSprint(s, String(number), "user", this.env.now()));
-    return null;
+  /** `number` null: the oldest planned sprint. */
+  startSprint(project: string | null, number: number | null, start: string | null, end: string | null): Sprint {
+    return this.change(project, (s, now) => {
+      let which = number === null ? null : String(number);
+      if (which === null) {
+        const planned = s.sprints.filter((x) => x.state === "planned").sort((a, b) => a.number - b.number)[0];
+        if (!planned) throw refused("Sprint not started", "there is no planned sprint", "Add one first (`slipway board sprint add`)");
+        which = String(planned.number);
+      }
+      const n = startSprint(s, which, start, end, now);
+      return [structuredClone(findSprint(s, String(n))!), []];
+    });
   }
 
-  setColumns(project: string, columns: Column[]): Board {
-    this.update(project, "Columns not saved", (s) => setColumns(s, columns, this.env.now()), "user", () => []);
-    return structuredClone(this.state(project).board);
+  /** `number` null: the active sprint. */
+  closeSprint(project: string | null, number: number | null, carryTo: number | null): Sprint {
+    return this.change(project, (s, now) => {
+      let which = number === null ? null : String(number);
+      if (which === null) {
+        const a = activeSprint(s);
+        if (!a) throw refused("Sprint not closed", "no sprint is active", "Name the sprint to close");
+        which = String(a.number);
+      }
+      const n = sprint(s, which, "Sprint not closed").number;
+      const moved = closeSprint(s, which, carryTo === null ? null : String(carryTo), "user", now);
+      return [structuredClone(findSprint(s, String(n))!), moved];
+    });
   }
 
-  setAutomation(project: string, on: boolean): Board {
-    this.update(project, "Automation not changed", (s) => {
+  deleteSprint(project: string | null, number: number): null {
+    return this.change(project, (s, now) => [null, deleteSprint(s, String(number), "user", now)]);
+  }
+
+  setColumns(project: string | null, columns: Column[]): Board {
+    return this.change(project, (s, now) => {
+      setColumns(s, columns, now);
+      return [structuredClone(s.board), []];
+    });
+  }
+
+  setAutomation(project: string | null, on: boolean): Board {
+    return this.change(project, (s, now) => {
       s.board.automation = on;
-      touch(s, this.env.now());
-    }, "user", () => []);
-    return structuredClone(this.state(project).board);
+      touch(s, now);
+      return [structuredClone(s.board), []];
+    });
   }
 
-  burndown(project: string, number: number): Burndown {
-    return burndown(this.state(project), number, this.env.now());
+  /** `number` null: the active sprint, else the newest closed one. */
+  burndown(project: string | null, number: number | null): Burndown {
+    const p = this.project(project);
+    const s = this.state(p);
+    let n = number;
+    if (n === null) {
+      const pick = activeSprint(s) ?? s.sprints.filter((x) => x.state === "closed").sort((a, b) => b.number - a.number)[0];
+      if (!pick) throw refused("No burndown", `board ${p} has no active or closed sprint`, "Start a sprint first (`slipway board sprint start`)");
+      n = pick.number;
+    } else {
+      n = sprint(s, String(n), "No burndown").number;
+    }
+    return burndown(s, n, this.env.now());
   }
 
-  velocity(project: string): Velocity[] {
-    return velocity(this.state(project));
+  velocity(project: string | null): Velocity[] {
+    return velocity(this.state(this.project(project)));
   }
 
-  exportBoard(project: string, format: BoardFormat): string {
-    const s = this.state(project);
+  exportBoard(project: string | null, format: BoardFormat): string {
+    const s = this.state(this.project(project));
     return format === "json" ? exportJson(s) : exportCsv(s);
   }
 
-  importBoard(project: string, format: BoardFormat, text: string): ImportReport {
-    this.checkProject(project, REFUSED);
-    const current = this.state(project);
-    const [next, rep] = format === "json" ? importJson(current, text) : importCsv(current, text, this.env.now());
-    next.board.project = project;
-    this.boards.set(project, next);
-    this.env.emit([{ type: "boardChanged", project, cards: next.cards.map((c) => c.key), by: "user" }]);
-    return rep;
+  /** JSON replaces the board, CSV merges its issues; any refusal leaves it as it was. */
+  importBoard(project: string | null, format: BoardFormat, text: string): ImportReport {
+    return this.change(project, (s, now) => {
+      const [next, rep] = format === "json" ? importJson(s, text) : importCsv(s, text, now);
+      Object.assign(s, next);
+      return [rep, []];
+    });
   }
 
   /**
@@ -1593,13 +1664,15 @@ export class MockBoard {
    * automation is off. Tests call it to see a card move by itself.
    */
   automove(project: string, key: string, category: ColumnCategory, note: string): boolean {
-    const s0 = this.state(project);
-    if (!s0.board.automation) return false;
-    const c = s0.cards.find((x) => x.key === key);
-    if (!c || categoryOf(s0, c.column) === category) return false;
-    const to = firstColumn(s0, category);
+    const s = structuredClone(this.state(project));
+    if (!s.board.automation) return false;
+    const c = s.cards.find((x) => x.key === key);
+    if (!c || categoryOf(s, c.column) === category) return false;
+    const to = firstColumn(s, category);
     if (!to) return false;
-    this.update(project, "Card not moved", (s) => moveCardInner(s, key, to.id, null, "automation", note, this.env.now(), false), "automation", () => [key]);
+    moveCardInner(s, key, to.id, null, "automation", note, this.env.now(), false);
+    this.boards.set(project, s);
+    this.env.emit([{ type: "boardChanged", project, cards: [key], by: "automation" }]);
     return true;
   }
 

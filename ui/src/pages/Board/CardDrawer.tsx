@@ -290,7 +290,7 @@ function CardForm({
     setBusy(true);
     setError(null);
     try {
-      const saved = await change((pr) => (card ? api.saveCard(pr, card.key, input) : api.createCard(pr, input)));
+      const saved = await change((pr) => (card ? api.updateCard(pr, card.key, input) : api.createCard(pr, input)));
       setBusy(false);
       // The command answers with the card (a key alone is taken too).
       const answered = saved as unknown;

@@ -107,7 +107,8 @@ function EpicForm({ epic, change, onDone }: { epic: Epic | null; change: Change;
   const { busy, error, run } = useAction();
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    void run(() => change((p) => api.saveEpic(p, epic?.key ?? null, { title, description, color: color.trim() === "" ? null : color.trim(), done })), onDone);
+    const input = { title, description, color: color.trim() === "" ? null : color.trim(), done };
+    void run(() => change((p) => (epic ? api.updateEpic(p, epic.key, input) : api.createEpic(p, input))), onDone);
   };
   return (
     <form className="kb-form kb-inline-form" data-testid="epic-form" onSubmit={submit} aria-label={epic ? `Edit epic ${epic.key}` : "New epic"}>
@@ -238,7 +239,7 @@ function SprintForm({ sprint, change, onDone }: { sprint: Sprint | null; change:
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const input = { name: name.trim() === "" ? null : name.trim(), goal, start: start.trim() === "" ? null : start.trim(), end: end.trim() === "" ? null : end.trim() };
-    void run(() => change((p) => api.saveSprint(p, sprint?.number ?? null, input)), onDone);
+    void run(() => change((p) => (sprint ? api.updateSprint(p, sprint.number, input) : api.createSprint(p, input))), onDone);
   };
   return (
     <form className="kb-form kb-inline-form" data-testid="sprint-form" onSubmit={submit} aria-label={sprint ? `Edit ${sprint.name}` : "New sprint"}>
