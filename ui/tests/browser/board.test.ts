@@ -259,6 +259,17 @@ describe("Board page in Chromium (mock backend)", () => {
     expect(parsed.cards.length).toBe(await t.page.locator('[data-testid="board-card"]').count());
   });
 
+  test("works in a 960x600 window: the four columns fit, nothing overflows the page", async () => {
+    await t.page.setViewportSize({ width: 960, height: 600 });
+    await open("?delay=0", "#/board");
+    await card("SMP-7").waitFor();
+    expect(await t.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    const board = (await byId("board-columns").boundingBox())!;
+    const done = (await t.page.locator('[data-testid="board-column-head"][data-column="done"]').boundingBox())!;
+    expect(done.x + done.width).toBeLessThanOrEqual(board.x + board.width + 1);
+    await t.page.screenshot({ path: join(ARTIFACTS, "board-960x600.png") });
+  });
+
   test("benchmark: a board of 2,000 cards, time to render and to complete a drag (printed)", async () => {
     await open("?delay=0", "#/connect");
     await t.page.evaluate(() => (window as any).__slipwayMock.board.seedLarge("bench", 2000));

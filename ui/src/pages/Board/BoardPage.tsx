@@ -331,7 +331,7 @@ export function BoardPage() {
               {filtered ? `${shown.length} of ${cards.length} cards` : `${cards.length} cards`}
             </span>
             <span className="kb-toolbar-gap" />
-            <label className="kb-switch">
+            <label className="kb-switch" title="A lane per epic. Dragging a card into another lane moves it to that column; its epic stays (edit the card to change it).">
               <input type="checkbox" data-testid="board-swimlanes" checked={swimlanes} onChange={(e) => setSwimlanes(e.target.checked)} />
               Swimlanes by epic
             </label>

@@ -54,23 +54,36 @@ const SCREEN_READER: ScreenReaderInstructions = {
     "To move a card, press space to pick it up. Use the arrow keys to move it to another column or up and down, press space again to drop it, or escape to cancel. Press enter to open the card.",
 };
 
+type Hit = { card: HTMLElement | null; column: HTMLElement | null };
+
+/** The card and the column under a point of the viewport (the drag overlay is not one). */
+function hitTest(x: number, y: number): Hit {
+  const hit: Hit = { card: null, column: null };
+  for (const el of document.elementsFromPoint(x, y)) {
+    const h = el as HTMLElement;
+    if (hit.card === null && h.dataset?.testid === "board-card" && h.dataset.card) hit.card = h;
+    if (hit.column === null && h.dataset?.testid === "board-column" && h.dataset.column) hit.column = h;
+    if (hit.card !== null && hit.column !== null) break;
+  }
+  return hit;
+}
+
 /**
- * With the pointer: what is under it, found by the browser's hit testing (a card first, else a
- * column), so a move costs the same on a board of 20 cards or 2,000 (dnd-kit's own detections
- * read every droppable's rectangle on every pointer move). With the keyboard: the closest.
+ * With the pointer: what is under it, found by the browser's hit testing, so a move costs the
+ * same on a board of 20 cards or 2,000 (dnd-kit's own detections read every droppable's
+ * rectangle on every pointer move). A card counts only in the dragged card's own column (where
+ * the list makes room for it); elsewhere the column does, so crossing other cards changes
+ * nothing until the drop (which finds the card under the pointer then). With the keyboard: the
+ * closest.
  */
 const collision: CollisionDetection = (args) => {
   const p = args.pointerCoordinates;
   if (!p) return closestCorners(args);
-  let card: string | null = null;
-  let column: string | null = null;
-  for (const el of document.elementsFromPoint(p.x, p.y)) {
-    const h = el as HTMLElement;
-    if (card === null && h.dataset?.testid === "board-card" && h.dataset.card) card = h.dataset.card;
-    if (column === null && h.dataset?.testid === "board-column" && h.dataset.column) column = `column:${h.dataset.lane}:${h.dataset.column}`;
-    if (card !== null && column !== null) break;
-  }
-  for (const id of [card, column]) {
+  const { card, column } = hitTest(p.x, p.y);
+  const from = args.active.data.current as DragData | undefined;
+  const own = !!column && !!from && column.dataset.column === from.column && column.dataset.lane === from.lane;
+  const ids = [own && card ? card.dataset.card! : null, column ? `column:${column.dataset.lane}:${column.dataset.column}` : null];
+  for (const id of ids) {
     if (id === null) continue;
     const droppableContainer = args.droppableContainers.find((c) => c.id === id);
     if (droppableContainer) return [{ id, data: { droppableContainer, value: 0 } }];
@@ -173,36 +186,66 @@ export function KanbanBoard({ columns, lanes, swimlanes, counts, allCards, extra
     [columnName, place],
   );
 
-  const onDragStart = useCallback((e: DragStartEvent) => {
-    dragging.current = true;
-    setActiveKey(String(e.active.id));
+  /** Where the pointer is while a card is dragged with it (null with the keyboard). */
+  const pointer = useRef<{ x: number; y: number } | null>(null);
+  const trackPointer = useCallback((e: PointerEvent) => {
+    pointer.current = { x: e.clientX, y: e.clientY };
   }, []);
+  const stopTracking = useCallback(() => {
+    window.removeEventListener("pointermove", trackPointer, true);
+  }, [trackPointer]);
+  useEffect(() => stopTracking, [stopTracking]);
+
+  const onDragStart = useCallback(
+    (e: DragStartEvent) => {
+      dragging.current = true;
+      setActiveKey(String(e.active.id));
+      const ev = e.activatorEvent;
+      if (typeof PointerEvent !== "undefined" && ev instanceof PointerEvent) {
+        pointer.current = { x: ev.clientX, y: ev.clientY };
+        window.addEventListener("pointermove", trackPointer, true);
+      } else pointer.current = null;
+    },
+    [trackPointer],
+  );
 
   const onDragEnd = useCallback(
     (e: DragEndEvent) => {
       dragging.current = false;
       justDropped.current = Date.now();
       setActiveKey(null);
+      stopTracking();
       const over = e.over;
       const d = over?.data.current as DragData | undefined;
       if (!over || !d) return;
-      const target: DropOver = d.type === "card" ? { kind: "card", key: String(over.id), column: d.column } : { kind: "column", column: d.column };
+      const key = String(e.active.id);
+      if (d.type === "column") {
+        // Dropped on another column: before or after the card under the pointer, if any.
+        const p = pointer.current;
+        const hit = p ? hitTest(p.x, p.y).card : null;
+        if (p && hit && hit.dataset.column === d.column && hit.dataset.card !== key) {
+          const r = hit.getBoundingClientRect();
+          onDrop(key, { kind: "card", key: hit.dataset.card!, column: d.column }, p.y > r.top + r.height / 2);
+        } else onDrop(key, { kind: "column", column: d.column }, false);
+        return;
+      }
       const rect = e.active.rect.current.translated;
       const overRect =
         over.rect ?? document.querySelector(`[data-testid="board-card"][data-card="${String(over.id).replace(/["\\]/g, "\\$&")}"]`)?.getBoundingClientRect() ?? null;
       // Below the other card's middle (measured from the tops, so a keyboard move, which puts
       // the card exactly where the other is, counts as before it).
       const below = rect && overRect ? rect.top + Math.min(rect.height, overRect.height) / 2 > overRect.top + overRect.height / 2 : false;
-      onDrop(String(e.active.id), target, below);
+      onDrop(key, { kind: "card", key: String(over.id), column: d.column }, below);
     },
-    [onDrop],
+    [onDrop, stopTracking],
   );
 
   const onDragCancel = useCallback(() => {
     dragging.current = false;
     justDropped.current = Date.now();
     setActiveKey(null);
-  }, []);
+    stopTracking();
+  }, [stopTracking]);
 
   const open = useCallback(
     (key: string, byKeyboard = false) => {
@@ -215,7 +258,7 @@ export function KanbanBoard({ columns, lanes, swimlanes, counts, allCards, extra
 
   const active = activeKey ? byKey.get(activeKey) : undefined;
   const large = allCards.length > LARGE_BOARD;
-  const gridStyle = { gridTemplateColumns: `repeat(${columns.length}, minmax(200px, 1fr))` };
+  const gridStyle = { gridTemplateColumns: `repeat(${columns.length}, minmax(170px, 1fr))` };
 
   return (
     <DndContext
