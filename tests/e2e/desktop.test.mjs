@@ -2,9 +2,10 @@
 // WebKitWebDriver under Xvfb: the AWS wizard on the sandbox and the region picker, a bad and a
 // good GitHub token against a GitHub stand-in, a project detected and saved from a Git repository
 // and run until Build on the real Docker engine, those images deployed to the test Kubernetes
-// cluster from the Deployments page and redeployed, screenshots of every page, then the app closed
-// like a person closes it: the sandbox it started must be gone, and no secret typed in the
-// wizard may be in any file it wrote. Screenshots: tests/artifacts/desktop/<page>.png.
+// cluster from the Deployments page and redeployed, a card moved on the Board, screenshots of every
+// page, then the app closed like a person closes it: the sandbox it started must be gone, and no
+// secret typed in the wizard may be in any file it wrote; restarted on the same data folder, the
+// moved card is still where it was moved. Screenshots: tests/artifacts/desktop/<page>.png.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -19,7 +20,7 @@ import { App, Driver, REPO, cmdline, environment, pngSize, running, tail } from 
 import { sel, waitUntil } from "./lib/webdriver.mjs";
 
 const PAGES = ["connect", "project", "architecture", "board", "pipelines", "deployments", "settings"];
-const BUILT = new Set(["connect", "project", "architecture", "pipelines", "deployments", "settings"]);
+const BUILT = new Set(PAGES);
 const ACCOUNT = "123456789012"; // moto's account
 
 // Distinctive secrets, new each run, shaped like real classic tokens (ghp_ + 36 characters).
@@ -39,6 +40,10 @@ let repo = null;
 // The deploy test's namespace on the test environment's Kubernetes cluster (deleted after the suite).
 const KUBE_NS = `e2e-deploy-${randomBytes(3).toString("hex")}`;
 let kubeNsUsed = false;
+
+// The board test's card: created and moved in one session, looked for after a restart.
+const CARD_TITLE = `E2E card ${randomBytes(3).toString("hex")}`;
+let movedCard = null; // { key, column }
 
 /** kubectl against the test cluster (SLIPWAY_TEST_KUBECTL, SLIPWAY_TEST_KUBECONFIG). */
 function kubectl(...args) {
@@ -441,6 +446,48 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
   );
 
   test(
+    "b5. Board: a card created on the project's board and moved to another column",
+    { timeout: 60_000 },
+    guarded("board", async () => {
+      await s.click(sel("nav-board"));
+      await s.waitFor(sel("page-board"));
+      await s.waitFor(sel("board-columns"), { timeout: 20_000 });
+      await s.click(sel("board-new-card"));
+      await s.waitFor(sel("card-form"));
+      await s.type(sel("card-form-title"), CARD_TITLE);
+      await s.type(sel("card-form-points"), "3");
+      await s.click(sel("card-form-save"));
+      const card = await waitUntil(
+        `the card "${CARD_TITLE}" on the board (or an error)`,
+        async () => {
+          if (await s.find(sel("card-form-error"))) return { error: await s.text(await s.find(sel("card-form-error"))) };
+          for (const el of await s.findAll(sel("board-card"))) {
+            if ((await s.text(el)).includes(CARD_TITLE)) return { key: await s.attr(el, "data-card"), column: await s.attr(el, "data-column") };
+          }
+          return null;
+        },
+        { timeout: 20_000 },
+      );
+      if (card.error) throw new Error(`the card was refused: ${card.error}`);
+      // Move it through its drawer's form to the next column.
+      const columns = await Promise.all((await s.findAll(`${sel("board-column")}`)).map((c) => s.attr(c, "data-column")));
+      const target = [...new Set(columns)].find((c) => c !== card.column);
+      assert.ok(target, `another column than ${card.column}: ${columns.join(", ")}`);
+      const drawer = await s.find(sel("card-drawer"));
+      if (!drawer) await s.click(`[data-testid="board-card"][data-card="${card.key}"]`);
+      await s.waitFor(sel("card-drawer"));
+      await s.click(sel("card-edit"));
+      await s.click(`${sel("card-form-column")} option[value="${target}"]`);
+      await s.click(sel("card-form-save"));
+      await s.waitForAttr(`[data-testid="board-card"][data-card="${card.key}"]`, "data-column", target, { timeout: 20_000 });
+      assert.equal(await s.find(sel("card-form-error")), null, "the move was accepted");
+      movedCard = { key: card.key, column: target };
+      await painted();
+      await app.screenshot("board-moved");
+    }),
+  );
+
+  test(
     "c. every page renders; screenshots in tests/artifacts/desktop/",
     { timeout: 60_000 },
     guarded("screenshots", async () => {
@@ -511,6 +558,24 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
         }
       }
       assert.deepEqual(hits, [], `secrets found on disk in ${files.length} files`);
+    }),
+  );
+
+  test(
+    "f. after a restart on the same data folder, the moved card is still in its column",
+    { timeout: 90_000 },
+    guarded("restart", async () => {
+      assert.ok(movedCard, "test b5 moved a card");
+      assert.ok(app.closed, "the first session is closed (test d)");
+      app = await driver.launch({ dataDir: app.dataDir });
+      s = app.session;
+      await s.waitFor(sel("nav-board"), { timeout: 30_000 });
+      await s.click(sel("nav-board"));
+      await s.waitFor(sel("page-board"));
+      await s.waitForAttr(`[data-testid="board-card"][data-card="${movedCard.key}"]`, "data-column", movedCard.column, { timeout: 20_000 });
+      const el = await s.find(`[data-testid="board-card"][data-card="${movedCard.key}"]`);
+      assert.ok((await s.text(el)).includes(CARD_TITLE), "the same card, by key and title");
+      await app.close();
     }),
   );
 });

@@ -190,19 +190,19 @@ export class Driver {
     rmSync(this.home, { recursive: true, force: true });
   }
 
-  /** Starts the real desktop app in a new WebDriver session, with a fresh data dir. */
-  async launch() {
-    return App.launch(this);
+  /** Starts the real desktop app in a new WebDriver session, with a fresh data dir (or `dataDir`: a restart). */
+  async launch({ dataDir } = {}) {
+    return App.launch(this, { dataDir });
   }
 }
 
 // ---- one app session ----
 
 export class App {
-  static async launch(driver) {
+  static async launch(driver, { dataDir } = {}) {
     const a = new App();
     a.driver = driver;
-    a.dataDir = mkdtempSync(path.join(os.tmpdir(), "slipway-e2e-data-"));
+    a.dataDir = dataDir ?? mkdtempSync(path.join(os.tmpdir(), "slipway-e2e-data-"));
     a.log = path.join(a.dataDir, "logs/slipway-desktop.log");
     a.session = await Session.create(driver.base, {
       "tauri:options": { application: driver.env.app, args: ["--data-dir", a.dataDir] },
