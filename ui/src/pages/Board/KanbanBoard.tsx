@@ -400,7 +400,11 @@ const ColumnView = memo(function ColumnView({
           <SortableCard key={c.key} card={c} lane={lane} {...extras(c)} pending={moving.has(c.key)} onOpen={onOpen} />
         ))}
       </SortableContext>
-      {cards.length === 0 && <p className="kb-col-empty">No cards</p>}
+      {cards.length === 0 && (
+        <p className="kb-col-empty" aria-hidden="true">
+          No cards
+        </p>
+      )}
     </div>
     </NearContext.Provider>
   );
