@@ -306,8 +306,11 @@ export const api = {
 
   /** Every project that has (or could have) a board. */
   boardProjects: () => call<string[]>("board_projects"),
-  /** The board without its history (a new, empty board when the project has none yet). */
-  board: (project: string) => call<BoardData>("get_board", { project }),
+  /**
+   * The board without its history (a new, empty board when the project has none yet). `project`
+   * null: the only project, else the default blueprint's project when there is none.
+   */
+  board: (project: string | null) => call<BoardData>("get_board", { project }),
   /** The history of one card (by key), or of the whole board when `card` is null; oldest first. */
   boardHistory: (project: string, card: string | null) => call<BoardHistory>("board_history", { project, card }),
   /** Adds a card at the bottom of its column (`input.column` null: the first column). */

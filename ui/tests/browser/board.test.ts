@@ -113,6 +113,7 @@ describe("Board page in Chromium (mock backend)", () => {
     await t.page.keyboard.press("Space");
     await expect.poll(said).toContain("Picked up card SMP-12, Request metrics, in To do, position 2 of 7.");
     await t.page.locator('[data-testid="board-columns"][data-dragging="SMP-12"]').waitFor();
+    await t.page.waitForTimeout(150); // dnd-kit listens for the arrows from the next task on
     await t.page.keyboard.press("ArrowRight");
     await expect.poll(async () => (await said()).at(-1)).toMatch(/^Card SMP-12 is over (card SMP-8 in|column) In progress\.$/);
     await t.page.keyboard.press("Space");
@@ -127,6 +128,7 @@ describe("Board page in Chromium (mock backend)", () => {
     // Picked up again, carried right, then Escape: nothing moves.
     await t.page.keyboard.press("Space");
     await t.page.locator('[data-testid="board-columns"][data-dragging="SMP-12"]').waitFor();
+    await t.page.waitForTimeout(150);
     await t.page.keyboard.press("ArrowRight");
     await expect.poll(async () => (await said()).at(-1)).toMatch(/^Card SMP-12 is over (card SMP-10 in|column) In review\.$/);
     await t.page.keyboard.press("Escape");

@@ -124,6 +124,26 @@ describe("Board page", () => {
     await waitFor(() => expect(screen.queryByTestId("card-drawer")).toBeNull());
   });
 
+  test("a card created, then moved by editing its column (the desktop e2e's path)", async () => {
+    const user = userEvent.setup();
+    const { backend } = await openBoard();
+    await user.click(screen.getByTestId("board-new-card"));
+    await user.type(screen.getByTestId("card-form-title"), "E2E card");
+    await user.type(screen.getByTestId("card-form-points"), "3");
+    await user.click(screen.getByTestId("card-form-save"));
+    await waitFor(() => expect(card("SMP-19")).not.toBeNull());
+    expect(card("SMP-19")!.dataset.column).toBe("todo");
+    const drawer = await screen.findByTestId("card-drawer");
+    await waitFor(() => expect(drawer.dataset.card).toBe("SMP-19"));
+    await user.click(within(screen.getByTestId("card-drawer")).getByTestId("card-edit"));
+    await user.selectOptions(screen.getByTestId("card-form-column"), "in-progress");
+    await user.click(screen.getByTestId("card-form-save"));
+    await waitFor(() => expect(card("SMP-19")!.dataset.column).toBe("in-progress"));
+    expect(screen.queryByTestId("card-form-error")).toBeNull();
+    expect(backend.calls.filter((c) => c.cmd === "update_card").map((c) => (c.args as { input: { column: string } }).input.column)).toEqual(["in-progress"]);
+    expect(backend.board.boards.get("sample-app")!.moves.at(-1)).toMatchObject({ card: "SMP-19", from: "todo", to: "in-progress", by: "user" });
+  });
+
   test("a new card: the backend's refusal is shown; a good one lands at the bottom of its column", async () => {
     const user = userEvent.setup();
     const { backend } = await openBoard();
@@ -211,6 +231,21 @@ describe("Board page", () => {
     await user.selectOptions(screen.getByTestId("sprint-select"), "4");
     expect(await screen.findByTestId("burndown")).toHaveAttribute("data-sprint", "4");
     expect(screen.queryAllByTestId("burndown-point")).toEqual([]); // planned: no day has a value yet
+  });
+
+  test("no project at all: the default blueprint's board, which a first card creates", async () => {
+    const user = userEvent.setup();
+    const { backend } = await renderApp({ scenario: "fresh", hash: "#/board" });
+    expect(await screen.findByTestId("board-default-note")).toHaveTextContent("the blueprint's project, slipway");
+    expect(screen.getByTestId("board-project")).toHaveValue("slipway");
+    await waitFor(() => expect(screen.getAllByTestId("board-column-head")).toHaveLength(4));
+    expect(allKeys()).toEqual([]);
+    expect(backend.board.boards.size).toBe(0); // looking stores nothing
+    await user.click(screen.getByTestId("board-new-card"));
+    await user.type(screen.getByTestId("card-form-title"), "Pick an instance type");
+    await user.click(screen.getByTestId("card-form-save"));
+    await waitFor(() => expect(allKeys()).toEqual(["SLP-1"]));
+    expect(backend.board.boards.get("slipway")!.cards.map((c) => c.title)).toEqual(["Pick an instance type"]);
   });
 
   test("import: a malformed CSV names the line and changes nothing", async () => {

@@ -61,6 +61,8 @@ export function BoardPage() {
   const uid = useId();
   const initial = useRef(fromHash()).current;
   const [projects, setProjects] = useState<string[] | null>(null);
+  /** There is no project: the board shown is the default blueprint's. */
+  const [defaultOnly, setDefaultOnly] = useState(false);
   const [projectsError, setProjectsError] = useState<UserError | null>(null);
   const [project, setProject] = useState<string | null>(null);
   const [view, setView] = useState<View>(initial.view);
@@ -80,7 +82,7 @@ export function BoardPage() {
   useEffect(() => {
     let cancelled = false;
     // Boards that exist, and every project (a board is made on first use).
-    Promise.allSettled([api.boardProjects(), api.projects()]).then(([b, p]) => {
+    Promise.allSettled([api.boardProjects(), api.projects()]).then(async ([b, p]) => {
       if (cancelled) return;
       if (b.status === "rejected" && p.status === "rejected") {
         setProjectsError(b.reason as UserError);
@@ -89,9 +91,23 @@ export function BoardPage() {
       const ids = new Set<string>();
       if (b.status === "fulfilled") b.value.forEach((x) => ids.add(x));
       if (p.status === "fulfilled") p.value.forEach((x) => ids.add(x.id));
+      // A project named in the link has a board too (made on first use).
+      if (initial.project) ids.add(initial.project);
+      if (ids.size === 0) {
+        // No project at all: the board the Rust side picks then (the default blueprint's project).
+        try {
+          const d = await api.board(null);
+          if (cancelled) return;
+          ids.add(d.board.project);
+          setDefaultOnly(true);
+        } catch (e) {
+          if (!cancelled) setProjectsError(e as UserError);
+          return;
+        }
+      }
       const list = [...ids].sort();
       setProjects(list);
-      setProject(list.find((x) => x === initial.project) ?? list[0] ?? null);
+      setProject(list.find((x) => x === initial.project) ?? list[0]);
     });
     return () => {
       cancelled = true;
@@ -200,14 +216,11 @@ export function BoardPage() {
       </p>
     );
   }
-  if (projects.length === 0 || project === null) {
+  if (project === null) {
     return (
-      <div className="panel" data-testid="board-empty">
-        <p>No project yet: every project has a board, where plans, applies, pipeline runs and deploys create and move cards.</p>
-        <p>
-          <a href="#/project">Add a project on the Project page</a> (or <code>slipway project add PATH</code>).
-        </p>
-      </div>
+      <p className="muted">
+        <Spinner label="Loading boards" /> Loading…
+      </p>
     );
   }
 
@@ -255,6 +268,12 @@ export function BoardPage() {
           </>
         )}
       </div>
+      {defaultOnly && (
+        <p className="muted" data-testid="board-default-note">
+          This is the board of the blueprint&apos;s project, {project}: plans and applies move its cards. Every project has its own board:{" "}
+          <a href="#/project">add a project on the Project page</a>.
+        </p>
+      )}
       {loadError && <ErrorCallout error={loadError} testId="board-error" />}
       {automationError && <ErrorCallout error={automationError} testId="board-automation-error" />}
       {exchangeError && <ErrorCallout error={exchangeError} testId="board-import-error" />}
