@@ -377,6 +377,10 @@ async fn bad_input_fails_its_stage_with_the_reason_and_skips_the_rest() {
     assert_eq!(r.stage(StageName::Test).status, Status::Skipped);
     let build_log = std::fs::read_to_string(step_path(&app.runs_dir(), &r.id, StageName::Build, "app")).unwrap();
     assert!(build_log.contains("about to fail"), "{build_log}");
+    // The board got a card for the failed stage, linked to the run.
+    let board = app.board(Some(&id)).await.unwrap();
+    let card = board.cards.iter().find(|c| c.automation_key.as_deref() == Some(format!("pipeline:{id}:build").as_str())).expect("a card for the failed Build stage");
+    assert!(card.title == format!("Build stage fails on {id}") && card.links.iter().any(|l| l.target == r.id), "{card:?}");
 
     // A commit that does not exist.
     let r = run_to_end(&app, &id, Some("no-such-branch"), None).await;
