@@ -95,6 +95,15 @@ if [ "${1:-}" = deploy ]; then
   deploy_bench
   exit 0
 fi
+# ---- board: a 2,000-card board in Chromium (mock backend) -----------------------------------------
+# `scripts/bench.sh board` runs only the board benchmark test: time to render 2,000 cards and to
+# complete a drag (drop to shown, drop to accepted by the backend), printed by the test.
+if [ "${1:-}" = board ]; then
+  step "board benchmark (2,000 cards, Chromium, mock backend)"
+  export SLIPWAY_CHROMIUM=${SLIPWAY_CHROMIUM:-/usr/bin/chromium}
+  (cd ui && npm run -s build:mock >/dev/null && npx vitest run --config vitest.browser.config.ts tests/browser/board.test.ts -t "benchmark")
+  exit 0
+fi
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 
 # ---- processes -------------------------------------------------------------------------------
