@@ -80,7 +80,8 @@ pub fn endpoints(services: &[Service], node: Option<&str>) -> Vec<Endpoint> {
                     Some(format!("the load balancer has no external address (yet): reachable on node port {np}{}", node.map(|a| format!(" of {a}")).unwrap_or_default())),
                 ),
                 ("NodePort", _, Some(np)) => (node.map(|a| format!("http://{a}:{np}/")), Some(format!("node port {np}"))),
-                _ => (None, Some(format!("inside the cluster: http://{name}.{ns}:{port}/"))),
+                // The protocol is not known (a database is not HTTP): the address only.
+                _ => (None, Some(format!("inside the cluster at {name}.{ns}:{port}"))),
             };
             out.push(Endpoint { service: name.clone(), service_type: ty.clone(), port, node_port, url, note });
         }
@@ -323,5 +324,17 @@ mod tests {
         assert_eq!(endpoints(&[with_lb], None)[0].url.as_deref(), Some("http://a.elb.amazonaws.com/"));
         assert!(is_local_address("127.0.0.1"));
         assert!(!is_local_address("203.0.113.7"));
+    }
+
+    #[test]
+    fn a_cluster_ip_service_is_named_by_its_address_without_a_protocol() {
+        let db: Service = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "db", "namespace": "shop"},
+            "spec": {"type": "ClusterIP", "ports": [{"port": 3306}]}
+        }))
+        .unwrap();
+        let e = &endpoints(&[db], Some("127.0.0.1"))[0];
+        assert_eq!(e.url, None);
+        assert_eq!(e.note.as_deref(), Some("inside the cluster at db.shop:3306"));
     }
 }

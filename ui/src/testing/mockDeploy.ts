@@ -175,7 +175,7 @@ function sampleWorkloads(): Workload[] {
 }
 
 function endpoints(ns: string): Endpoint[] {
-  const inside = (service: string, port: number): Endpoint => ({ service, serviceType: "ClusterIP", port, nodePort: null, url: null, note: `inside the cluster: http://${service}.${ns}:${port}/` });
+  const inside = (service: string, port: number): Endpoint => ({ service, serviceType: "ClusterIP", port, nodePort: null, url: null, note: `inside the cluster at ${service}.${ns}:${port}` });
   return [
     inside("backend", 8000),
     inside("db", 3306),
