@@ -177,6 +177,12 @@ enum Cmd {
     /// The project's Kanban board: columns with their cards (key, title, points, epic,
     /// assignee); cards, epics, sprints, burndown, export/import and automation below it.
     Board(board_cmd::BoardArgs),
+    /// GitHub: repositories, branches, commits, Actions runs; `watch` starts runs on new commits.
+    #[command(subcommand)]
+    Github(integrations_cmd::GithubCmd),
+    /// Jenkins: connect, jobs, builds, stage view, console log, start a build.
+    #[command(subcommand)]
+    Jenkins(integrations_cmd::JenkinsCmd),
     /// The newest entries of the event log.
     Events {
         #[arg(long, default_value_t = 50)]
@@ -249,6 +255,7 @@ enum SettingsCmd {
 
 mod board_cmd;
 mod deploy_cmd;
+mod integrations_cmd;
 mod pipeline_cmd;
 mod progress;
 
@@ -552,6 +559,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             }
         }
         Cmd::Board(a) => board_cmd::board(&app, json, a).await?,
+        Cmd::Github(c) => integrations_cmd::github(&app, json, c).await?,
+        Cmd::Jenkins(c) => integrations_cmd::jenkins(&app, json, c).await?,
         Cmd::Events { limit } => {
             for e in app.recent_events(limit).await? {
                 println!("{e}");

@@ -244,6 +244,34 @@ impl Store {
         .await
     }
 
+    /// A JSON value kept beside the settings under `integration:<name>` (e.g. the Jenkins
+    /// server's URL and user). Never a secret: those stay in the keychain.
+    pub async fn integration(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let key = format!("integration:{name}");
+        self.with(move |c| {
+            let v: Option<String> = c.query_row("SELECT value FROM settings WHERE key = ?1", params![key], |r| r.get(0)).optional()?;
+            Ok(v.map(|v| serde_json::from_str(&v)).transpose()?)
+        })
+        .await
+    }
+
+    /// Saves (or with None removes) an integration's value; see [`Store::integration`].
+    pub async fn save_integration(&self, name: &str, value: Option<&serde_json::Value>) -> Result<(), StoreError> {
+        let key = format!("integration:{name}");
+        let v = value.map(serde_json::to_string).transpose()?;
+        self.with(move |c| {
+            match v {
+                Some(v) => c.execute(
+                    "INSERT INTO settings(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    params![key, v],
+                )?,
+                None => c.execute("DELETE FROM settings WHERE key = ?1", params![key])?,
+            };
+            Ok(())
+        })
+        .await
+    }
+
     pub async fn save_settings(&self, s: &Settings) -> Result<(), StoreError> {
         let v = serde_json::to_string(s)?;
         self.with(move |c| {

@@ -1,7 +1,9 @@
 //! Git hosts. GitHub through octocrab: who a token belongs to and what it may do (its scopes),
 //! on github.com or GitHub Enterprise, and the `gh` CLI's token. Implements [`GitHostProvider`].
 
+pub mod api;
 pub mod checkout;
+pub mod watch;
 
 use async_trait::async_trait;
 use slipway_core::connections::Identity;

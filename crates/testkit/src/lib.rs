@@ -184,3 +184,92 @@ pub fn sample_app_repo() -> tempfile::TempDir {
     commit_all(d.path(), "sample app");
     d
 }
+
+/// GitHub's `x-ratelimit-*` headers (as api.github.com sends them) on a response.
+pub fn github_rate(t: ResponseTemplate, remaining: u32, resource: &str) -> ResponseTemplate {
+    t.insert_header("x-ratelimit-limit", "5000")
+        .insert_header("x-ratelimit-remaining", remaining.to_string().as_str())
+        .insert_header("x-ratelimit-reset", "1732665600")
+        .insert_header(
+            "x-ratelimit-used",
+            (5000 - remaining.min(5000)).to_string().as_str(),
+        )
+        .insert_header("x-ratelimit-resource", resource)
+        .insert_header("x-github-api-version-selected", "2022-11-28")
+        .insert_header("content-type", "application/json; charset=utf-8")
+}
+
+/// A repository as `GET /user/repos` lists it (recorded from api.github.com, trimmed).
+pub fn github_repo(owner: &str, name: &str, private: bool) -> serde_json::Value {
+    serde_json::json!({
+        "id": 1296269, "node_id": "MDEwOlJlcG9zaXRvcnkxMjk2MjY5", "name": name,
+        "full_name": format!("{owner}/{name}"), "private": private,
+        "owner": {"login": owner, "id": 583231, "type": "User", "site_admin": false},
+        "html_url": format!("https://github.com/{owner}/{name}"), "description": format!("{name}, for tests"),
+        "fork": false, "url": format!("https://api.github.com/repos/{owner}/{name}"),
+        "created_at": "2011-01-26T19:01:12Z", "updated_at": "2024-11-20T10:01:12Z", "pushed_at": "2024-11-20T10:01:10Z",
+        "git_url": format!("git://github.com/{owner}/{name}.git"), "ssh_url": format!("git@github.com:{owner}/{name}.git"),
+        "clone_url": format!("https://github.com/{owner}/{name}.git"), "default_branch": "main",
+        "visibility": if private { "private" } else { "public" },
+        "permissions": {"admin": true, "maintain": true, "push": true, "triage": true, "pull": true}
+    })
+}
+
+/// A branch as `GET /repos/{o}/{r}/branches/{b}` answers (recorded shape, trimmed).
+pub fn github_branch(owner: &str, name: &str, branch: &str, sha: &str) -> serde_json::Value {
+    serde_json::json!({
+        "name": branch,
+        "commit": {
+            "sha": sha, "node_id": "C_kwDOABPHjNoAKDdmZDFhNjBiMDFmOTFiMzE0ZjU5OTU1YTRlNGQ0ZTgwZDhlZGYxMWQ",
+            "commit": {"author": {"name": "The Octocat", "email": "octocat@github.com", "date": "2024-11-20T10:01:10Z"},
+                       "message": "Update README.md", "tree": {"sha": "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d"}},
+            "url": format!("https://api.github.com/repos/{owner}/{name}/commits/{sha}"),
+            "html_url": format!("https://github.com/{owner}/{name}/commit/{sha}")
+        },
+        "_links": {"self": format!("https://api.github.com/repos/{owner}/{name}/branches/{branch}"),
+                   "html": format!("https://github.com/{owner}/{name}/tree/{branch}")},
+        "protected": branch == "main",
+        "protection_url": format!("https://api.github.com/repos/{owner}/{name}/branches/{branch}/protection")
+    })
+}
+
+/// A commit as `GET /repos/{o}/{r}/commits` lists it (recorded shape, trimmed).
+pub fn github_commit(owner: &str, name: &str, sha: &str, message: &str) -> serde_json::Value {
+    serde_json::json!({
+        "sha": sha, "node_id": "C_kwDOABPHjNoAKDdmZDFhNjBi",
+        "commit": {
+            "author": {"name": "The Octocat", "email": "octocat@github.com", "date": "2024-11-20T10:01:10Z"},
+            "committer": {"name": "GitHub", "email": "noreply@github.com", "date": "2024-11-20T10:01:10Z"},
+            "message": message, "comment_count": 0,
+            "verification": {"verified": true, "reason": "valid"}
+        },
+        "url": format!("https://api.github.com/repos/{owner}/{name}/commits/{sha}"),
+        "html_url": format!("https://github.com/{owner}/{name}/commit/{sha}"),
+        "author": {"login": "octocat", "id": 583231, "type": "User"},
+        "committer": {"login": "web-flow", "id": 19864447, "type": "User"},
+        "parents": []
+    })
+}
+
+/// GitHub's 403 for a secondary rate limit (recorded shape): `retry-after` and a message.
+pub fn github_secondary_limit() -> ResponseTemplate {
+    github_rate(ResponseTemplate::new(403), 4321, "core").insert_header("retry-after", "60").set_body_json(serde_json::json!({
+        "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 8C2A:3B4F:1A2B3C:1D2E3F:6746F0A1.",
+        "documentation_url": "https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits",
+        "status": "403"
+    }))
+}
+
+/// GitHub's 404 (also what a private repository looks like without access).
+pub fn github_not_found() -> ResponseTemplate {
+    github_rate(ResponseTemplate::new(404), 4990, "core").set_body_json(serde_json::json!({
+        "message": "Not Found", "documentation_url": "https://docs.github.com/rest/repos/repos#get-a-repository", "status": "404"
+    }))
+}
+
+/// GitHub's 401 for a revoked or wrong token.
+pub fn github_bad_credentials() -> ResponseTemplate {
+    github_rate(ResponseTemplate::new(401), 59, "core").set_body_json(serde_json::json!({
+        "message": "Bad credentials", "documentation_url": "https://docs.github.com/rest", "status": "401"
+    }))
+}
