@@ -5,6 +5,8 @@ mod board;
 mod connect;
 pub(crate) mod deploy;
 mod events;
+mod export;
+mod integrations;
 mod pipeline;
 mod provision;
 mod sandbox;
@@ -81,6 +83,22 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         board::set_board_automation,
         board::export_board,
         board::import_board,
+        integrations::github_repos,
+        integrations::github_branches,
+        integrations::github_commits,
+        integrations::github_workflow_runs,
+        integrations::github_workflow_jobs,
+        integrations::github_job_log,
+        integrations::github_webhook_secret,
+        integrations::github_watch_start,
+        integrations::github_watch_stop,
+        integrations::connect_jenkins,
+        integrations::jenkins_jobs,
+        integrations::jenkins_builds,
+        integrations::jenkins_stages,
+        integrations::jenkins_build,
+        integrations::follow_jenkins_log,
+        export::export,
         events::subscribe_events,
         events::first_paint,
     ]
