@@ -174,6 +174,9 @@ enum Cmd {
         #[command(flatten)]
         which: deploy_cmd::Which,
     },
+    /// Export as files other tools read: terraform (the blueprint), k8s (a deployment's
+    /// objects), jenkinsfile or github-actions (the pipeline). Printed, or written with -o.
+    Export(export_cmd::ExportArgs),
     /// The project's Kanban board: columns with their cards (key, title, points, epic,
     /// assignee); cards, epics, sprints, burndown, export/import and automation below it.
     Board(board_cmd::BoardArgs),
@@ -255,6 +258,7 @@ enum SettingsCmd {
 
 mod board_cmd;
 mod deploy_cmd;
+mod export_cmd;
 mod integrations_cmd;
 mod pipeline_cmd;
 mod progress;
@@ -558,6 +562,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 println!("{}", if gone { "The namespace is being deleted (with everything in it)." } else { "Nothing to delete: the namespace does not exist." });
             }
         }
+        Cmd::Export(a) => export_cmd::export(&app, json, a).await?,
         Cmd::Board(a) => board_cmd::board(&app, json, a).await?,
         Cmd::Github(c) => integrations_cmd::github(&app, json, c).await?,
         Cmd::Jenkins(c) => integrations_cmd::jenkins(&app, json, c).await?,

@@ -7,6 +7,7 @@ pub mod connections;
 pub mod deploy;
 pub mod error;
 pub mod events;
+pub mod export;
 pub mod integrations;
 pub mod paths;
 pub mod pipeline;

@@ -4,6 +4,7 @@
 //! [`rollout`] (watching every rollout to its end) and [`status`] (what runs, and its logs).
 
 pub mod cluster;
+pub mod export;
 pub mod kubeconfig;
 pub mod manifests;
 pub mod rollout;
