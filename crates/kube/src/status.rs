@@ -216,7 +216,9 @@ pub async fn logs(
     let (tx, mut rx) = mpsc::channel::<(String, DeployLogLine)>(4096);
     let mut started: BTreeSet<(String, String)> = BTreeSet::new();
     let mut tasks = tokio::task::JoinSet::new();
-    let spawn = |tasks: &mut tokio::task::JoinSet<()>, started: &mut BTreeSet<(String, String)>, p: &Pod| {
+    // `tail` is for what ran before the call; a container that starts while following is read
+    // from its first line (all of it is new), so nothing it wrote before the watch saw it is lost.
+    let spawn = |tasks: &mut tokio::task::JoinSet<()>, started: &mut BTreeSet<(String, String)>, p: &Pod, tail: Option<i64>| {
         let name = p.metadata.name.clone().unwrap_or_default();
         for c in started_containers(p) {
             if started.insert((name.clone(), c.clone())) {
@@ -225,7 +227,7 @@ pub async fn logs(
         }
     };
     for p in &pods.items {
-        spawn(&mut tasks, &mut started, p);
+        spawn(&mut tasks, &mut started, p, tail);
     }
     let mut watch = follow.then(|| watcher(Api::<Pod>::namespaced(cluster.stream.clone(), namespace), watcher::Config::default().labels(&sel)).boxed());
     // What is there already: collected until every stream has caught up (or 1 s passed when
@@ -277,7 +279,7 @@ pub async fn logs(
             },
             ev = async { match watch.as_mut() { Some(w) => w.next().await, None => std::future::pending().await } } => {
                 match ev {
-                    Some(Ok(watcher::Event::Apply(p))) | Some(Ok(watcher::Event::InitApply(p))) => spawn(&mut tasks, &mut started, &p),
+                    Some(Ok(watcher::Event::Apply(p))) | Some(Ok(watcher::Event::InitApply(p))) => spawn(&mut tasks, &mut started, &p, None),
                     Some(Ok(_)) => {}
                     Some(Err(e)) => {
                         if let Some(k) = crate::rollout::watch_error(&e) {
