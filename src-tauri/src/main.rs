@@ -3,6 +3,7 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 mod commands;
+mod renderer;
 mod shell_env;
 
 use slipway_app::{Options, Slipway};
@@ -22,25 +23,42 @@ pub struct DesktopState {
 
 fn data_dir_arg() -> Option<PathBuf> {
     let args: Vec<String> = std::env::args().collect();
-    args.iter().position(|a| a == "--data-dir").and_then(|i| args.get(i + 1)).map(PathBuf::from).or_else(|| {
-        args.iter().find_map(|a| a.strip_prefix("--data-dir=").map(PathBuf::from))
-    })
+    args.iter()
+        .position(|a| a == "--data-dir")
+        .and_then(|i| args.get(i + 1))
+        .map(PathBuf::from)
+        .or_else(|| {
+            args.iter()
+                .find_map(|a| a.strip_prefix("--data-dir=").map(PathBuf::from))
+        })
 }
 
 fn init_logging(data_dir: &std::path::Path) {
     let dir = data_dir.join("logs");
     let _ = std::fs::create_dir_all(&dir);
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tao=warn,wry=warn".into());
-    match std::fs::OpenOptions::new().create(true).append(true).open(dir.join("slipway-desktop.log")) {
-        Ok(file) => {
-            tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(file)).init()
-        }
-        Err(_) => tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init(),
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tao=warn,wry=warn".into());
+    match std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("slipway-desktop.log"))
+    {
+        Ok(file) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+            .init(),
+        Err(_) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
     }
 }
 
 fn main() {
     STARTED.get_or_init(Instant::now);
+    // Before any thread starts: it sets an environment variable WebKitGTK reads.
+    let compositing = renderer::configure();
     shell_env::repair_path();
     let data_dir = match slipway_core::paths::data_dir(data_dir_arg()) {
         Ok(d) => d,
@@ -50,7 +68,10 @@ fn main() {
         }
     };
     init_logging(&data_dir);
-    let app = match tauri::async_runtime::block_on(Slipway::open(Options { data_dir: Some(data_dir), ..Default::default() })) {
+    let app = match tauri::async_runtime::block_on(Slipway::open(Options {
+        data_dir: Some(data_dir),
+        ..Default::default()
+    })) {
         Ok(a) => a,
         Err(e) => {
             tracing::error!(what = %e.what, why = %e.why, "cannot open Slipway");
@@ -59,10 +80,26 @@ fn main() {
         }
     };
     tracing::info!(data_dir = %app.data_dir().display(), "Slipway desktop starting");
+    match &compositing {
+        renderer::Compositing::SoftwareOnly => {
+            tracing::info!(
+                "no GPU render node in /dev/dri: WebKit paints without compositing ({}=1)",
+                renderer::DISABLE_COMPOSITING
+            )
+        }
+        renderer::Compositing::Gpu(node) => {
+            tracing::info!(node = %node, "WebKit composites on the GPU")
+        }
+        renderer::Compositing::UserChoice(v) => {
+            tracing::info!(setting = %v, "compositing left as set ({})", renderer::DISABLE_COMPOSITING)
+        }
+    }
 
     let desktop = tauri::Builder::default()
         .manage(app.clone())
-        .manage(DesktopState { started_sandbox: AtomicBool::new(false) })
+        .manage(DesktopState {
+            started_sandbox: AtomicBool::new(false),
+        })
         .manage(commands::deploy::Streams::default())
         .invoke_handler(commands::handler())
         .setup(|handle| {
@@ -72,7 +109,12 @@ fn main() {
             let quit = handle.handle().clone();
             tauri::async_runtime::spawn(async move {
                 use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else { return };
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
                 tokio::select! {
                     _ = term.recv() => {}
                     _ = int.recv() => {}
@@ -81,13 +123,25 @@ fn main() {
                 quit.exit(0);
             });
             tauri::async_runtime::spawn(async move {
-                let was_running = app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
+                let was_running =
+                    app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
                 if !was_running {
                     // Set before the start, so closing the window mid-start still stops it.
-                    h.state::<DesktopState>().started_sandbox.store(true, Ordering::SeqCst);
+                    h.state::<DesktopState>()
+                        .started_sandbox
+                        .store(true, Ordering::SeqCst);
                 }
                 if let Err(e) = app.startup().await {
                     tracing::warn!(what = %e.what, why = %e.why, "startup");
+                }
+                // The GitHub branches watched in an earlier session start watching again.
+                let resumed = app.resume_watches().await;
+                if !resumed.is_empty() {
+                    tracing::info!(
+                        watches = resumed.len(),
+                        active = resumed.iter().filter(|w| w.active).count(),
+                        "GitHub watches resumed"
+                    );
                 }
                 app.watch_sandbox().await;
             });
@@ -98,7 +152,11 @@ fn main() {
 
     desktop.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
-            if handle.state::<DesktopState>().started_sandbox.load(Ordering::SeqCst) {
+            if handle
+                .state::<DesktopState>()
+                .started_sandbox
+                .load(Ordering::SeqCst)
+            {
                 let app = handle.state::<Arc<Slipway>>().inner().clone();
                 if let Err(e) = tauri::async_runtime::block_on(app.sandbox_stop()) {
                     tracing::warn!(what = %e.what, why = %e.why, "stopping the sandbox on exit");

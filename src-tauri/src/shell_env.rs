@@ -22,7 +22,9 @@ pub fn repair_path() {
     loop {
         match child.try_wait() {
             Ok(Some(_)) => break,
-            Ok(None) if std::time::Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();
@@ -30,9 +32,15 @@ pub fn repair_path() {
             }
         }
     }
-    let Ok(out) = child.wait_with_output() else { return };
+    let Ok(out) = child.wait_with_output() else {
+        return;
+    };
     let text = String::from_utf8_lossy(&out.stdout);
-    if let Some(path) = text.split("__SLIPWAY_PATH__").nth(1).and_then(|r| r.split("__").next()) {
+    if let Some(path) = text
+        .split("__SLIPWAY_PATH__")
+        .nth(1)
+        .and_then(|r| r.split("__").next())
+    {
         let current = std::env::var("PATH").unwrap_or_default();
         let mut parts: Vec<&str> = path.split(':').filter(|p| !p.is_empty()).collect();
         for p in current.split(':') {

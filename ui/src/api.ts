@@ -52,6 +52,24 @@ import type { ImportReport } from "./bindings/ImportReport";
 import type { Sprint } from "./bindings/Sprint";
 import type { SprintInput } from "./bindings/SprintInput";
 import type { Velocity } from "./bindings/Velocity";
+// GitHub, Jenkins and exports (issue #7).
+import type { ConsoleChunk } from "./bindings/ConsoleChunk";
+import type { Export } from "./bindings/Export";
+import type { ExportKind } from "./bindings/ExportKind";
+import type { GhBranch } from "./bindings/GhBranch";
+import type { GhCommit } from "./bindings/GhCommit";
+import type { GhRepo } from "./bindings/GhRepo";
+import type { JenkinsBuild } from "./bindings/JenkinsBuild";
+import type { JenkinsConnectInput } from "./bindings/JenkinsConnectInput";
+import type { JenkinsConnection } from "./bindings/JenkinsConnection";
+import type { JenkinsJob } from "./bindings/JenkinsJob";
+import type { JenkinsServer } from "./bindings/JenkinsServer";
+import type { JenkinsStageView } from "./bindings/JenkinsStageView";
+import type { Page } from "./bindings/Page";
+import type { WatchInfo } from "./bindings/WatchInfo";
+import type { WatchSetting } from "./bindings/WatchSetting";
+import type { WorkflowJob } from "./bindings/WorkflowJob";
+import type { WorkflowRun } from "./bindings/WorkflowRun";
 
 /** True when `e` has the UserError shape the Rust side rejects with. */
 export function isUserError(e: unknown): e is UserError {
@@ -130,6 +148,25 @@ const WHAT: Record<string, string> = {
   velocity: "Reading the velocity",
   export_board: "Exporting the board",
   import_board: "Importing into the board",
+  github_repos: "Listing your GitHub repositories",
+  github_branches: "Listing the repository's branches",
+  github_commits: "Listing the branch's commits",
+  github_workflow_runs: "Listing the GitHub Actions runs",
+  github_workflow_jobs: "Reading the workflow run's jobs",
+  github_job_log: "Reading the job's log",
+  github_webhook_secret: "Reading the webhook secret",
+  github_watch_start: "Watching the branch",
+  github_watch_stop: "Stopping the watch",
+  github_watches: "Listing the watched branches",
+  connect_jenkins: "Connecting Jenkins",
+  jenkins_connection: "Reading the Jenkins connection",
+  disconnect_jenkins: "Disconnecting Jenkins",
+  jenkins_jobs: "Listing the Jenkins jobs",
+  jenkins_builds: "Listing the job's builds",
+  jenkins_stages: "Reading the build's stages",
+  jenkins_build: "Starting the Jenkins build",
+  follow_jenkins_log: "Reading the build's console",
+  export: "Exporting",
   subscribe_events: "Subscribing to live updates",
   first_paint: "Reporting the first paint",
 };
@@ -348,6 +385,49 @@ export const api = {
   exportBoard: (project: string, format: BoardFormat) => call<string>("export_board", { project, format }),
   /** JSON replaces the board, CSV merges its issues; all or nothing: a refusal names the line and leaves the board unchanged. */
   importBoard: (project: string, format: BoardFormat, text: string) => call<ImportReport>("import_board", { project, format, text }),
+
+  // ---- GitHub (src-tauri/src/commands/integrations.rs). Lists come a page at a time (GitHub's
+  // Link headers: nextPage null on the last) with the quota GitHub last reported (`rate`).
+
+  /** The repositories the token can see, its own and its organisations'; `query` searches by name. */
+  githubRepos: (query: string | null, page: number) => call<Page<GhRepo>>("github_repos", { query, page }),
+  githubBranches: (repo: string, page: number) => call<Page<GhBranch>>("github_branches", { repo, page }),
+  /** The newest `limit` commits of the branch. */
+  githubCommits: (repo: string, branch: string, limit: number) => call<Page<GhCommit>>("github_commits", { repo, branch, limit }),
+  /** The repository's GitHub Actions workflow runs, newest first. */
+  githubWorkflowRuns: (repo: string, page: number) => call<Page<WorkflowRun>>("github_workflow_runs", { repo, page }),
+  /** A workflow run's jobs with their steps. */
+  githubWorkflowJobs: (repo: string, runId: number) => call<WorkflowJob[]>("github_workflow_jobs", { repo, runId }),
+  /** A job's whole log (GitHub gives it once the job has finished). */
+  githubJobLog: (repo: string, jobId: number) => call<string>("github_job_log", { repo, jobId }),
+  /** The secret to paste into GitHub's webhook form (made the first time; `rotate` makes a new one). */
+  githubWebhookSecret: (rotate: boolean) => call<string>("github_webhook_secret", { rotate }),
+  /** Starts watching a branch for new commits (each starts a run) and keeps the watch across restarts. */
+  githubWatchStart: (setting: WatchSetting) => call<WatchInfo>("github_watch_start", { setting }),
+  /** Stops and forgets the watch; false when there was none. */
+  githubWatchStop: (repo: string, branch: string) => call<boolean>("github_watch_stop", { repo, branch }),
+  githubWatches: () => call<WatchInfo[]>("github_watches"),
+
+  // ---- Jenkins: one connected server; its token goes to the keychain and never comes back.
+  connectJenkins: (input: JenkinsConnectInput) => call<JenkinsServer>("connect_jenkins", { input }),
+  /** The saved server (address and user), or null; asks Jenkins nothing. */
+  jenkinsConnection: () => call<JenkinsConnection | null>("jenkins_connection"),
+  disconnectJenkins: () => call<null>("disconnect_jenkins"),
+  /** Jobs at the top, or inside `folder` ("team/app"). */
+  jenkinsJobs: (folder: string | null) => call<JenkinsJob[]>("jenkins_jobs", { folder }),
+  jenkinsBuilds: (job: string, limit: number) => call<JenkinsBuild[]>("jenkins_builds", { job, limit }),
+  /** A Pipeline build's stages as Jenkins' stage view has them (wfapi). */
+  jenkinsStages: (job: string, number: number) => call<JenkinsStageView>("jenkins_stages", { job, number }),
+  /** Queues a build (with the CSRF crumb); resolves with the queue item's URL. */
+  jenkinsBuild: (job: string) => call<string | null>("jenkins_build", { job }),
+  /** The console from `offset`, streamed until the build ends (a last chunk with more: false) or stop(). */
+  followJenkinsLog: (job: string, number: number, offset: number, onChunk: (chunk: ConsoleChunk) => void) =>
+    stream<ConsoleChunk, number>("follow_jenkins_log", { job, number, offset }, onChunk, true),
+
+  // ---- Exports (src-tauri/src/commands/export.rs): the files' text, to show and save.
+  /** terraform: the blueprint of `project`; the others: the pipeline of `project` deployed to `environment`. */
+  exportFiles: (kind: ExportKind, project: string | null, environment: string | null) =>
+    call<Export>("export", { kind, project, environment }),
 
   /**
    * Subscribes to the engine's event stream. The Rust side sends batches (one channel message

@@ -23,7 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: source $TESTENV_DIR/env (scripts/bench.sh does)"))
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: source $TESTENV_DIR/env (scripts/bench.sh does)")
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -34,22 +36,39 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
         .unwrap_or(0)
 }
 
 struct Count(AtomicU64);
 impl LogSink for Count {
     fn write(&self, b: &[u8]) {
-        self.0.fetch_add(b.iter().filter(|c| **c == b'\n').count() as u64, Ordering::Relaxed);
+        self.0.fetch_add(
+            b.iter().filter(|c| **c == b'\n').count() as u64,
+            Ordering::Relaxed,
+        );
     }
 }
 
 #[tokio::main]
 async fn main() {
-    let runs: usize = std::env::var("SLIPWAY_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let runs: usize = std::env::var("SLIPWAY_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     let tmp = tempfile::tempdir().unwrap();
-    let app = Slipway::open(Options { data_dir: Some(tmp.path().join("data")), secrets: Arc::new(MemorySecretStore::default()), ..Default::default() }).await.unwrap();
+    let app = Slipway::open(Options {
+        data_dir: Some(tmp.path().join("data")),
+        secrets: Arc::new(MemorySecretStore::default()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let registry = env("SLIPWAY_TEST_REGISTRY");
     app.connect_registry(RegistryConnectInput {
         registry: registry.clone(),
@@ -63,25 +82,49 @@ async fn main() {
     let sample = slipway_testkit::sample_app_repo();
     let repo = sample.path().to_path_buf();
     let commit = slipway_testkit::git_head(&repo);
-    let p = app.detect_project(ProjectInput { source: Source::Path { path: repo.to_string_lossy().into() }, id: Some("bench".into()) }).await.unwrap();
+    let p = app
+        .detect_project(ProjectInput {
+            source: Source::Path {
+                path: repo.to_string_lossy().into(),
+            },
+            id: Some("bench".into()),
+        })
+        .await
+        .unwrap();
     app.save_project(p).await.unwrap();
     let docker_config = tmp.path().join("docker-config");
     std::fs::create_dir_all(&docker_config).unwrap();
     let mut login = Command::new("docker")
-        .args(["login", "-u", &env("SLIPWAY_TEST_REGISTRY_USER"), "--password-stdin", &registry])
+        .args([
+            "login",
+            "-u",
+            &env("SLIPWAY_TEST_REGISTRY_USER"),
+            "--password-stdin",
+            &registry,
+        ])
         .env("DOCKER_CONFIG", &docker_config)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(login.stdin.as_mut().unwrap(), env("SLIPWAY_TEST_REGISTRY_PASSWORD").as_bytes()).unwrap();
+    std::io::Write::write_all(
+        login.stdin.as_mut().unwrap(),
+        env("SLIPWAY_TEST_REGISTRY_PASSWORD").as_bytes(),
+    )
+    .unwrap();
     drop(login.stdin.take());
     assert!(login.wait().unwrap().success(), "docker login");
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/pipeline-by-hand.sh");
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/bench/pipeline-by-hand.sh");
     let by_hand = || {
         let t = Instant::now();
         let st = Command::new(&script)
-            .args([repo.to_str().unwrap(), &commit, &registry, tmp.path().join("by-hand").to_str().unwrap()])
+            .args([
+                repo.to_str().unwrap(),
+                &commit,
+                &registry,
+                tmp.path().join("by-hand").to_str().unwrap(),
+            ])
             .env("DOCKER_CONFIG", &docker_config)
             .status()
             .unwrap();
@@ -90,7 +133,10 @@ async fn main() {
     };
     let slipway = || async {
         let t = Instant::now();
-        let (_, h) = app.start_run("bench", None, Some(StageName::Push), Trigger::Manual).await.unwrap();
+        let (_, h) = app
+            .start_run("bench", None, Some(StageName::Push), Trigger::Manual)
+            .await
+            .unwrap();
         let r = h.await.unwrap();
         assert_eq!(r.status, Status::Succeeded, "{:?}", r.error);
         (t.elapsed().as_secs_f64(), r)
@@ -106,38 +152,68 @@ async fn main() {
         eprintln!("  pass {}: slipway {s:.2} s, by hand {h:.2} s", i + 1);
         for st in &r.stages {
             if let (Some(a), Some(b)) = (st.started_at, st.finished_at) {
-                stage_totals.entry(st.name.as_str()).or_default().push((b - a) as f64 / 1000.0);
+                stage_totals
+                    .entry(st.name.as_str())
+                    .or_default()
+                    .push((b - a) as f64 / 1000.0);
             }
         }
         ours.push(s);
         theirs.push(h);
     }
     let (mo, mt) = (median(ours), median(theirs));
-    println!("Pipeline overhead (sample app: checkout, build, test, push; warm cache; median of {runs})");
+    println!(
+        "Pipeline overhead (sample app: checkout, build, test, push; warm cache; median of {runs})"
+    );
     println!("  slipway run --until push    {mo:>7.2} s");
     println!("  the same docker commands    {mt:>7.2} s");
-    println!("  ratio                       {:>7.3}   (target <= 1.10)", mo / mt);
-    let stages: Vec<String> = stage_totals.iter().map(|(k, v)| format!("{k} {:.2} s", median(v.clone()))).collect();
+    println!(
+        "  ratio                       {:>7.3}   (target <= 1.10)",
+        mo / mt
+    );
+    let stages: Vec<String> = stage_totals
+        .iter()
+        .map(|(k, v)| format!("{k} {:.2} s", median(v.clone())))
+        .collect();
     println!("  slipway's stages (median)   {}", stages.join(", "));
 
     // ---- 2. log streaming -----------------------------------------------------------------------
     const LINES: u64 = 1_000_000;
     let logs_repo = tmp.path().join("logs");
     std::fs::create_dir_all(logs_repo.join("app")).unwrap();
-    std::fs::write(logs_repo.join("app/Dockerfile"), "FROM slipway/busybox:latest\n").unwrap();
+    std::fs::write(
+        logs_repo.join("app/Dockerfile"),
+        "FROM slipway/busybox:latest\n",
+    )
+    .unwrap();
     std::fs::write(
         logs_repo.join("slipway.toml"),
         format!("[services.app]\ntest = \"seq 1 {LINES}; mkdir -p /reports; echo '<testsuite name=\\\"s\\\"><testcase name=\\\"t\\\"/></testsuite>' > /reports/junit.xml\"\n"),
     )
     .unwrap();
     slipway_testkit::commit_all(&logs_repo, "logs");
-    let p = app.detect_project(ProjectInput { source: Source::Path { path: logs_repo.to_string_lossy().into() }, id: Some("logs".into()) }).await.unwrap();
+    let p = app
+        .detect_project(ProjectInput {
+            source: Source::Path {
+                path: logs_repo.to_string_lossy().into(),
+            },
+            id: Some("logs".into()),
+        })
+        .await
+        .unwrap();
     app.save_project(p).await.unwrap();
     // The engine's own rate: the same container followed straight from the engine.
-    let engine = slipway_docker::engine::DockerEngine::connect().await.unwrap();
+    let engine = slipway_docker::engine::DockerEngine::connect()
+        .await
+        .unwrap();
     let mut labels = Labels::new();
     labels.insert("slipway.bench".into(), "logs".into());
-    let spec = ContainerSpec { image: "slipway/busybox:latest".into(), cmd: Some(vec!["seq".into(), "1".into(), LINES.to_string()]), labels: labels.clone(), ..Default::default() };
+    let spec = ContainerSpec {
+        image: "slipway/busybox:latest".into(),
+        cmd: Some(vec!["seq".into(), "1".into(), LINES.to_string()]),
+        labels: labels.clone(),
+        ..Default::default()
+    };
     let t = Instant::now();
     let id = engine.run(&spec).await.unwrap();
     let count = Count(AtomicU64::new(0));
@@ -147,12 +223,20 @@ async fn main() {
     engine.remove_labelled(&labels).await.unwrap();
 
     let base_rss = rss_kib();
-    let (run, h) = app.start_run("logs", None, Some(StageName::Test), Trigger::Manual).await.unwrap();
+    let (run, h) = app
+        .start_run("logs", None, Some(StageName::Test), Trigger::Manual)
+        .await
+        .unwrap();
     // Wait for the test step to start, then consume its log the way the UI channel does.
     let t = Instant::now();
     loop {
         let r = app.run(&run.id).await.unwrap();
-        if r.stage(StageName::Test).steps.iter().any(|s| s.name == "app") || r.status.is_final() {
+        if r.stage(StageName::Test)
+            .steps
+            .iter()
+            .any(|s| s.name == "app")
+            || r.status.is_final()
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -186,8 +270,14 @@ async fn main() {
     let engine_rate = LINES as f64 / engine_secs;
     println!("\nLog streaming (a container writes {LINES} lines; the consumer checks order)");
     println!("  through Slipway to the consumer   {:>9.0} lines/s  ({secs:.2} s, {chunks} chunks)   (target >= 200000)", ours);
-    println!("  the engine alone (docker logs -f) {:>9.0} lines/s  ({engine_secs:.2} s)", engine_rate);
-    println!("  ratio slipway / engine            {:>9.3}", ours / engine_rate);
+    println!(
+        "  the engine alone (docker logs -f) {:>9.0} lines/s  ({engine_secs:.2} s)",
+        engine_rate
+    );
+    println!(
+        "  ratio slipway / engine            {:>9.3}",
+        ours / engine_rate
+    );
     // Slipway's own path with no engine in front: a writer feeding a step log as the engine
     // does (one write per line), and a follower reading it as the UI channel does.
     let path = tmp.path().join("alone.log");
@@ -206,16 +296,24 @@ async fn main() {
         writer_done.store(true, Ordering::SeqCst);
     });
     let (mut next_alone, mut partial) = (1u64, String::new());
-    slipway_core::pipeline::logs::follow(&path, 0, 256 * 1024, Duration::from_millis(50), Some(log.subscribe()), &|| done.load(Ordering::SeqCst), &mut |text, _, _| {
-        partial.push_str(&text);
-        let complete = partial.rfind('\n').map(|i| i + 1).unwrap_or(0);
-        for line in partial[..complete].lines() {
-            assert_eq!(line, next_alone.to_string());
-            next_alone += 1;
-        }
-        partial.drain(..complete);
-        true
-    })
+    slipway_core::pipeline::logs::follow(
+        &path,
+        0,
+        256 * 1024,
+        Duration::from_millis(50),
+        Some(log.subscribe()),
+        &|| done.load(Ordering::SeqCst),
+        &mut |text, _, _| {
+            partial.push_str(&text);
+            let complete = partial.rfind('\n').map(|i| i + 1).unwrap_or(0);
+            for line in partial[..complete].lines() {
+                assert_eq!(line, next_alone.to_string());
+                next_alone += 1;
+            }
+            partial.drain(..complete);
+            true
+        },
+    )
     .await
     .unwrap();
     writer.await.unwrap();

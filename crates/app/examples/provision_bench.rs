@@ -11,9 +11,9 @@ use serde_json::json;
 use slipway_aws::provision::AwsDriver;
 use slipway_core::connections::AwsSource;
 use slipway_core::events::{EventBus, Journal};
+use slipway_core::providers::{AwsKeys, AwsTarget};
 use slipway_core::provision::executor::{ExecOptions, Executor};
 use slipway_core::provision::{Blueprint, ResourceKind};
-use slipway_core::providers::{AwsKeys, AwsTarget};
 use slipway_core::secrets::{MemorySecretStore, Secret};
 use slipway_core::store::Store;
 use std::collections::HashMap;
@@ -33,25 +33,67 @@ fn hold(kind: ResourceKind) -> f64 {
 }
 
 fn env(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: run `scripts/testenv.sh up moto proxy` and source $TESTENV_DIR/env"))
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!(
+            "{name} is not set: run `scripts/testenv.sh up moto proxy` and source $TESTENV_DIR/env"
+        )
+    })
 }
 
 async fn rule(client: &reqwest::Client, proxy: &str, account: &str, mut r: serde_json::Value) {
     r["account"] = json!(account);
-    client.post(format!("{proxy}/__proxy__/rules")).json(&r).send().await.unwrap().error_for_status().unwrap();
+    client
+        .post(format!("{proxy}/__proxy__/rules"))
+        .json(&r)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
 }
 
 #[tokio::main]
 async fn main() {
     let proxy = env("SLIPWAY_TEST_PROXY_URL");
-    let account = format!("{:012}", 100_000_000_000u64 + (std::process::id() as u64 * 7919) % 899_999_999_999);
+    let account = format!(
+        "{:012}",
+        100_000_000_000u64 + (std::process::id() as u64 * 7919) % 899_999_999_999
+    );
     let client = reqwest::Client::new();
     // Create responses look like AWS's (creating), then describes stay so for the hold time.
     for (svc, create, describe, from, to, secs) in [
-        ("eks", "CreateCluster", "DescribeCluster", "ACTIVE", "CREATING", 10.0),
-        ("eks", "CreateNodegroup", "DescribeNodegroup", "ACTIVE", "CREATING", 4.0),
-        ("rds", "CreateDBInstance", "DescribeDBInstances", "available", "creating", 8.0),
-        ("ec2", "RunInstances", "DescribeInstances", "running", "pending", 1.0),
+        (
+            "eks",
+            "CreateCluster",
+            "DescribeCluster",
+            "ACTIVE",
+            "CREATING",
+            10.0,
+        ),
+        (
+            "eks",
+            "CreateNodegroup",
+            "DescribeNodegroup",
+            "ACTIVE",
+            "CREATING",
+            4.0,
+        ),
+        (
+            "rds",
+            "CreateDBInstance",
+            "DescribeDBInstances",
+            "available",
+            "creating",
+            8.0,
+        ),
+        (
+            "ec2",
+            "RunInstances",
+            "DescribeInstances",
+            "running",
+            "pending",
+            1.0,
+        ),
     ] {
         rule(&client, &proxy, &account, json!({"service": svc, "action": create, "fault": "rewrite", "from": from, "to": to, "polls": 1})).await;
         rule(&client, &proxy, &account, json!({"service": svc, "action": describe, "fault": "rewrite", "from": from, "to": to, "seconds": secs})).await;
@@ -59,14 +101,28 @@ async fn main() {
 
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(dir.path()).unwrap();
-    let journal = Journal { bus: EventBus::new(100_000), store };
+    let journal = Journal {
+        bus: EventBus::new(100_000),
+        store,
+    };
     let target = AwsTarget {
-        source: AwsSource::StaticKeys { access_key_id: "AKIAIOSFODNN7EXAMPLE".into() },
+        source: AwsSource::StaticKeys {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        },
         region: "us-east-1".into(),
         endpoint: Some(proxy.clone()),
-        keys: Some(AwsKeys { access_key_id: "AKIAIOSFODNN7EXAMPLE".into(), secret_access_key: Secret::new("bench"), session_token: None }),
+        keys: Some(AwsKeys {
+            access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+            secret_access_key: Secret::new("bench"),
+            session_token: None,
+        }),
     };
-    let driver = Arc::new(AwsDriver::new(&target).await.unwrap().with_moto_account(&account));
+    let driver = Arc::new(
+        AwsDriver::new(&target)
+            .await
+            .unwrap()
+            .with_moto_account(&account),
+    );
     let opts = ExecOptions {
         time_scale: 1.0 / 60.0,
         min_poll: Duration::from_millis(25),
@@ -76,9 +132,16 @@ async fn main() {
         ..ExecOptions::default()
     };
     // moto builds an account's default VPC on its first EC2 call (~2.5 s): not AWS's time.
-    slipway_core::provision::CloudDriver::availability_zones(driver.as_ref()).await.unwrap();
+    slipway_core::provision::CloudDriver::availability_zones(driver.as_ref())
+        .await
+        .unwrap();
     let mut rx = journal.bus.subscribe();
-    let exec = Executor::new(driver, journal, Arc::new(MemorySecretStore::default()), opts);
+    let exec = Executor::new(
+        driver,
+        journal,
+        Arc::new(MemorySecretStore::default()),
+        opts,
+    );
     let bp = Blueprint::default();
 
     // The critical path and the sequential sum of the holds, from the blueprint's graph.
@@ -123,17 +186,26 @@ async fn main() {
     let mut chain: HashMap<String, Vec<String>> = HashMap::new();
     for s in &specs {
         let own = ready[&s.id] - started[&s.id];
-        let (start, via) = s
-            .depends_on
-            .iter()
-            .map(|d| (fin[d], d.clone()))
-            .fold((0.0, None), |acc, (f, d)| if f > acc.0 { (f, Some(d)) } else { acc });
+        let (start, via) =
+            s.depends_on
+                .iter()
+                .map(|d| (fin[d], d.clone()))
+                .fold(
+                    (0.0, None),
+                    |acc, (f, d)| if f > acc.0 { (f, Some(d)) } else { acc },
+                );
         let mut c = via.map(|d| chain[&d].clone()).unwrap_or_default();
         c.push(format!("{} {:.2}", s.id, own));
         chain.insert(s.id.clone(), c);
         fin.insert(s.id.clone(), start + own);
     }
-    let (last, measured) = fin.iter().fold((String::new(), 0.0), |acc, (k, v)| if *v > acc.1 { (k.clone(), *v) } else { acc });
+    let (last, measured) = fin.iter().fold((String::new(), 0.0), |acc, (k, v)| {
+        if *v > acc.1 {
+            (k.clone(), *v)
+        } else {
+            acc
+        }
+    });
     assert_eq!(report.created, 21, "{}", report.summary);
 
     let t = Instant::now();
@@ -145,17 +217,46 @@ async fn main() {
     let refresh_ms = t.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(drift.len(), 21);
 
-    exec.destroy(&bp.project, CancellationToken::new()).await.unwrap();
-    client.delete(format!("{proxy}/__proxy__/rules?account={account}")).send().await.unwrap();
+    exec.destroy(&bp.project, CancellationToken::new())
+        .await
+        .unwrap();
+    client
+        .delete(format!("{proxy}/__proxy__/rules?account={account}"))
+        .send()
+        .await
+        .unwrap();
 
     println!("provisioning benchmark (holds: 1 s per real AWS minute; 21 resources)");
     println!("  apply wall time          {wall:>7.2} s");
     println!("  critical path            {critical:>7.2} s   (EKS cluster 10 + node group 4)");
     println!("  sequential sum of holds  {sequential:>7.2} s   (what a one-at-a-time tool waits)");
-    println!("  measured critical path   {measured:>7.2} s   ({})", chain[&last].join(" -> "));
-    println!("  apply / measured path    {:>7.3}     target <= 1.05  {}", wall / measured, if wall / measured <= 1.05 { "ok" } else { "MISSED" });
-    println!("  apply / holds-only path  {:>7.3}     (counts the emulator's own call time as overhead)", wall / critical);
-    println!("  sequential / apply       {:>7.2} x   faster than one at a time", sequential / wall);
-    println!("  plan (21 resources)      {plan_ms:>7.0} ms  target < 1000  {}", if plan_ms < 1000.0 { "ok" } else { "MISSED" });
-    println!("  refresh (21 resources)   {refresh_ms:>7.0} ms  target < 1000  {}", if refresh_ms < 1000.0 { "ok" } else { "MISSED" });
+    println!(
+        "  measured critical path   {measured:>7.2} s   ({})",
+        chain[&last].join(" -> ")
+    );
+    println!(
+        "  apply / measured path    {:>7.3}     target <= 1.05  {}",
+        wall / measured,
+        if wall / measured <= 1.05 {
+            "ok"
+        } else {
+            "MISSED"
+        }
+    );
+    println!(
+        "  apply / holds-only path  {:>7.3}     (counts the emulator's own call time as overhead)",
+        wall / critical
+    );
+    println!(
+        "  sequential / apply       {:>7.2} x   faster than one at a time",
+        sequential / wall
+    );
+    println!(
+        "  plan (21 resources)      {plan_ms:>7.0} ms  target < 1000  {}",
+        if plan_ms < 1000.0 { "ok" } else { "MISSED" }
+    );
+    println!(
+        "  refresh (21 resources)   {refresh_ms:>7.0} ms  target < 1000  {}",
+        if refresh_ms < 1000.0 { "ok" } else { "MISSED" }
+    );
 }

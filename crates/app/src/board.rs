@@ -34,7 +34,11 @@ impl Slipway {
     pub async fn board_project(&self, project: Option<&str>) -> Result<String, UserError> {
         if let Some(p) = project.map(str::trim).filter(|p| !p.is_empty()) {
             if p.len() > 100 || p.chars().any(|c| c.is_control() || c == '/') {
-                return Err(UserError::new("Invalid project", format!("\"{p}\" is not a project id"), "Use the project's id, as `slipway project list` shows it"));
+                return Err(UserError::new(
+                    "Invalid project",
+                    format!("\"{p}\" is not a project id"),
+                    "Use the project's id, as `slipway project list` shows it",
+                ));
             }
             return Ok(p.to_string());
         }
@@ -42,12 +46,24 @@ impl Slipway {
         match all.len() {
             0 => Ok(DEFAULT_PROJECT.to_string()),
             1 => Ok(all[0].clone()),
-            _ => Err(UserError::new("Which board?", format!("there are {} projects with boards: {}", all.len(), all.join(", ")), "Name one with --project")),
+            _ => Err(UserError::new(
+                "Which board?",
+                format!(
+                    "there are {} projects with boards: {}",
+                    all.len(),
+                    all.join(", ")
+                ),
+                "Name one with --project",
+            )),
         }
     }
 
     async fn board_state(&self, project: &str) -> Result<BoardState, UserError> {
-        Ok(self.store.board(project).await?.unwrap_or_else(|| BoardState::new(project, now_ms())))
+        Ok(self
+            .store
+            .board(project)
+            .await?
+            .unwrap_or_else(|| BoardState::new(project, now_ms())))
     }
 
     /// Runs a person's change on the board and announces the cards it touched.
@@ -57,8 +73,16 @@ impl Slipway {
         f: impl FnOnce(&mut BoardState, i64) -> Result<(T, Vec<String>), UserError> + Send + 'static,
     ) -> Result<T, UserError> {
         let project = self.board_project(project).await?;
-        let (out, cards) = self.store.update_board(&project, move |b| f(b, now_ms())).await?;
-        self.emit(Event::BoardChanged { project, cards, by: Actor::User }).await;
+        let (out, cards) = self
+            .store
+            .update_board(&project, move |b| f(b, now_ms()))
+            .await?;
+        self.emit(Event::BoardChanged {
+            project,
+            cards,
+            by: Actor::User,
+        })
+        .await;
         Ok(out)
     }
 
@@ -71,11 +95,25 @@ impl Slipway {
     }
 
     /// The moves and scope changes of one card (by key or number), or of the whole board.
-    pub async fn board_history(&self, project: Option<&str>, card: Option<&str>) -> Result<BoardHistory, UserError> {
+    pub async fn board_history(
+        &self,
+        project: Option<&str>,
+        card: Option<&str>,
+    ) -> Result<BoardHistory, UserError> {
         let project = self.board_project(project).await?;
         let s = self.board_state(&project).await?;
         let key = match card {
-            Some(c) => Some(s.card(c, "No history").map(|c| c.key.clone()).or_else(|e| if s.moves.iter().any(|m| m.card == c) { Ok(c.to_string()) } else { Err(e) })?),
+            Some(c) => Some(
+                s.card(c, "No history")
+                    .map(|c| c.key.clone())
+                    .or_else(|e| {
+                        if s.moves.iter().any(|m| m.card == c) {
+                            Ok(c.to_string())
+                        } else {
+                            Err(e)
+                        }
+                    })?,
+            ),
             None => None,
         };
         Ok(s.history(key.as_deref()))
@@ -83,16 +121,31 @@ impl Slipway {
 
     /// A sprint's burndown: the one named (number or name), else the active one, else the
     /// newest closed one.
-    pub async fn burndown(&self, project: Option<&str>, sprint: Option<&str>) -> Result<Burndown, UserError> {
+    pub async fn burndown(
+        &self,
+        project: Option<&str>,
+        sprint: Option<&str>,
+    ) -> Result<Burndown, UserError> {
         let project = self.board_project(project).await?;
         let s = self.board_state(&project).await?;
         let number = match sprint {
             Some(x) => s.sprint(x, "No burndown")?.number,
             None => s
                 .active_sprint()
-                .or_else(|| s.sprints.iter().filter(|x| x.state == SprintState::Closed).max_by_key(|x| x.number))
+                .or_else(|| {
+                    s.sprints
+                        .iter()
+                        .filter(|x| x.state == SprintState::Closed)
+                        .max_by_key(|x| x.number)
+                })
                 .map(|x| x.number)
-                .ok_or_else(|| UserError::new("No burndown", format!("board {project} has no active or closed sprint"), "Start a sprint first (`slipway board sprint start`)"))?,
+                .ok_or_else(|| {
+                    UserError::new(
+                        "No burndown",
+                        format!("board {project} has no active or closed sprint"),
+                        "Start a sprint first (`slipway board sprint start`)",
+                    )
+                })?,
         };
         burndown(&s, number, now_ms())
     }
@@ -105,7 +158,11 @@ impl Slipway {
 
     // ----- cards ----------------------------------------------------------------------------
 
-    pub async fn create_card(&self, project: Option<&str>, input: CardInput) -> Result<Card, UserError> {
+    pub async fn create_card(
+        &self,
+        project: Option<&str>,
+        input: CardInput,
+    ) -> Result<Card, UserError> {
         self.board_change(project, move |b, now| {
             let key = b.add_card(input, Actor::User, now)?;
             Ok((b.find_card(&key).cloned().expect("just added"), vec![key]))
@@ -114,7 +171,12 @@ impl Slipway {
     }
 
     /// Replaces a card's editable fields (a `column` in the input moves it too).
-    pub async fn update_card(&self, project: Option<&str>, key: &str, input: CardInput) -> Result<Card, UserError> {
+    pub async fn update_card(
+        &self,
+        project: Option<&str>,
+        key: &str,
+        input: CardInput,
+    ) -> Result<Card, UserError> {
         let key = key.to_string();
         self.board_change(project, move |b, now| {
             let key = b.update_card(&key, input, Actor::User, now)?;
@@ -124,7 +186,13 @@ impl Slipway {
     }
 
     /// Moves a card to a column (id or name), at `position` from the top (the bottom when None).
-    pub async fn move_card(&self, project: Option<&str>, key: &str, column: &str, position: Option<u32>) -> Result<Card, UserError> {
+    pub async fn move_card(
+        &self,
+        project: Option<&str>,
+        key: &str,
+        column: &str,
+        position: Option<u32>,
+    ) -> Result<Card, UserError> {
         let (key, column) = (key.to_string(), column.to_string());
         self.board_change(project, move |b, now| {
             let key = b.move_card(&key, &column, position, Actor::User, None, now)?;
@@ -145,7 +213,11 @@ impl Slipway {
 
     // ----- epics ----------------------------------------------------------------------------
 
-    pub async fn create_epic(&self, project: Option<&str>, input: EpicInput) -> Result<Epic, UserError> {
+    pub async fn create_epic(
+        &self,
+        project: Option<&str>,
+        input: EpicInput,
+    ) -> Result<Epic, UserError> {
         self.board_change(project, move |b, now| {
             let key = b.add_epic(input, Actor::User, now)?;
             Ok((b.find_epic(&key).cloned().expect("just added"), vec![]))
@@ -153,7 +225,12 @@ impl Slipway {
         .await
     }
 
-    pub async fn update_epic(&self, project: Option<&str>, key: &str, input: EpicInput) -> Result<Epic, UserError> {
+    pub async fn update_epic(
+        &self,
+        project: Option<&str>,
+        key: &str,
+        input: EpicInput,
+    ) -> Result<Epic, UserError> {
         let key = key.to_string();
         self.board_change(project, move |b, now| {
             let key = b.update_epic(&key, input, now)?;
@@ -165,31 +242,53 @@ impl Slipway {
     /// Deletes an epic; its cards stay, without an epic.
     pub async fn delete_epic(&self, project: Option<&str>, key: &str) -> Result<(), UserError> {
         let key = key.to_string();
-        self.board_change(project, move |b, now| Ok(((), b.delete_epic(&key, now)?))).await
+        self.board_change(project, move |b, now| Ok(((), b.delete_epic(&key, now)?)))
+            .await
     }
 
     // ----- sprints --------------------------------------------------------------------------
 
-    pub async fn create_sprint(&self, project: Option<&str>, input: SprintInput) -> Result<Sprint, UserError> {
+    pub async fn create_sprint(
+        &self,
+        project: Option<&str>,
+        input: SprintInput,
+    ) -> Result<Sprint, UserError> {
         self.board_change(project, move |b, now| {
             let n = b.add_sprint(input, now)?;
-            Ok((b.find_sprint(&n.to_string()).cloned().expect("just added"), vec![]))
+            Ok((
+                b.find_sprint(&n.to_string()).cloned().expect("just added"),
+                vec![],
+            ))
         })
         .await
     }
 
     /// Changes a sprint's name, goal or dates (by number or name).
-    pub async fn update_sprint(&self, project: Option<&str>, sprint: &str, input: SprintInput) -> Result<Sprint, UserError> {
+    pub async fn update_sprint(
+        &self,
+        project: Option<&str>,
+        sprint: &str,
+        input: SprintInput,
+    ) -> Result<Sprint, UserError> {
         let sprint = sprint.to_string();
         self.board_change(project, move |b, now| {
             let n = b.update_sprint(&sprint, input, now)?;
-            Ok((b.find_sprint(&n.to_string()).cloned().expect("just saved"), vec![]))
+            Ok((
+                b.find_sprint(&n.to_string()).cloned().expect("just saved"),
+                vec![],
+            ))
         })
         .await
     }
 
     /// Starts a sprint (the oldest planned one when None); dates given replace its own.
-    pub async fn start_sprint(&self, project: Option<&str>, sprint: Option<&str>, start: Option<String>, end: Option<String>) -> Result<Sprint, UserError> {
+    pub async fn start_sprint(
+        &self,
+        project: Option<&str>,
+        sprint: Option<&str>,
+        start: Option<String>,
+        end: Option<String>,
+    ) -> Result<Sprint, UserError> {
         let sprint = sprint.map(str::to_string);
         self.board_change(project, move |b, now| {
             let which = match sprint {
@@ -200,17 +299,33 @@ impl Slipway {
                     .filter(|s| s.state == SprintState::Planned)
                     .min_by_key(|s| s.number)
                     .map(|s| s.number.to_string())
-                    .ok_or_else(|| UserError::new("Sprint not started", "there is no planned sprint", "Add one first (`slipway board sprint add`)"))?,
+                    .ok_or_else(|| {
+                        UserError::new(
+                            "Sprint not started",
+                            "there is no planned sprint",
+                            "Add one first (`slipway board sprint add`)",
+                        )
+                    })?,
             };
             let n = b.start_sprint(&which, start, end, now)?;
-            Ok((b.find_sprint(&n.to_string()).cloned().expect("just started"), vec![]))
+            Ok((
+                b.find_sprint(&n.to_string())
+                    .cloned()
+                    .expect("just started"),
+                vec![],
+            ))
         })
         .await
     }
 
     /// Closes a sprint (the active one when None); its unfinished cards go to `carry_to` (a
     /// planned sprint) or the backlog.
-    pub async fn close_sprint(&self, project: Option<&str>, sprint: Option<&str>, carry_to: Option<&str>) -> Result<Sprint, UserError> {
+    pub async fn close_sprint(
+        &self,
+        project: Option<&str>,
+        sprint: Option<&str>,
+        carry_to: Option<&str>,
+    ) -> Result<Sprint, UserError> {
         let (sprint, carry_to) = (sprint.map(str::to_string), carry_to.map(str::to_string));
         self.board_change(project, move |b, now| {
             let which = match sprint {
@@ -218,25 +333,47 @@ impl Slipway {
                 None => b
                     .active_sprint()
                     .map(|s| s.number.to_string())
-                    .ok_or_else(|| UserError::new("Sprint not closed", "no sprint is active", "Name the sprint to close"))?,
+                    .ok_or_else(|| {
+                        UserError::new(
+                            "Sprint not closed",
+                            "no sprint is active",
+                            "Name the sprint to close",
+                        )
+                    })?,
             };
             let number = b.sprint(&which, "Sprint not closed")?.number;
             let moved = b.close_sprint(&which, carry_to.as_deref(), Actor::User, now)?;
-            Ok((b.find_sprint(&number.to_string()).cloned().expect("just closed"), moved))
+            Ok((
+                b.find_sprint(&number.to_string())
+                    .cloned()
+                    .expect("just closed"),
+                moved,
+            ))
         })
         .await
     }
 
     /// Deletes a sprint that is not active; its cards go to the backlog.
-    pub async fn delete_sprint(&self, project: Option<&str>, sprint: &str) -> Result<(), UserError> {
+    pub async fn delete_sprint(
+        &self,
+        project: Option<&str>,
+        sprint: &str,
+    ) -> Result<(), UserError> {
         let sprint = sprint.to_string();
-        self.board_change(project, move |b, now| Ok(((), b.delete_sprint(&sprint, Actor::User, now)?))).await
+        self.board_change(project, move |b, now| {
+            Ok(((), b.delete_sprint(&sprint, Actor::User, now)?))
+        })
+        .await
     }
 
     // ----- the board itself -----------------------------------------------------------------
 
     /// Replaces the columns (in the order given); a column holding cards cannot go.
-    pub async fn set_board_columns(&self, project: Option<&str>, columns: Vec<Column>) -> Result<Board, UserError> {
+    pub async fn set_board_columns(
+        &self,
+        project: Option<&str>,
+        columns: Vec<Column>,
+    ) -> Result<Board, UserError> {
         self.board_change(project, move |b, now| {
             b.set_columns(columns, now)?;
             Ok((b.board.clone(), vec![]))
@@ -245,7 +382,11 @@ impl Slipway {
     }
 
     /// Turns the board's automation on or off (off: plans, applies, runs and deploys move nothing).
-    pub async fn set_board_automation(&self, project: Option<&str>, on: bool) -> Result<Board, UserError> {
+    pub async fn set_board_automation(
+        &self,
+        project: Option<&str>,
+        on: bool,
+    ) -> Result<Board, UserError> {
         self.board_change(project, move |b, now| {
             b.set_automation(on, now);
             Ok((b.board.clone(), vec![]))
@@ -254,7 +395,11 @@ impl Slipway {
     }
 
     /// The board as JSON (everything, with history) or CSV (issues, Jira's column names).
-    pub async fn export_board(&self, project: Option<&str>, format: BoardFormat) -> Result<String, UserError> {
+    pub async fn export_board(
+        &self,
+        project: Option<&str>,
+        format: BoardFormat,
+    ) -> Result<String, UserError> {
         let project = self.board_project(project).await?;
         let s = self.board_state(&project).await?;
         Ok(match format {
@@ -265,7 +410,12 @@ impl Slipway {
 
     /// Imports a file: JSON replaces the board, CSV merges its issues in. Everything is checked
     /// first; on any error nothing changes and the error names the line.
-    pub async fn import_board(&self, project: Option<&str>, format: BoardFormat, text: String) -> Result<ImportReport, UserError> {
+    pub async fn import_board(
+        &self,
+        project: Option<&str>,
+        format: BoardFormat,
+        text: String,
+    ) -> Result<ImportReport, UserError> {
         self.board_change(project, move |b, now| {
             let (next, report) = match format {
                 BoardFormat::Json => exchange::import_json(b, &text)?,
@@ -281,36 +431,73 @@ impl Slipway {
 
     /// Runs an automation rule on a board (nothing when its automation is off); announces the
     /// cards it touched; logs instead of failing.
-    async fn automate(&self, project: &str, why: &str, f: impl FnOnce(&mut BoardState, i64) -> Vec<String> + Send + 'static) {
-        let r = self.store.update_board(project, move |b| Ok(if b.board.automation { f(b, now_ms()) } else { vec![] })).await;
+    async fn automate(
+        &self,
+        project: &str,
+        why: &str,
+        f: impl FnOnce(&mut BoardState, i64) -> Vec<String> + Send + 'static,
+    ) {
+        let r = self
+            .store
+            .update_board(project, move |b| {
+                Ok(if b.board.automation {
+                    f(b, now_ms())
+                } else {
+                    vec![]
+                })
+            })
+            .await;
         match r {
-            Ok(cards) if !cards.is_empty() => self.emit(Event::BoardChanged { project: project.to_string(), cards, by: Actor::Automation }).await,
+            Ok(cards) if !cards.is_empty() => {
+                self.emit(Event::BoardChanged {
+                    project: project.to_string(),
+                    cards,
+                    by: Actor::Automation,
+                })
+                .await
+            }
             Ok(_) => {}
-            Err(e) => tracing::warn!(project, why, error = %e, "the board automation could not update the board"),
+            Err(e) => {
+                tracing::warn!(project, why, error = %e, "the board automation could not update the board")
+            }
         }
     }
 
     /// After a plan: the provisioning epic and a card per resource group.
     pub async fn board_after_plan(&self, project: &str, specs: &[ResourceSpec], plan: &Plan) {
         let (p, specs, plan) = (project.to_string(), specs.to_vec(), plan.clone());
-        self.automate(project, "plan", move |b, now| automation::on_plan(b, &p, &specs, Some(&plan), now)).await;
+        self.automate(project, "plan", move |b, now| {
+            automation::on_plan(b, &p, &specs, Some(&plan), now)
+        })
+        .await;
     }
 
     /// When an apply starts: the provisioning cards exist (a plan may never have run).
     pub async fn board_apply_started(&self, project: &str, specs: &[ResourceSpec]) {
         let (p, specs) = (project.to_string(), specs.to_vec());
-        self.automate(project, "apply", move |b, now| automation::on_plan(b, &p, &specs, None, now)).await;
+        self.automate(project, "apply", move |b, now| {
+            automation::on_plan(b, &p, &specs, None, now)
+        })
+        .await;
     }
 
     /// During an apply: a resource group's card moves.
     pub async fn board_group_move(&self, project: &str, specs: &[ResourceSpec], mv: GroupMove) {
         let (p, specs) = (project.to_string(), specs.to_vec());
-        self.automate(project, "apply", move |b, now| automation::on_group_move(b, &p, &specs, &mv, now)).await;
+        self.automate(project, "apply", move |b, now| {
+            automation::on_group_move(b, &p, &specs, &mv, now)
+        })
+        .await;
     }
 
     /// Feeds an apply's progress events to the board while `work` runs (so cards move as
     /// resources come up), then moves what is left to Done when the apply succeeded.
-    pub async fn with_board_tracking<T>(&self, project: &str, specs: &[ResourceSpec], work: impl std::future::Future<Output = Result<T, UserError>>) -> Result<T, UserError> {
+    pub async fn with_board_tracking<T>(
+        &self,
+        project: &str,
+        specs: &[ResourceSpec],
+        work: impl std::future::Future<Output = Result<T, UserError>>,
+    ) -> Result<T, UserError> {
         self.board_apply_started(project, specs).await;
         let mut rx = self.subscribe();
         let mut tracker = ApplyTracker::new(project, specs);
@@ -366,12 +553,18 @@ impl Slipway {
     /// After a pipeline run: cards for failed stages, closed when the stage passes again.
     pub async fn board_after_run(&self, run: &Run, local_deploy: bool) {
         let r = run.clone();
-        self.automate(&run.project, "pipeline run", move |b, now| automation::on_run_finished(b, &r, local_deploy, now)).await;
+        self.automate(&run.project, "pipeline run", move |b, now| {
+            automation::on_run_finished(b, &r, local_deploy, now)
+        })
+        .await;
     }
 
     /// A deploy revision began or ended.
     pub async fn board_on_revision(&self, rev: &Revision) {
         let r = rev.clone();
-        self.automate(&rev.project, "deploy", move |b, now| automation::on_revision(b, &r, now)).await;
+        self.automate(&rev.project, "deploy", move |b, now| {
+            automation::on_revision(b, &r, now)
+        })
+        .await;
     }
 }

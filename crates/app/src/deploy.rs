@@ -63,7 +63,10 @@ impl Deploys {
                 "Wait for it to finish (its progress is on the Deployments page), then try again",
             ));
         }
-        Ok(Busy { set: &self.busy, key })
+        Ok(Busy {
+            set: &self.busy,
+            key,
+        })
     }
 }
 
@@ -107,16 +110,26 @@ fn kube_target(env: &Environment) -> Result<&KubeTarget, UserError> {
 
 /// The revision serving now: the newest that succeeded.
 fn current(revisions: &[Revision]) -> Option<&Revision> {
-    revisions.iter().filter(|r| r.status == RevisionStatus::Succeeded).max_by_key(|r| r.number)
+    revisions
+        .iter()
+        .filter(|r| r.status == RevisionStatus::Succeeded)
+        .max_by_key(|r| r.number)
 }
 
 fn same_images(a: &Revision, b: &Revision) -> bool {
-    let set = |r: &Revision| r.images.iter().map(|i| (i.workload.clone(), i.container.clone(), i.image.clone())).collect::<BTreeSet<_>>();
+    let set = |r: &Revision| {
+        r.images
+            .iter()
+            .map(|i| (i.workload.clone(), i.container.clone(), i.image.clone()))
+            .collect::<BTreeSet<_>>()
+    };
     set(a) == set(b)
 }
 
 fn namespace_of(objects: &[Value]) -> Option<String> {
-    objects.iter().find_map(|o| o["metadata"]["namespace"].as_str().map(str::to_string))
+    objects
+        .iter()
+        .find_map(|o| o["metadata"]["namespace"].as_str().map(str::to_string))
 }
 
 impl Slipway {
@@ -140,7 +153,10 @@ impl Slipway {
                     let names: Vec<&str> = cfg.contexts.iter().map(|c| c.name.as_str()).collect();
                     return Err(UserError::new(
                         "Unknown Kubernetes context",
-                        format!("'{ctx}' is not in the kubeconfig (it has: {})", names.join(", ")),
+                        format!(
+                            "'{ctx}' is not in the kubeconfig (it has: {})",
+                            names.join(", ")
+                        ),
                         "Pick one of the contexts listed",
                     ));
                 }
@@ -159,15 +175,27 @@ impl Slipway {
 
     /// The contexts of a kubeconfig (None: the connected one, else KUBECONFIG, else
     /// ~/.kube/config), for choosing an environment's cluster.
-    pub async fn kube_contexts(&self, kubeconfig: Option<String>) -> Result<Vec<KubeContextInfo>, UserError> {
-        let (path, _) = self.kube_access(&KubeTarget { kubeconfig, ..Default::default() }).await?;
+    pub async fn kube_contexts(
+        &self,
+        kubeconfig: Option<String>,
+    ) -> Result<Vec<KubeContextInfo>, UserError> {
+        let (path, _) = self
+            .kube_access(&KubeTarget {
+                kubeconfig,
+                ..Default::default()
+            })
+            .await?;
         let kc = slipway_kube::load_kubeconfig(&path)?;
         Ok(kc
             .contexts
             .iter()
             .map(|c| {
                 let ctx = c.context.clone().unwrap_or_default();
-                let cluster = kc.clusters.iter().find(|x| x.name == ctx.cluster).and_then(|x| x.cluster.clone());
+                let cluster = kc
+                    .clusters
+                    .iter()
+                    .find(|x| x.name == ctx.cluster)
+                    .and_then(|x| x.cluster.clone());
                 let user = ctx.user.clone();
                 let exec = kc
                     .auth_infos
@@ -175,7 +203,15 @@ impl Slipway {
                     .find(|a| Some(&a.name) == user.as_ref())
                     .and_then(|a| a.auth_info.as_ref())
                     .and_then(|a| a.exec.as_ref())
-                    .map(|e| format!("{} {}", e.command.clone().unwrap_or_default(), e.args.clone().unwrap_or_default().join(" ")).trim().to_string());
+                    .map(|e| {
+                        format!(
+                            "{} {}",
+                            e.command.clone().unwrap_or_default(),
+                            e.args.clone().unwrap_or_default().join(" ")
+                        )
+                        .trim()
+                        .to_string()
+                    });
                 KubeContextInfo {
                     name: c.name.clone(),
                     cluster: ctx.cluster.clone(),
@@ -191,24 +227,53 @@ impl Slipway {
 
     /// The kubeconfig and context of a target: its own, else the connected Kubernetes
     /// connection's, else the kubeconfig's current context.
-    async fn kube_access(&self, t: &KubeTarget) -> Result<(Option<PathBuf>, Option<String>), UserError> {
+    async fn kube_access(
+        &self,
+        t: &KubeTarget,
+    ) -> Result<(Option<PathBuf>, Option<String>), UserError> {
         let saved = self.store.connection(ConnectionKind::Kubernetes).await?;
         let cfg = saved.map(|s| s.config).unwrap_or_default();
-        let kubeconfig = t.kubeconfig.clone().or_else(|| cfg["kubeconfig"].as_str().map(str::to_string)).map(PathBuf::from);
-        let context = t.context.clone().or_else(|| if t.kubeconfig.is_none() { cfg["context"].as_str().map(str::to_string) } else { None });
+        let kubeconfig = t
+            .kubeconfig
+            .clone()
+            .or_else(|| cfg["kubeconfig"].as_str().map(str::to_string))
+            .map(PathBuf::from);
+        let context = t.context.clone().or_else(|| {
+            if t.kubeconfig.is_none() {
+                cfg["context"].as_str().map(str::to_string)
+            } else {
+                None
+            }
+        });
         Ok((kubeconfig, context))
     }
 
     /// A project and one of its environments: the named one, else the one runs deploy to,
     /// else the only one.
-    async fn find_environment(&self, project: &str, name: Option<&str>) -> Result<Environment, UserError> {
+    async fn find_environment(
+        &self,
+        project: &str,
+        name: Option<&str>,
+    ) -> Result<Environment, UserError> {
         let all = self.store.environments(Some(project)).await?;
-        let names = || all.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join(", ");
+        let names = || {
+            all.iter()
+                .map(|e| e.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
         match name {
             Some(n) => all.iter().find(|e| e.name == n).cloned().ok_or_else(|| {
                 UserError::new(
                     "Environment not found",
-                    format!("project {project} has no environment \"{n}\"{}", if all.is_empty() { String::new() } else { format!(" (it has: {})", names()) }),
+                    format!(
+                        "project {project} has no environment \"{n}\"{}",
+                        if all.is_empty() {
+                            String::new()
+                        } else {
+                            format!(" (it has: {})", names())
+                        }
+                    ),
                     "Add it on the Deployments page, or with `slipway env set NAME --context CTX`",
                 )
             }),
@@ -229,7 +294,11 @@ impl Slipway {
         }
     }
 
-    async fn project_and_env(&self, project: Option<&str>, env: Option<&str>) -> Result<(Project, Environment), UserError> {
+    async fn project_and_env(
+        &self,
+        project: Option<&str>,
+        env: Option<&str>,
+    ) -> Result<(Project, Environment), UserError> {
         let p = match project {
             Some(id) => self.project(id).await?,
             None => self.default_project().await?,
@@ -241,7 +310,10 @@ impl Slipway {
     /// The in-cluster database's password for an environment: made once, kept in the keychain
     /// (the database keeps the password it started with, so it must not change).
     fn kube_db_password(&self, project: &str, env: &str) -> Result<Secret, UserError> {
-        let r = SecretRef::for_connection(self.store.instance_id(), &format!("db-kube-{project}-{env}"));
+        let r = SecretRef::for_connection(
+            self.store.instance_id(),
+            &format!("db-kube-{project}-{env}"),
+        );
         if let Some(s) = self.secrets.get(&r)? {
             return Ok(s);
         }
@@ -251,62 +323,136 @@ impl Slipway {
     }
 
     /// Where the app's database is for this environment, and how to reach it.
-    async fn db_plan(&self, p: &Project, env: &Environment, t: &KubeTarget) -> Result<(DbPlan, Option<DbConnection>), UserError> {
-        let Some(db) = &p.database else { return Ok((DbPlan::None, None)) };
+    async fn db_plan(
+        &self,
+        p: &Project,
+        env: &Environment,
+        t: &KubeTarget,
+    ) -> Result<(DbPlan, Option<DbConnection>), UserError> {
+        let Some(db) = &p.database else {
+            return Ok((DbPlan::None, None));
+        };
         match &t.database {
             KubeDatabase::InCluster => Ok((
                 DbPlan::InCluster,
-                Some(DbConnection { host: db.name.clone(), port: 3306, user: db.user.clone(), database: db.database.clone(), password: self.kube_db_password(&p.id, &env.name)? }),
+                Some(DbConnection {
+                    host: db.name.clone(),
+                    port: 3306,
+                    user: db.user.clone(),
+                    database: db.database.clone(),
+                    password: self.kube_db_password(&p.id, &env.name)?,
+                }),
             )),
-            KubeDatabase::Rds { blueprint, instance } => {
+            KubeDatabase::Rds {
+                blueprint,
+                instance,
+            } => {
                 let bp = self.blueprint(blueprint.as_deref()).await?;
                 let id = instance.clone().unwrap_or_else(|| "db-live".into());
-                let spec = bp.resources().into_iter().find(|r| r.id == id).ok_or_else(|| {
-                    UserError::new("No such database in the blueprint", format!("blueprint {} has no resource \"{id}\"", bp.project), "Use db-live or db-test")
-                })?;
+                let spec = bp
+                    .resources()
+                    .into_iter()
+                    .find(|r| r.id == id)
+                    .ok_or_else(|| {
+                        UserError::new(
+                            "No such database in the blueprint",
+                            format!("blueprint {} has no resource \"{id}\"", bp.project),
+                            "Use db-live or db-test",
+                        )
+                    })?;
                 let obs = self.resources(Some(&bp.project)).await?.into_iter().find(|o| o.logical_id.as_deref() == Some(id.as_str())).ok_or_else(|| {
                     UserError::new("The RDS database does not exist yet", format!("project {} has no {id} recorded", bp.project), "Create it with `slipway apply` (or Apply on the Architecture page), then deploy again")
                 })?;
-                let host = obs.attrs["endpoint"].as_str().filter(|h| !h.is_empty()).ok_or_else(|| {
-                    UserError::new("The RDS database has no endpoint yet", format!("{} is {}", obs.physical_id, obs.state), "Wait until it is available (`slipway refresh`), then deploy again")
-                })?;
+                let host = obs.attrs["endpoint"]
+                    .as_str()
+                    .filter(|h| !h.is_empty())
+                    .ok_or_else(|| {
+                        UserError::new(
+                            "The RDS database has no endpoint yet",
+                            format!("{} is {}", obs.physical_id, obs.state),
+                            "Wait until it is available (`slipway refresh`), then deploy again",
+                        )
+                    })?;
                 let port = obs.attrs["port"].as_u64().unwrap_or(3306) as u16;
-                let r = SecretRef::for_connection(self.store.instance_id(), &format!("{}/{id}", bp.project));
+                let r = SecretRef::for_connection(
+                    self.store.instance_id(),
+                    &format!("{}/{id}", bp.project),
+                );
                 let password = self.secrets.get(&r)?.ok_or_else(|| {
                     UserError::new("The RDS master password is missing", "it is no longer in the keychain", "Reset the master password in the RDS console and create the environment's database Secret by hand")
                 })?;
                 let s = |k: &str, d: &str| spec.props[k].as_str().unwrap_or(d).to_string();
-                Ok((DbPlan::External { host: host.into(), port, user: s("masterUsername", "admin"), database: s("dbName", "app") }, Some(DbConnection {
-                    host: host.into(),
-                    port,
-                    user: s("masterUsername", "admin"),
-                    database: s("dbName", "app"),
-                    password,
-                })))
+                Ok((
+                    DbPlan::External {
+                        host: host.into(),
+                        port,
+                        user: s("masterUsername", "admin"),
+                        database: s("dbName", "app"),
+                    },
+                    Some(DbConnection {
+                        host: host.into(),
+                        port,
+                        user: s("masterUsername", "admin"),
+                        database: s("dbName", "app"),
+                        password,
+                    }),
+                ))
             }
         }
     }
 
     /// The connected registry's credentials when an image comes from it (the cluster gets them
     /// as a pull Secret).
-    async fn pull_auth<'a>(&self, mut images: impl Iterator<Item = &'a str>) -> Option<RegistryAuth> {
-        let saved = self.store.connection(ConnectionKind::Registry).await.ok()??;
+    async fn pull_auth<'a>(
+        &self,
+        mut images: impl Iterator<Item = &'a str>,
+    ) -> Option<RegistryAuth> {
+        let saved = self
+            .store
+            .connection(ConnectionKind::Registry)
+            .await
+            .ok()??;
         let (server, username, password) = self.registry_credentials(&saved).ok()?;
-        let host = if server.ends_with("docker.io") { "docker.io".to_string() } else { server.clone() };
-        images.any(|i| i.starts_with(&format!("{host}/"))).then_some(RegistryAuth { server: host, username, password })
+        let host = if server.ends_with("docker.io") {
+            "docker.io".to_string()
+        } else {
+            server.clone()
+        };
+        images
+            .any(|i| i.starts_with(&format!("{host}/")))
+            .then_some(RegistryAuth {
+                server: host,
+                username,
+                password,
+            })
     }
 
     /// The namespace of a Kubernetes environment: its own, else the one its revisions went to,
     /// else the project id.
-    async fn namespace_of_env(&self, p: &Project, e: &Environment, t: &KubeTarget) -> Result<String, UserError> {
+    async fn namespace_of_env(
+        &self,
+        p: &Project,
+        e: &Environment,
+        t: &KubeTarget,
+    ) -> Result<String, UserError> {
         if let Some(ns) = &t.namespace {
             return Ok(ns.clone());
         }
         let revisions = self.store.revisions(&p.id, &e.name, 20).await?;
-        Ok(revisions.iter().find_map(|r| r.namespace.clone()).unwrap_or_else(|| p.id.clone()))
+        Ok(revisions
+            .iter()
+            .find_map(|r| r.namespace.clone())
+            .unwrap_or_else(|| p.id.clone()))
     }
 
-    async fn ctx(&self, p: &Project, env: &Environment, namespace: String, pull: Option<RegistryAuth>, (plan, db): (DbPlan, Option<DbConnection>)) -> Result<Ctx, UserError> {
+    async fn ctx(
+        &self,
+        p: &Project,
+        env: &Environment,
+        namespace: String,
+        pull: Option<RegistryAuth>,
+        (plan, db): (DbPlan, Option<DbConnection>),
+    ) -> Result<Ctx, UserError> {
         let t = kube_target(env)?;
         let (kubeconfig, context) = self.kube_access(t).await?;
         Ok(Ctx {
@@ -326,19 +472,42 @@ impl Slipway {
 
     /// Deploys a run's images (the newest run that built images when None) to an
     /// environment (the one runs deploy to, or the only one, when None).
-    pub async fn deploy(&self, project: Option<&str>, env: Option<&str>, run: Option<&str>) -> Result<Revision, UserError> {
+    pub async fn deploy(
+        &self,
+        project: Option<&str>,
+        env: Option<&str>,
+        run: Option<&str>,
+    ) -> Result<Revision, UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
         let run: Run = match run {
             Some(id) => self.run(id).await?,
-            None => self.store.runs(Some(&p.id), 200).await?.into_iter().find(|r| !r.artifacts.images.is_empty() && r.commit.is_some()).ok_or_else(|| {
-                UserError::new("Nothing to deploy", format!("no run of {} has built images yet", p.id), "Run the pipeline first (`slipway run`, at least until build)")
-            })?,
+            None => self
+                .store
+                .runs(Some(&p.id), 200)
+                .await?
+                .into_iter()
+                .find(|r| !r.artifacts.images.is_empty() && r.commit.is_some())
+                .ok_or_else(|| {
+                    UserError::new(
+                        "Nothing to deploy",
+                        format!("no run of {} has built images yet", p.id),
+                        "Run the pipeline first (`slipway run`, at least until build)",
+                    )
+                })?,
         };
         if run.project != p.id {
-            return Err(UserError::new("Run of another project", format!("run {} belongs to project {}", run.id, run.project), format!("Name a run of {}", p.id)));
+            return Err(UserError::new(
+                "Run of another project",
+                format!("run {} belongs to project {}", run.id, run.project),
+                format!("Name a run of {}", p.id),
+            ));
         }
         if run.artifacts.images.is_empty() || run.commit.is_none() {
-            return Err(UserError::new("Nothing to deploy", format!("run {} built no images", run.id), "Deploy a run whose Build stage succeeded"));
+            return Err(UserError::new(
+                "Nothing to deploy",
+                format!("run {} built no images", run.id),
+                "Deploy a run whose Build stage succeeded",
+            ));
         }
         let commit = run.commit.clone().unwrap_or_default();
         // The run's checkout (kept in the data folder), else a fresh one at its commit.
@@ -347,13 +516,24 @@ impl Slipway {
         let root = if work.join(".git").exists() {
             work
         } else {
-            let dir = self.data_dir().join("work").join(format!("deploy-{}", random_hex(6)));
+            let dir = self
+                .data_dir()
+                .join("work")
+                .join(format!("deploy-{}", random_hex(6)));
             let token = match self.store.connection(ConnectionKind::Github).await? {
                 Some(s) => self.github_token(&s).await.ok(),
                 None => None,
             };
             use slipway_core::pipeline::runner::SourceProvider;
-            slipway_git_host::checkout::Git.checkout(&p.source, &commit, &dir, token.as_ref(), &slipway_core::pipeline::engine::NoLog).await?;
+            slipway_git_host::checkout::Git
+                .checkout(
+                    &p.source,
+                    &commit,
+                    &dir,
+                    token.as_ref(),
+                    &slipway_core::pipeline::engine::NoLog,
+                )
+                .await?;
             _tmp = crate::pipeline::TempDir(dir.clone());
             dir
         };
@@ -361,19 +541,62 @@ impl Slipway {
         match &e.target {
             EnvironmentTarget::Local => self.deploy_local(&p, &e, &run, &repo).await,
             EnvironmentTarget::Kubernetes(_) => {
-                self.deploy_images(&p, &e, &run.artifacts.images, Some(&run.id), Some(&commit), run.commit_message.as_deref(), &repo, None, &CancellationToken::new()).await
+                self.deploy_images(
+                    &p,
+                    &e,
+                    &run.artifacts.images,
+                    Some(&run.id),
+                    Some(&commit),
+                    run.commit_message.as_deref(),
+                    &repo,
+                    None,
+                    &CancellationToken::new(),
+                )
+                .await
             }
         }
     }
 
     /// A run's images on the local Docker engine (the pipeline's own local target), recorded
     /// as a revision of the environment.
-    async fn deploy_local(&self, p: &Project, e: &Environment, run: &Run, repo: &Path) -> Result<Revision, UserError> {
+    async fn deploy_local(
+        &self,
+        p: &Project,
+        e: &Environment,
+        run: &Run,
+        repo: &Path,
+    ) -> Result<Revision, UserError> {
         let _busy = self.deploys.acquire(&p.id, &e.name)?;
-        let engine: Arc<dyn ContainerEngine> = Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
-        let images: Vec<DeployedImage> = run.artifacts.images.iter().map(|i| DeployedImage { workload: i.service.clone(), container: i.service.clone(), image: i.image.clone() }).collect();
-        let meta = Meta { run: Some(run.id.clone()), commit: run.commit.clone(), rollback_to: None, reason: format!("run {}", run.id) };
-        let mut rev = self.begin_revision(p, &e.name, DeployOperation::Deploy, meta, images, &[], None, None).await?;
+        let engine: Arc<dyn ContainerEngine> =
+            Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
+        let images: Vec<DeployedImage> = run
+            .artifacts
+            .images
+            .iter()
+            .map(|i| DeployedImage {
+                workload: i.service.clone(),
+                container: i.service.clone(),
+                image: i.image.clone(),
+            })
+            .collect();
+        let meta = Meta {
+            run: Some(run.id.clone()),
+            commit: run.commit.clone(),
+            rollback_to: None,
+            reason: format!("run {}", run.id),
+        };
+        let mut rev = self
+            .begin_revision(
+                p,
+                &e.name,
+                DeployOperation::Deploy,
+                meta,
+                images,
+                &[],
+                None,
+                None,
+            )
+            .await?;
         let log = self.revision_log(&rev)?;
         let req = DeployRequest {
             project: p,
@@ -383,7 +606,9 @@ impl Slipway {
             repo,
             db_password: self.local_db_password(&p.id)?,
         };
-        let r = LocalDocker::new(engine).deploy(&req, &log, &CancellationToken::new()).await;
+        let r = LocalDocker::new(engine)
+            .deploy(&req, &log, &CancellationToken::new())
+            .await;
         log.flush();
         match &r {
             Ok(out) => {
@@ -435,7 +660,10 @@ impl Slipway {
                 note: None,
             })
             .await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.emit(Event::RevisionUpdated {
+            revision: rev.clone(),
+        })
+        .await;
         self.board_on_revision(&rev).await;
         Ok(rev)
     }
@@ -444,7 +672,10 @@ impl Slipway {
     async fn finish_revision(&self, rev: &mut Revision) -> Result<(), UserError> {
         rev.finished_at = Some(now_ms());
         self.store.save_revision(rev).await?;
-        self.emit(Event::RevisionUpdated { revision: rev.clone() }).await;
+        self.emit(Event::RevisionUpdated {
+            revision: rev.clone(),
+        })
+        .await;
         self.board_on_revision(rev).await;
         Ok(())
     }
@@ -465,7 +696,9 @@ impl Slipway {
         cancel: &CancellationToken,
     ) -> Result<Revision, UserError> {
         let t = kube_target(env)?;
-        let pull = self.pull_auth(images.iter().filter_map(|i| i.pushed.as_deref())).await;
+        let pull = self
+            .pull_auth(images.iter().filter_map(|i| i.pushed.as_deref()))
+            .await;
         let db = self.db_plan(p, env, t).await?;
         let plan = db.0.clone();
         let rendered = manifests::render(&RenderInput {
@@ -479,52 +712,127 @@ impl Slipway {
             progress_deadline_secs: t.progress_deadline_secs,
             pull_secret: pull.is_some(),
         })?;
-        let ctx = self.ctx(p, env, rendered.namespace.clone(), pull, db).await?;
+        let ctx = self
+            .ctx(p, env, rendered.namespace.clone(), pull, db)
+            .await?;
         let reason = match (run, commit) {
-            (Some(r), Some(c)) => format!("run {r}, commit {}{}", short_sha(c), message.and_then(|m| m.lines().next()).map(|m| format!(" ({m})")).unwrap_or_default()),
+            (Some(r), Some(c)) => format!(
+                "run {r}, commit {}{}",
+                short_sha(c),
+                message
+                    .and_then(|m| m.lines().next())
+                    .map(|m| format!(" ({m})"))
+                    .unwrap_or_default()
+            ),
             (Some(r), None) => format!("run {r}"),
             _ => "deploy".into(),
         };
-        let meta = Meta { run: run.map(str::to_string), commit: commit.map(str::to_string), rollback_to: None, reason };
-        self.execute(&ctx, DeployOperation::Deploy, rendered.objects, meta, rendered.notes, step_log, cancel).await
+        let meta = Meta {
+            run: run.map(str::to_string),
+            commit: commit.map(str::to_string),
+            rollback_to: None,
+            reason,
+        };
+        self.execute(
+            &ctx,
+            DeployOperation::Deploy,
+            rendered.objects,
+            meta,
+            rendered.notes,
+            step_log,
+            cancel,
+        )
+        .await
     }
 
     /// A rolling restart of the revision serving now: the same objects and images, new pods
     /// (a new ReplicaSet per Deployment; the database keeps running).
-    pub async fn redeploy(&self, project: Option<&str>, env: Option<&str>) -> Result<Revision, UserError> {
+    pub async fn redeploy(
+        &self,
+        project: Option<&str>,
+        env: Option<&str>,
+    ) -> Result<Revision, UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
         let t = kube_target(&e)?;
         let revisions = self.store.revisions(&p.id, &e.name, 1000).await?;
         let cur = current(&revisions).ok_or_else(|| {
-            UserError::new("Nothing to redeploy", format!("{} has no successful deploy to {} yet", p.id, e.name), "Deploy first (`slipway deploy`)")
+            UserError::new(
+                "Nothing to redeploy",
+                format!("{} has no successful deploy to {} yet", p.id, e.name),
+                "Deploy first (`slipway deploy`)",
+            )
         })?;
-        let objects = self.store.revision_objects(&p.id, &e.name, cur.number).await?.unwrap_or_default();
-        let ns = namespace_of(&objects).or(cur.namespace.clone()).unwrap_or_else(|| p.id.clone());
-        let pull = self.pull_auth(cur.images.iter().map(|i| i.image.as_str())).await;
+        let objects = self
+            .store
+            .revision_objects(&p.id, &e.name, cur.number)
+            .await?
+            .unwrap_or_default();
+        let ns = namespace_of(&objects)
+            .or(cur.namespace.clone())
+            .unwrap_or_else(|| p.id.clone());
+        let pull = self
+            .pull_auth(cur.images.iter().map(|i| i.image.as_str()))
+            .await;
         let db = self.db_plan(&p, &e, t).await?;
         let ctx = self.ctx(&p, &e, ns, pull, db).await?;
-        let meta = Meta { run: cur.run.clone(), commit: cur.commit.clone(), rollback_to: None, reason: format!("rolling restart of revision {}", cur.number) };
-        self.execute(&ctx, DeployOperation::Redeploy, objects, meta, vec![], None, &CancellationToken::new()).await
+        let meta = Meta {
+            run: cur.run.clone(),
+            commit: cur.commit.clone(),
+            rollback_to: None,
+            reason: format!("rolling restart of revision {}", cur.number),
+        };
+        self.execute(
+            &ctx,
+            DeployOperation::Redeploy,
+            objects,
+            meta,
+            vec![],
+            None,
+            &CancellationToken::new(),
+        )
+        .await
     }
 
     /// Rolls back to an earlier revision (`to`; None: the newest earlier one that succeeded
     /// with other images): its objects and image set are applied again as a new revision,
     /// which records the reason.
-    pub async fn rollback(&self, project: Option<&str>, env: Option<&str>, to: Option<u32>, reason: &str) -> Result<Revision, UserError> {
+    pub async fn rollback(
+        &self,
+        project: Option<&str>,
+        env: Option<&str>,
+        to: Option<u32>,
+        reason: &str,
+    ) -> Result<Revision, UserError> {
         let reason = reason.trim();
         if reason.is_empty() {
-            return Err(UserError::new("A rollback needs a reason", "no reason was given", "Say why (it is kept in the history), e.g. --reason \"checkout page returns 500\""));
+            return Err(UserError::new(
+                "A rollback needs a reason",
+                "no reason was given",
+                "Say why (it is kept in the history), e.g. --reason \"checkout page returns 500\"",
+            ));
         }
         let (p, e) = self.project_and_env(project, env).await?;
         let t = kube_target(&e)?;
         let revisions = self.store.revisions(&p.id, &e.name, 1000).await?;
         let cur = current(&revisions).ok_or_else(|| {
-            UserError::new("Nothing to roll back", format!("{} has no successful deploy to {} yet", p.id, e.name), "Deploy first (`slipway deploy`)")
+            UserError::new(
+                "Nothing to roll back",
+                format!("{} has no successful deploy to {} yet", p.id, e.name),
+                "Deploy first (`slipway deploy`)",
+            )
         })?;
         let target = match to {
             Some(n) => {
                 let r = revisions.iter().find(|r| r.number == n).ok_or_else(|| {
-                    UserError::new("Revision not found", format!("{} has no revision {n} (it has 1 to {})", e.name, revisions.iter().map(|r| r.number).max().unwrap_or(0)), "Pick one from `slipway status`")
+                    UserError::new(
+                        "Revision not found",
+                        format!(
+                            "{} has no revision {n} (it has 1 to {})",
+                            e.name,
+                            revisions.iter().map(|r| r.number).max().unwrap_or(0)
+                        ),
+                        "Pick one from `slipway status`",
+                    )
                 })?;
                 if r.status != RevisionStatus::Succeeded {
                     return Err(UserError::new(
@@ -534,36 +842,98 @@ impl Slipway {
                     ));
                 }
                 if n == cur.number {
-                    return Err(UserError::new(format!("Revision {n} is the one serving"), "rolling back to it would change nothing", "Use redeploy for new pods, or pick an earlier revision"));
+                    return Err(UserError::new(
+                        format!("Revision {n} is the one serving"),
+                        "rolling back to it would change nothing",
+                        "Use redeploy for new pods, or pick an earlier revision",
+                    ));
                 }
                 r
             }
             None => revisions
                 .iter()
-                .filter(|r| r.status == RevisionStatus::Succeeded && r.number < cur.number && !same_images(r, cur))
+                .filter(|r| {
+                    r.status == RevisionStatus::Succeeded
+                        && r.number < cur.number
+                        && !same_images(r, cur)
+                })
                 .max_by_key(|r| r.number)
-                .ok_or_else(|| UserError::new("No earlier revision", format!("no earlier revision of {} ran other images than revision {}", e.name, cur.number), "Deploy another run instead"))?,
+                .ok_or_else(|| {
+                    UserError::new(
+                        "No earlier revision",
+                        format!(
+                            "no earlier revision of {} ran other images than revision {}",
+                            e.name, cur.number
+                        ),
+                        "Deploy another run instead",
+                    )
+                })?,
         };
         let n = target.number;
-        let objects = self.store.revision_objects(&p.id, &e.name, n).await?.filter(|o| !o.is_empty()).ok_or_else(|| {
-            UserError::new(format!("Revision {n} cannot be applied again"), "its objects were not recorded", "Deploy its run again instead")
-        })?;
-        let ns = namespace_of(&objects).or(target.namespace.clone()).unwrap_or_else(|| p.id.clone());
-        let pull = self.pull_auth(target.images.iter().map(|i| i.image.as_str())).await;
+        let objects = self
+            .store
+            .revision_objects(&p.id, &e.name, n)
+            .await?
+            .filter(|o| !o.is_empty())
+            .ok_or_else(|| {
+                UserError::new(
+                    format!("Revision {n} cannot be applied again"),
+                    "its objects were not recorded",
+                    "Deploy its run again instead",
+                )
+            })?;
+        let ns = namespace_of(&objects)
+            .or(target.namespace.clone())
+            .unwrap_or_else(|| p.id.clone());
+        let pull = self
+            .pull_auth(target.images.iter().map(|i| i.image.as_str()))
+            .await;
         let db = self.db_plan(&p, &e, t).await?;
         let ctx = self.ctx(&p, &e, ns, pull, db).await?;
-        let meta = Meta { run: target.run.clone(), commit: target.commit.clone(), rollback_to: Some(n), reason: format!("rollback to revision {n}: {reason}") };
-        self.execute(&ctx, DeployOperation::Rollback, objects, meta, vec![], None, &CancellationToken::new()).await
+        let meta = Meta {
+            run: target.run.clone(),
+            commit: target.commit.clone(),
+            rollback_to: Some(n),
+            reason: format!("rollback to revision {n}: {reason}"),
+        };
+        self.execute(
+            &ctx,
+            DeployOperation::Rollback,
+            objects,
+            meta,
+            vec![],
+            None,
+            &CancellationToken::new(),
+        )
+        .await
     }
 
     fn revision_log(&self, rev: &Revision) -> Result<Arc<StepLog>, UserError> {
-        let path = self.data_dir().join("deploys").join(&rev.project).join(&rev.environment).join(format!("{}.log", rev.number));
-        StepLog::create(path.clone()).map_err(|e| UserError::new("The deploy log could not be written", format!("{}: {e}", path.display()), "Check the data folder's free space and permissions"))
+        let path = self
+            .data_dir()
+            .join("deploys")
+            .join(&rev.project)
+            .join(&rev.environment)
+            .join(format!("{}.log", rev.number));
+        StepLog::create(path.clone()).map_err(|e| {
+            UserError::new(
+                "The deploy log could not be written",
+                format!("{}: {e}", path.display()),
+                "Check the data folder's free space and permissions",
+            )
+        })
     }
 
     /// The log of a revision (its lines as they were written).
     pub fn revision_log_text(&self, project: &str, env: &str, number: u32) -> Option<String> {
-        std::fs::read_to_string(self.data_dir().join("deploys").join(project).join(env).join(format!("{number}.log"))).ok()
+        std::fs::read_to_string(
+            self.data_dir()
+                .join("deploys")
+                .join(project)
+                .join(env)
+                .join(format!("{number}.log")),
+        )
+        .ok()
     }
 
     /// Records a revision, applies it, watches it, and finishes the record. A failure after
@@ -580,7 +950,8 @@ impl Slipway {
         cancel: &CancellationToken,
     ) -> Result<Revision, UserError> {
         let _busy = self.deploys.acquire(&ctx.project.id, &ctx.env.name)?;
-        self.execute_locked(ctx, op, objects, meta, notes, step_log, cancel, true).await
+        self.execute_locked(ctx, op, objects, meta, notes, step_log, cancel, true)
+            .await
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -603,10 +974,35 @@ impl Slipway {
                 o["spec"]["progressDeadlineSeconds"] = serde_json::json!(s);
             }
         }
-        let (secrets, required) = manifests::secrets_for(p, &objects, ctx.db.as_ref(), ctx.in_cluster_db, ctx.pull.as_ref())?;
-        let images: Vec<DeployedImage> = manifests::images(&objects).into_iter().map(|(workload, container, image)| DeployedImage { workload, container, image }).collect();
-        let served_before = current(&self.store.revisions(&p.id, &ctx.env.name, 1000).await?).cloned();
-        let mut rev = self.begin_revision(p, &ctx.env.name, op, meta, images, &objects, ctx.context.clone(), Some(ctx.namespace.clone())).await?;
+        let (secrets, required) = manifests::secrets_for(
+            p,
+            &objects,
+            ctx.db.as_ref(),
+            ctx.in_cluster_db,
+            ctx.pull.as_ref(),
+        )?;
+        let images: Vec<DeployedImage> = manifests::images(&objects)
+            .into_iter()
+            .map(|(workload, container, image)| DeployedImage {
+                workload,
+                container,
+                image,
+            })
+            .collect();
+        let served_before =
+            current(&self.store.revisions(&p.id, &ctx.env.name, 1000).await?).cloned();
+        let mut rev = self
+            .begin_revision(
+                p,
+                &ctx.env.name,
+                op,
+                meta,
+                images,
+                &objects,
+                ctx.context.clone(),
+                Some(ctx.namespace.clone()),
+            )
+            .await?;
         let rlog = self.revision_log(&rev)?;
         let bus = self.journal.bus.clone();
         let line = |l: String| {
@@ -614,7 +1010,10 @@ impl Slipway {
             if let Some(s) = step_log {
                 s.line(&l);
             }
-            bus.emit(Event::Progress { task: "deploy".into(), message: l });
+            bus.emit(Event::Progress {
+                task: "deploy".into(),
+                message: l,
+            });
         };
         let progress = |phase: RolloutPhase, message: String| {
             bus.emit(Event::DeployProgress(RolloutProgress {
@@ -640,7 +1039,10 @@ impl Slipway {
         for n in &notes {
             line(n.clone());
         }
-        progress(RolloutPhase::Applying, format!("Applying revision {}", rev.number));
+        progress(
+            RolloutPhase::Applying,
+            format!("Applying revision {}", rev.number),
+        );
         let release = Release {
             project: p.id.clone(),
             environment: ctx.env.name.clone(),
@@ -655,7 +1057,11 @@ impl Slipway {
             Ok(url) => {
                 rev.status = RevisionStatus::Succeeded;
                 rev.url = url.clone();
-                line(format!("Revision {} serves{}", rev.number, url.map(|u| format!(" at {u}")).unwrap_or_default()));
+                line(format!(
+                    "Revision {} serves{}",
+                    rev.number,
+                    url.map(|u| format!(" at {u}")).unwrap_or_default()
+                ));
                 Ok(())
             }
             Err(Failed { mut error, applied }) => {
@@ -682,7 +1088,10 @@ impl Slipway {
                     }
                 };
                 rev.status = RevisionStatus::Failed;
-                error.fix = format!("{} {note}", error.fix.trim_end_matches('.').to_string() + ".");
+                error.fix = format!(
+                    "{} {note}",
+                    error.fix.trim_end_matches('.').to_string() + "."
+                );
                 rev.error = Some(error.clone());
                 rev.note = Some(note);
                 Err(error)
@@ -694,17 +1103,44 @@ impl Slipway {
     }
 
     /// Connect, check, apply, watch, prune; the app's address.
-    async fn roll(&self, ctx: &Ctx, release: &Release, op: DeployOperation, line: &(dyn Fn(String) + Send + Sync), cancel: &CancellationToken) -> Result<Option<String>, Failed> {
-        let not_applied = |error| Failed { error, applied: false };
-        let cluster = Cluster::connect(ctx.kubeconfig.clone(), ctx.context.clone()).await.map_err(not_applied)?;
-        line(format!("Cluster: context {} at {} (Kubernetes {})", cluster.context, cluster.server, cluster.version));
-        cluster.preflight(release, line).await.map_err(not_applied)?;
+    async fn roll(
+        &self,
+        ctx: &Ctx,
+        release: &Release,
+        op: DeployOperation,
+        line: &(dyn Fn(String) + Send + Sync),
+        cancel: &CancellationToken,
+    ) -> Result<Option<String>, Failed> {
+        let not_applied = |error| Failed {
+            error,
+            applied: false,
+        };
+        let cluster = Cluster::connect(ctx.kubeconfig.clone(), ctx.context.clone())
+            .await
+            .map_err(not_applied)?;
+        line(format!(
+            "Cluster: context {} at {} (Kubernetes {})",
+            cluster.context, cluster.server, cluster.version
+        ));
+        cluster
+            .preflight(release, line)
+            .await
+            .map_err(not_applied)?;
         if cancel.is_cancelled() {
-            return Err(not_applied(UserError::new("Deploy cancelled", "it was cancelled before anything was applied", "Deploy again")));
+            return Err(not_applied(UserError::new(
+                "Deploy cancelled",
+                "it was cancelled before anything was applied",
+                "Deploy again",
+            )));
         }
-        let applied = cluster.apply(release, line).await.map_err(|f| Failed { applied: !f.applied.is_empty(), error: f.error })?;
+        let applied = cluster.apply(release, line).await.map_err(|f| Failed {
+            applied: !f.applied.is_empty(),
+            error: f.error,
+        })?;
         for w in &applied.unwatched {
-            line(format!("{w} was applied; its rollout is not watched (only Deployments are)"));
+            line(format!(
+                "{w} was applied; its rollout is not watched (only Deployments are)"
+            ));
         }
         let spec = RolloutSpec {
             namespace: &release.namespace,
@@ -720,26 +1156,56 @@ impl Slipway {
         let progress = move |p: RolloutProgress| {
             bus.emit(Event::DeployProgress(p));
         };
-        rollout::watch(&cluster, &spec, &RolloutOptions::default(), &progress, line, cancel).await.map_err(|error| Failed { error, applied: true })?;
+        rollout::watch(
+            &cluster,
+            &spec,
+            &RolloutOptions::default(),
+            &progress,
+            line,
+            cancel,
+        )
+        .await
+        .map_err(|error| Failed {
+            error,
+            applied: true,
+        })?;
         match cluster.prune(release).await {
-            Ok(pruned) if !pruned.is_empty() => line(format!("Removed what an earlier revision applied and this one does not: {}", pruned.join(", "))),
+            Ok(pruned) if !pruned.is_empty() => line(format!(
+                "Removed what an earlier revision applied and this one does not: {}",
+                pruned.join(", ")
+            )),
             Ok(_) => {}
             Err(e) => line(format!("Could not remove what earlier revisions left: {e}")),
         }
-        Ok(status::url(&cluster, &release.namespace, &release.project, &release.environment).await)
+        Ok(status::url(
+            &cluster,
+            &release.namespace,
+            &release.project,
+            &release.environment,
+        )
+        .await)
     }
 
     // ----- status, history, logs, teardown -----------------------------------------------------
 
     /// The revisions of an environment, newest first.
-    pub async fn revisions(&self, project: Option<&str>, env: Option<&str>, limit: u32) -> Result<Vec<Revision>, UserError> {
+    pub async fn revisions(
+        &self,
+        project: Option<&str>,
+        env: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<Revision>, UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
         Ok(self.store.revisions(&p.id, &e.name, limit).await?)
     }
 
     /// An environment as the Deployments page shows it. A cluster that cannot be read is
     /// reported in `error`, beside what the store knows.
-    pub async fn deploy_status(&self, project: Option<&str>, env: Option<&str>) -> Result<DeployStatus, UserError> {
+    pub async fn deploy_status(
+        &self,
+        project: Option<&str>,
+        env: Option<&str>,
+    ) -> Result<DeployStatus, UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
         let revisions = self.store.revisions(&p.id, &e.name, 100).await?;
         let cur = current(&revisions).map(|r| r.number);
@@ -752,7 +1218,10 @@ impl Slipway {
             workloads: vec![],
             pods: vec![],
             endpoints: vec![],
-            url: revisions.iter().find(|r| Some(r.number) == cur).and_then(|r| r.url.clone()),
+            url: revisions
+                .iter()
+                .find(|r| Some(r.number) == cur)
+                .and_then(|r| r.url.clone()),
             current: cur,
             revisions: revisions.clone(),
         };
@@ -806,28 +1275,63 @@ impl Slipway {
         let ns = self.namespace_of_env(&p, &e, t).await?;
         let (kubeconfig, context) = self.kube_access(t).await?;
         let cluster = Cluster::connect(kubeconfig, context).await?;
-        status::logs(&cluster, &ns, &p.id, &e.name, LogOptions { follow, tail }, cancel, emit).await
+        status::logs(
+            &cluster,
+            &ns,
+            &p.id,
+            &e.name,
+            LogOptions { follow, tail },
+            cancel,
+            emit,
+        )
+        .await
     }
 
     /// Deletes the environment's namespace (only one Slipway made for it) and all in it. The
     /// revision history stays. Returns false when there was nothing to delete.
-    pub async fn teardown(&self, project: Option<&str>, env: Option<&str>) -> Result<bool, UserError> {
+    pub async fn teardown(
+        &self,
+        project: Option<&str>,
+        env: Option<&str>,
+    ) -> Result<bool, UserError> {
         let (p, e) = self.project_and_env(project, env).await?;
         let t = kube_target(&e)?;
         let ns = self.namespace_of_env(&p, &e, t).await?;
         let (kubeconfig, context) = self.kube_access(t).await?;
         let cluster = Cluster::connect(kubeconfig, context).await?;
         let done = cluster.teardown(&ns, &p.id, &e.name).await?;
-        self.progress("deploy", if done { format!("Namespace {ns} of {} / {} is being deleted", p.id, e.name) } else { format!("{} / {}: namespace {ns} does not exist", p.id, e.name) }).await;
+        self.progress(
+            "deploy",
+            if done {
+                format!("Namespace {ns} of {} / {} is being deleted", p.id, e.name)
+            } else {
+                format!("{} / {}: namespace {ns} does not exist", p.id, e.name)
+            },
+        )
+        .await;
         Ok(done)
     }
 
     /// The deploy target of a pipeline run: the project's environment marked `runs` when it is
     /// a Kubernetes one, else the local Docker engine.
-    pub async fn run_target(self: &Arc<Self>, project: &Project, engine: Arc<dyn ContainerEngine>) -> Result<Arc<dyn DeployTarget>, UserError> {
-        let env = self.store.environments(Some(&project.id)).await?.into_iter().find(|e| e.runs);
+    pub async fn run_target(
+        self: &Arc<Self>,
+        project: &Project,
+        engine: Arc<dyn ContainerEngine>,
+    ) -> Result<Arc<dyn DeployTarget>, UserError> {
+        let env = self
+            .store
+            .environments(Some(&project.id))
+            .await?
+            .into_iter()
+            .find(|e| e.runs);
         Ok(match env {
-            Some(e) if matches!(e.target, EnvironmentTarget::Kubernetes(_)) => Arc::new(KubeRunTarget { app: self.clone(), env: e }),
+            Some(e) if matches!(e.target, EnvironmentTarget::Kubernetes(_)) => {
+                Arc::new(KubeRunTarget {
+                    app: self.clone(),
+                    env: e,
+                })
+            }
             _ => Arc::new(LocalDocker::new(engine)),
         })
     }
@@ -853,9 +1357,39 @@ impl DeployTarget for KubeRunTarget {
         }
     }
 
-    async fn deploy(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken) -> Result<DeployOutcome, UserError> {
-        let message = self.app.run(req.run_id).await.ok().and_then(|r| r.commit_message);
-        let rev = self.app.deploy_images(req.project, &self.env, req.images, Some(req.run_id), Some(req.commit), message.as_deref(), req.repo, Some(log), cancel).await?;
-        Ok(DeployOutcome { url: rev.url.unwrap_or_else(|| format!("namespace {} (no Service outside the cluster)", rev.namespace.unwrap_or_default())) })
+    async fn deploy(
+        &self,
+        req: &DeployRequest<'_>,
+        log: &StepLog,
+        cancel: &CancellationToken,
+    ) -> Result<DeployOutcome, UserError> {
+        let message = self
+            .app
+            .run(req.run_id)
+            .await
+            .ok()
+            .and_then(|r| r.commit_message);
+        let rev = self
+            .app
+            .deploy_images(
+                req.project,
+                &self.env,
+                req.images,
+                Some(req.run_id),
+                Some(req.commit),
+                message.as_deref(),
+                req.repo,
+                Some(log),
+                cancel,
+            )
+            .await?;
+        Ok(DeployOutcome {
+            url: rev.url.unwrap_or_else(|| {
+                format!(
+                    "namespace {} (no Service outside the cluster)",
+                    rev.namespace.unwrap_or_default()
+                )
+            }),
+        })
     }
 }

@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Slipway;
 
 /// Where runs started by commits are watched from and reported to.
-#[derive(Debug, Clone, serde::Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct CommitWatch {
@@ -39,6 +39,55 @@ pub struct CommitWatch {
     pub link_base: Option<String>,
 }
 
+/// A watch as the user set it up: polling every `every_secs`, or with `webhook_port` the signed
+/// webhook receiver on 127.0.0.1. Kept in the store and started again when Slipway opens.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct WatchSetting {
+    pub watch: CommitWatch,
+    /// Seconds between polls (at least 5; GitHub's ETags make an unchanged poll free).
+    pub every_secs: Option<u64>,
+    /// Receive pushes on this loopback port instead of polling (0 picks a free one).
+    pub webhook_port: Option<u16>,
+}
+
+/// A watch and how it is doing.
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct WatchInfo {
+    pub setting: WatchSetting,
+    /// True while it polls or listens.
+    pub active: bool,
+    /// The webhook receiver's address (`127.0.0.1:port`), when it listens.
+    pub address: Option<String>,
+    /// Why it stopped (a revoked token, a branch that went away...); it stays saved, and
+    /// starting it again retries.
+    pub error: Option<String>,
+}
+
+struct WatchEntry {
+    info: WatchInfo,
+    cancel: CancellationToken,
+}
+
+/// The watches of this process, by `owner/name@branch` (the repository in lower case).
+#[derive(Default)]
+pub(crate) struct Watches(std::sync::Mutex<std::collections::BTreeMap<String, WatchEntry>>);
+
+impl Watches {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, WatchEntry>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn watch_key(repo: &str, branch: &str) -> String {
+    format!("{}@{}", repo.to_ascii_lowercase(), branch)
+}
+
+const WATCHES: &str = "github-watches";
+
 fn not_connected() -> UserError {
     UserError::new(
         "GitHub not connected",
@@ -53,6 +102,15 @@ fn jenkins_not_connected() -> UserError {
         "no Jenkins server has been connected",
         "Run `slipway jenkins connect --url <url> --user <user>` first",
     )
+}
+
+/// The Jenkins server Slipway keeps (its token is in the keychain).
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct JenkinsConnection {
+    pub url: String,
+    pub user: String,
 }
 
 /// Starts a run for each new commit of the watched repository and branch.
@@ -271,6 +329,156 @@ impl Slipway {
             &on_error,
         )
         .await
+    }
+
+    /// Starts watching a branch (replacing a watch of the same repository and branch) and saves
+    /// it, so it starts again when Slipway opens. The project, the connection, the repository
+    /// and the branch are checked first: a wrong one is refused and nothing is saved. Returns
+    /// the webhook receiver's address when there is one.
+    pub async fn start_watch(
+        self: &Arc<Self>,
+        setting: WatchSetting,
+    ) -> Result<WatchInfo, UserError> {
+        let w = &setting.watch;
+        self.project(&w.project).await?;
+        if setting.webhook_port.is_none() {
+            let api = self.github_api().await?;
+            api.head(&w.repo, &w.branch, None).await?;
+        }
+        let info = self.launch_watch(setting.clone()).await?;
+        self.save_watches().await?;
+        Ok(info)
+    }
+
+    async fn launch_watch(self: &Arc<Self>, setting: WatchSetting) -> Result<WatchInfo, UserError> {
+        let key = watch_key(&setting.watch.repo, &setting.watch.branch);
+        let cancel = CancellationToken::new();
+        let address = match setting.webhook_port {
+            Some(port) => Some(
+                self.serve_github_webhook(setting.watch.clone(), port, cancel.clone())
+                    .await?
+                    .to_string(),
+            ),
+            None => {
+                let me = self.clone();
+                let (w, c, k) = (setting.watch.clone(), cancel.clone(), key.clone());
+                let every = Duration::from_secs(setting.every_secs.unwrap_or(30).max(5));
+                tokio::spawn(async move {
+                    let ended = me.watch_github(w, every, c.clone()).await;
+                    if let (Err(e), false) = (ended, c.is_cancelled()) {
+                        me.progress("github", format!("watch stopped: {e}")).await;
+                        if let Some(entry) = me.watches.lock().get_mut(&k) {
+                            entry.info.active = false;
+                            entry.info.error = Some(e.to_string());
+                        }
+                    }
+                });
+                None
+            }
+        };
+        let info = WatchInfo {
+            setting,
+            active: true,
+            address,
+            error: None,
+        };
+        let old = self.watches.lock().insert(
+            key,
+            WatchEntry {
+                info: info.clone(),
+                cancel,
+            },
+        );
+        if let Some(old) = old {
+            old.cancel.cancel();
+        }
+        Ok(info)
+    }
+
+    /// Stops watching and forgets the watch; false when there was none.
+    pub async fn stop_watch(&self, repo: &str, branch: &str) -> Result<bool, UserError> {
+        let removed = self.watches.lock().remove(&watch_key(repo, branch));
+        let Some(entry) = removed else {
+            return Ok(false);
+        };
+        entry.cancel.cancel();
+        self.save_watches().await?;
+        Ok(true)
+    }
+
+    /// Every watch of this process, by repository and branch.
+    pub fn watches(&self) -> Vec<WatchInfo> {
+        self.watches
+            .lock()
+            .values()
+            .map(|e| e.info.clone())
+            .collect()
+    }
+
+    async fn save_watches(&self) -> Result<(), UserError> {
+        let settings: Vec<WatchSetting> = self
+            .watches
+            .lock()
+            .values()
+            .map(|e| e.info.setting.clone())
+            .collect();
+        let value = serde_json::to_value(&settings)
+            .map_err(|e| UserError::new("Watches not saved", e.to_string(), "Try again"))?;
+        self.store.save_integration(WATCHES, Some(&value)).await?;
+        Ok(())
+    }
+
+    /// Starts again the watches saved by an earlier session. One that cannot start (GitHub
+    /// disconnected, a port taken...) is listed with its reason and stays saved.
+    pub async fn resume_watches(self: &Arc<Self>) -> Vec<WatchInfo> {
+        let saved: Vec<WatchSetting> = match self.store.integration(WATCHES).await {
+            Ok(Some(v)) => serde_json::from_value(v).unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the saved GitHub watches could not be read; none resumed");
+                Vec::new()
+            }),
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                tracing::warn!(error = %e, "the saved GitHub watches could not be read; none resumed");
+                Vec::new()
+            }
+        };
+        for setting in saved {
+            if let Err(e) = self.launch_watch(setting.clone()).await {
+                self.progress(
+                    "github",
+                    format!(
+                        "watch of {} {} not resumed: {e}",
+                        setting.watch.repo, setting.watch.branch
+                    ),
+                )
+                .await;
+                self.watches.lock().insert(
+                    watch_key(&setting.watch.repo, &setting.watch.branch),
+                    WatchEntry {
+                        info: WatchInfo {
+                            setting,
+                            active: false,
+                            address: None,
+                            error: Some(e.to_string()),
+                        },
+                        cancel: CancellationToken::new(),
+                    },
+                );
+            }
+        }
+        self.watches()
+    }
+
+    /// The saved Jenkins server (address and user), without asking it anything.
+    pub async fn jenkins_connection(&self) -> Result<Option<JenkinsConnection>, UserError> {
+        Ok(self
+            .store
+            .integration("jenkins")
+            .await?
+            .map(|cfg| JenkinsConnection {
+                url: cfg["url"].as_str().unwrap_or_default().to_string(),
+                user: cfg["user"].as_str().unwrap_or_default().to_string(),
+            }))
     }
 
     fn webhook_secret_ref(&self) -> SecretRef {

@@ -27,7 +27,9 @@ fn entry(r: &SecretRef) -> Result<keyring::Entry, UserError> {
 
 impl SecretStore for Keychain {
     fn put(&self, r: &SecretRef, value: &Secret) -> Result<(), UserError> {
-        entry(r)?.set_password(value.expose()).map_err(|e| unavailable("save to", e))
+        entry(r)?
+            .set_password(value.expose())
+            .map_err(|e| unavailable("save to", e))
     }
 
     fn get(&self, r: &SecretRef) -> Result<Option<Secret>, UserError> {

@@ -54,7 +54,11 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { data_dir: None, secrets: Arc::new(keychain::Keychain), providers: Providers::default() }
+        Self {
+            data_dir: None,
+            secrets: Arc::new(keychain::Keychain),
+            providers: Providers::default(),
+        }
     }
 }
 
@@ -71,6 +75,8 @@ pub struct Slipway {
     runs: pipeline::Runs,
     /// Deploys under way in this process.
     deploys: deploy::Deploys,
+    /// Branches watched for new commits in this process (kept in the store, resumed on open).
+    watches: integrations::Watches,
 }
 
 impl Slipway {
@@ -78,8 +84,14 @@ impl Slipway {
         let data_dir = slipway_core::paths::data_dir(opts.data_dir)?;
         let store = Store::open(&data_dir)?;
         let settings = store.settings().await?;
-        let sandbox = Emulator::new(SandboxConfig::new(data_dir.join("sandbox"), settings.sandbox_port));
-        let journal = Journal { bus: EventBus::default(), store: store.clone() };
+        let sandbox = Emulator::new(SandboxConfig::new(
+            data_dir.join("sandbox"),
+            settings.sandbox_port,
+        ));
+        let journal = Journal {
+            bus: EventBus::default(),
+            store: store.clone(),
+        };
         Ok(Arc::new(Self {
             store,
             journal,
@@ -90,6 +102,7 @@ impl Slipway {
             provisioning: std::sync::Mutex::new(None),
             runs: pipeline::Runs::default(),
             deploys: deploy::Deploys::default(),
+            watches: integrations::Watches::default(),
         }))
     }
 
@@ -117,7 +130,11 @@ impl Slipway {
     }
 
     async fn progress(&self, task: &str, message: String) {
-        self.emit(Event::Progress { task: task.into(), message }).await;
+        self.emit(Event::Progress {
+            task: task.into(),
+            message,
+        })
+        .await;
     }
 
     // ----- settings -------------------------------------------------------------------------
@@ -136,7 +153,12 @@ impl Slipway {
     // ----- connections: shared bookkeeping --------------------------------------------------
 
     async fn status(&self, kind: ConnectionKind) -> Result<ConnectionStatus, UserError> {
-        Ok(self.store.connection(kind).await?.map(|s| s.status()).unwrap_or_else(|| ConnectionStatus::not_configured(kind)))
+        Ok(self
+            .store
+            .connection(kind)
+            .await?
+            .map(|s| s.status())
+            .unwrap_or_else(|| ConnectionStatus::not_configured(kind)))
     }
 
     /// Saves a connection whose check just passed: the secret into the keychain first (if that
@@ -153,7 +175,12 @@ impl Slipway {
             Some(s) => self.secrets.put(&r, s)?,
             None => {
                 // An older connection of this kind may have left a secret behind.
-                let had_secret = self.store.connection(kind).await?.and_then(|c| c.secret).is_some();
+                let had_secret = self
+                    .store
+                    .connection(kind)
+                    .await?
+                    .and_then(|c| c.secret)
+                    .is_some();
                 if had_secret {
                     if let Err(e) = self.secrets.delete(&r) {
                         tracing::warn!(why = %e.why, "could not remove an old secret from the keychain");
@@ -173,22 +200,33 @@ impl Slipway {
         };
         self.store.save_connection(&saved).await?;
         let status = saved.status();
-        self.emit(Event::ConnectionChecked { status: status.clone() }).await;
+        self.emit(Event::ConnectionChecked {
+            status: status.clone(),
+        })
+        .await;
         Ok(status)
     }
 
     /// Records the outcome of re-checking a saved connection (keeps the last good identity).
-    async fn record_check(&self, kind: ConnectionKind, result: Result<Identity, UserError>) -> Result<ConnectionStatus, UserError> {
+    async fn record_check(
+        &self,
+        kind: ConnectionKind,
+        result: Result<Identity, UserError>,
+    ) -> Result<ConnectionStatus, UserError> {
         let now = now_ms();
-        let mut saved = self.store.connection(kind).await?.unwrap_or(SavedConnection {
-            kind,
-            config: serde_json::json!({}),
-            secret: None,
-            identity: None,
-            last_error: None,
-            checked_at: None,
-            last_ok_at: None,
-        });
+        let mut saved = self
+            .store
+            .connection(kind)
+            .await?
+            .unwrap_or(SavedConnection {
+                kind,
+                config: serde_json::json!({}),
+                secret: None,
+                identity: None,
+                last_error: None,
+                checked_at: None,
+                last_ok_at: None,
+            });
         saved.checked_at = Some(now);
         match result {
             Ok(id) => {
@@ -200,7 +238,10 @@ impl Slipway {
         }
         self.store.save_connection(&saved).await?;
         let status = saved.status();
-        self.emit(Event::ConnectionChecked { status: status.clone() }).await;
+        self.emit(Event::ConnectionChecked {
+            status: status.clone(),
+        })
+        .await;
         Ok(status)
     }
 
@@ -219,16 +260,28 @@ impl Slipway {
         self.p.aws.profiles()
     }
 
-    async fn default_region(&self, explicit: Option<String>, profile: Option<&str>) -> Result<String, UserError> {
+    async fn default_region(
+        &self,
+        explicit: Option<String>,
+        profile: Option<&str>,
+    ) -> Result<String, UserError> {
         if let Some(r) = explicit.filter(|r| !r.trim().is_empty()) {
             return Ok(r.trim().to_string());
         }
         if let Some(name) = profile {
-            if let Some(r) = self.p.aws.profiles().ok().and_then(|ps| ps.into_iter().find(|p| p.name == name)).and_then(|p| p.region) {
+            if let Some(r) = self
+                .p
+                .aws
+                .profiles()
+                .ok()
+                .and_then(|ps| ps.into_iter().find(|p| p.name == name))
+                .and_then(|p| p.region)
+            {
                 return Ok(r);
             }
         }
-        if let Ok(r) = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION")) {
+        if let Ok(r) = std::env::var("AWS_REGION").or_else(|_| std::env::var("AWS_DEFAULT_REGION"))
+        {
             if !r.is_empty() {
                 return Ok(r);
             }
@@ -238,22 +291,38 @@ impl Slipway {
 
     /// Starts the sandbox if needed and returns its endpoint.
     async fn sandbox_endpoint(&self, start: bool) -> Result<String, UserError> {
-        let st = if start { self.sandbox_start().await? } else { self.sandbox.status() };
+        let st = if start {
+            self.sandbox_start().await?
+        } else {
+            self.sandbox.status()
+        };
         match (st.status, st.endpoint) {
             (SandboxStatus::Running, Some(ep)) => Ok(ep),
             _ => Err(st.error.unwrap_or_else(|| {
-                UserError::new("The sandbox is not running", "the local AWS emulator is stopped", "Start it on the Connect page, or run `slipway sandbox up`")
+                UserError::new(
+                    "The sandbox is not running",
+                    "the local AWS emulator is stopped",
+                    "Start it on the Connect page, or run `slipway sandbox up`",
+                )
             })),
         }
     }
 
-    async fn target_from_input(&self, input: &AwsConnectInput) -> Result<(AwsTarget, serde_json::Value, Option<Secret>), UserError> {
+    async fn target_from_input(
+        &self,
+        input: &AwsConnectInput,
+    ) -> Result<(AwsTarget, serde_json::Value, Option<Secret>), UserError> {
         Ok(match input {
             AwsConnectInput::Sandbox { region } => {
                 let region = self.default_region(region.clone(), None).await?;
                 let endpoint = self.sandbox_endpoint(true).await?;
                 (
-                    AwsTarget { source: AwsSource::Sandbox, region: region.clone(), endpoint: Some(endpoint), keys: None },
+                    AwsTarget {
+                        source: AwsSource::Sandbox,
+                        region: region.clone(),
+                        endpoint: Some(endpoint),
+                        keys: None,
+                    },
                     serde_json::json!({"source": "sandbox", "region": region}),
                     None,
                 )
@@ -270,14 +339,26 @@ impl Slipway {
                 }
                 let region = self.default_region(region.clone(), Some(name)).await?;
                 (
-                    AwsTarget { source: AwsSource::Profile { name: name.clone() }, region: region.clone(), endpoint: None, keys: None },
+                    AwsTarget {
+                        source: AwsSource::Profile { name: name.clone() },
+                        region: region.clone(),
+                        endpoint: None,
+                        keys: None,
+                    },
                     serde_json::json!({"source": "profile", "name": name, "region": region}),
                     None,
                 )
             }
-            AwsConnectInput::StaticKeys { access_key_id, secret_access_key, session_token, region, endpoint } => {
+            AwsConnectInput::StaticKeys {
+                access_key_id,
+                secret_access_key,
+                session_token,
+                region,
+                endpoint,
+            } => {
                 let id = access_key_id.trim();
-                if id.len() < 16 || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                if id.len() < 16 || id.len() > 128 || !id.chars().all(|c| c.is_ascii_alphanumeric())
+                {
                     return Err(UserError::new(
                         "AWS keys not valid",
                         "the access key id must be 16 to 128 letters and digits (it looks like AKIA...)",
@@ -285,7 +366,11 @@ impl Slipway {
                     ));
                 }
                 if secret_access_key.is_empty() {
-                    return Err(UserError::new("AWS keys not valid", "the secret access key is empty", "Paste the secret access key that came with the key id"));
+                    return Err(UserError::new(
+                        "AWS keys not valid",
+                        "the secret access key is empty",
+                        "Paste the secret access key that came with the key id",
+                    ));
                 }
                 let region = self.default_region(region.clone(), None).await?;
                 let endpoint = endpoint.clone().filter(|e| !e.trim().is_empty());
@@ -300,10 +385,16 @@ impl Slipway {
                 );
                 (
                     AwsTarget {
-                        source: AwsSource::StaticKeys { access_key_id: id.to_string() },
+                        source: AwsSource::StaticKeys {
+                            access_key_id: id.to_string(),
+                        },
                         region: region.clone(),
                         endpoint: endpoint.clone(),
-                        keys: Some(AwsKeys { access_key_id: id.to_string(), secret_access_key: secret_access_key.clone(), session_token: session_token.clone() }),
+                        keys: Some(AwsKeys {
+                            access_key_id: id.to_string(),
+                            secret_access_key: secret_access_key.clone(),
+                            session_token: session_token.clone(),
+                        }),
                     },
                     serde_json::json!({"source": "staticKeys", "accessKeyId": id, "region": region, "endpoint": endpoint}),
                     Some(bundle),
@@ -312,7 +403,12 @@ impl Slipway {
             AwsConnectInput::Environment { region } => {
                 let region = self.default_region(region.clone(), None).await?;
                 (
-                    AwsTarget { source: AwsSource::Environment, region: region.clone(), endpoint: None, keys: None },
+                    AwsTarget {
+                        source: AwsSource::Environment,
+                        region: region.clone(),
+                        endpoint: None,
+                        keys: None,
+                    },
                     serde_json::json!({"source": "environment", "region": region}),
                     None,
                 )
@@ -322,34 +418,71 @@ impl Slipway {
 
     /// The target of the saved AWS connection, with keys from the keychain.
     pub async fn aws_target(&self) -> Result<AwsTarget, UserError> {
-        let saved = self.store.connection(ConnectionKind::Aws).await?.ok_or_else(|| {
-            UserError::new("AWS is not connected", "no AWS connection has been set up", "Connect AWS on the Connect page, or run `slipway connect aws --sandbox`")
-        })?;
+        let saved = self
+            .store
+            .connection(ConnectionKind::Aws)
+            .await?
+            .ok_or_else(|| {
+                UserError::new(
+                    "AWS is not connected",
+                    "no AWS connection has been set up",
+                    "Connect AWS on the Connect page, or run `slipway connect aws --sandbox`",
+                )
+            })?;
         let c = &saved.config;
         let s = |k: &str| c[k].as_str().map(str::to_string);
         let region = s("region").unwrap_or_else(|| "us-east-1".into());
         Ok(match c["source"].as_str() {
-            Some("sandbox") => AwsTarget { source: AwsSource::Sandbox, region, endpoint: Some(self.sandbox_endpoint(false).await?), keys: None },
-            Some("profile") => AwsTarget { source: AwsSource::Profile { name: s("name").unwrap_or_default() }, region, endpoint: None, keys: None },
+            Some("sandbox") => AwsTarget {
+                source: AwsSource::Sandbox,
+                region,
+                endpoint: Some(self.sandbox_endpoint(false).await?),
+                keys: None,
+            },
+            Some("profile") => AwsTarget {
+                source: AwsSource::Profile {
+                    name: s("name").unwrap_or_default(),
+                },
+                region,
+                endpoint: None,
+                keys: None,
+            },
             Some("staticKeys") => {
                 let id = s("accessKeyId").unwrap_or_default();
-                let r = saved.secret.clone().unwrap_or_else(|| self.secret_ref(ConnectionKind::Aws));
+                let r = saved
+                    .secret
+                    .clone()
+                    .unwrap_or_else(|| self.secret_ref(ConnectionKind::Aws));
                 let bundle = self.secrets.get(&r)?.ok_or_else(|| {
-                    UserError::new("AWS keys missing", "the secret access key is no longer in the keychain", "Enter the keys again on the Connect page")
+                    UserError::new(
+                        "AWS keys missing",
+                        "the secret access key is no longer in the keychain",
+                        "Enter the keys again on the Connect page",
+                    )
                 })?;
-                let v: serde_json::Value = serde_json::from_str(bundle.expose()).unwrap_or_default();
+                let v: serde_json::Value =
+                    serde_json::from_str(bundle.expose()).unwrap_or_default();
                 AwsTarget {
-                    source: AwsSource::StaticKeys { access_key_id: id.clone() },
+                    source: AwsSource::StaticKeys {
+                        access_key_id: id.clone(),
+                    },
                     region,
                     endpoint: s("endpoint"),
                     keys: Some(AwsKeys {
                         access_key_id: id,
-                        secret_access_key: Secret::new(v["secretAccessKey"].as_str().unwrap_or_default()),
+                        secret_access_key: Secret::new(
+                            v["secretAccessKey"].as_str().unwrap_or_default(),
+                        ),
                         session_token: v["sessionToken"].as_str().map(Secret::new),
                     }),
                 }
             }
-            _ => AwsTarget { source: AwsSource::Environment, region, endpoint: None, keys: None },
+            _ => AwsTarget {
+                source: AwsSource::Environment,
+                region,
+                endpoint: None,
+                keys: None,
+            },
         })
     }
 
@@ -358,9 +491,19 @@ impl Slipway {
             Ok(t) => t,
             Err(e) => return self.refuse(ConnectionKind::Aws, e).await,
         };
-        self.progress("connect", format!("Checking AWS credentials ({})", source_label(&target.source))).await;
+        self.progress(
+            "connect",
+            format!(
+                "Checking AWS credentials ({})",
+                source_label(&target.source)
+            ),
+        )
+        .await;
         match self.p.aws.whoami(&target).await {
-            Ok(id) => self.save_good(ConnectionKind::Aws, config, secret.as_ref(), id).await,
+            Ok(id) => {
+                self.save_good(ConnectionKind::Aws, config, secret.as_ref(), id)
+                    .await
+            }
             Err(e) => self.refuse(ConnectionKind::Aws, e).await,
         }
     }
@@ -379,7 +522,11 @@ impl Slipway {
         }
         target.region = region.clone();
         let id = self.p.aws.whoami(&target).await?;
-        let mut saved = self.store.connection(ConnectionKind::Aws).await?.expect("checked by aws_target");
+        let mut saved = self
+            .store
+            .connection(ConnectionKind::Aws)
+            .await?
+            .expect("checked by aws_target");
         saved.config["region"] = serde_json::Value::String(region);
         saved.identity = Some(id);
         saved.last_error = None;
@@ -387,18 +534,26 @@ impl Slipway {
         saved.last_ok_at = saved.checked_at;
         self.store.save_connection(&saved).await?;
         let st = saved.status();
-        self.emit(Event::ConnectionChecked { status: st.clone() }).await;
+        self.emit(Event::ConnectionChecked { status: st.clone() })
+            .await;
         Ok(st)
     }
 
     // ----- GitHub ----------------------------------------------------------------------------
 
     pub fn github_cli_token_available(&self, base_url: Option<&str>) -> bool {
-        let base = slipway_git_host::normalize_base_url(base_url).unwrap_or_else(|_| slipway_git_host::GITHUB_API.into());
-        self.p.git_host.cli_token(&slipway_git_host::gh_host(&base)).is_some()
+        let base = slipway_git_host::normalize_base_url(base_url)
+            .unwrap_or_else(|_| slipway_git_host::GITHUB_API.into());
+        self.p
+            .git_host
+            .cli_token(&slipway_git_host::gh_host(&base))
+            .is_some()
     }
 
-    pub async fn connect_github(&self, input: GithubConnectInput) -> Result<ConnectionStatus, UserError> {
+    pub async fn connect_github(
+        &self,
+        input: GithubConnectInput,
+    ) -> Result<ConnectionStatus, UserError> {
         let base = match slipway_git_host::normalize_base_url(input.base_url.as_deref()) {
             Ok(b) => b,
             Err(e) => return self.refuse(ConnectionKind::Github, e).await,
@@ -417,28 +572,51 @@ impl Slipway {
                 }
             },
         };
-        self.progress("connect", format!("Checking the GitHub token at {base}")).await;
+        self.progress("connect", format!("Checking the GitHub token at {base}"))
+            .await;
         match self.p.git_host.whoami(&base, &token).await {
             Ok(id) => {
                 let config = serde_json::json!({"baseUrl": base, "fromGhCli": from_cli});
                 // A gh CLI token stays in gh's own store; we keep only the fact we use it.
                 let secret = if from_cli { None } else { Some(&token) };
-                self.save_good(ConnectionKind::Github, config, secret, id).await
+                self.save_good(ConnectionKind::Github, config, secret, id)
+                    .await
             }
             Err(e) => self.refuse(ConnectionKind::Github, e).await,
         }
     }
 
     async fn github_token(&self, saved: &SavedConnection) -> Result<Secret, UserError> {
-        let base = saved.config["baseUrl"].as_str().unwrap_or(slipway_git_host::GITHUB_API);
+        let base = saved.config["baseUrl"]
+            .as_str()
+            .unwrap_or(slipway_git_host::GITHUB_API);
         if saved.config["fromGhCli"].as_bool() == Some(true) {
-            return self.p.git_host.cli_token(&slipway_git_host::gh_host(base)).ok_or_else(|| {
-                UserError::new("GitHub token missing", "the gh CLI is no longer logged in", "Run `gh auth login`, or paste a token on the Connect page")
-            });
+            return self
+                .p
+                .git_host
+                .cli_token(&slipway_git_host::gh_host(base))
+                .ok_or_else(|| {
+                    UserError::new(
+                        "GitHub token missing",
+                        "the gh CLI is no longer logged in",
+                        "Run `gh auth login`, or paste a token on the Connect page",
+                    )
+                });
         }
-        self.secrets.get(&saved.secret.clone().unwrap_or_else(|| self.secret_ref(ConnectionKind::Github)))?.ok_or_else(|| {
-            UserError::new("GitHub token missing", "the token is no longer in the keychain", "Paste the token again on the Connect page")
-        })
+        self.secrets
+            .get(
+                &saved
+                    .secret
+                    .clone()
+                    .unwrap_or_else(|| self.secret_ref(ConnectionKind::Github)),
+            )?
+            .ok_or_else(|| {
+                UserError::new(
+                    "GitHub token missing",
+                    "the token is no longer in the keychain",
+                    "Paste the token again on the Connect page",
+                )
+            })
     }
 
     // ----- registry --------------------------------------------------------------------------
@@ -447,9 +625,16 @@ impl Slipway {
         self.p.registry.docker_config_entries()
     }
 
-    pub async fn connect_registry(&self, input: RegistryConnectInput) -> Result<ConnectionStatus, UserError> {
+    pub async fn connect_registry(
+        &self,
+        input: RegistryConnectInput,
+    ) -> Result<ConnectionStatus, UserError> {
         let registry = input.registry.trim().to_string();
-        let registry = if registry.is_empty() { "docker.io".to_string() } else { registry };
+        let registry = if registry.is_empty() {
+            "docker.io".to_string()
+        } else {
+            registry
+        };
         let (username, password, from_cfg) = match input.password {
             Some(p) => (input.username.trim().to_string(), p, false),
             None => match self.p.registry.docker_config_credentials(&registry) {
@@ -465,13 +650,19 @@ impl Slipway {
                 Err(e) => return self.refuse(ConnectionKind::Registry, e).await,
             },
         };
-        self.progress("connect", format!("Logging in to {registry} as {username}")).await;
+        self.progress("connect", format!("Logging in to {registry} as {username}"))
+            .await;
         match self.p.registry.login(&registry, &username, &password).await {
             Ok(()) => {
-                let id = Identity::Registry { registry: registry.clone(), username: username.clone(), from_docker_config: from_cfg };
+                let id = Identity::Registry {
+                    registry: registry.clone(),
+                    username: username.clone(),
+                    from_docker_config: from_cfg,
+                };
                 let config = serde_json::json!({"registry": registry, "username": username, "fromDockerConfig": from_cfg});
                 let secret = if from_cfg { None } else { Some(&password) };
-                self.save_good(ConnectionKind::Registry, config, secret, id).await
+                self.save_good(ConnectionKind::Registry, config, secret, id)
+                    .await
             }
             Err(e) => self.refuse(ConnectionKind::Registry, e).await,
         }
@@ -479,23 +670,60 @@ impl Slipway {
 
     /// The saved registry connection's server, username and password (from the keychain or
     /// ~/.docker/config.json), resolved just before use.
-    fn registry_credentials(&self, saved: &SavedConnection) -> Result<(String, String, Secret), UserError> {
-        let registry = saved.config["registry"].as_str().unwrap_or("docker.io").to_string();
+    fn registry_credentials(
+        &self,
+        saved: &SavedConnection,
+    ) -> Result<(String, String, Secret), UserError> {
+        let registry = saved.config["registry"]
+            .as_str()
+            .unwrap_or("docker.io")
+            .to_string();
         if saved.config["fromDockerConfig"].as_bool() == Some(true) {
-            let (u, p) = self.p.registry.docker_config_credentials(&registry)?.ok_or_else(|| {
-                UserError::new("Registry credentials missing", format!("~/.docker/config.json no longer has credentials for {registry}"), format!("Run `docker login {registry}` or enter them on the Connect page"))
-            })?;
+            let (u, p) = self
+                .p
+                .registry
+                .docker_config_credentials(&registry)?
+                .ok_or_else(|| {
+                    UserError::new(
+                        "Registry credentials missing",
+                        format!("~/.docker/config.json no longer has credentials for {registry}"),
+                        format!("Run `docker login {registry}` or enter them on the Connect page"),
+                    )
+                })?;
             return Ok((registry, u, p));
         }
-        let pw = self.secrets.get(&saved.secret.clone().unwrap_or_else(|| self.secret_ref(ConnectionKind::Registry)))?.ok_or_else(|| {
-            UserError::new("Registry password missing", "the password is no longer in the keychain", "Enter it again on the Connect page")
-        })?;
-        Ok((registry, saved.config["username"].as_str().unwrap_or_default().to_string(), pw))
+        let pw = self
+            .secrets
+            .get(
+                &saved
+                    .secret
+                    .clone()
+                    .unwrap_or_else(|| self.secret_ref(ConnectionKind::Registry)),
+            )?
+            .ok_or_else(|| {
+                UserError::new(
+                    "Registry password missing",
+                    "the password is no longer in the keychain",
+                    "Enter it again on the Connect page",
+                )
+            })?;
+        Ok((
+            registry,
+            saved.config["username"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            pw,
+        ))
     }
 
     // ----- checks ----------------------------------------------------------------------------
 
-    async fn run_check(&self, kind: ConnectionKind, saved: Option<&SavedConnection>) -> Result<Identity, UserError> {
+    async fn run_check(
+        &self,
+        kind: ConnectionKind,
+        saved: Option<&SavedConnection>,
+    ) -> Result<Identity, UserError> {
         match kind {
             ConnectionKind::Aws => {
                 let t = self.aws_target().await?;
@@ -504,25 +732,46 @@ impl Slipway {
             ConnectionKind::Github => {
                 let saved = saved.ok_or_else(|| not_set_up(kind))?;
                 let token = self.github_token(saved).await?;
-                self.p.git_host.whoami(saved.config["baseUrl"].as_str().unwrap_or(slipway_git_host::GITHUB_API), &token).await
+                self.p
+                    .git_host
+                    .whoami(
+                        saved.config["baseUrl"]
+                            .as_str()
+                            .unwrap_or(slipway_git_host::GITHUB_API),
+                        &token,
+                    )
+                    .await
             }
             ConnectionKind::Registry => {
                 let saved = saved.ok_or_else(|| not_set_up(kind))?;
                 let (registry, user, pw) = self.registry_credentials(saved)?;
                 self.p.registry.login(&registry, &user, &pw).await?;
-                Ok(Identity::Registry { registry, username: user, from_docker_config: saved.config["fromDockerConfig"].as_bool() == Some(true) })
+                Ok(Identity::Registry {
+                    registry,
+                    username: user,
+                    from_docker_config: saved.config["fromDockerConfig"].as_bool() == Some(true),
+                })
             }
             ConnectionKind::Docker => self.p.engine.check().await,
             ConnectionKind::Kubernetes => {
                 let cfg = saved.map(|s| s.config.clone()).unwrap_or_default();
-                self.p.cluster.check(cfg["kubeconfig"].as_str().map(PathBuf::from), cfg["context"].as_str().map(str::to_string)).await
+                self.p
+                    .cluster
+                    .check(
+                        cfg["kubeconfig"].as_str().map(PathBuf::from),
+                        cfg["context"].as_str().map(str::to_string),
+                    )
+                    .await
             }
         }
     }
 
     /// Re-checks one connection live and records the outcome. Docker and Kubernetes are
     /// detected, so checking them is how they get connected.
-    pub async fn check_connection(&self, kind: ConnectionKind) -> Result<ConnectionStatus, UserError> {
+    pub async fn check_connection(
+        &self,
+        kind: ConnectionKind,
+    ) -> Result<ConnectionStatus, UserError> {
         let saved = self.store.connection(kind).await?;
         let detected = matches!(kind, ConnectionKind::Docker | ConnectionKind::Kubernetes);
         if saved.is_none() && !detected {
@@ -535,7 +784,8 @@ impl Slipway {
             st.error = result.err();
             st.checked_at = Some(now_ms());
             st.state = ConnectionState::Failed;
-            self.emit(Event::ConnectionChecked { status: st.clone() }).await;
+            self.emit(Event::ConnectionChecked { status: st.clone() })
+                .await;
             return Ok(st);
         }
         self.record_check(kind, result).await
@@ -566,7 +816,8 @@ impl Slipway {
             self.store.delete_connection(kind).await?;
         }
         let st = ConnectionStatus::not_configured(kind);
-        self.emit(Event::ConnectionChecked { status: st.clone() }).await;
+        self.emit(Event::ConnectionChecked { status: st.clone() })
+            .await;
         Ok(st)
     }
 
@@ -589,7 +840,13 @@ impl Slipway {
         if before.status == SandboxStatus::Running {
             return self.sandbox.start(&|_| {}).await;
         }
-        self.emit(Event::SandboxChanged { state: SandboxState { status: SandboxStatus::Starting, ..SandboxState::stopped() } }).await;
+        self.emit(Event::SandboxChanged {
+            state: SandboxState {
+                status: SandboxStatus::Starting,
+                ..SandboxState::stopped()
+            },
+        })
+        .await;
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
         let report = move |m: String| {
             let _ = tx.send(m);
@@ -611,7 +868,12 @@ impl Slipway {
                 Ok(st)
             }
             Err(e) => {
-                let st = SandboxState { status: SandboxStatus::Failed, endpoint: None, pid: None, error: Some(e.clone()) };
+                let st = SandboxState {
+                    status: SandboxStatus::Failed,
+                    endpoint: None,
+                    pid: None,
+                    error: Some(e.clone()),
+                };
                 self.emit(Event::SandboxChanged { state: st }).await;
                 Err(e)
             }
@@ -637,7 +899,10 @@ impl Slipway {
                     error: Some(UserError::new(
                         "The sandbox stopped",
                         "the local AWS emulator exited",
-                        format!("Start it again on the Connect page; its log is {}", self.data_dir.join("sandbox/moto.log").display()),
+                        format!(
+                            "Start it again on the Connect page; its log is {}",
+                            self.data_dir.join("sandbox/moto.log").display()
+                        ),
                     )),
                 };
                 self.emit(Event::SandboxChanged { state: st }).await;
@@ -672,7 +937,11 @@ impl Slipway {
 }
 
 fn not_set_up(kind: ConnectionKind) -> UserError {
-    UserError::new(format!("{} is not connected", kind.label()), "it has not been set up", "Connect it on the Connect page, or with `slipway connect`")
+    UserError::new(
+        format!("{} is not connected", kind.label()),
+        "it has not been set up",
+        "Connect it on the Connect page, or with `slipway connect`",
+    )
 }
 
 fn source_label(s: &AwsSource) -> String {

@@ -40,7 +40,11 @@ pub struct ProjectInput {
 }
 
 fn not_found(what: &str, id: &str, fix: &str) -> UserError {
-    UserError::new(format!("{what} not found"), format!("there is no {} \"{id}\"", what.to_lowercase()), fix)
+    UserError::new(
+        format!("{what} not found"),
+        format!("there is no {} \"{id}\"", what.to_lowercase()),
+        fix,
+    )
 }
 
 fn pid_alive(pid: u32) -> bool {
@@ -63,14 +67,26 @@ impl Slipway {
             Source::Path { path } => {
                 let p = PathBuf::from(path);
                 if !p.is_dir() {
-                    return Err(UserError::new("Project detection failed", format!("{path} is not a folder"), "Check the repository path"));
+                    return Err(UserError::new(
+                        "Project detection failed",
+                        format!("{path} is not a folder"),
+                        "Check the repository path",
+                    ));
                 }
                 (p, None)
             }
             Source::Git { .. } => {
                 let dir = self.work_dir().join(format!("detect-{}", random_hex(6)));
                 let token = self.git_token_if_connected().await;
-                slipway_git_host::checkout::Git.checkout(&input.source, "HEAD", &dir, token.as_ref(), &slipway_core::pipeline::engine::NoLog).await?;
+                slipway_git_host::checkout::Git
+                    .checkout(
+                        &input.source,
+                        "HEAD",
+                        &dir,
+                        token.as_ref(),
+                        &slipway_core::pipeline::engine::NoLog,
+                    )
+                    .await?;
                 (dir.clone(), Some(TempDir(dir)))
             }
         };
@@ -78,8 +94,17 @@ impl Slipway {
             Some(id) => id.trim().to_string(),
             None => {
                 let name = match &input.source {
-                    Source::Path { path } => PathBuf::from(path).canonicalize().ok().and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned())).unwrap_or_default(),
-                    Source::Git { url } => url.trim_end_matches('/').rsplit(['/', ':']).next().unwrap_or_default().to_string(),
+                    Source::Path { path } => PathBuf::from(path)
+                        .canonicalize()
+                        .ok()
+                        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                        .unwrap_or_default(),
+                    Source::Git { url } => url
+                        .trim_end_matches('/')
+                        .rsplit(['/', ':'])
+                        .next()
+                        .unwrap_or_default()
+                        .to_string(),
                 };
                 project::id_from_name(&name)
             }
@@ -88,11 +113,15 @@ impl Slipway {
         // A folder inside a repository (like examples/sample-app here): the run clones the
         // repository and works in that folder.
         if let Source::Path { path } = &input.source {
-            let abs = PathBuf::from(path).canonicalize().unwrap_or_else(|_| PathBuf::from(path));
+            let abs = PathBuf::from(path)
+                .canonicalize()
+                .unwrap_or_else(|_| PathBuf::from(path));
             if let Some(root) = slipway_git_host::checkout::repo_root(&abs) {
                 if let Ok(rel) = abs.strip_prefix(&root) {
                     p.subdir = rel.to_string_lossy().replace('\\', "/");
-                    p.source = Source::Path { path: root.to_string_lossy().into_owned() };
+                    p.source = Source::Path {
+                        path: root.to_string_lossy().into_owned(),
+                    };
                 }
             }
         }
@@ -112,9 +141,18 @@ impl Slipway {
     }
 
     pub async fn project(&self, id: &str) -> Result<Project, UserError> {
-        self.store.projects().await?.into_iter().find(|p| p.id == id).ok_or_else(|| {
-            not_found("Project", id, "Add it first (Project page, or `slipway project add PATH`)")
-        })
+        self.store
+            .projects()
+            .await?
+            .into_iter()
+            .find(|p| p.id == id)
+            .ok_or_else(|| {
+                not_found(
+                    "Project",
+                    id,
+                    "Add it first (Project page, or `slipway project add PATH`)",
+                )
+            })
     }
 
     /// The project to use when none is named: the only one there is.
@@ -122,10 +160,21 @@ impl Slipway {
         let mut all = self.store.projects().await?;
         match all.len() {
             1 => Ok(all.remove(0)),
-            0 => Err(UserError::new("No project", "no project has been added yet", "Add one: `slipway project add PATH` or the Project page")),
+            0 => Err(UserError::new(
+                "No project",
+                "no project has been added yet",
+                "Add one: `slipway project add PATH` or the Project page",
+            )),
             _ => Err(UserError::new(
                 "Which project?",
-                format!("there are {} projects: {}", all.len(), all.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "there are {} projects: {}",
+                    all.len(),
+                    all.iter()
+                        .map(|p| p.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
                 "Name one with --project",
             )),
         }
@@ -136,7 +185,13 @@ impl Slipway {
     }
 
     pub async fn run(&self, id: &str) -> Result<Run, UserError> {
-        self.store.run(id).await?.ok_or_else(|| not_found("Run", id, "List the runs with `slipway runs` or on the Pipelines page"))
+        self.store.run(id).await?.ok_or_else(|| {
+            not_found(
+                "Run",
+                id,
+                "List the runs with `slipway runs` or on the Pipelines page",
+            )
+        })
     }
 
     async fn git_token_if_connected(&self) -> Option<Secret> {
@@ -145,14 +200,24 @@ impl Slipway {
     }
 
     async fn registry_target(&self) -> Result<Option<RegistryTarget>, UserError> {
-        let Some(saved) = self.store.connection(ConnectionKind::Registry).await? else { return Ok(None) };
+        let Some(saved) = self.store.connection(ConnectionKind::Registry).await? else {
+            return Ok(None);
+        };
         let (server, username, password) = self.registry_credentials(&saved)?;
         let (server, namespace) = if server == "docker.io" || server.ends_with("docker.io") {
             ("docker.io".to_string(), Some(username.clone()))
         } else {
             (server, None)
         };
-        Ok(Some(RegistryTarget { auth: Some(RegistryAuth { server: server.clone(), username, password }), server, namespace }))
+        Ok(Some(RegistryTarget {
+            auth: Some(RegistryAuth {
+                server: server.clone(),
+                username,
+                password,
+            }),
+            server,
+            namespace,
+        }))
     }
 
     /// The local deployment's database password: made once per project, kept in the keychain.
@@ -168,10 +233,18 @@ impl Slipway {
 
     fn slot(&self, project: &Project) -> Arc<Semaphore> {
         let mut slots = self.runs.slots.lock().expect("slots lock");
-        let entry = slots.entry(project.id.clone()).or_insert_with(|| (project.concurrency, Arc::new(Semaphore::new(project.concurrency as usize))));
+        let entry = slots.entry(project.id.clone()).or_insert_with(|| {
+            (
+                project.concurrency,
+                Arc::new(Semaphore::new(project.concurrency as usize)),
+            )
+        });
         if entry.0 != project.concurrency {
             // The limit was edited: new runs use a semaphore of the new size.
-            *entry = (project.concurrency, Arc::new(Semaphore::new(project.concurrency as usize)));
+            *entry = (
+                project.concurrency,
+                Arc::new(Semaphore::new(project.concurrency as usize)),
+            );
         }
         entry.1.clone()
     }
@@ -186,8 +259,11 @@ impl Slipway {
         trigger: Trigger,
     ) -> Result<(Run, tokio::task::JoinHandle<Run>), UserError> {
         let project = self.project(project_id).await?;
-        let git_ref = git_ref.filter(|r| !r.trim().is_empty()).unwrap_or_else(|| project.git_ref.clone());
-        let engine: Arc<dyn ContainerEngine> = Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
+        let git_ref = git_ref
+            .filter(|r| !r.trim().is_empty())
+            .unwrap_or_else(|| project.git_ref.clone());
+        let engine: Arc<dyn ContainerEngine> =
+            Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
         let pipeline = Pipeline {
             engine: engine.clone(),
             source: Arc::new(slipway_git_host::checkout::Git),
@@ -201,11 +277,29 @@ impl Slipway {
         };
         // Where the Deploy stage goes: a Kubernetes environment records revisions (and moves
         // the board through them); the local engine does not, so the run itself does.
-        let local_deploy = !self.store.environments(Some(&project.id)).await?.iter().any(|e| e.runs && matches!(e.target, slipway_core::deploy::EnvironmentTarget::Kubernetes(_)));
+        let local_deploy = !self
+            .store
+            .environments(Some(&project.id))
+            .await?
+            .iter()
+            .any(|e| {
+                e.runs
+                    && matches!(
+                        e.target,
+                        slipway_core::deploy::EnvironmentTarget::Kubernetes(_)
+                    )
+            });
         let (pid, gr, tr) = (project.id.clone(), git_ref.clone(), trigger.clone());
-        let run = self.store.create_run(&project.id, move |n| Run::new(&pid, n, tr, &gr, until)).await?;
+        let run = self
+            .store
+            .create_run(&project.id, move |n| Run::new(&pid, n, tr, &gr, until))
+            .await?;
         let cancel = CancellationToken::new();
-        self.runs.active.lock().expect("runs lock").insert(run.id.clone(), cancel.clone());
+        self.runs
+            .active
+            .lock()
+            .expect("runs lock")
+            .insert(run.id.clone(), cancel.clone());
         self.emit_run(&run).await;
         let me = self.clone();
         let slot = self.slot(&project);
@@ -247,14 +341,20 @@ impl Slipway {
             me.board_after_run(&r, local_deploy).await;
             me.runs.active.lock().expect("runs lock").remove(&r.id);
             let summary = format!("run {} {}", r.id, r.status.as_str());
-            me.emit(Event::Progress { task: "pipeline".into(), message: summary }).await;
+            me.emit(Event::Progress {
+                task: "pipeline".into(),
+                message: summary,
+            })
+            .await;
             r
         });
         Ok((run, handle))
     }
 
     async fn emit_run(&self, run: &Run) {
-        self.journal.bus.emit(Event::RunUpdated { run: run.clone() });
+        self.journal
+            .bus
+            .emit(Event::RunUpdated { run: run.clone() });
     }
 
     /// Cancels a queued or running run of this process: its containers are stopped and removed
@@ -262,7 +362,11 @@ impl Slipway {
     pub async fn cancel_run(&self, id: &str) -> Result<Run, UserError> {
         let run = self.run(id).await?;
         if run.status.is_final() {
-            return Err(UserError::new("Nothing to cancel", format!("run {id} has already ended ({})", run.status.as_str()), "Start a new run instead"));
+            return Err(UserError::new(
+                "Nothing to cancel",
+                format!("run {id} has already ended ({})", run.status.as_str()),
+                "Start a new run instead",
+            ));
         }
         let token = self.runs.active.lock().expect("runs lock").get(id).cloned();
         match token {
@@ -272,35 +376,67 @@ impl Slipway {
             }
             None => Err(UserError::new(
                 "Run is not in this process",
-                format!("run {id} is being run by another Slipway process (pid {})", run.owner_pid.map(|p| p.to_string()).unwrap_or_else(|| "unknown".into())),
+                format!(
+                    "run {id} is being run by another Slipway process (pid {})",
+                    run.owner_pid
+                        .map(|p| p.to_string())
+                        .unwrap_or_else(|| "unknown".into())
+                ),
                 "Cancel it from the window or terminal that started it",
             )),
         }
     }
 
     /// Runs an earlier run's commit again.
-    pub async fn rerun(self: &Arc<Self>, id: &str) -> Result<(Run, tokio::task::JoinHandle<Run>), UserError> {
+    pub async fn rerun(
+        self: &Arc<Self>,
+        id: &str,
+    ) -> Result<(Run, tokio::task::JoinHandle<Run>), UserError> {
         let old = self.run(id).await?;
         let git_ref = old.commit.clone().unwrap_or(old.git_ref.clone());
-        self.start_run(&old.project, Some(git_ref), old.until, Trigger::Rerun { of: old.id.clone() }).await
+        self.start_run(
+            &old.project,
+            Some(git_ref),
+            old.until,
+            Trigger::Rerun { of: old.id.clone() },
+        )
+        .await
     }
 
     /// Marks runs left queued or running by a Slipway process that is gone as failed.
     pub async fn recover_runs(&self) -> Result<Vec<String>, UserError> {
         let mut marked = vec![];
         for mut run in self.store.unfinished_runs().await? {
-            if run.owner_pid.is_some_and(|p| p != std::process::id() && pid_alive(p)) {
+            if run
+                .owner_pid
+                .is_some_and(|p| p != std::process::id() && pid_alive(p))
+            {
                 continue;
             }
-            if run.owner_pid == Some(std::process::id()) && self.runs.active.lock().expect("runs lock").contains_key(&run.id) {
+            if run.owner_pid == Some(std::process::id())
+                && self
+                    .runs
+                    .active
+                    .lock()
+                    .expect("runs lock")
+                    .contains_key(&run.id)
+            {
                 continue;
             }
             run.status = Status::Failed;
             run.finished_at = Some(slipway_core::now_ms());
-            run.error = Some(UserError::new("Run interrupted", "Slipway stopped while this run was under way", "Start it again with Re-run"));
+            run.error = Some(UserError::new(
+                "Run interrupted",
+                "Slipway stopped while this run was under way",
+                "Start it again with Re-run",
+            ));
             for s in &mut run.stages {
                 if !s.status.is_final() {
-                    s.status = if s.status == Status::Running { Status::Failed } else { Status::Skipped };
+                    s.status = if s.status == Status::Running {
+                        Status::Failed
+                    } else {
+                        Status::Skipped
+                    };
                 }
             }
             self.store.save_run(&run).await?;
@@ -336,13 +472,24 @@ impl Slipway {
         let path = logs::step_path(&self.runs_dir(), run_id, stage, step);
         let finished = Arc::new(AtomicBool::new(!follow || run.status.is_final()));
         let watcher = {
-            let (store, id, f, step) = (self.store.clone(), run_id.to_string(), finished.clone(), step.to_string());
+            let (store, id, f, step) = (
+                self.store.clone(),
+                run_id.to_string(),
+                finished.clone(),
+                step.to_string(),
+            );
             tokio::spawn(async move {
                 while !f.load(Ordering::SeqCst) {
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     if let Ok(Some(r)) = store.run(&id).await {
                         let st = r.stage(stage);
-                        let step_done = st.steps.iter().rev().find(|s| s.name == step).map(|s| s.status.is_final()).unwrap_or(false);
+                        let step_done = st
+                            .steps
+                            .iter()
+                            .rev()
+                            .find(|s| s.name == step)
+                            .map(|s| s.status.is_final())
+                            .unwrap_or(false);
                         if r.status.is_final() || st.status.is_final() || step_done {
                             f.store(true, Ordering::SeqCst);
                         }
@@ -352,20 +499,50 @@ impl Slipway {
         };
         let (rid, sname) = (run_id.to_string(), step.to_string());
         let done_flag = finished.clone();
-        let result = logs::follow(&path, offset, 256 * 1024, Duration::from_millis(50), None, &move || done_flag.load(Ordering::SeqCst), &mut |text, off, done| {
-            emit(LogChunk { run: rid.clone(), stage, step: sname.clone(), offset: off, text, done })
-        })
+        let result = logs::follow(
+            &path,
+            offset,
+            256 * 1024,
+            Duration::from_millis(50),
+            None,
+            &move || done_flag.load(Ordering::SeqCst),
+            &mut |text, off, done| {
+                emit(LogChunk {
+                    run: rid.clone(),
+                    stage,
+                    step: sname.clone(),
+                    offset: off,
+                    text,
+                    done,
+                })
+            },
+        )
         .await;
         finished.store(true, Ordering::SeqCst);
         watcher.abort();
-        result.map_err(|e| UserError::new("The log could not be read", format!("{}: {e}", path.display()), "Check the data folder"))
+        result.map_err(|e| {
+            UserError::new(
+                "The log could not be read",
+                format!("{}: {e}", path.display()),
+                "Check the data folder",
+            )
+        })
     }
 
     /// The steps that have logs for a stage of a run (Slipway's own first).
     pub fn log_steps(&self, run_id: &str, stage: StageName) -> Vec<String> {
         let dir = self.runs_dir().join(run_id).join(stage.as_str());
         let mut v: Vec<String> = std::fs::read_dir(dir)
-            .map(|rd| rd.flatten().filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".log")).map(str::to_string)).collect())
+            .map(|rd| {
+                rd.flatten()
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()
+                            .and_then(|n| n.strip_suffix(".log"))
+                            .map(str::to_string)
+                    })
+                    .collect()
+            })
             .unwrap_or_default();
         v.sort_by_key(|s| (s != logs::SLIPWAY_STEP, s.clone()));
         v

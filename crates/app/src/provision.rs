@@ -24,10 +24,18 @@ impl Slipway {
             return Ok(b);
         }
         let region = match self.store.connection(ConnectionKind::Aws).await? {
-            Some(c) => c.config["region"].as_str().unwrap_or("us-east-1").to_string(),
+            Some(c) => c.config["region"]
+                .as_str()
+                .unwrap_or("us-east-1")
+                .to_string(),
             None => self.settings().await?.default_region,
         };
-        Ok(Blueprint { project: project.into(), azs: vec![format!("{region}a"), format!("{region}b")], region, ..Blueprint::default() })
+        Ok(Blueprint {
+            project: project.into(),
+            azs: vec![format!("{region}a"), format!("{region}b")],
+            region,
+            ..Blueprint::default()
+        })
     }
 
     /// Validates (everything that needs no AWS call) and saves a blueprint.
@@ -61,7 +69,12 @@ impl Slipway {
         } else {
             ExecOptions::default()
         };
-        Ok(Executor::new(Arc::new(driver), self.journal.clone(), self.secrets.clone(), opts))
+        Ok(Executor::new(
+            Arc::new(driver),
+            self.journal.clone(),
+            self.secrets.clone(),
+            opts,
+        ))
     }
 
     fn begin(&self) -> Result<CancellationToken, UserError> {
@@ -84,7 +97,12 @@ impl Slipway {
 
     /// Cancels the apply or destroy under way; false when none is running.
     pub fn cancel_provisioning(&self) -> bool {
-        match self.provisioning.lock().expect("provisioning lock").as_ref() {
+        match self
+            .provisioning
+            .lock()
+            .expect("provisioning lock")
+            .as_ref()
+        {
             Some(t) => {
                 t.cancel();
                 true
@@ -97,7 +115,8 @@ impl Slipway {
     pub async fn plan(&self, project: Option<&str>) -> Result<Plan, UserError> {
         let bp = self.blueprint(project).await?;
         let plan = self.executor(&bp).await?.plan(&bp).await?;
-        self.board_after_plan(&bp.project, &bp.resources(), &plan).await;
+        self.board_after_plan(&bp.project, &bp.resources(), &plan)
+            .await;
         Ok(plan)
     }
 
@@ -106,7 +125,9 @@ impl Slipway {
         let bp = self.blueprint(project).await?;
         let exec = self.executor(&bp).await?;
         let cancel = self.begin()?;
-        let r = self.with_board_tracking(&bp.project, &bp.resources(), exec.apply(&bp, cancel)).await;
+        let r = self
+            .with_board_tracking(&bp.project, &bp.resources(), exec.apply(&bp, cancel))
+            .await;
         self.end();
         r
     }
@@ -126,15 +147,25 @@ impl Slipway {
     }
 
     /// What the store recorded for the project (the last known state of each resource).
-    pub async fn resources(&self, project: Option<&str>) -> Result<Vec<slipway_core::provision::Observed>, UserError> {
-        Ok(self.store.resources(project.unwrap_or(DEFAULT_PROJECT)).await?)
+    pub async fn resources(
+        &self,
+        project: Option<&str>,
+    ) -> Result<Vec<slipway_core::provision::Observed>, UserError> {
+        Ok(self
+            .store
+            .resources(project.unwrap_or(DEFAULT_PROJECT))
+            .await?)
     }
 }
 
 impl Slipway {
     /// The ExecCredential JSON `kubectl` asks the `slipway eks-token` plugin for: a token for
     /// `cluster` signed with the connected AWS credentials (no `aws` binary needed).
-    pub async fn eks_token(&self, cluster: &str, region: Option<&str>) -> Result<String, UserError> {
+    pub async fn eks_token(
+        &self,
+        cluster: &str,
+        region: Option<&str>,
+    ) -> Result<String, UserError> {
         let mut target = self.aws_target().await?;
         if let Some(r) = region {
             target.region = r.to_string();
@@ -145,7 +176,11 @@ impl Slipway {
 
     /// Writes (or merges) a context for the project's EKS cluster into a kubeconfig, like
     /// `aws eks update-kubeconfig`: `path`, else the first KUBECONFIG entry, else ~/.kube/config.
-    pub async fn write_kubeconfig(&self, project: Option<&str>, path: Option<std::path::PathBuf>) -> Result<std::path::PathBuf, UserError> {
+    pub async fn write_kubeconfig(
+        &self,
+        project: Option<&str>,
+        path: Option<std::path::PathBuf>,
+    ) -> Result<std::path::PathBuf, UserError> {
         let bp = self.blueprint(project).await?;
         let eks = self
             .resources(Some(&bp.project))
@@ -163,7 +198,10 @@ impl Slipway {
         let path = path.unwrap_or_else(|| {
             std::env::var_os("KUBECONFIG")
                 .and_then(|v| std::env::split_paths(&v).next())
-                .unwrap_or_else(|| std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".kube/config"))
+                .unwrap_or_else(|| {
+                    std::path::PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                        .join(".kube/config")
+                })
         });
         let ctx = slipway_kube::kubeconfig::EksContext {
             context_name: format!("slipway-{}", bp.project),

@@ -13,7 +13,12 @@ use std::sync::Arc;
 async fn open(dir: &std::path::Path) -> Arc<Slipway> {
     std::env::set_var("SLIPWAY_SANDBOX_VENV", env("SLIPWAY_MOTO_VENV"));
     env("DBUS_SESSION_BUS_ADDRESS");
-    Slipway::open(Options { data_dir: Some(dir.to_path_buf()), ..Default::default() }).await.unwrap()
+    Slipway::open(Options {
+        data_dir: Some(dir.to_path_buf()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
 }
 
 /// Stops the sandbox a test started, even when the test fails.
@@ -21,7 +26,14 @@ struct StopSandbox(Arc<Slipway>);
 impl Drop for StopSandbox {
     fn drop(&mut self) {
         let app = self.0.clone();
-        std::thread::spawn(move || tokio::runtime::Runtime::new().unwrap().block_on(app.sandbox_stop()).ok()).join().ok();
+        std::thread::spawn(move || {
+            tokio::runtime::Runtime::new()
+                .unwrap()
+                .block_on(app.sandbox_stop())
+                .ok()
+        })
+        .join()
+        .ok();
     }
 }
 
@@ -32,9 +44,21 @@ async fn sandbox_connect_regions_and_doctor() {
     let _guard = StopSandbox(app.clone());
     let mut events = app.subscribe();
 
-    let st = app.connect_aws(AwsConnectInput::Sandbox { region: None }).await.unwrap();
+    let st = app
+        .connect_aws(AwsConnectInput::Sandbox { region: None })
+        .await
+        .unwrap();
     assert_eq!(st.state, ConnectionState::Connected);
-    let Some(Identity::Aws { account, endpoint, region, source, .. }) = st.identity.clone() else { panic!("{st:?}") };
+    let Some(Identity::Aws {
+        account,
+        endpoint,
+        region,
+        source,
+        ..
+    }) = st.identity.clone()
+    else {
+        panic!("{st:?}")
+    };
     assert_eq!(account, "123456789012");
     assert_eq!(region, "us-east-1");
     assert_eq!(source, AwsSource::Sandbox);
@@ -48,9 +72,16 @@ async fn sandbox_connect_regions_and_doctor() {
     let e = app.set_aws_region("xx-nowhere-9".into()).await.unwrap_err();
     assert_eq!(e.what, "Unknown AWS region");
     let report = app.doctor().await.unwrap();
-    let aws = report.connections.iter().find(|c| c.kind == ConnectionKind::Aws).unwrap();
+    let aws = report
+        .connections
+        .iter()
+        .find(|c| c.kind == ConnectionKind::Aws)
+        .unwrap();
     assert_eq!(aws.state, ConnectionState::Connected);
-    assert!(matches!(aws.identity, Some(Identity::Aws { ref region, .. }) if region == "eu-west-1"), "a refused region must not be stored");
+    assert!(
+        matches!(aws.identity, Some(Identity::Aws { ref region, .. }) if region == "eu-west-1"),
+        "a refused region must not be stored"
+    );
     assert_eq!(report.connections.len(), 5);
 
     // The events told the story: sandbox starting, running, a connection checked.
@@ -65,7 +96,14 @@ async fn sandbox_connect_regions_and_doctor() {
     app.sandbox_stop().await.unwrap();
     let st = app.check_connection(ConnectionKind::Aws).await.unwrap();
     assert_eq!(st.state, ConnectionState::Failed);
-    assert!(st.error.as_ref().unwrap().fix.contains("slipway sandbox up"), "{st:?}");
+    assert!(
+        st.error
+            .as_ref()
+            .unwrap()
+            .fix
+            .contains("slipway sandbox up"),
+        "{st:?}"
+    );
     assert!(st.identity.is_some());
 }
 
@@ -78,25 +116,50 @@ async fn a_failed_github_check_stores_nothing_and_keeps_the_last_good_one() {
     Keychain.delete(&r).unwrap();
 
     let e = app
-        .connect_github(GithubConnectInput { token: Some(Secret::new("ghp_wrong")), base_url: Some(gh.uri()) })
+        .connect_github(GithubConnectInput {
+            token: Some(Secret::new("ghp_wrong")),
+            base_url: Some(gh.uri()),
+        })
         .await
         .unwrap_err();
     assert!(e.why.contains("401 Bad credentials"), "{e}");
-    assert_eq!(app.connections().await.unwrap()[1].state, ConnectionState::NotConfigured);
-    assert!(Keychain.get(&r).unwrap().is_none(), "a refused token must not reach the keychain");
+    assert_eq!(
+        app.connections().await.unwrap()[1].state,
+        ConnectionState::NotConfigured
+    );
+    assert!(
+        Keychain.get(&r).unwrap().is_none(),
+        "a refused token must not reach the keychain"
+    );
 
     let st = app
-        .connect_github(GithubConnectInput { token: Some(Secret::new("ghp_good_token_for_tests_1")), base_url: Some(gh.uri()) })
+        .connect_github(GithubConnectInput {
+            token: Some(Secret::new("ghp_good_token_for_tests_1")),
+            base_url: Some(gh.uri()),
+        })
         .await
         .unwrap();
-    assert!(matches!(st.identity, Some(Identity::Github { ref login, ref scopes, .. }) if login == "octocat" && scopes == &["repo", "workflow"]));
-    assert_eq!(Keychain.get(&r).unwrap().unwrap().expose(), "ghp_good_token_for_tests_1");
+    assert!(
+        matches!(st.identity, Some(Identity::Github { ref login, ref scopes, .. }) if login == "octocat" && scopes == &["repo", "workflow"])
+    );
+    assert_eq!(
+        Keychain.get(&r).unwrap().unwrap().expose(),
+        "ghp_good_token_for_tests_1"
+    );
 
     // A later bad token: refused, and the good connection and its token stay.
-    app.connect_github(GithubConnectInput { token: Some(Secret::new("ghp_other_wrong")), base_url: Some(gh.uri()) }).await.unwrap_err();
+    app.connect_github(GithubConnectInput {
+        token: Some(Secret::new("ghp_other_wrong")),
+        base_url: Some(gh.uri()),
+    })
+    .await
+    .unwrap_err();
     let now = app.check_connection(ConnectionKind::Github).await.unwrap();
     assert_eq!(now.state, ConnectionState::Connected);
-    assert_eq!(Keychain.get(&r).unwrap().unwrap().expose(), "ghp_good_token_for_tests_1");
+    assert_eq!(
+        Keychain.get(&r).unwrap().unwrap().expose(),
+        "ghp_good_token_for_tests_1"
+    );
 
     app.disconnect(ConnectionKind::Github).await.unwrap();
     assert!(Keychain.get(&r).unwrap().is_none());
@@ -109,17 +172,34 @@ async fn registry_login_with_the_test_registry() {
     let reg = env("SLIPWAY_TEST_REGISTRY");
     let user = env("SLIPWAY_TEST_REGISTRY_USER");
     let e = app
-        .connect_registry(RegistryConnectInput { registry: reg.clone(), username: user.clone(), password: Some(Secret::new("nope")) })
+        .connect_registry(RegistryConnectInput {
+            registry: reg.clone(),
+            username: user.clone(),
+            password: Some(Secret::new("nope")),
+        })
         .await
         .unwrap_err();
     assert!(e.why.contains("401"), "{e}");
-    assert_eq!(app.connections().await.unwrap()[2].state, ConnectionState::NotConfigured);
+    assert_eq!(
+        app.connections().await.unwrap()[2].state,
+        ConnectionState::NotConfigured
+    );
     let st = app
-        .connect_registry(RegistryConnectInput { registry: reg.clone(), username: user.clone(), password: Some(Secret::new(env("SLIPWAY_TEST_REGISTRY_PASSWORD"))) })
+        .connect_registry(RegistryConnectInput {
+            registry: reg.clone(),
+            username: user.clone(),
+            password: Some(Secret::new(env("SLIPWAY_TEST_REGISTRY_PASSWORD"))),
+        })
         .await
         .unwrap();
     assert_eq!(st.state, ConnectionState::Connected);
-    assert_eq!(app.check_connection(ConnectionKind::Registry).await.unwrap().state, ConnectionState::Connected);
+    assert_eq!(
+        app.check_connection(ConnectionKind::Registry)
+            .await
+            .unwrap()
+            .state,
+        ConnectionState::Connected
+    );
     app.disconnect(ConnectionKind::Registry).await.unwrap();
 }
 
@@ -127,26 +207,47 @@ async fn registry_login_with_the_test_registry() {
 async fn without_a_keychain_nothing_is_stored() {
     let gh = slipway_testkit::github_stand_in("ghp_good_token_for_tests_2", "octocat").await;
     let d = slipway_testkit::data_dir();
-    std::env::set_var("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent/slipway-test-bus");
-    let app = Slipway::open(Options { data_dir: Some(d.path().to_path_buf()), ..Default::default() }).await.unwrap();
+    std::env::set_var(
+        "DBUS_SESSION_BUS_ADDRESS",
+        "unix:path=/nonexistent/slipway-test-bus",
+    );
+    let app = Slipway::open(Options {
+        data_dir: Some(d.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let e = app
-        .connect_github(GithubConnectInput { token: Some(Secret::new("ghp_good_token_for_tests_2")), base_url: Some(gh.uri()) })
+        .connect_github(GithubConnectInput {
+            token: Some(Secret::new("ghp_good_token_for_tests_2")),
+            base_url: Some(gh.uri()),
+        })
         .await
         .unwrap_err();
     assert_eq!(e.what, "Could not save to the keychain");
     assert!(e.fix.contains("Unlock your keyring"), "{e}");
-    assert_eq!(app.connections().await.unwrap()[1].state, ConnectionState::NotConfigured);
+    assert_eq!(
+        app.connections().await.unwrap()[1].state,
+        ConnectionState::NotConfigured
+    );
 }
 
 #[tokio::test]
 async fn settings_are_validated_before_saving() {
     let d = slipway_testkit::data_dir();
     let app = open(d.path()).await;
-    let bad = Settings { default_region: "Mars".into(), ..Settings::default() };
+    let bad = Settings {
+        default_region: "Mars".into(),
+        ..Settings::default()
+    };
     let e = app.save_settings(bad).await.unwrap_err();
     assert!(e.why.contains("'Mars' is not an AWS region name"), "{e}");
     assert_eq!(app.settings().await.unwrap(), Settings::default());
-    let good = Settings { default_region: "eu-central-1".into(), sandbox_auto_start: false, sandbox_port: None };
+    let good = Settings {
+        default_region: "eu-central-1".into(),
+        sandbox_auto_start: false,
+        sandbox_port: None,
+    };
     app.save_settings(good.clone()).await.unwrap();
     assert_eq!(app.settings().await.unwrap(), good);
 }
@@ -166,11 +267,24 @@ async fn static_keys_live_in_the_keychain_and_are_used_from_there() {
         })
         .await
         .unwrap();
-    assert!(matches!(st.identity, Some(Identity::Aws { ref endpoint, .. }) if endpoint.as_deref() == Some(moto.as_str())));
+    assert!(
+        matches!(st.identity, Some(Identity::Aws { ref endpoint, .. }) if endpoint.as_deref() == Some(moto.as_str()))
+    );
     let r = app.secret_ref(ConnectionKind::Aws);
-    assert!(Keychain.get(&r).unwrap().unwrap().expose().contains("static-secret-for-keychain-test"));
+    assert!(Keychain
+        .get(&r)
+        .unwrap()
+        .unwrap()
+        .expose()
+        .contains("static-secret-for-keychain-test"));
     // The re-check reads the key back from the keychain.
-    assert_eq!(app.check_connection(ConnectionKind::Aws).await.unwrap().state, ConnectionState::Connected);
+    assert_eq!(
+        app.check_connection(ConnectionKind::Aws)
+            .await
+            .unwrap()
+            .state,
+        ConnectionState::Connected
+    );
     // Malformed key ids are refused before any call.
     let e = app
         .connect_aws(AwsConnectInput::StaticKeys {
@@ -196,11 +310,16 @@ struct PrivateKeyring {
 
 impl PrivateKeyring {
     fn script(name: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts").join(name)
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../scripts")
+            .join(name)
     }
 
     fn up() -> Self {
-        let dir = tempfile::Builder::new().prefix("slipway-keyring-").tempdir().unwrap();
+        let dir = tempfile::Builder::new()
+            .prefix("slipway-keyring-")
+            .tempdir()
+            .unwrap();
         let st = std::process::Command::new(Self::script("testenv.sh"))
             .args(["up", "keyring"])
             .env("TESTENV_DIR", dir.path())
@@ -237,13 +356,24 @@ async fn a_locked_keychain_is_reported_and_nothing_is_stored() {
     keyring.lock();
     std::env::set_var("DBUS_SESSION_BUS_ADDRESS", &keyring.address);
     let d = slipway_testkit::data_dir();
-    let app = Slipway::open(Options { data_dir: Some(d.path().to_path_buf()), ..Default::default() }).await.unwrap();
+    let app = Slipway::open(Options {
+        data_dir: Some(d.path().to_path_buf()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
     let e = app
-        .connect_github(GithubConnectInput { token: Some(Secret::new("ghp_good_token_for_tests_3")), base_url: Some(gh.uri()) })
+        .connect_github(GithubConnectInput {
+            token: Some(Secret::new("ghp_good_token_for_tests_3")),
+            base_url: Some(gh.uri()),
+        })
         .await
         .unwrap_err();
     assert_eq!(e.what, "Could not save to the keychain");
     assert!(e.why.contains("locked"), "{e}");
     assert!(e.fix.contains("Unlock"), "{e}");
-    assert_eq!(app.connections().await.unwrap()[1].state, ConnectionState::NotConfigured);
+    assert_eq!(
+        app.connections().await.unwrap()[1].state,
+        ConnectionState::NotConfigured
+    );
 }

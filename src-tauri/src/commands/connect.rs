@@ -22,7 +22,10 @@ pub fn aws_profiles(app: App<'_>) -> Result<Vec<AwsProfile>, UserError> {
 }
 
 #[tauri::command]
-pub async fn connect_aws(app: App<'_>, input: AwsConnectInput) -> Result<ConnectionStatus, UserError> {
+pub async fn connect_aws(
+    app: App<'_>,
+    input: AwsConnectInput,
+) -> Result<ConnectionStatus, UserError> {
     app.connect_aws(input).await
 }
 
@@ -37,7 +40,10 @@ pub async fn set_aws_region(app: App<'_>, region: String) -> Result<ConnectionSt
 }
 
 #[tauri::command]
-pub async fn connect_github(app: App<'_>, input: GithubConnectInput) -> Result<ConnectionStatus, UserError> {
+pub async fn connect_github(
+    app: App<'_>,
+    input: GithubConnectInput,
+) -> Result<ConnectionStatus, UserError> {
     app.connect_github(input).await
 }
 
@@ -47,7 +53,10 @@ pub fn github_cli_token_available(app: App<'_>, base_url: Option<String>) -> boo
 }
 
 #[tauri::command]
-pub async fn connect_registry(app: App<'_>, input: RegistryConnectInput) -> Result<ConnectionStatus, UserError> {
+pub async fn connect_registry(
+    app: App<'_>,
+    input: RegistryConnectInput,
+) -> Result<ConnectionStatus, UserError> {
     app.connect_registry(input).await
 }
 
@@ -57,7 +66,10 @@ pub fn docker_config_entries(app: App<'_>) -> Result<Vec<DockerConfigEntry>, Use
 }
 
 #[tauri::command]
-pub async fn check_connection(app: App<'_>, kind: ConnectionKind) -> Result<ConnectionStatus, UserError> {
+pub async fn check_connection(
+    app: App<'_>,
+    kind: ConnectionKind,
+) -> Result<ConnectionStatus, UserError> {
     app.check_connection(kind).await
 }
 

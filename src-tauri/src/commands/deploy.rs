@@ -13,55 +13,106 @@ use tauri::State;
 type App<'a> = State<'a, Arc<Slipway>>;
 
 #[tauri::command]
-pub async fn environments(app: App<'_>, project: Option<String>) -> Result<Vec<Environment>, UserError> {
+pub async fn environments(
+    app: App<'_>,
+    project: Option<String>,
+) -> Result<Vec<Environment>, UserError> {
     app.environments(project.as_deref()).await
 }
 
 #[tauri::command]
-pub async fn save_environment(app: App<'_>, environment: Environment) -> Result<Environment, UserError> {
+pub async fn save_environment(
+    app: App<'_>,
+    environment: Environment,
+) -> Result<Environment, UserError> {
     app.save_environment(environment).await
 }
 
 #[tauri::command]
-pub async fn delete_environment(app: App<'_>, project: String, name: String) -> Result<(), UserError> {
+pub async fn delete_environment(
+    app: App<'_>,
+    project: String,
+    name: String,
+) -> Result<(), UserError> {
     app.delete_environment(&project, &name).await
 }
 
 #[tauri::command]
-pub async fn kube_contexts(app: App<'_>, kubeconfig: Option<String>) -> Result<Vec<KubeContextInfo>, UserError> {
+pub async fn kube_contexts(
+    app: App<'_>,
+    kubeconfig: Option<String>,
+) -> Result<Vec<KubeContextInfo>, UserError> {
     app.kube_contexts(kubeconfig).await
 }
 
 /// Deploys a run's images (the newest run that built images when `run` is None) and returns
 /// the revision once every rollout has ended.
 #[tauri::command]
-pub async fn deploy(app: App<'_>, project: Option<String>, environment: Option<String>, run: Option<String>) -> Result<Revision, UserError> {
-    app.deploy(project.as_deref(), environment.as_deref(), run.as_deref()).await
+pub async fn deploy(
+    app: App<'_>,
+    project: Option<String>,
+    environment: Option<String>,
+    run: Option<String>,
+) -> Result<Revision, UserError> {
+    app.deploy(project.as_deref(), environment.as_deref(), run.as_deref())
+        .await
 }
 
 #[tauri::command]
-pub async fn redeploy(app: App<'_>, project: Option<String>, environment: Option<String>) -> Result<Revision, UserError> {
-    app.redeploy(project.as_deref(), environment.as_deref()).await
+pub async fn redeploy(
+    app: App<'_>,
+    project: Option<String>,
+    environment: Option<String>,
+) -> Result<Revision, UserError> {
+    app.redeploy(project.as_deref(), environment.as_deref())
+        .await
 }
 
 #[tauri::command]
-pub async fn rollback(app: App<'_>, project: Option<String>, environment: Option<String>, to: Option<u32>, reason: String) -> Result<Revision, UserError> {
-    app.rollback(project.as_deref(), environment.as_deref(), to, &reason).await
+pub async fn rollback(
+    app: App<'_>,
+    project: Option<String>,
+    environment: Option<String>,
+    to: Option<u32>,
+    reason: String,
+) -> Result<Revision, UserError> {
+    app.rollback(project.as_deref(), environment.as_deref(), to, &reason)
+        .await
 }
 
 #[tauri::command]
-pub async fn deploy_status(app: App<'_>, project: Option<String>, environment: Option<String>) -> Result<DeployStatus, UserError> {
-    app.deploy_status(project.as_deref(), environment.as_deref()).await
+pub async fn deploy_status(
+    app: App<'_>,
+    project: Option<String>,
+    environment: Option<String>,
+) -> Result<DeployStatus, UserError> {
+    app.deploy_status(project.as_deref(), environment.as_deref())
+        .await
 }
 
 #[tauri::command]
-pub async fn revisions(app: App<'_>, project: Option<String>, environment: Option<String>, limit: Option<u32>) -> Result<Vec<Revision>, UserError> {
-    app.revisions(project.as_deref(), environment.as_deref(), limit.unwrap_or(50)).await
+pub async fn revisions(
+    app: App<'_>,
+    project: Option<String>,
+    environment: Option<String>,
+    limit: Option<u32>,
+) -> Result<Vec<Revision>, UserError> {
+    app.revisions(
+        project.as_deref(),
+        environment.as_deref(),
+        limit.unwrap_or(50),
+    )
+    .await
 }
 
 #[tauri::command]
-pub async fn teardown(app: App<'_>, project: Option<String>, environment: Option<String>) -> Result<bool, UserError> {
-    app.teardown(project.as_deref(), environment.as_deref()).await
+pub async fn teardown(
+    app: App<'_>,
+    project: Option<String>,
+    environment: Option<String>,
+) -> Result<bool, UserError> {
+    app.teardown(project.as_deref(), environment.as_deref())
+        .await
 }
 
 /// Streams in progress, by the id of the channel they write to, so the page can end one
@@ -70,30 +121,46 @@ pub async fn teardown(app: App<'_>, project: Option<String>, environment: Option
 pub struct Streams(Mutex<HashMap<u32, CancellationToken>>);
 
 impl Streams {
-    fn start(&self, channel: u32) -> StreamGuard<'_> {
+    pub(crate) fn start(&self, channel: u32) -> StreamGuard<'_> {
         let token = CancellationToken::new();
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(channel, token.clone());
-        StreamGuard { streams: self, channel, token }
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(channel, token.clone());
+        StreamGuard {
+            streams: self,
+            channel,
+            token,
+        }
     }
 }
 
 /// Forgets a stream when its command returns, however it returns.
-struct StreamGuard<'a> {
+pub(crate) struct StreamGuard<'a> {
     streams: &'a Streams,
     channel: u32,
-    token: CancellationToken,
+    pub(crate) token: CancellationToken,
 }
 
 impl Drop for StreamGuard<'_> {
     fn drop(&mut self) {
-        self.streams.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.channel);
+        self.streams
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&self.channel);
     }
 }
 
 /// Ends the stream writing to `channel`; false when none does (it had ended already).
 #[tauri::command]
 pub fn stop_stream(streams: State<'_, Streams>, channel: u32) -> bool {
-    match streams.0.lock().unwrap_or_else(|e| e.into_inner()).get(&channel) {
+    match streams
+        .0
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(&channel)
+    {
         Some(token) => {
             token.cancel();
             true
@@ -118,8 +185,18 @@ pub async fn follow_deploy_logs(
     let app = app.inner().clone();
     let guard = streams.start(on_chunk.id());
     let r = app
-        .deploy_logs(project.as_deref(), environment.as_deref(), follow, tail, &guard.token, &mut |lines| on_chunk.send(DeployLogChunk { lines, done: false }).is_ok())
+        .deploy_logs(
+            project.as_deref(),
+            environment.as_deref(),
+            follow,
+            tail,
+            &guard.token,
+            &mut |lines| on_chunk.send(DeployLogChunk { lines, done: false }).is_ok(),
+        )
         .await;
-    let _ = on_chunk.send(DeployLogChunk { lines: vec![], done: true });
+    let _ = on_chunk.send(DeployLogChunk {
+        lines: vec![],
+        done: true,
+    });
     r
 }

@@ -23,7 +23,10 @@ pub fn subscribe_events(app: State<'_, Arc<Slipway>>, on_events: Channel<Vec<Eve
 /// started (for `scripts/bench.sh`).
 #[tauri::command]
 pub fn first_paint() {
-    let ms = crate::STARTED.get().map(|s| s.elapsed().as_secs_f64() * 1000.0).unwrap_or(-1.0);
+    let ms = crate::STARTED
+        .get()
+        .map(|s| s.elapsed().as_secs_f64() * 1000.0)
+        .unwrap_or(-1.0);
     tracing::info!(ms, "first paint");
     if let Ok(path) = std::env::var("SLIPWAY_BENCH_FIRST_PAINT_FILE") {
         let _ = std::fs::write(path, format!("{ms:.1}\n"));

@@ -27,8 +27,16 @@ pub async fn projects(app: App<'_>) -> Result<Vec<Project>, UserError> {
 
 /// Queues a run and returns it at once; its progress arrives as `runUpdated` events.
 #[tauri::command]
-pub async fn start_run(app: App<'_>, project: String, git_ref: Option<String>, until: Option<StageName>) -> Result<Run, UserError> {
-    Ok(app.start_run(&project, git_ref, until, Trigger::Manual).await?.0)
+pub async fn start_run(
+    app: App<'_>,
+    project: String,
+    git_ref: Option<String>,
+    until: Option<StageName>,
+) -> Result<Run, UserError> {
+    Ok(app
+        .start_run(&project, git_ref, until, Trigger::Manual)
+        .await?
+        .0)
 }
 
 #[tauri::command]
@@ -42,7 +50,11 @@ pub async fn cancel_run(app: App<'_>, run: String) -> Result<Run, UserError> {
 }
 
 #[tauri::command]
-pub async fn runs(app: App<'_>, project: Option<String>, limit: Option<u32>) -> Result<Vec<Run>, UserError> {
+pub async fn runs(
+    app: App<'_>,
+    project: Option<String>,
+    limit: Option<u32>,
+) -> Result<Vec<Run>, UserError> {
     app.runs(project.as_deref(), limit.unwrap_or(50)).await
 }
 
@@ -61,7 +73,17 @@ pub fn log_steps(app: App<'_>, run: String, stage: StageName) -> Vec<String> {
 /// of up to 256 KiB), so a fast log arrives in few large messages; the last chunk has
 /// `done: true`.
 #[tauri::command]
-pub async fn follow_log(app: App<'_>, run: String, stage: StageName, step: String, offset: u64, on_chunk: Channel<LogChunk>) -> Result<u64, UserError> {
+pub async fn follow_log(
+    app: App<'_>,
+    run: String,
+    stage: StageName,
+    step: String,
+    offset: u64,
+    on_chunk: Channel<LogChunk>,
+) -> Result<u64, UserError> {
     let app = app.inner().clone();
-    app.follow_log(&run, stage, &step, offset, true, &mut |c| on_chunk.send(c).is_ok()).await
+    app.follow_log(&run, stage, &step, offset, true, &mut |c| {
+        on_chunk.send(c).is_ok()
+    })
+    .await
 }

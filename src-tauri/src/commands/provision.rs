@@ -19,7 +19,10 @@ pub async fn save_blueprint(app: App<'_>, blueprint: Blueprint) -> Result<Bluepr
 }
 
 #[tauri::command]
-pub async fn blueprint_resources(app: App<'_>, project: Option<String>) -> Result<Vec<ResourceSpec>, UserError> {
+pub async fn blueprint_resources(
+    app: App<'_>,
+    project: Option<String>,
+) -> Result<Vec<ResourceSpec>, UserError> {
     Ok(app.blueprint(project.as_deref()).await?.resources())
 }
 
@@ -50,6 +53,9 @@ pub fn cancel_provisioning(app: App<'_>) -> bool {
 }
 
 #[tauri::command]
-pub async fn project_resources(app: App<'_>, project: Option<String>) -> Result<Vec<Observed>, UserError> {
+pub async fn project_resources(
+    app: App<'_>,
+    project: Option<String>,
+) -> Result<Vec<Observed>, UserError> {
     app.resources(project.as_deref()).await
 }

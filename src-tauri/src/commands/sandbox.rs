@@ -6,7 +6,10 @@ use std::sync::Arc;
 use tauri::State;
 
 #[tauri::command]
-pub async fn sandbox_start(app: State<'_, Arc<Slipway>>, desktop: State<'_, crate::DesktopState>) -> Result<SandboxState, UserError> {
+pub async fn sandbox_start(
+    app: State<'_, Arc<Slipway>>,
+    desktop: State<'_, crate::DesktopState>,
+) -> Result<SandboxState, UserError> {
     let was = app.sandbox_status().status;
     let st = app.sandbox_start().await?;
     if was != slipway_core::sandbox::SandboxStatus::Running {

@@ -10,6 +10,9 @@ pub async fn get_settings(app: State<'_, Arc<Slipway>>) -> Result<Settings, User
 }
 
 #[tauri::command]
-pub async fn save_settings(app: State<'_, Arc<Slipway>>, settings: Settings) -> Result<Settings, UserError> {
+pub async fn save_settings(
+    app: State<'_, Arc<Slipway>>,
+    settings: Settings,
+) -> Result<Settings, UserError> {
     app.save_settings(settings).await
 }

@@ -41,6 +41,9 @@ import {
 import { MockDeploy } from "./mockDeploy";
 import { MockPipeline } from "./mockPipeline";
 import { MockBoard } from "./mockBoard";
+import { MockExport } from "./mockExport";
+import { MockGithub, type IntegrationEnv } from "./mockGithub";
+import { MockJenkins } from "./mockJenkins";
 import type { BoardFormat } from "../bindings/BoardFormat";
 import type { CardInput } from "../bindings/CardInput";
 import type { Column } from "../bindings/Column";
@@ -126,6 +129,12 @@ export class MockBackend {
   deploy: MockDeploy;
   /** Boards: cards, epics, sprints and their history (a port of crates/core/src/board). */
   board: MockBoard;
+  /** GitHub as the connected token sees it: repositories, branches, commits, Actions runs, watches. */
+  github: MockGithub;
+  /** One Jenkins server: jobs, builds, stage views, consoles that grow while a build runs. */
+  jenkins: MockJenkins;
+  /** Export files made from the mock's blueprint and projects. */
+  exports: MockExport;
 
   constructor(opts: MockOptions = {}) {
     this.delayMs = opts.delayMs ?? 0;
@@ -212,6 +221,20 @@ export class MockBackend {
       { now: () => this.now(), emit: (events) => this.emit(events), projects: () => this.pipeline.projects.map((p) => p.id) },
       { seed: !fresh },
     );
+    const integrations: IntegrationEnv = {
+      now: () => this.now(),
+      emit: (events) => this.emit(events),
+      send: (channel, message) => this.send(channel, message),
+      end: (channel) => {
+        this.send(channel, null, true);
+      },
+      github: () => this.connections.github,
+      projects: () => this.pipeline.projects,
+      blueprint: () => this.blueprint,
+    };
+    this.github = new MockGithub(integrations, { seed: !fresh });
+    this.jenkins = new MockJenkins(integrations, { seed: !fresh });
+    this.exports = new MockExport(integrations, { seed: !fresh });
   }
 
   /**
@@ -387,6 +410,32 @@ export class MockBackend {
       case "import_board":
         await this.pause(0.3);
         return this.board.importBoard((a.project as string | null) ?? null, a.format as BoardFormat, a.text as string);
+      // GitHub, Jenkins and exports (issue #7): src/testing/mockGithub.ts, mockJenkins.ts, mockExport.ts.
+      case "github_repos":
+      case "github_branches":
+      case "github_commits":
+      case "github_workflow_runs":
+      case "github_workflow_jobs":
+      case "github_job_log":
+      case "github_webhook_secret":
+      case "github_watch_start":
+      case "github_watch_stop":
+      case "github_watches":
+        await this.pause(0.2);
+        return this.github.handle(cmd, a);
+      case "connect_jenkins":
+      case "jenkins_connection":
+      case "disconnect_jenkins":
+      case "jenkins_jobs":
+      case "jenkins_builds":
+      case "jenkins_stages":
+      case "jenkins_build":
+      case "follow_jenkins_log":
+        await this.pause(0.2);
+        return this.jenkins.handle(cmd, a);
+      case "export":
+        await this.pause(0.2);
+        return this.exports.handle(cmd, a);
       case "subscribe_events":
         this.channels.push({ channel: a.onEvents as ChannelLike, index: 0 });
         return null;

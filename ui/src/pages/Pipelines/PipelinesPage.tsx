@@ -22,11 +22,50 @@ import {
   shortSha,
   triggerLabel,
 } from "./model";
+import { GithubActionsPanel } from "./GithubActionsPanel";
+import { JenkinsPanel } from "./JenkinsPanel";
 import { RunDetail } from "./RunDetail";
 
 const RUNS_LIMIT = 50;
 
+type Source = "slipway" | "github" | "jenkins";
+
+const SOURCES: { id: Source; label: string }[] = [
+  { id: "slipway", label: "Slipway runs" },
+  { id: "github", label: "GitHub Actions" },
+  { id: "jenkins", label: "Jenkins" },
+];
+
+/** Slipway's own runs, and beside them the team's GitHub Actions and Jenkins runs (issue #7). */
 export function PipelinesPage() {
+  const [source, setSource] = useState<Source>("slipway");
+  return (
+    <div className="pl-page">
+      <div className="pl-sources" role="tablist" aria-label="Whose runs">
+        {SOURCES.map((s) => (
+          <button
+            key={s.id}
+            type="button"
+            role="tab"
+            aria-selected={source === s.id}
+            data-testid={`pipelines-source-${s.id}`}
+            className={source === s.id ? "pl-source pl-source-active" : "pl-source"}
+            onClick={() => setSource(s.id)}
+          >
+            {s.label}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel">
+        {source === "slipway" && <SlipwayRuns />}
+        {source === "github" && <GithubActionsPanel />}
+        {source === "jenkins" && <JenkinsPanel />}
+      </div>
+    </div>
+  );
+}
+
+function SlipwayRuns() {
   const { onEvents } = useStore();
   const uid = useId();
   const picker = useProjects();
