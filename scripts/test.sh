@@ -47,6 +47,7 @@ step "ui: typecheck, unit tests, browser tests"
 
 step "desktop: build the app and run it end to end"
 cargo build -p slipway-desktop --features custom-protocol --locked
+cargo nextest run -p slipway-desktop --features custom-protocol --locked --no-fail-fast --profile ci
 (cd tests/e2e && npm ci --no-audit --no-fund && npm test)
 
 step "all suites passed"

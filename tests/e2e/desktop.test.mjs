@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import net from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -158,6 +158,12 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
     { timeout: 60_000 },
     guarded("aws", async () => {
       await s.waitFor(sel("page-connect"));
+      // With no GPU render node, the app turns WebKit's compositing off (GL on Mesa's software
+      // rasterizer crashed the web process in CI); with one, it leaves compositing on.
+      const gpu = existsSync("/dev/dri") && readdirSync("/dev/dri").some((n) => n.startsWith("renderD"));
+      if (process.env.WEBKIT_DISABLE_COMPOSITING_MODE === undefined) {
+        assert.match(readFileSync(app.log, "utf8"), gpu ? /WebKit composites on the GPU/ : /WebKit paints without compositing/);
+      }
       await s.waitFor(sel("nav-connect-count")); // doctor() answered
       await s.click(sel("connect-aws-sandbox"));
       await waitUntil("the Sandbox choice to be checked", async () => s.prop(await s.find(sel("connect-aws-sandbox")), "checked"));

@@ -2,7 +2,10 @@
 //! the keychain only (never the store, the event log or an error), and a wrong token or a
 //! missing connection is a clear error.
 
+use slipway_app::integrations::{CommitWatch, WatchSetting};
 use slipway_app::{Options, Slipway};
+use slipway_app::pipeline::ProjectInput;
+use slipway_core::pipeline::project::Source;
 use slipway_core::connections::GithubConnectInput;
 use slipway_core::integrations::JenkinsConnectInput;
 use slipway_core::secrets::{MemorySecretStore, Secret};
@@ -136,4 +139,128 @@ async fn github_lists_use_the_connected_token_and_say_when_none_is() {
     assert_ne!(s1.expose(), s2.expose());
     let bytes = all_bytes(d.path());
     assert!(!contains(&bytes, token) && !contains(&bytes, s2.expose()));
+}
+
+/// A GitHub stand-in with `octocat/hello`'s branch `main` (a missing branch answers 404).
+async fn github_with_branch(token: &str) -> MockServer {
+    let server = slipway_testkit::github_stand_in(token, "octocat").await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello/branches/main"))
+        .respond_with(
+            slipway_testkit::github_rate(ResponseTemplate::new(200), 4980, "core")
+                .insert_header("etag", "W/\"b1\"")
+                .set_body_json(slipway_testkit::github_branch(
+                    "octocat",
+                    "hello",
+                    "main",
+                    "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
+                )),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello/branches/nope"))
+        .respond_with(slipway_testkit::github_not_found())
+        .mount(&server)
+        .await;
+    server
+}
+
+fn watch_of(branch: &str, webhook_port: Option<u16>) -> WatchSetting {
+    WatchSetting {
+        watch: CommitWatch {
+            project: "hello".into(),
+            repo: "octocat/hello".into(),
+            branch: branch.into(),
+            report_status: true,
+            link_base: None,
+        },
+        every_secs: Some(3600),
+        webhook_port,
+    }
+}
+
+#[tokio::test]
+async fn watches_are_kept_and_start_again_when_slipway_opens() {
+    let d = slipway_testkit::data_dir();
+    let secrets: Arc<MemorySecretStore> = Arc::new(MemorySecretStore::default());
+    let open_shared = || async {
+        Slipway::open(Options {
+            data_dir: Some(d.path().to_path_buf()),
+            secrets: secrets.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+    };
+    let token = "ghp_watches0123456789abcdefABCDEFGHIJ";
+    let server = github_with_branch(token).await;
+    let app = open_shared().await;
+    app.connect_github(GithubConnectInput {
+        token: Some(Secret::new(token)),
+        base_url: Some(server.uri()),
+    })
+    .await
+    .unwrap();
+    let repo = slipway_testkit::sample_app_repo();
+    let p = app
+        .detect_project(ProjectInput {
+            source: Source::Path {
+                path: repo.path().to_string_lossy().into(),
+            },
+            id: Some("hello".into()),
+        })
+        .await
+        .unwrap();
+    app.save_project(p).await.unwrap();
+
+    // Refused before anything is kept: an unknown project, a branch GitHub does not have.
+    let mut unknown = watch_of("main", None);
+    unknown.watch.project = "nobody".into();
+    assert!(app.start_watch(unknown).await.is_err());
+    let e = app.start_watch(watch_of("nope", None)).await.unwrap_err();
+    assert_eq!(e.what, "Could not read the branch", "{e}");
+    assert!(app.watches().is_empty(), "a refused watch is not listed");
+
+    let polled = app.start_watch(watch_of("main", None)).await.unwrap();
+    assert!(polled.active && polled.address.is_none() && polled.error.is_none());
+    let hooked = app.start_watch(watch_of("release", Some(0))).await.unwrap();
+    let address = hooked.address.clone().expect("the receiver's address");
+    assert!(address.starts_with("127.0.0.1:"), "{address}");
+    // The same repository and branch again replaces the watch instead of adding one.
+    app.start_watch(watch_of("main", None)).await.unwrap();
+    assert_eq!(app.watches().len(), 2);
+
+    // "Restart": another Slipway on the same data folder (and keychain) finds and starts both.
+    let again = open_shared().await;
+    assert!(again.watches().is_empty(), "nothing runs before resume");
+    let resumed = again.resume_watches().await;
+    let branches: Vec<_> = resumed.iter().map(|w| (w.setting.watch.branch.as_str(), w.active)).collect();
+    assert_eq!(branches, [("main", true), ("release", true)]);
+    assert_eq!(resumed[0].setting, watch_of("main", None), "kept as it was set up");
+    assert!(resumed[1].address.as_deref().is_some_and(|a| a.starts_with("127.0.0.1:")));
+
+    // Stopped means forgotten: the next session starts only the other one.
+    assert!(again.stop_watch("OctoCat/Hello", "release").await.unwrap());
+    assert!(!again.stop_watch("octocat/hello", "release").await.unwrap(), "already stopped");
+    let third = open_shared().await;
+    let left = third.resume_watches().await;
+    assert_eq!(left.iter().map(|w| w.setting.watch.branch.as_str()).collect::<Vec<_>>(), ["main"]);
+
+    // A watch that cannot run any more (GitHub disconnected) says why and stays kept.
+    third.disconnect(slipway_core::connections::ConnectionKind::Github).await.unwrap();
+    let fourth = open_shared().await;
+    fourth.resume_watches().await;
+    let mut stopped = None;
+    for _ in 0..100 {
+        if let Some(w) = fourth.watches().into_iter().find(|w| !w.active) {
+            stopped = Some(w);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let stopped = stopped.expect("the watch stops with a reason");
+    assert!(stopped.error.as_deref().is_some_and(|e| e.contains("GitHub not connected")), "{:?}", stopped.error);
+    let fifth = open_shared().await;
+    assert_eq!(fifth.resume_watches().await.len(), 1, "still kept for when GitHub is connected again");
 }
