@@ -5,6 +5,7 @@ import type { Project } from "../../bindings/Project";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
+import { GithubUrlPick, GithubWatch } from "./GithubWatch";
 import { sourceText } from "./model";
 import { ProjectEditor } from "./ProjectEditor";
 
@@ -132,6 +133,7 @@ export function ProjectPage() {
             autoComplete="off"
           />
         </div>
+        {kind === "git" && <GithubUrlPick onUrl={setUrl} />}
         {detectError && <ErrorCallout error={detectError} testId="project-detect-error" />}
         <div className="actions">
           <button type="submit" className="primary" data-testid="project-detect" disabled={detecting}>
@@ -189,6 +191,8 @@ export function ProjectPage() {
           </ul>
         )}
       </section>
+
+      {projects !== null && projects.length > 0 && <GithubWatch projects={projects} selected={draft?.saved ? draft.project.id : null} />}
     </div>
   );
 }
