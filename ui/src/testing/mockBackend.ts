@@ -234,7 +234,19 @@ export class MockBackend {
     };
     this.github = new MockGithub(integrations, { seed: !fresh });
     this.jenkins = new MockJenkins(integrations, { seed: !fresh });
-    this.exports = new MockExport(integrations, { seed: !fresh });
+    this.exports = new MockExport(
+      {
+        ...integrations,
+        environments: (project) => this.deploy.listEnvironments(project),
+        runs: (project) => this.pipeline.listRuns(project, 200),
+        registry: () => {
+          const id = this.connections.registry.identity;
+          if (this.connections.registry.state !== "connected" || id?.kind !== "registry") return null;
+          return id.registry.endsWith("docker.io") ? `docker.io/${id.username || "REPLACE_WITH_NAMESPACE"}` : id.registry;
+        },
+      },
+      { seed: !fresh },
+    );
   }
 
   /**
@@ -360,7 +372,8 @@ export class MockBackend {
         await this.pause(0.5);
         return this.deploy.teardown(a.project as string, a.environment as string);
       case "stop_stream":
-        return this.deploy.stopStream(a.channel as number);
+        // A followed Jenkins console (mockJenkins.ts) or a followed deploy log.
+        return this.jenkins.stopStream(a.channel as number) || this.deploy.stopStream(a.channel as number);
       case "follow_deploy_logs":
         return this.deploy.followLogs(a.project as string, a.environment as string, a.follow as boolean, (a.tail as number | null) ?? null, a.onChunk as ChannelLike);
       // The Board page (src-tauri/src/commands/board.rs): `project` null is the only board.

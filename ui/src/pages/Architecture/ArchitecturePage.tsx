@@ -9,6 +9,7 @@ import type { Plan } from "../../bindings/Plan";
 import type { ResourceSpec } from "../../bindings/ResourceSpec";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
+import { ExportDialog } from "../../components/ExportDialog";
 import { Spinner } from "../../components/Spinner";
 import { useStore } from "../../state/store";
 import { Diagram, type NodeState } from "./Diagram";
@@ -248,6 +249,7 @@ export function ArchitecturePage() {
           >
             Destroy…
           </button>
+          <ExportDialog defaultKind="terraform" project={project} />
           {live && (
             <button type="button" data-testid="arch-cancel" onClick={cancel} disabled={cancelRequested}>
               {cancelRequested ? "Cancelling…" : "Cancel"}

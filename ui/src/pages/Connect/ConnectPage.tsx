@@ -3,6 +3,7 @@ import { useStore } from "../../state/store";
 import { AwsCard } from "./AwsCard";
 import { DetectedCard } from "./DetectedCard";
 import { GithubCard } from "./GithubCard";
+import { JenkinsCard } from "./JenkinsCard";
 import { RegistryCard } from "./RegistryCard";
 
 export function ConnectPage() {
@@ -20,6 +21,7 @@ export function ConnectPage() {
         <RegistryCard />
         <DetectedCard kind="docker" />
         <DetectedCard kind="kubernetes" />
+        <JenkinsCard />
       </div>
     </>
   );

@@ -4,6 +4,7 @@ import { api } from "../../api";
 import type { Environment } from "../../bindings/Environment";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
+import { ExportDialog } from "../../components/ExportDialog";
 import { ProjectSelect, hashParam, projectsPending, useProjects } from "../../components/ProjectPicker";
 import { Spinner } from "../../components/Spinner";
 import { EnvironmentForm } from "./EnvironmentForm";
@@ -80,6 +81,7 @@ export function DeploymentsPage() {
         <button type="button" data-testid="env-add" onClick={() => setForm({ editing: null })} disabled={envs === null}>
           Add environment
         </button>
+        <ExportDialog defaultKind="k8s" project={project} environment={selected} />
       </div>
       {loadError && <ErrorCallout error={loadError} testId="deployments-error" />}
       {form && (

@@ -5,6 +5,7 @@ import type { Run } from "../../bindings/Run";
 import type { StageName } from "../../bindings/StageName";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
+import { ExportDialog } from "../../components/ExportDialog";
 import { ProjectSelect, projectsPending, useProjects } from "../../components/ProjectPicker";
 import { Spinner } from "../../components/Spinner";
 import { formatCheckedAt } from "../../format";
@@ -187,6 +188,7 @@ function SlipwayRuns() {
         <button type="submit" className="primary" data-testid="run-start" disabled={starting || project === null}>
           {starting ? <Spinner label="Starting" /> : null} Run
         </button>
+        <ExportDialog defaultKind="jenkinsfile" project={project} />
       </form>
       {startError && <ErrorCallout error={startError} testId="run-start-error" />}
       {loadError && <ErrorCallout error={loadError} testId="pipelines-error" />}
