@@ -281,7 +281,26 @@ export class App {
 
   async screenshot(name) {
     mkdirSync(ARTIFACTS, { recursive: true });
-    const png = await this.session.screenshot();
+    // WebKitWebDriver answers a screenshot after the page's next presentation update. Without
+    // compositing (the app's choice when there is no GPU) a page with nothing left to repaint
+    // never has one, and the screenshot waits forever; a 1-pixel, all but transparent element
+    // that changes every 50 ms gives it one. It is removed again right after.
+    await this.session.execute(
+      `const d = document.createElement("div");
+       d.id = "__e2e_tick";
+       d.style.cssText = "position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;z-index:2147483647";
+       document.body.appendChild(d);
+       let on = false;
+       window.__e2eTick = setInterval(() => { on = !on; d.style.background = on ? "rgba(0,0,0,0.01)" : "rgba(0,0,0,0.02)"; }, 50);`,
+    );
+    let png;
+    try {
+      png = await this.session.screenshot();
+    } finally {
+      await this.session
+        .execute(`clearInterval(window.__e2eTick); document.getElementById("__e2e_tick")?.remove();`)
+        .catch(() => {});
+    }
     const file = path.join(ARTIFACTS, `${name}.png`);
     await import("node:fs/promises").then((fs) => fs.writeFile(file, png));
     return { file, png };
