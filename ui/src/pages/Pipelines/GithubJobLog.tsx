@@ -42,7 +42,10 @@ export function GithubJobLog({ repo, job }: { repo: string; job: WorkflowJob }) 
   useEffect(() => setCurrent(0), [query]);
   useEffect(() => {
     if (currentLine === null) return;
-    document.getElementById(`${uid}-l${currentLine}`)?.scrollIntoView?.({ block: "center" });
+    // Only the log scrolls (the page stays where it is): the match to the middle of the box.
+    const el = document.getElementById(`${uid}-l${currentLine}`);
+    const b = box.current;
+    if (el && b) b.scrollTop = Math.max(0, el.offsetTop - b.clientHeight / 2);
   }, [currentLine, uid]);
 
   function step(by: number) {
