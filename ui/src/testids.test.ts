@@ -44,6 +44,7 @@ function templateIds(): Set<string> {
   }
   if (code.includes("data-testid={`bp-${field}`}")) FIELDS.forEach((f) => ids.add(`bp-${f}`));
   if (code.includes("data-testid={`stage-node-${")) STAGES.forEach((st) => ids.add(`stage-node-${st}`));
+  if (code.includes("data-testid={`pipelines-source-${")) ["slipway", "github", "jenkins"].forEach((s) => ids.add(`pipelines-source-${s}`));
   return ids;
 }
 

@@ -153,7 +153,7 @@ export class MockExport {
       notes.push(`No blueprint is saved for project ${bp.project}: these are the default values (edit them with \`slipway blueprint --set\` or on the Architecture page)`);
     }
     const header = (file: string, what: string) =>
-      `# ${file}: ${what}\n# Exported by Slipway from the blueprint of project ${bp.project} (${bp.region}).\n\n`;
+      `# ${file}: ${what}\n# Exported by Slipway from the blueprint of project ${bp.project} (${bp.region}).\n`;
     const specs = mockResources(bp);
     const ref = (id: string) => {
       const s = specs.find((x) => x.id === id)!;

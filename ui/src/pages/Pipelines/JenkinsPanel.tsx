@@ -183,10 +183,7 @@ function JenkinsJobs({ conn }: { conn: JenkinsConnection }) {
                       title={isFolder ? `Open folder ${full}` : `${JOB_STATUS_LABEL[status]}${building ? ", building" : ""}`}
                     >
                       <span className="jk-ball" aria-hidden="true" />
-                      <span className="jk-job-name">
-                        {isFolder && <span aria-hidden="true">📁 </span>}
-                        {j.name}
-                      </span>
+                      <span className="jk-job-name">{j.name}</span>
                       <span className="jk-job-state" data-testid="jenkins-job-status">
                         {isFolder ? "folder" : `${JOB_STATUS_LABEL[status]}${building ? " · building" : ""}`}
                       </span>
