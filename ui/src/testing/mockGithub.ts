@@ -704,6 +704,18 @@ export class MockGithub {
     return structuredClone(info);
   }
 
+  /**
+   * A polling watch ends by itself (a revoked token, a deleted branch...): like launch_watch's
+   * task, it is marked stopped with the error and announced as a "github" progress event.
+   */
+  watchFails(repo: string, branch: string, error: UserError) {
+    const w = this.watches.find((x) => this.key(x.setting.watch.repo, x.setting.watch.branch) === this.key(repo, branch));
+    if (!w) throw new Error(`no watch of ${repo}@${branch}`);
+    w.active = false;
+    w.error = errorText(error);
+    this.env.emit([{ type: "progress", task: "github", message: `watch stopped: ${errorText(error)}` }]);
+  }
+
   stopWatch(repo: string, branch: string): boolean {
     const key = this.key(repo, branch);
     const before = this.watches.length;

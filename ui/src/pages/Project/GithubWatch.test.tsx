@@ -3,7 +3,7 @@ import userEvent from "@testing-library/user-event";
 import { describe, expect, test, vi } from "vitest";
 
 import type { MockBackend } from "../../testing/mockBackend";
-import { SAMPLE_REPO, SEEDED_WEBHOOK_PORT } from "../../testing/mockGithub";
+import { SAMPLE_REPO, SEEDED_WEBHOOK_PORT, githubRefusal } from "../../testing/mockGithub";
 import { renderApp } from "../../testing/render";
 import { watchSetting } from "./GithubWatch";
 
@@ -80,6 +80,13 @@ describe("Project page: runs on new commits", () => {
     expect(r).toHaveAttribute("data-active", "true");
     expect(r).toHaveTextContent("polls every 45 s");
     expect(r).toHaveTextContent("reports commit statuses linking to https://ci.example.com/slipway/runs/…");
+
+    // The token is revoked while it polls: the watch stops, and the list shows it without a reload.
+    act(() => backend.github.watchFails(SAMPLE_REPO, "develop", githubRefusal("github_watch_start", { kind: "revoked" })));
+    await waitFor(() => expect(row(SAMPLE_REPO, "develop")).toHaveAttribute("data-active", "false"));
+    expect(within(row(SAMPLE_REPO, "develop")!).getByTestId("gh-watch-error")).toHaveTextContent(
+      "Stopped: Could not read the branch: GitHub rejected the token (401 Bad credentials): it is wrong, revoked or expired.",
+    );
 
     // Starting the stopped one again replaces it (one watch per repository and branch).
     await user.selectOptions(id("gh-branch-select"), "main");

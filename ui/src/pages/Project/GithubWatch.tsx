@@ -15,6 +15,7 @@ import { ErrorCallout } from "../../components/ErrorCallout";
 import { GithubError, GithubNotConnected, useGithubConnected } from "../../components/GithubCommon";
 import { GithubRepoPicker } from "../../components/GithubRepoPicker";
 import { Spinner } from "../../components/Spinner";
+import { useStore } from "../../state/store";
 import { Confirm } from "../Deployments/Confirm";
 import "../Pipelines/github.css";
 
@@ -104,6 +105,16 @@ export function GithubWatch({ projects, selected }: { projects: Project[]; selec
   useEffect(() => {
     void load();
   }, [load]);
+  // A watch that stops by itself (a revoked token, a deleted branch...) is announced as a
+  // "github" progress event: read the list again so it shows stopped, with its reason.
+  const { onEvents } = useStore();
+  useEffect(
+    () =>
+      onEvents((batch) => {
+        if (batch.some((e) => e.event.type === "progress" && (e.event.task === "github" || e.event.task === "github-webhook"))) void load();
+      }),
+    [onEvents, load],
+  );
 
   async function start(e: FormEvent) {
     e.preventDefault();
