@@ -47,6 +47,7 @@ pub struct CommitWatch {
 pub struct WatchSetting {
     pub watch: CommitWatch,
     /// Seconds between polls (at least 5; GitHub's ETags make an unchanged poll free).
+    #[ts(type = "number | null")]
     pub every_secs: Option<u64>,
     /// Receive pushes on this loopback port instead of polling (0 picks a free one).
     pub webhook_port: Option<u16>,
@@ -72,13 +73,21 @@ struct WatchEntry {
     cancel: CancellationToken,
 }
 
-/// The watches of this process, by `owner/name@branch` (the repository in lower case).
+/// The watches of this process, by `owner/name@branch` (the repository in lower case), and the
+/// webhook receivers' verifiers, which a rotated secret reaches at once.
 #[derive(Default)]
-pub(crate) struct Watches(std::sync::Mutex<std::collections::BTreeMap<String, WatchEntry>>);
+pub(crate) struct Watches {
+    map: std::sync::Mutex<std::collections::BTreeMap<String, WatchEntry>>,
+    verifiers: std::sync::Mutex<Vec<Weak<WebhookVerifier>>>,
+}
 
 impl Watches {
     fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::BTreeMap<String, WatchEntry>> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn verifiers(&self) -> std::sync::MutexGuard<'_, Vec<Weak<WebhookVerifier>>> {
+        self.verifiers.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -341,9 +350,14 @@ impl Slipway {
     ) -> Result<WatchInfo, UserError> {
         let w = &setting.watch;
         self.project(&w.project).await?;
-        if setting.webhook_port.is_none() {
-            let api = self.github_api().await?;
-            api.head(&w.repo, &w.branch, None).await?;
+        // Polling needs GitHub; a webhook receiver only the secret. When GitHub is connected,
+        // the repository and branch are checked either way.
+        match self.github_api().await {
+            Ok(api) => {
+                api.head(&w.repo, &w.branch, None).await?;
+            }
+            Err(e) if setting.webhook_port.is_none() || w.report_status => return Err(e),
+            Err(_) => {}
         }
         let info = self.launch_watch(setting.clone()).await?;
         self.save_watches().await?;
@@ -496,6 +510,14 @@ impl Slipway {
         }
         let s = Secret::new(random_hex(32));
         self.secrets.put(&r, &s)?;
+        // Receivers already listening check the next deliveries against the new secret.
+        self.watches.verifiers().retain(|v| match v.upgrade() {
+            Some(v) => {
+                v.set_secret(s.clone());
+                true
+            }
+            None => false,
+        });
         Ok(s)
     }
 
@@ -520,14 +542,9 @@ impl Slipway {
                 message: e.to_string(),
             });
         });
-        watch::serve_webhook(
-            port,
-            Arc::new(WebhookVerifier::new(secret)),
-            trigger,
-            on_refused,
-            cancel,
-        )
-        .await
+        let verifier = Arc::new(WebhookVerifier::new(secret));
+        self.watches.verifiers().push(Arc::downgrade(&verifier));
+        watch::serve_webhook(port, verifier, trigger, on_refused, cancel).await
     }
 
     // ----- Jenkins ---------------------------------------------------------------------------

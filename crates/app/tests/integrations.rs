@@ -3,11 +3,11 @@
 //! missing connection is a clear error.
 
 use slipway_app::integrations::{CommitWatch, WatchSetting};
-use slipway_app::{Options, Slipway};
 use slipway_app::pipeline::ProjectInput;
-use slipway_core::pipeline::project::Source;
+use slipway_app::{Options, Slipway};
 use slipway_core::connections::GithubConnectInput;
 use slipway_core::integrations::JenkinsConnectInput;
+use slipway_core::pipeline::project::Source;
 use slipway_core::secrets::{MemorySecretStore, Secret};
 use std::sync::Arc;
 use wiremock::matchers::{method, path};
@@ -141,23 +141,26 @@ async fn github_lists_use_the_connected_token_and_say_when_none_is() {
     assert!(!contains(&bytes, token) && !contains(&bytes, s2.expose()));
 }
 
-/// A GitHub stand-in with `octocat/hello`'s branch `main` (a missing branch answers 404).
+/// A GitHub stand-in with `octocat/hello`'s branches `main` and `release` (a missing branch
+/// answers 404).
 async fn github_with_branch(token: &str) -> MockServer {
     let server = slipway_testkit::github_stand_in(token, "octocat").await;
-    Mock::given(method("GET"))
-        .and(path("/repos/octocat/hello/branches/main"))
-        .respond_with(
-            slipway_testkit::github_rate(ResponseTemplate::new(200), 4980, "core")
-                .insert_header("etag", "W/\"b1\"")
-                .set_body_json(slipway_testkit::github_branch(
-                    "octocat",
-                    "hello",
-                    "main",
-                    "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
-                )),
-        )
-        .mount(&server)
-        .await;
+    for branch in ["main", "release"] {
+        Mock::given(method("GET"))
+            .and(path(format!("/repos/octocat/hello/branches/{branch}")))
+            .respond_with(
+                slipway_testkit::github_rate(ResponseTemplate::new(200), 4980, "core")
+                    .insert_header("etag", "W/\"b1\"")
+                    .set_body_json(slipway_testkit::github_branch(
+                        "octocat",
+                        "hello",
+                        branch,
+                        "7fd1a60b01f91b314f59955a4e4d4e80d8edf11d",
+                    )),
+            )
+            .mount(&server)
+            .await;
+    }
     Mock::given(method("GET"))
         .and(path("/repos/octocat/hello/branches/nope"))
         .respond_with(slipway_testkit::github_not_found())
@@ -235,20 +238,41 @@ async fn watches_are_kept_and_start_again_when_slipway_opens() {
     let again = open_shared().await;
     assert!(again.watches().is_empty(), "nothing runs before resume");
     let resumed = again.resume_watches().await;
-    let branches: Vec<_> = resumed.iter().map(|w| (w.setting.watch.branch.as_str(), w.active)).collect();
+    let branches: Vec<_> = resumed
+        .iter()
+        .map(|w| (w.setting.watch.branch.as_str(), w.active))
+        .collect();
     assert_eq!(branches, [("main", true), ("release", true)]);
-    assert_eq!(resumed[0].setting, watch_of("main", None), "kept as it was set up");
-    assert!(resumed[1].address.as_deref().is_some_and(|a| a.starts_with("127.0.0.1:")));
+    assert_eq!(
+        resumed[0].setting,
+        watch_of("main", None),
+        "kept as it was set up"
+    );
+    assert!(resumed[1]
+        .address
+        .as_deref()
+        .is_some_and(|a| a.starts_with("127.0.0.1:")));
 
     // Stopped means forgotten: the next session starts only the other one.
     assert!(again.stop_watch("OctoCat/Hello", "release").await.unwrap());
-    assert!(!again.stop_watch("octocat/hello", "release").await.unwrap(), "already stopped");
+    assert!(
+        !again.stop_watch("octocat/hello", "release").await.unwrap(),
+        "already stopped"
+    );
     let third = open_shared().await;
     let left = third.resume_watches().await;
-    assert_eq!(left.iter().map(|w| w.setting.watch.branch.as_str()).collect::<Vec<_>>(), ["main"]);
+    assert_eq!(
+        left.iter()
+            .map(|w| w.setting.watch.branch.as_str())
+            .collect::<Vec<_>>(),
+        ["main"]
+    );
 
     // A watch that cannot run any more (GitHub disconnected) says why and stays kept.
-    third.disconnect(slipway_core::connections::ConnectionKind::Github).await.unwrap();
+    third
+        .disconnect(slipway_core::connections::ConnectionKind::Github)
+        .await
+        .unwrap();
     let fourth = open_shared().await;
     fourth.resume_watches().await;
     let mut stopped = None;
@@ -260,7 +284,76 @@ async fn watches_are_kept_and_start_again_when_slipway_opens() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let stopped = stopped.expect("the watch stops with a reason");
-    assert!(stopped.error.as_deref().is_some_and(|e| e.contains("GitHub not connected")), "{:?}", stopped.error);
+    assert!(
+        stopped
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("GitHub not connected")),
+        "{:?}",
+        stopped.error
+    );
     let fifth = open_shared().await;
-    assert_eq!(fifth.resume_watches().await.len(), 1, "still kept for when GitHub is connected again");
+    assert_eq!(
+        fifth.resume_watches().await.len(),
+        1,
+        "still kept for when GitHub is connected again"
+    );
+}
+
+#[tokio::test]
+async fn a_rotated_webhook_secret_reaches_the_receiver_already_listening() {
+    let d = slipway_testkit::data_dir();
+    let app = open(d.path()).await;
+    let repo = slipway_testkit::sample_app_repo();
+    let p = app
+        .detect_project(ProjectInput {
+            source: Source::Path {
+                path: repo.path().to_string_lossy().into(),
+            },
+            id: Some("hello".into()),
+        })
+        .await
+        .unwrap();
+    app.save_project(p).await.unwrap();
+    // A webhook receiver needs no GitHub connection when it reports nothing.
+    let mut setting = watch_of("main", Some(0));
+    setting.watch.report_status = false;
+    let polled_without_github = app.start_watch(watch_of("main", None)).await.unwrap_err();
+    assert_eq!(polled_without_github.what, "GitHub not connected");
+    let info = app.start_watch(setting).await.unwrap();
+    let url = format!("http://{}/webhook", info.address.unwrap());
+    let old = app.github_webhook_secret(false).unwrap();
+    let ping = |secret: Secret, delivery: &'static str| {
+        let url = url.clone();
+        async move {
+            let body = br#"{"zen":"Keep it logically awesome.","hook_id":1}"#.to_vec();
+            reqwest::Client::new()
+                .post(&url)
+                .header("x-github-event", "ping")
+                .header("x-github-delivery", delivery)
+                .header("content-type", "application/json")
+                .header(
+                    "x-hub-signature-256",
+                    slipway_git_host::watch::WebhookVerifier::sign(&secret, &body),
+                )
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    assert_eq!(ping(old.clone(), "d-1").await, 200);
+    let new = app.github_webhook_secret(true).unwrap();
+    assert_eq!(
+        ping(old, "d-2").await,
+        401,
+        "the old secret no longer verifies"
+    );
+    assert_eq!(
+        ping(new, "d-3").await,
+        200,
+        "the new one does, without restarting the watch"
+    );
 }

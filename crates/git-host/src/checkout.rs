@@ -24,7 +24,11 @@ fn clone_url(source: &Source) -> Result<String, UserError> {
         Source::Path { path } => {
             let p = Path::new(path);
             if !p.exists() {
-                return Err(fail("Repository not found", format!("{path} does not exist"), "Check the repository path on the Project page"));
+                return Err(fail(
+                    "Repository not found",
+                    format!("{path} does not exist"),
+                    "Check the repository path on the Project page",
+                ));
             }
             let root = repo_root(p).ok_or_else(|| {
                 fail("Not a Git repository", format!("{path} is not inside a Git repository"), "Point the project at a folder with a Git repository (`git init` and commit the code first)")
@@ -42,13 +46,31 @@ pub fn repo_root(path: &Path) -> Option<PathBuf> {
     Some(root.canonicalize().unwrap_or_else(|_| root.to_path_buf()))
 }
 
-fn checkout_blocking(source: Source, git_ref: String, dir: PathBuf, token: Option<Secret>, out: tokio::sync::mpsc::UnboundedSender<String>) -> Result<Commit, UserError> {
+fn checkout_blocking(
+    source: Source,
+    git_ref: String,
+    dir: PathBuf,
+    token: Option<Secret>,
+    out: tokio::sync::mpsc::UnboundedSender<String>,
+) -> Result<Commit, UserError> {
     let url = clone_url(&source)?;
     if dir.exists() {
-        std::fs::remove_dir_all(&dir).map_err(|e| fail("Checkout failed", format!("cannot clear {}: {e}", dir.display()), "Check the data folder's permissions"))?;
+        std::fs::remove_dir_all(&dir).map_err(|e| {
+            fail(
+                "Checkout failed",
+                format!("cannot clear {}: {e}", dir.display()),
+                "Check the data folder's permissions",
+            )
+        })?;
     }
     if let Some(parent) = dir.parent() {
-        std::fs::create_dir_all(parent).map_err(|e| fail("Checkout failed", format!("cannot create {}: {e}", parent.display()), "Check the data folder's permissions"))?;
+        std::fs::create_dir_all(parent).map_err(|e| {
+            fail(
+                "Checkout failed",
+                format!("cannot create {}: {e}", parent.display()),
+                "Check the data folder's permissions",
+            )
+        })?;
     }
     let _ = out.send(format!("Cloning {url}"));
     let mut callbacks = git2::RemoteCallbacks::new();
@@ -59,7 +81,10 @@ fn checkout_blocking(source: Source, git_ref: String, dir: PathBuf, token: Optio
             return Err(git2::Error::from_str("the credentials were refused"));
         }
         tried = true;
-        match (&tok, allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT)) {
+        match (
+            &tok,
+            allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT),
+        ) {
             (Some(t), true) => git2::Cred::userpass_plaintext("x-access-token", t.expose()),
             _ => git2::Cred::default(),
         }
@@ -70,7 +95,12 @@ fn checkout_blocking(source: Source, git_ref: String, dir: PathBuf, token: Optio
         let done = p.received_objects();
         if done == p.total_objects() || done >= last + 500 {
             last = done;
-            let _ = progress_out.send(format!("Received {}/{} objects ({} KiB)", done, p.total_objects(), p.received_bytes() / 1024));
+            let _ = progress_out.send(format!(
+                "Received {}/{} objects ({} KiB)",
+                done,
+                p.total_objects(),
+                p.received_bytes() / 1024
+            ));
         }
         true
     });
@@ -90,15 +120,34 @@ fn checkout_blocking(source: Source, git_ref: String, dir: PathBuf, token: Optio
     let commit = resolve(&repo, &git_ref).ok_or_else(|| {
         fail(
             "Checkout failed",
-            format!("the branch, tag or commit \"{git_ref}\" does not exist in {}", source.display()),
+            format!(
+                "the branch, tag or commit \"{git_ref}\" does not exist in {}",
+                source.display()
+            ),
             "Pick an existing branch or commit (push it first if it is only on your machine)",
         )
     })?;
-    repo.checkout_tree(commit.as_object(), Some(git2::build::CheckoutBuilder::new().force()))
-        .and_then(|_| repo.set_head_detached(commit.id()))
-        .map_err(|e| fail("Checkout failed", format!("checking out {}: {}", commit.id(), e.message()), "Run again; if it repeats, check the data folder's free space"))?;
-    let c = Commit { sha: commit.id().to_string(), message: commit.message().unwrap_or("").trim().to_string() };
-    let _ = out.send(format!("Checked out {} ({})", c.sha, c.message.lines().next().unwrap_or("")));
+    repo.checkout_tree(
+        commit.as_object(),
+        Some(git2::build::CheckoutBuilder::new().force()),
+    )
+    .and_then(|_| repo.set_head_detached(commit.id()))
+    .map_err(|e| {
+        fail(
+            "Checkout failed",
+            format!("checking out {}: {}", commit.id(), e.message()),
+            "Run again; if it repeats, check the data folder's free space",
+        )
+    })?;
+    let c = Commit {
+        sha: commit.id().to_string(),
+        message: commit.message().unwrap_or("").trim().to_string(),
+    };
+    let _ = out.send(format!(
+        "Checked out {} ({})",
+        c.sha,
+        c.message.lines().next().unwrap_or("")
+    ));
     Ok(c)
 }
 
@@ -106,7 +155,11 @@ fn resolve<'r>(repo: &'r git2::Repository, git_ref: &str) -> Option<git2::Commit
     if git_ref.is_empty() || git_ref == "HEAD" {
         return repo.head().ok()?.peel_to_commit().ok();
     }
-    for candidate in [format!("refs/remotes/origin/{git_ref}"), format!("refs/tags/{git_ref}"), git_ref.to_string()] {
+    for candidate in [
+        format!("refs/remotes/origin/{git_ref}"),
+        format!("refs/tags/{git_ref}"),
+        git_ref.to_string(),
+    ] {
         if let Ok(obj) = repo.revparse_single(&candidate) {
             if let Ok(c) = obj.peel_to_commit() {
                 return Some(c);
@@ -118,13 +171,32 @@ fn resolve<'r>(repo: &'r git2::Repository, git_ref: &str) -> Option<git2::Commit
 
 #[async_trait]
 impl SourceProvider for Git {
-    async fn checkout(&self, source: &Source, git_ref: &str, dir: &Path, token: Option<&Secret>, out: &dyn LogSink) -> Result<Commit, UserError> {
+    async fn checkout(
+        &self,
+        source: &Source,
+        git_ref: &str,
+        dir: &Path,
+        token: Option<&Secret>,
+        out: &dyn LogSink,
+    ) -> Result<Commit, UserError> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let (source, git_ref, dir, token) = (source.clone(), git_ref.to_string(), dir.to_path_buf(), token.cloned());
-        let task = tokio::task::spawn_blocking(move || checkout_blocking(source, git_ref, dir, token, tx));
+        let (source, git_ref, dir, token) = (
+            source.clone(),
+            git_ref.to_string(),
+            dir.to_path_buf(),
+            token.cloned(),
+        );
+        let task =
+            tokio::task::spawn_blocking(move || checkout_blocking(source, git_ref, dir, token, tx));
         while let Some(line) = rx.recv().await {
             out.write(format!("{line}\n").as_bytes());
         }
-        task.await.map_err(|e| fail("Checkout failed", format!("the checkout task stopped: {e}"), "Run again"))?
+        task.await.map_err(|e| {
+            fail(
+                "Checkout failed",
+                format!("the checkout task stopped: {e}"),
+                "Run again",
+            )
+        })?
     }
 }

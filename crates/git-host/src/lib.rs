@@ -20,11 +20,18 @@ pub struct GitHub;
 /// Normalizes a base URL: trims the trailing slash; a GitHub Enterprise host without a path
 /// gets `/api/v3`.
 pub fn normalize_base_url(input: Option<&str>) -> Result<String, UserError> {
-    let raw = input.map(str::trim).filter(|s| !s.is_empty()).unwrap_or(GITHUB_API);
+    let raw = input
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .unwrap_or(GITHUB_API);
     let url = url_parse(raw)?;
     let mut s = raw.trim_end_matches('/').to_string();
     let host = url.0;
-    if host != "api.github.com" && host != "github.com" && url.1.trim_matches('/').is_empty() && !is_loopback(&host) {
+    if host != "api.github.com"
+        && host != "github.com"
+        && url.1.trim_matches('/').is_empty()
+        && !is_loopback(&host)
+    {
         s.push_str("/api/v3");
     }
     if host == "github.com" {
@@ -56,11 +63,17 @@ fn url_parse(raw: &str) -> Result<(String, String), UserError> {
     if host.is_empty() || host.contains(char::is_whitespace) {
         return Err(bad());
     }
-    Ok((host.split(':').next().unwrap_or(host).to_string(), path.to_string()))
+    Ok((
+        host.split(':').next().unwrap_or(host).to_string(),
+        path.to_string(),
+    ))
 }
 
 fn header(resp: &http::Response<impl Sized>, name: &str) -> Option<String> {
-    resp.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
 }
 
 #[async_trait]
@@ -69,9 +82,17 @@ impl GitHostProvider for GitHub {
         let what = "GitHub token check failed";
         let token_str = token.expose().trim();
         if token_str.is_empty() {
-            return Err(UserError::new(what, "the token is empty", "Paste a personal access token (Settings > Developer settings > Tokens on GitHub)"));
+            return Err(UserError::new(
+                what,
+                "the token is empty",
+                "Paste a personal access token (Settings > Developer settings > Tokens on GitHub)",
+            ));
         }
-        if token_str.chars().any(|c| c.is_whitespace() || c.is_control()) || !token_str.is_ascii() {
+        if token_str
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control())
+            || !token_str.is_ascii()
+        {
             return Err(UserError::new(
                 what,
                 "the token is malformed (it contains spaces or characters a GitHub token never has)",
@@ -81,18 +102,33 @@ impl GitHostProvider for GitHub {
         let base = normalize_base_url(Some(base_url))?;
         let oc = octocrab::Octocrab::builder()
             .base_uri(base.clone())
-            .map_err(|e| UserError::new(what, format!("'{base}' is not usable: {e}"), "Check the GitHub Enterprise URL"))?
+            .map_err(|e| {
+                UserError::new(
+                    what,
+                    format!("'{base}' is not usable: {e}"),
+                    "Check the GitHub Enterprise URL",
+                )
+            })?
             .personal_token(token_str.to_string())
             .set_connect_timeout(Some(Duration::from_secs(5)))
             .set_read_timeout(Some(Duration::from_secs(15)))
             .build()
             .map_err(|e| UserError::new(what, e.to_string(), "Try again"))?;
         let resp = oc._get(format!("{base}/user")).await.map_err(|e| {
-            UserError::new(what, format!("cannot reach {base}: {}", error_chain(&e)), "Check your network, and the GitHub Enterprise URL if you set one")
+            UserError::new(
+                what,
+                format!("cannot reach {base}: {}", error_chain(&e)),
+                "Check your network, and the GitHub Enterprise URL if you set one",
+            )
         })?;
         let status = resp.status().as_u16();
         let scopes: Vec<String> = header(&resp, "x-oauth-scopes")
-            .map(|s| s.split(',').map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect())
+            .map(|s| {
+                s.split(',')
+                    .map(|x| x.trim().to_string())
+                    .filter(|x| !x.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let remaining = header(&resp, "x-ratelimit-remaining");
         let reset = header(&resp, "x-ratelimit-reset");
@@ -159,10 +195,22 @@ mod tests {
     #[test]
     fn base_urls() {
         assert_eq!(normalize_base_url(None).unwrap(), GITHUB_API);
-        assert_eq!(normalize_base_url(Some("https://github.com")).unwrap(), GITHUB_API);
-        assert_eq!(normalize_base_url(Some("https://ghe.example.com/")).unwrap(), "https://ghe.example.com/api/v3");
-        assert_eq!(normalize_base_url(Some("https://ghe.example.com/api/v3")).unwrap(), "https://ghe.example.com/api/v3");
-        assert_eq!(normalize_base_url(Some("http://127.0.0.1:9999")).unwrap(), "http://127.0.0.1:9999");
+        assert_eq!(
+            normalize_base_url(Some("https://github.com")).unwrap(),
+            GITHUB_API
+        );
+        assert_eq!(
+            normalize_base_url(Some("https://ghe.example.com/")).unwrap(),
+            "https://ghe.example.com/api/v3"
+        );
+        assert_eq!(
+            normalize_base_url(Some("https://ghe.example.com/api/v3")).unwrap(),
+            "https://ghe.example.com/api/v3"
+        );
+        assert_eq!(
+            normalize_base_url(Some("http://127.0.0.1:9999")).unwrap(),
+            "http://127.0.0.1:9999"
+        );
         assert!(normalize_base_url(Some("ftp://x")).is_err());
         assert!(normalize_base_url(Some("github")).is_err());
         assert_eq!(gh_host("https://api.github.com"), "github.com");
@@ -171,9 +219,15 @@ mod tests {
 
     #[tokio::test]
     async fn malformed_token_is_refused_before_any_request() {
-        let e = GitHub.whoami("http://127.0.0.1:1", &Secret::new("ghp_abc def")).await.unwrap_err();
+        let e = GitHub
+            .whoami("http://127.0.0.1:1", &Secret::new("ghp_abc def"))
+            .await
+            .unwrap_err();
         assert!(e.why.contains("malformed"), "{e}");
-        let e = GitHub.whoami("http://127.0.0.1:1", &Secret::new("  ")).await.unwrap_err();
+        let e = GitHub
+            .whoami("http://127.0.0.1:1", &Secret::new("  "))
+            .await
+            .unwrap_err();
         assert!(e.why.contains("empty"), "{e}");
     }
 }

@@ -181,7 +181,7 @@ impl Refused {
 
 /// Verifies deliveries against the secret and remembers the last deliveries it accepted.
 pub struct WebhookVerifier {
-    secret: Secret,
+    secret: std::sync::RwLock<Secret>,
     seen: Mutex<(HashSet<String>, VecDeque<String>)>,
 }
 
@@ -190,9 +190,15 @@ const REMEMBERED: usize = 10_000;
 impl WebhookVerifier {
     pub fn new(secret: Secret) -> Self {
         Self {
-            secret,
+            secret: std::sync::RwLock::new(secret),
             seen: Mutex::new((HashSet::new(), VecDeque::new())),
         }
+    }
+
+    /// Checks later deliveries against `secret` (a rotated one), without restarting the
+    /// receiver.
+    pub fn set_secret(&self, secret: Secret) {
+        *self.secret.write().unwrap_or_else(|e| e.into_inner()) = secret;
     }
 
     /// The `sha256=<hex>` signature GitHub would send for `body` (for tests and `slipway github
@@ -213,8 +219,14 @@ impl WebhookVerifier {
             .ok_or(Refused::MissingSignature)?;
         let hex_sig = sig.strip_prefix("sha256=").ok_or(Refused::Forged)?;
         let given = hex::decode(hex_sig).map_err(|_| Refused::Forged)?;
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(self.secret.expose().as_bytes())
-            .expect("any key length");
+        let key = self
+            .secret
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .expose()
+            .as_bytes()
+            .to_vec();
+        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("any key length");
         mac.update(body);
         // verify_slice compares in constant time.
         mac.verify_slice(&given).map_err(|_| Refused::Forged)?;

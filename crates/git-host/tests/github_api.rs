@@ -24,15 +24,25 @@ async fn a_good_token_shows_login_and_scopes() {
         .and(path("/user"))
         .and(header("authorization", "Bearer ghp_goodtoken123"))
         .respond_with(rate_headers(
-            ResponseTemplate::new(200).set_body_json(slipway_testkit::github_user("octocat")).insert_header("x-oauth-scopes", "repo, workflow, read:org"),
+            ResponseTemplate::new(200)
+                .set_body_json(slipway_testkit::github_user("octocat"))
+                .insert_header("x-oauth-scopes", "repo, workflow, read:org"),
             4999,
         ))
         .expect(1)
         .mount(&server)
         .await;
-    let id = GitHub.whoami(&server.uri(), &Secret::new("ghp_goodtoken123")).await.unwrap();
+    let id = GitHub
+        .whoami(&server.uri(), &Secret::new("ghp_goodtoken123"))
+        .await
+        .unwrap();
     match id {
-        Identity::Github { login, name, scopes, base_url } => {
+        Identity::Github {
+            login,
+            name,
+            scopes,
+            base_url,
+        } => {
             assert_eq!(login, "octocat");
             assert_eq!(name.as_deref(), Some("The Octocat"));
             assert_eq!(scopes, vec!["repo", "workflow", "read:org"]);
@@ -55,7 +65,10 @@ async fn a_bad_token_says_it_was_rejected_and_what_to_do() {
         ))
         .mount(&server)
         .await;
-    let e = GitHub.whoami(&server.uri(), &Secret::new("ghp_revoked")).await.unwrap_err();
+    let e = GitHub
+        .whoami(&server.uri(), &Secret::new("ghp_revoked"))
+        .await
+        .unwrap_err();
     assert!(e.why.contains("401 Bad credentials"), "{e}");
     assert!(e.fix.contains("Create a new token"), "{e}");
     assert!(!e.to_string().contains("ghp_revoked"));
@@ -75,7 +88,10 @@ async fn rate_limit_names_the_reset_time() {
         ))
         .mount(&server)
         .await;
-    let e = GitHub.whoami(&server.uri(), &Secret::new("ghp_x")).await.unwrap_err();
+    let e = GitHub
+        .whoami(&server.uri(), &Secret::new("ghp_x"))
+        .await
+        .unwrap_err();
     assert!(e.why.contains("rate limit is used up"), "{e}");
     assert!(e.why.contains("1732665600"), "{e}");
 }
@@ -94,13 +110,23 @@ async fn forbidden_token_is_not_mistaken_for_a_rate_limit() {
         ))
         .mount(&server)
         .await;
-    let e = GitHub.whoami(&server.uri(), &Secret::new("ghp_x")).await.unwrap_err();
-    assert!(e.why.contains("403 Resource protected by organization SAML"), "{e}");
+    let e = GitHub
+        .whoami(&server.uri(), &Secret::new("ghp_x"))
+        .await
+        .unwrap_err();
+    assert!(
+        e.why
+            .contains("403 Resource protected by organization SAML"),
+        "{e}"
+    );
 }
 
 #[tokio::test]
 async fn unreachable_host_is_said_plainly() {
     let port = slipway_testkit::closed_port();
-    let e = GitHub.whoami(&format!("http://127.0.0.1:{port}"), &Secret::new("ghp_x")).await.unwrap_err();
+    let e = GitHub
+        .whoami(&format!("http://127.0.0.1:{port}"), &Secret::new("ghp_x"))
+        .await
+        .unwrap_err();
     assert!(e.why.contains("cannot reach"), "{e}");
 }

@@ -9,7 +9,7 @@ export type WatchSetting = { watch: CommitWatch,
 /**
  * Seconds between polls (at least 5; GitHub's ETags make an unchanged poll free).
  */
-everySecs: bigint | null, 
+everySecs: number | null, 
 /**
  * Receive pushes on this loopback port instead of polling (0 picks a free one).
  */

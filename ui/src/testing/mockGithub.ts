@@ -394,7 +394,7 @@ export class MockGithub {
         {
           setting: {
             watch: { project: "sample-app", repo: SAMPLE_REPO, branch: "main", reportStatus: true, linkBase: null },
-            everySecs: 30 as unknown as bigint,
+            everySecs: 30,
             webhookPort: null,
           },
           // Resumed when Slipway opened, before GitHub was connected (resume_watches).

@@ -58,8 +58,7 @@ export function watchSetting(input: {
   }
   return {
     watch: { project: input.project, repo: input.repo, branch: input.branch, reportStatus: input.report, linkBase: link === "" ? null : link },
-    // The binding says bigint (a u64 without a ts type); the command takes a JSON number.
-    everySecs: everySecs as unknown as bigint | null,
+    everySecs,
     webhookPort,
   };
 }
@@ -402,8 +401,8 @@ function WebhookSecret() {
       </div>
       {rotated && (
         <p className="warn-note" data-testid="gh-secret-rotated" role="status">
-          A new secret was made. Paste it into GitHub's webhook settings; receivers already listening check the old one until you start
-          their watch again.
+          A new secret was made, and receivers already listening check deliveries against it from now on. Paste it into GitHub's
+          webhook settings, or GitHub's deliveries will be refused.
         </p>
       )}
       {asking && (
