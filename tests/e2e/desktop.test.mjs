@@ -16,6 +16,7 @@ import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
 import { startGithubStub } from "./lib/github-stub.mjs";
+import { startJenkinsStub } from "./lib/jenkins-stub.mjs";
 import { App, Driver, REPO, cmdline, environment, pngSize, running, tail } from "./lib/harness.mjs";
 import { sel, waitUntil } from "./lib/webdriver.mjs";
 
@@ -27,9 +28,10 @@ const ACCOUNT = "123456789012"; // moto's account
 const suffix = () => randomBytes(18).toString("hex").toUpperCase().slice(0, 23);
 const BAD_TOKEN = `ghp_E2ESECRETBAD${suffix()}`.slice(0, 40);
 const GOOD_TOKEN = `ghp_E2ESECRETOK${suffix()}`.slice(0, 40);
-const SECRETS = [BAD_TOKEN, GOOD_TOKEN];
+const JENKINS_TOKEN = `11e2e${randomBytes(15).toString("hex")}`;
+const SECRETS = [BAD_TOKEN, GOOD_TOKEN, JENKINS_TOKEN];
 
-let env, driver, app, s, stub, setup;
+let env, driver, app, s, stub, jenkins, setup;
 let failed = false;
 
 // The pipeline test's Git repository (a copy of examples/sample-app) and its project id, which
@@ -130,6 +132,7 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
     setup = (async () => {
       env = await environment();
       stub = await startGithubStub({ goodToken: GOOD_TOKEN });
+      jenkins = await startJenkinsStub({ user: "deployer", token: JENKINS_TOKEN });
       driver = await Driver.start(env);
       app = await driver.launch();
       s = app.session;
@@ -149,6 +152,7 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
     if (images) notes.push(images);
     if (repo) rmSync(repo.dir, { recursive: true, force: true });
     await stub?.close();
+    await jenkins?.close();
     await driver?.stop();
     if (notes.length) console.log(`cleanup: ${notes.join("; ")}`);
   });
@@ -490,6 +494,74 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       movedCard = { key: card.key, column: target };
       await painted();
       await app.screenshot("board-moved");
+    }),
+  );
+
+  test(
+    "g. GitHub Actions runs, a Jenkins build's live stages and console, and a Terraform export, through the real commands",
+    { timeout: 120_000 },
+    guarded("integrations", async () => {
+      // GitHub: connected to the stand-in; a repository picked by search; its Actions runs, a
+      // finished run's job and steps, and the job's log (GitHub's 302 to the log followed).
+      await s.click(sel("nav-connect"));
+      await s.waitFor(sel("page-connect"));
+      await s.click(sel("github-mode-token"));
+      await s.waitFor(sel("github-base-url"));
+      if ((await s.prop(await s.find(sel("github-base-url")), "value")) !== stub.url) await s.type(sel("github-base-url"), stub.url);
+      await s.type(sel("github-token"), GOOD_TOKEN);
+      await s.click(sel("github-submit"));
+      await s.waitForAttr(sel("github-state"), "data-state", "connected", { timeout: 20_000 });
+      await s.click(sel("nav-pipelines"));
+      await s.click(sel("pipelines-source-github"));
+      await s.type(sel("gh-repo-search"), "sample");
+      await s.click(`${sel("gh-repo-option")}[data-repo="octocat/sample-app"]`, { timeout: 20_000 });
+      await s.waitFor(`${sel("gh-run-row")}[data-run="9001"][data-conclusion="success"]`, { timeout: 20_000 });
+      await s.waitFor(`${sel("gh-run-row")}[data-run="9002"][data-status="in_progress"]`);
+      await s.waitForText(sel("gh-quota"), /of 5,?000 requests left/);
+      await s.click(`${sel("gh-run-row")}[data-run="9001"] td:first-child button`);
+      await s.waitFor(`${sel("gh-job")}[data-job="7001"]`, { timeout: 20_000 });
+      assert.equal((await s.findAll(sel("gh-step"))).length, 3, "the job's three steps");
+      await s.click(`${sel("gh-job")}[data-job="7001"] ${sel("gh-job-open")}`);
+      await s.waitForText(sel("gh-log"), /12 passed in 3\.21s/, { timeout: 20_000 });
+      assert.ok(stub.requests.some((r) => r.url.startsWith("/job-logs/7001")), "the log was fetched from the URL GitHub redirected to");
+      await app.screenshot("github-actions");
+
+      // Jenkins: connected on the Connect page (the token never shown again); build #3 runs:
+      // its stage view and console are live until the build finishes.
+      await s.click(sel("nav-connect"));
+      await s.type(sel("jenkins-url"), jenkins.url);
+      await s.type(sel("jenkins-user"), "deployer");
+      await s.type(sel("jenkins-token"), JENKINS_TOKEN);
+      await s.click(sel("jenkins-submit"));
+      await s.waitForAttr(sel("jenkins-state"), "data-state", "connected", { timeout: 20_000 });
+      await s.waitForText(sel("jenkins-version"), /2\.462\.3/);
+      assert.equal(await s.prop(await s.find(sel("jenkins-token")), "value"), "", "the token field is empty after submit");
+      await s.click(sel("nav-pipelines"));
+      await s.click(sel("pipelines-source-jenkins"));
+      await s.click(`${sel("jenkins-job")}[data-job="app"]`, { timeout: 20_000 });
+      await s.click(`${sel("jenkins-build-row")}[data-build="3"] td:first-child button`, { timeout: 20_000 });
+      await s.waitFor(`${sel("jenkins-stage")}[data-stage="Test"][data-status="in-progress"]`, { timeout: 20_000 });
+      await s.waitForText(sel("jenkins-console"), /pytest --junitxml/, { timeout: 20_000 });
+      jenkins.finish();
+      await s.waitFor(`${sel("jenkins-stage")}[data-stage="Test"][data-status="success"]`, { timeout: 20_000 });
+      await s.waitForText(sel("jenkins-console"), /Finished: SUCCESS/, { timeout: 20_000 });
+      await s.waitForAttr(sel("jenkins-console"), "data-done", "true", { timeout: 20_000 });
+      await app.screenshot("jenkins-build");
+      // Build now: the crumb first, then the POST with it; the new build appears.
+      await s.click(sel("jenkins-build-now"));
+      await s.waitFor(`${sel("jenkins-build-row")}[data-build="4"]`, { timeout: 30_000 });
+      const post = jenkins.requests.find((r) => r.method === "POST" && r.path === "/job/app/build");
+      assert.ok(post?.crumb, `the build was started with the crumb: ${JSON.stringify(jenkins.requests.filter((r) => r.method === "POST"))}`);
+
+      // Export: the blueprint as Terraform from the Architecture page.
+      await s.click(sel("nav-architecture"));
+      await s.click(sel("export-open"), { timeout: 20_000 });
+      await s.waitFor(sel("export-dialog"));
+      if ((await s.prop(await s.find(sel("export-kind")), "value")) !== "terraform") await s.click(`${sel("export-kind")} option[value="terraform"]`);
+      await s.click(sel("export-submit"));
+      await s.waitFor(`${sel("export-file-tab")}[data-path="main.tf"]`, { timeout: 30_000 });
+      await s.waitForText(sel("export-file-content"), /resource "aws_vpc"/);
+      await s.click(sel("export-close"));
     }),
   );
 
