@@ -546,6 +546,7 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       await s.waitFor(`${sel("jenkins-stage")}[data-stage="Test"][data-status="success"]`, { timeout: 20_000 });
       await s.waitForText(sel("jenkins-console"), /Finished: SUCCESS/, { timeout: 20_000 });
       await s.waitForAttr(sel("jenkins-console"), "data-done", "true", { timeout: 20_000 });
+      await s.waitFor(`${sel("jenkins-build-row")}[data-build="3"][data-status="success"]`, { timeout: 10_000 });
       await app.screenshot("jenkins-build");
       // Build now: the crumb first, then the POST with it; the new build appears.
       await s.click(sel("jenkins-build-now"));

@@ -14,7 +14,7 @@ const BOTTOM_SLACK = 8;
  * It keeps the bottom in view only while the reader is there; search highlights the matches;
  * Download saves what arrived as a .log file. The stream stops when the console goes away.
  */
-export function JenkinsConsole({ job, number }: { job: string; number: number }) {
+export function JenkinsConsole({ job, number, onEnded }: { job: string; number: number; onEnded?: () => void }) {
   const uid = useId();
   const [text, setText] = useState("");
   const [bytes, setBytes] = useState(0);
@@ -26,6 +26,13 @@ export function JenkinsConsole({ job, number }: { job: string; number: number })
   const pre = useRef<HTMLPreElement>(null);
   const followingRef = useRef(true);
   followingRef.current = following;
+  const onEndedRef = useRef(onEnded);
+  onEndedRef.current = onEnded;
+
+  // The console ending is the first sign the build has: the builds list is asked at once.
+  useEffect(() => {
+    if (done) onEndedRef.current?.();
+  }, [done]);
 
   useEffect(() => {
     setText("");

@@ -188,7 +188,7 @@ export function JenkinsJobView({ job, disabled, onChanged }: { job: string; disa
             </a>
           </h3>
           <JenkinsStages key={`s-${current.number}`} job={job} number={current.number} building={current.building} />
-          <JenkinsConsole key={`c-${current.number}`} job={job} number={current.number} />
+          <JenkinsConsole key={`c-${current.number}`} job={job} number={current.number} onEnded={() => void load()} />
         </div>
       )}
     </section>
