@@ -13,7 +13,11 @@
 #          WebKitNetworkProcess); median. RSS counts shared library pages once per process, so
 #          the total's PSS (shared pages split between processes) is shown too, as is the
 #          sandbox's moto server (a child too, but not part of the app's footprint).
+#      Side by side, $SLIPWAY_BENCH_COMPOSITING_RUNS (default 2) more launches with WebKit's
+#      compositing forced on (WEBKIT_DISABLE_COMPOSITING_MODE=0), and the ratio of the totals
+#      (the app turns compositing off where there is no GPU: src-tauri/src/renderer.rs).
 #   3. the release binary's size.
+# `scripts/bench.sh desktop` runs only this part.
 # Every process it starts (the app, the sandbox the app starts, test-environment components that
 # were not already running) is stopped by PID. Units: ms, MB = 10^6 bytes.
 set -euo pipefail
@@ -211,16 +215,18 @@ VENV=$(. "$TESTENV_DIR/env" && echo "${SLIPWAY_MOTO_VENV:-$SLIPWAY_CACHE/venv}")
 
 # ---- launches --------------------------------------------------------------------------------
 
+# launches N [VAR=VALUE...]: N launches with these extra environment variables; fills the arrays.
+launches() {
 FIRST_PAINT=(); MAIN_KB=(); TOTAL_KB=(); PSS_KB=(); NWEBKIT=(); MOTO_KB=()
-step "$RUNS launches: first paint, then ${IDLE_S} s idle"
-for i in $(seq 1 "$RUNS"); do
+local n=$1; shift
+for i in $(seq 1 "$n"); do
   dir=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench.XXXXXX"); TMP_DIRS+=("$dir")
   mkdir -p "$dir/home"
   APP_DATA="$dir/data"
   # A clean environment: a fresh HOME (no ~/.aws, no WebKit caches), this display and bus only.
   env -i PATH="$PATH" HOME="$dir/home" LANG=C.UTF-8 USER="${USER:-root}" \
     DISPLAY="$DISPLAY_VAR" DBUS_SESSION_BUS_ADDRESS="$DBUS_VAR" \
-    SLIPWAY_SANDBOX_VENV="$VENV" SLIPWAY_BENCH_FIRST_PAINT_FILE="$dir/first-paint" \
+    SLIPWAY_SANDBOX_VENV="$VENV" SLIPWAY_BENCH_FIRST_PAINT_FILE="$dir/first-paint" "$@" \
     "$bin" --data-dir "$APP_DATA" >"$dir/app.out" 2>&1 &
   APP_PID=$!
   for _ in $(seq 1 600); do
@@ -246,6 +252,16 @@ for i in $(seq 1 "$RUNS"); do
     "$i" "$fp" "$main" "$parts" "$total" "$pss" "$moto_kb" >&2
   stop_app
 done
+}
+
+# Side by side: the app as it runs here (no GPU: compositing off, see src-tauri/src/renderer.rs),
+# and with WebKit's compositing forced on (OpenGL on Mesa's software rasterizer).
+COMPOSITING_RUNS=${SLIPWAY_BENCH_COMPOSITING_RUNS:-2}
+step "$COMPOSITING_RUNS launches with compositing forced on (WEBKIT_DISABLE_COMPOSITING_MODE=0), for comparison"
+launches "$COMPOSITING_RUNS" WEBKIT_DISABLE_COMPOSITING_MODE=0
+ON_TOTAL_KB=("${TOTAL_KB[@]}"); ON_MAIN_KB=("${MAIN_KB[@]}")
+step "$RUNS launches: first paint, then ${IDLE_S} s idle"
+launches "$RUNS"
 
 # ---- figures ---------------------------------------------------------------------------------
 
@@ -278,7 +294,12 @@ printf '%-48s %-12s %-20s %-10s %s\n' "idle RSS, main + $(median "${NWEBKIT[@]}"
 printf '%-48s %-12s %-20s %-10s %s\n' "release binary size" "$size_mb MB" "$size_bytes B" "< $TARGET_SIZE_MB MB" "$(verdict "$size_mb" $TARGET_SIZE_MB)"
 printf '%-48s %-12s %-20s %-10s %s\n' "(info) main + WebKit, PSS (shared pages split)" "$pss_med MB" "" "" ""
 printf '%-48s %-12s %-20s %-10s %s\n' "(info) sandbox moto server RSS (median)" "$moto_med MB" "" "" ""
+on_total_med=$(kb_to_mb "$(median "${ON_TOTAL_KB[@]}")")
+printf '%-48s %-12s %-20s %-10s %s\n' "(info) main + WebKit RSS, compositing forced on" "$on_total_med MB" "$(range_mb "${ON_TOTAL_KB[@]}") MB" "" ""
+printf '%-48s %-12s %-20s %-10s %s\n' "(info) ratio: as run / compositing on" "$(awk -v a="$total_med" -v b="$on_total_med" 'BEGIN {printf "%.3f", a/b}')" "" "" ""
 
+# `scripts/bench.sh desktop` stops here.
+[ "${1:-}" = desktop ] && exit 0
 provision_bench
 pipeline_bench
 deploy_bench
