@@ -1,44 +1,22 @@
 // The app in Chromium against the mock backend (dist-mock/): every page, the AWS wizard with the
 // sandbox, a bad GitHub token, a settings validation error, provisioning, projects and pipeline
 // runs with their logs in xterm.js. Screenshots: tests/artifacts/ui/.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import type { Page } from "playwright-core";
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 
-import { ARTIFACTS, launchChromium, startStaticServer, type Browser, type StaticServer } from "./harness";
+import { ARTIFACTS, browserSuite, type StaticServer } from "./harness";
 
 const PAGES = ["connect", "project", "architecture", "board", "pipelines", "deployments", "settings"] as const;
 
-let server: StaticServer;
-let browser: Browser;
+// Chromium, the static server and a fresh page per test (page or console errors fail the test).
+const t = browserSuite();
 let page: Page;
-let pageErrors: string[];
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startStaticServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-beforeEach(async () => {
-  page = await browser.context.newPage();
-  pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => {
-    if (m.type() === "error") pageErrors.push(m.text());
-  });
-});
-
-afterEach(async () => {
-  await page.close();
-  expect(pageErrors).toEqual([]);
+let server: StaticServer;
+beforeEach(() => {
+  page = t.page;
+  server = t.server;
 });
 
 async function open(query = "", hash = "#/connect") {

@@ -2,43 +2,20 @@
 // through its stages live in the graph, step logs in the real xterm.js (search, follow, scroll
 // back), a failed run's test case and stage error, and a project detected, refused, edited and
 // saved. Screenshots: tests/artifacts/ui/.
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
 import type { Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "vitest";
+import { beforeEach, describe, expect, test } from "vitest";
 
-import { ARTIFACTS, launchChromium, startStaticServer, type Browser, type StaticServer } from "./harness";
+import { ARTIFACTS, browserSuite, type StaticServer } from "./harness";
 
-let server: StaticServer;
-let browser: Browser;
+// Chromium, the static server and a fresh page per test (page or console errors fail the test).
+const t = browserSuite();
 let page: Page;
-let pageErrors: string[];
-
-beforeAll(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startStaticServer();
-  browser = await launchChromium();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
-
-beforeEach(async () => {
-  page = await browser.context.newPage();
-  await page.setViewportSize({ width: 1280, height: 900 });
-  pageErrors = [];
-  page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => {
-    if (m.type() === "error") pageErrors.push(m.text());
-  });
-});
-
-afterEach(async () => {
-  await page.close();
-  expect(pageErrors).toEqual([]);
+let server: StaticServer;
+beforeEach(() => {
+  page = t.page;
+  server = t.server;
 });
 
 const byId = (id: string) => page.getByTestId(id);
