@@ -367,6 +367,28 @@ impl Slipway {
     async fn launch_watch(self: &Arc<Self>, setting: WatchSetting) -> Result<WatchInfo, UserError> {
         let key = watch_key(&setting.watch.repo, &setting.watch.branch);
         let cancel = CancellationToken::new();
+        // The same watch again on the port its receiver listens on: that receiver goes first,
+        // and the port is waited for (up to a second) before the new one binds it.
+        if let Some(port) = setting.webhook_port.filter(|p| *p != 0) {
+            let suffix = format!(":{port}");
+            let mut map = self.watches.lock();
+            if map
+                .get(&key)
+                .and_then(|e| e.info.address.as_deref())
+                .is_some_and(|a| a.ends_with(&suffix))
+            {
+                if let Some(old) = map.remove(&key) {
+                    old.cancel.cancel();
+                }
+                drop(map);
+                for _ in 0..20 {
+                    if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
         let address = match setting.webhook_port {
             Some(port) => Some(
                 self.serve_github_webhook(setting.watch.clone(), port, cancel.clone())

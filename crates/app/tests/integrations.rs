@@ -230,8 +230,17 @@ async fn watches_are_kept_and_start_again_when_slipway_opens() {
     let hooked = app.start_watch(watch_of("release", Some(0))).await.unwrap();
     let address = hooked.address.clone().expect("the receiver's address");
     assert!(address.starts_with("127.0.0.1:"), "{address}");
-    // The same repository and branch again replaces the watch instead of adding one.
+    // The same repository and branch again replaces the watch instead of adding one, even on
+    // the port its receiver is listening on.
     app.start_watch(watch_of("main", None)).await.unwrap();
+    let port: u16 = address.rsplit(':').next().unwrap().parse().unwrap();
+    let same_port = app
+        .start_watch(watch_of("release", Some(port)))
+        .await
+        .unwrap();
+    assert_eq!(same_port.address.as_deref(), Some(address.as_str()));
+    // (and back to a free port, which the next sessions below then pick their own of)
+    app.start_watch(watch_of("release", Some(0))).await.unwrap();
     assert_eq!(app.watches().len(), 2);
 
     // "Restart": another Slipway on the same data folder (and keychain) finds and starts both.
@@ -243,6 +252,11 @@ async fn watches_are_kept_and_start_again_when_slipway_opens() {
         .map(|w| (w.setting.watch.branch.as_str(), w.active))
         .collect();
     assert_eq!(branches, [("main", true), ("release", true)]);
+    assert_eq!(
+        resumed[1].setting.webhook_port,
+        Some(0),
+        "the last setting is the one kept"
+    );
     assert_eq!(
         resumed[0].setting,
         watch_of("main", None),
