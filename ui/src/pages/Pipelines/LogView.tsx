@@ -92,11 +92,21 @@ export function LogView({ run, stage, step }: { run: string; stage: StageName; s
       }
       if (chunk.done) setDone(true);
     });
+    // A stream this view has left (another step, run or stage) may still end later: its end
+    // must not mark the step shown now as complete (it did, flakily, in a Vitest run).
+    let live = true;
     f.done.then(
-      () => setDone(true),
-      (e: UserError) => setError(e),
+      () => {
+        if (live) setDone(true);
+      },
+      (e: UserError) => {
+        if (live) setError(e);
+      },
     );
-    return () => f.stop();
+    return () => {
+      live = false;
+      f.stop();
+    };
   }, [run, stage, step]);
 
   function resume() {
