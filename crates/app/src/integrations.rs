@@ -371,16 +371,21 @@ impl Slipway {
         // and the port is waited for (up to a second) before the new one binds it.
         if let Some(port) = setting.webhook_port.filter(|p| *p != 0) {
             let suffix = format!(":{port}");
-            let mut map = self.watches.lock();
-            if map
-                .get(&key)
-                .and_then(|e| e.info.address.as_deref())
-                .is_some_and(|a| a.ends_with(&suffix))
-            {
-                if let Some(old) = map.remove(&key) {
-                    old.cancel.cancel();
+            // The lock is let go before any await (a held std MutexGuard makes the future !Send).
+            let old = {
+                let mut map = self.watches.lock();
+                let same = map
+                    .get(&key)
+                    .and_then(|e| e.info.address.as_deref())
+                    .is_some_and(|a| a.ends_with(&suffix));
+                if same {
+                    map.remove(&key)
+                } else {
+                    None
                 }
-                drop(map);
+            };
+            if let Some(old) = old {
+                old.cancel.cancel();
                 for _ in 0..20 {
                     if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
                         break;
