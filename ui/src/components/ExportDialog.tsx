@@ -7,6 +7,7 @@ import type { Export } from "../bindings/Export";
 import type { ExportKind } from "../bindings/ExportKind";
 import type { Project } from "../bindings/Project";
 import type { UserError } from "../bindings/UserError";
+import { downloadText } from "../download";
 import { ErrorCallout } from "./ErrorCallout";
 import { Spinner } from "./Spinner";
 import "./export.css";
@@ -167,14 +168,7 @@ function ExportBox({ defaultKind, project, environment, onClose }: Props & { pro
 
   function download() {
     if (!file) return;
-    const href = URL.createObjectURL(new Blob([file.content], { type: "text/plain;charset=utf-8" }));
-    const a = document.createElement("a");
-    a.href = href;
-    a.download = downloadName(file.path);
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    downloadText(downloadName(file.path), file.content);
   }
 
   async function copy() {

@@ -7,6 +7,7 @@ import type { ImportReport } from "../../bindings/ImportReport";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
+import { downloadText } from "../../download";
 import { CardDrawer } from "./CardDrawer";
 import { KanbanBoard, type CardExtras } from "./KanbanBoard";
 import { ColumnsPanel, EpicsPanel, SprintsPanel } from "./Manage";
@@ -43,18 +44,6 @@ function fromHash(): { project: string | null; view: View; sprint: number | null
   const q = new URLSearchParams(window.location.hash.split("?")[1] ?? "");
   const s = q.get("sprint");
   return { project: q.get("project"), view: q.get("view") === "sprint" ? "sprint" : "board", sprint: s && /^\d+$/.test(s) ? Number(s) : null };
-}
-
-/** Hands a text to the browser as a file download. */
-function download(name: string, text: string, type: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = name;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
 }
 
 export function BoardPage() {
@@ -173,7 +162,7 @@ export function BoardPage() {
     setExchangeError(null);
     try {
       const text = await api.exportBoard(project, format);
-      download(`${project}-board.${format}`, text, format === "json" ? "application/json" : "text/csv");
+      downloadText(`${project}-board.${format}`, text, format === "json" ? "application/json" : "text/csv");
     } catch (e) {
       setExchangeError(e as UserError);
     }

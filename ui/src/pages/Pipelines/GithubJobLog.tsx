@@ -9,6 +9,7 @@ import type { UserError } from "../../bindings/UserError";
 import type { WorkflowJob } from "../../bindings/WorkflowJob";
 import { GithubError } from "../../components/GithubCommon";
 import { Spinner } from "../../components/Spinner";
+import { downloadText } from "../../download";
 import { jobLogFileName, logClock, matchingLines, parseLog } from "./githubModel";
 
 export function GithubJobLog({ repo, job }: { repo: string; job: WorkflowJob }) {
@@ -62,15 +63,7 @@ export function GithubJobLog({ repo, job }: { repo: string; job: WorkflowJob }) 
 
   function download() {
     if (text === null) return;
-    const blob = new Blob([text.replace(/^\uFEFF/, "")], { type: "text/plain;charset=utf-8" });
-    const href = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = href;
-    a.download = jobLogFileName(repo, job.id, job.name);
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    downloadText(jobLogFileName(repo, job.id, job.name), text.replace(/^\uFEFF/, ""));
   }
 
   return (

@@ -4,6 +4,7 @@ import { api } from "../../api";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
+import { downloadText } from "../../download";
 import { consoleFileName, findMatches } from "./jenkinsModel";
 
 /** How close to the bottom (px) still counts as "at the bottom". */
@@ -109,15 +110,7 @@ export function JenkinsConsole({ job, number, onEnded }: { job: string; number: 
   }
 
   function download() {
-    const blob = new Blob([text], { type: "text/plain;charset=utf-8" });
-    const href = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = href;
-    a.download = consoleFileName(job, number);
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    downloadText(consoleFileName(job, number), text);
   }
 
   const body = useMemo(() => {

@@ -5,6 +5,7 @@ import type { StageName } from "../../bindings/StageName";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
+import { downloadText } from "../../download";
 import { CrlfConverter, FollowState, countLines, logFileName, utf8Length } from "./logModel";
 import { SCROLLBACK, createTerminal, type LogTerminal, type SearchResults } from "./terminal";
 
@@ -140,15 +141,7 @@ export function LogView({ run, stage, step }: { run: string; stage: StageName; s
 
   function download() {
     if (step === null) return;
-    const blob = new Blob(text.current, { type: "text/plain;charset=utf-8" });
-    const href = URL.createObjectURL(blob);
-    const a = document.createElement("a");
-    a.href = href;
-    a.download = logFileName(run, stage, step);
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(href), 10_000);
+    downloadText(logFileName(run, stage, step), text.current);
   }
 
   return (
