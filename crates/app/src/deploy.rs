@@ -36,6 +36,17 @@ pub use tokio_util::sync::CancellationToken;
 
 use crate::Slipway;
 
+/// A blueprint's RDS database as deploys and exports see it.
+pub(crate) struct RdsDatabase {
+    /// The blueprint's project, and the resource's logical id.
+    pub project: String,
+    pub id: String,
+    pub user: String,
+    pub database: String,
+    /// What apply recorded of it; None before it exists.
+    pub observed: Option<slipway_core::provision::Observed>,
+}
+
 /// Deploys under way in this process (one per environment at a time).
 #[derive(Default)]
 pub struct Deploys {
@@ -347,21 +358,12 @@ impl Slipway {
                 blueprint,
                 instance,
             } => {
-                let bp = self.blueprint(blueprint.as_deref()).await?;
-                let id = instance.clone().unwrap_or_else(|| "db-live".into());
-                let spec = bp
-                    .resources()
-                    .into_iter()
-                    .find(|r| r.id == id)
-                    .ok_or_else(|| {
-                        UserError::new(
-                            "No such database in the blueprint",
-                            format!("blueprint {} has no resource \"{id}\"", bp.project),
-                            "Use db-live or db-test",
-                        )
-                    })?;
-                let obs = self.resources(Some(&bp.project)).await?.into_iter().find(|o| o.logical_id.as_deref() == Some(id.as_str())).ok_or_else(|| {
-                    UserError::new("The RDS database does not exist yet", format!("project {} has no {id} recorded", bp.project), "Create it with `slipway apply` (or Apply on the Architecture page), then deploy again")
+                let rds = self
+                    .rds_database(blueprint.as_deref(), instance.as_deref())
+                    .await?;
+                let (project, id) = (&rds.project, &rds.id);
+                let obs = rds.observed.as_ref().ok_or_else(|| {
+                    UserError::new("The RDS database does not exist yet", format!("project {project} has no {id} recorded"), "Create it with `slipway apply` (or Apply on the Architecture page), then deploy again")
                 })?;
                 let host = obs.attrs["endpoint"]
                     .as_str()
@@ -374,31 +376,64 @@ impl Slipway {
                         )
                     })?;
                 let port = obs.attrs["port"].as_u64().unwrap_or(3306) as u16;
-                let r = SecretRef::for_connection(
-                    self.store.instance_id(),
-                    &format!("{}/{id}", bp.project),
-                );
+                let r =
+                    SecretRef::for_connection(self.store.instance_id(), &format!("{project}/{id}"));
                 let password = self.secrets.get(&r)?.ok_or_else(|| {
                     UserError::new("The RDS master password is missing", "it is no longer in the keychain", "Reset the master password in the RDS console and create the environment's database Secret by hand")
                 })?;
-                let s = |k: &str, d: &str| spec.props[k].as_str().unwrap_or(d).to_string();
                 Ok((
                     DbPlan::External {
                         host: host.into(),
                         port,
-                        user: s("masterUsername", "admin"),
-                        database: s("dbName", "app"),
+                        user: rds.user.clone(),
+                        database: rds.database.clone(),
                     },
                     Some(DbConnection {
                         host: host.into(),
                         port,
-                        user: s("masterUsername", "admin"),
-                        database: s("dbName", "app"),
+                        user: rds.user,
+                        database: rds.database,
                         password,
                     }),
                 ))
             }
         }
+    }
+
+    /// The blueprint's RDS instance `instance` (default `db-live`) of the blueprint `blueprint`
+    /// (default: the default one): its master user and database name from the blueprint, and
+    /// what is recorded of it (None before it is created). Deploys and exports both read it.
+    pub(crate) async fn rds_database(
+        &self,
+        blueprint: Option<&str>,
+        instance: Option<&str>,
+    ) -> Result<RdsDatabase, UserError> {
+        let bp = self.blueprint(blueprint).await?;
+        let id = instance.unwrap_or("db-live").to_string();
+        let spec = bp
+            .resources()
+            .into_iter()
+            .find(|r| r.id == id)
+            .ok_or_else(|| {
+                UserError::new(
+                    "No such database in the blueprint",
+                    format!("blueprint {} has no resource \"{id}\"", bp.project),
+                    "Use db-live or db-test",
+                )
+            })?;
+        let observed = self
+            .resources(Some(&bp.project))
+            .await?
+            .into_iter()
+            .find(|o| o.logical_id.as_deref() == Some(id.as_str()));
+        let prop = |k: &str, d: &str| spec.props[k].as_str().unwrap_or(d).to_string();
+        Ok(RdsDatabase {
+            user: prop("masterUsername", "admin"),
+            database: prop("dbName", "app"),
+            project: bp.project,
+            id,
+            observed,
+        })
     }
 
     /// The connected registry's credentials when an image comes from it (the cluster gets them

@@ -252,40 +252,21 @@ impl Slipway {
                 blueprint,
                 instance,
             } => {
-                let bp = self.blueprint(blueprint.as_deref()).await?;
-                let id = instance.clone().unwrap_or_else(|| "db-live".into());
-                let spec = bp
-                    .resources()
-                    .into_iter()
-                    .find(|r| r.id == id)
-                    .ok_or_else(|| {
-                        UserError::new(
-                            "No such database in the blueprint",
-                            format!("blueprint {} has no resource \"{id}\"", bp.project),
-                            "Use db-live or db-test",
-                        )
-                    })?;
-                let obs = self
-                    .resources(Some(&bp.project))
-                    .await?
-                    .into_iter()
-                    .find(|o| o.logical_id.as_deref() == Some(id.as_str()));
+                let rds = self
+                    .rds_database(blueprint.as_deref(), instance.as_deref())
+                    .await?;
+                let obs = rds.observed.as_ref();
                 let host = obs
-                    .as_ref()
                     .and_then(|o| o.attrs["endpoint"].as_str())
                     .filter(|h| !h.is_empty())
                     .unwrap_or("REPLACE_WITH_RDS_ENDPOINT")
                     .to_string();
-                let port = obs
-                    .as_ref()
-                    .and_then(|o| o.attrs["port"].as_u64())
-                    .unwrap_or(3306) as u16;
-                let s = |k: &str, d: &str| spec.props[k].as_str().unwrap_or(d).to_string();
+                let port = obs.and_then(|o| o.attrs["port"].as_u64()).unwrap_or(3306) as u16;
                 Ok(DbPlan::External {
                     host,
                     port,
-                    user: s("masterUsername", "admin"),
-                    database: s("dbName", "app"),
+                    user: rds.user,
+                    database: rds.database,
                 })
             }
         }
