@@ -100,7 +100,7 @@ fn main() {
         .manage(DesktopState {
             started_sandbox: AtomicBool::new(false),
         })
-        .manage(commands::deploy::Streams::default())
+        .manage(commands::streams::Streams::default())
         .invoke_handler(commands::handler())
         .setup(|handle| {
             let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();

@@ -1,6 +1,7 @@
 //! How WebKitGTK paints on Linux. With no GPU (no DRM render node: a VM, a container, Xvfb),
 //! WebKit's accelerated compositing runs OpenGL on Mesa's software rasterizer. That costs about
-//! 50 MB of LLVM per WebKit process and, seen in this project's CI, can crash the web process
+//! 120 MB in the web process (`scripts/bench.sh desktop` measures both ways) and, seen in this
+//! project's CI, can crash the web process
 //! inside `swrast_dri.so` (a general protection fault in its ThreadedCompositor), which ends the
 //! window's page. Without a GPU, Slipway therefore asks WebKit to paint without compositing, on
 //! the CPU. A user who sets `WEBKIT_DISABLE_COMPOSITING_MODE` themselves (to any value, `0`

@@ -2,7 +2,7 @@
 //! Tokens and the webhook secret go to the keychain inside slipway-app and never come back
 //! through these commands, except `github_webhook_secret`, which the user asks to see.
 
-use super::deploy::Streams;
+use super::streams::Streams;
 use slipway_app::integrations::{JenkinsConnection, WatchInfo, WatchSetting};
 use slipway_app::Slipway;
 use slipway_core::integrations::*;

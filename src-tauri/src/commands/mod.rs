@@ -3,7 +3,7 @@
 
 mod board;
 mod connect;
-pub(crate) mod deploy;
+mod deploy;
 mod events;
 mod export;
 mod integrations;
@@ -11,6 +11,7 @@ mod pipeline;
 mod provision;
 mod sandbox;
 mod settings;
+pub(crate) mod streams;
 
 pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
@@ -61,7 +62,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         deploy::revisions,
         deploy::teardown,
         deploy::follow_deploy_logs,
-        deploy::stop_stream,
+        streams::stop_stream,
         board::board_projects,
         board::get_board,
         board::board_history,
