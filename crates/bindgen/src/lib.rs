@@ -108,6 +108,8 @@ pub fn read_commands(root: &Path) -> Result<Vec<Command>, Error> {
 pub fn parse(sources: &[Source], bindings: &BTreeSet<String>) -> Result<Vec<Command>, Error> {
     let mut problems = Vec::new();
     let mut defined: BTreeMap<(String, String), Command> = BTreeMap::new();
+    // Commands found but refused: their problem is reported once, not again as unregistered.
+    let mut refused: BTreeSet<(String, String)> = BTreeSet::new();
     let mut handler: Option<Vec<(String, String)>> = None;
     for src in sources {
         let file = match syn::parse_file(&src.text) {
@@ -133,6 +135,7 @@ pub fn parse(sources: &[Source], bindings: &BTreeSet<String>) -> Result<Vec<Comm
                 Ok(c) => c,
                 Err(e) => {
                     problems.push(format!("{}::{}: {e}", src.module, f.sig.ident));
+                    refused.insert((src.module.clone(), f.sig.ident.to_string()));
                     continue;
                 }
             };
@@ -141,7 +144,10 @@ pub fn parse(sources: &[Source], bindings: &BTreeSet<String>) -> Result<Vec<Comm
                 Ok(c) => {
                     defined.insert((src.module.clone(), c.name.clone()), c);
                 }
-                Err(e) => problems.extend(e.into_iter().map(|e| format!("{}::{}: {e}", src.module, f.sig.ident))),
+                Err(e) => {
+                    problems.extend(e.into_iter().map(|e| format!("{}::{}: {e}", src.module, f.sig.ident)));
+                    refused.insert((src.module.clone(), f.sig.ident.to_string()));
+                }
             }
         }
     }
@@ -158,6 +164,7 @@ pub fn parse(sources: &[Source], bindings: &BTreeSet<String>) -> Result<Vec<Comm
         }
         match defined.remove(key) {
             Some(c) => out.push(c),
+            None if refused.contains(key) => {}
             None => problems.push(format!(
                 "generate_handler! registers {shown}, which is not a #[tauri::command] fn in {COMMANDS_DIR}/{}.rs",
                 key.0
@@ -578,4 +585,127 @@ pub fn render(commands: &[Command]) -> String {
     }
     out.push_str("  };\n}\n\nexport type Commands = ReturnType<typeof makeCommands>;\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bindings(names: &[&str]) -> BTreeSet<String> {
+        names.iter().map(|s| s.to_string()).collect()
+    }
+
+    fn src(module: &str, text: &str) -> Source {
+        Source { module: module.into(), text: text.into() }
+    }
+
+    const MOD: &str = "mod logs; pub fn handler() -> H { tauri::generate_handler![logs::follow, logs::steps, logs::plain] }";
+
+    const LOGS: &str = r#"
+        use tauri::ipc::Channel;
+        type App<'a> = State<'a, Arc<Slipway>>;
+
+        /// Streams a step's log.
+        /// Ends with `done`.
+        #[tauri::command]
+        pub async fn follow(app: App<'_>, streams: State<'_, Streams>, run_id: u64, git_ref: Option<String>,
+                            on_chunk: Channel<LogChunk>) -> Result<u64, UserError> { todo!() }
+
+        #[tauri::command(rename_all = "snake_case")]
+        pub fn steps(window: tauri::Window, run_id: String, stage: Option<StageName>) -> Vec<String> { todo!() }
+
+        #[tauri::command]
+        pub fn plain(handle: AppHandle, pages: Vec<Page<GhRepo>>, extra: serde_json::Value, default: bool) {}
+
+        fn helper(x: u32) -> u32 { x }
+    "#;
+
+    #[test]
+    fn commands_are_read_with_tauri_argument_names_and_ts_rs_types() {
+        let b = bindings(&["LogChunk", "StageName", "Page", "GhRepo", "UserError"]);
+        let cmds = parse(&[src("mod", MOD), src("logs", LOGS)], &b).unwrap();
+        assert_eq!(cmds.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["follow", "steps", "plain"]);
+        let follow = &cmds[0];
+        assert_eq!(follow.docs, ["Streams a step's log.", "Ends with `done`."]);
+        assert_eq!(follow.result, "number");
+        let args: Vec<(&str, &str)> = follow.args.iter().map(|a| (a.key.as_str(), a.ty.as_str())).collect();
+        // App (an alias of State), State itself: skipped; snake_case sent as camelCase.
+        assert_eq!(args, [("runId", "number"), ("gitRef", "string | null"), ("onChunk", "Channel<LogChunk>")]);
+        assert_eq!(follow.args[2].channel.as_deref(), Some("LogChunk"));
+        let steps = &cmds[1];
+        let args: Vec<(&str, &str)> = steps.args.iter().map(|a| (a.key.as_str(), a.ty.as_str())).collect();
+        assert_eq!(args, [("run_id", "string"), ("stage", "StageName | null")]);
+        assert_eq!(steps.result, "Array<string>");
+        let plain = &cmds[2];
+        let args: Vec<(&str, &str)> = plain.args.iter().map(|a| (a.key.as_str(), a.ty.as_str())).collect();
+        assert_eq!(args, [("pages", "Array<Page<GhRepo>>"), ("extra", "unknown"), ("default", "boolean")]);
+        assert_eq!(plain.result, "null");
+    }
+
+    #[test]
+    fn the_module_has_one_function_per_command_and_the_command_table() {
+        let b = bindings(&["LogChunk", "StageName", "Page", "GhRepo", "UserError"]);
+        let ts = render(&parse(&[src("mod", MOD), src("logs", LOGS)], &b).unwrap());
+        assert!(ts.contains("import type { Channel } from \"@tauri-apps/api/core\";\n"), "{ts}");
+        for t in ["GhRepo", "LogChunk", "Page", "StageName"] {
+            assert!(ts.contains(&format!("import type {{ {t} }} from \"./bindings/{t}\";\n")), "{t} in {ts}");
+        }
+        assert!(!ts.contains("bindings/UserError"), "only the types the commands use: {ts}");
+        assert!(ts.contains("export const COMMAND_NAMES = [\n  \"follow\",\n  \"steps\",\n  \"plain\",\n] as const;"), "{ts}");
+        assert!(ts.contains(
+            "    follow: (runId: number, gitRef: string | null, onChunk: Channel<LogChunk>): Promise<number> => \
+             invoke(\"follow\", { runId, gitRef, onChunk }),\n"
+        ), "{ts}");
+        assert!(ts.contains("    /**\n     * Streams a step's log.\n     * Ends with `done`.\n     */\n    follow:"), "{ts}");
+        // A parameter named like a reserved word keeps its key.
+        assert!(ts.contains(
+            "    plain: (pages: Array<Page<GhRepo>>, extra: unknown, default_: boolean): Promise<null> => \
+             invoke(\"plain\", { pages, extra, default: default_ }),\n"
+        ), "{ts}");
+        assert!(ts.contains("  follow: { runId: number; gitRef: string | null; onChunk: Channel<LogChunk> };\n"), "{ts}");
+        assert!(ts.contains("  follow: LogChunk;\n"), "the channel table: {ts}");
+        assert!(ts.contains("  steps: Array<string>;\n"), "the result table: {ts}");
+    }
+
+    #[test]
+    fn a_type_without_a_binding_is_refused_with_the_fix() {
+        let e = parse(&[src("mod", MOD), src("logs", LOGS)], &bindings(&["StageName", "Page", "GhRepo"])).unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        assert!(e.0[0].starts_with("logs::follow: argument on_chunk: LogChunk has no TypeScript binding"), "{e}");
+        assert!(e.0[0].contains("#[ts(export)]"), "{e}");
+    }
+
+    #[test]
+    fn a_command_that_rejects_with_anything_but_user_error_is_refused() {
+        let m = "fn handler() -> H { tauri::generate_handler![a::bad] }";
+        let a = "#[tauri::command] pub fn bad(x: String) -> Result<String, String> { todo!() }";
+        let e = parse(&[src("mod", m), src("a", a)], &bindings(&[])).unwrap_err();
+        assert_eq!(e.0, ["a::bad: return type: returns Result<_, String>: commands reject with UserError, so the UI can show what / why / next"]);
+    }
+
+    #[test]
+    fn registered_and_defined_commands_must_be_the_same_set() {
+        // `b::gone` is registered but not a command; `b::extra` is a command nobody registered.
+        let m = "fn handler() -> H { tauri::generate_handler![b::kept, b::gone] }";
+        let b = "#[tauri::command] pub fn kept() {} #[tauri::command] pub fn extra() {} pub fn gone() {}";
+        let e = parse(&[src("mod", m), src("b", b)], &bindings(&[])).unwrap_err();
+        assert_eq!(
+            e.0,
+            [
+                "generate_handler! registers b::gone, which is not a #[tauri::command] fn in src-tauri/src/commands/b.rs",
+                "src-tauri/src/commands/b.rs: #[tauri::command] fn extra is not registered in generate_handler! (commands/mod.rs)",
+            ]
+        );
+        let e = parse(&[src("b", b)], &bindings(&[])).unwrap_err();
+        assert!(e.0.last().unwrap().starts_with("no tauri::generate_handler! list"), "{e}");
+    }
+
+    #[test]
+    fn names_are_sent_as_tauri_sends_them() {
+        assert_eq!(lower_camel("git_ref"), "gitRef");
+        assert_eq!(lower_camel("carry_to"), "carryTo");
+        assert_eq!(lower_camel("on_chunk"), "onChunk");
+        assert_eq!(lower_camel("run"), "run");
+        assert_eq!(lower_camel("github_cli_token_available"), "githubCliTokenAvailable");
+    }
 }
