@@ -90,14 +90,23 @@ pub fn read_commands(root: &Path) -> Result<Vec<Command>, Error> {
     paths.sort();
     for p in paths {
         let text = std::fs::read_to_string(&p).map_err(|e| io(&p, e))?;
-        let module = p.file_stem().unwrap_or_default().to_string_lossy().into_owned();
+        let module = p
+            .file_stem()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
         sources.push(Source { module, text });
     }
     let bdir = root.join(BINDINGS_DIR);
     let bindings: BTreeSet<String> = std::fs::read_dir(&bdir)
         .map_err(|e| io(&bdir, e))?
         .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".ts").map(str::to_owned))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".ts")
+                .map(str::to_owned)
+        })
         .collect();
     parse(&sources, &bindings)
 }
@@ -130,7 +139,9 @@ pub fn parse(sources: &[Source], bindings: &BTreeSet<String>) -> Result<Vec<Comm
                     handler = Some(list);
                 }
             }
-            let Some(camel) = command_attr(&f.attrs) else { continue };
+            let Some(camel) = command_attr(&f.attrs) else {
+                continue;
+            };
             let camel = match camel {
                 Ok(c) => c,
                 Err(e) => {
@@ -139,28 +150,43 @@ pub fn parse(sources: &[Source], bindings: &BTreeSet<String>) -> Result<Vec<Comm
                     continue;
                 }
             };
-            let ctx = Ctx { bindings, aliases: &aliases };
+            let ctx = Ctx {
+                bindings,
+                aliases: &aliases,
+            };
             match command(f, &src.module, camel, &ctx) {
                 Ok(c) => {
                     defined.insert((src.module.clone(), c.name.clone()), c);
                 }
                 Err(e) => {
-                    problems.extend(e.into_iter().map(|e| format!("{}::{}: {e}", src.module, f.sig.ident)));
+                    problems.extend(
+                        e.into_iter()
+                            .map(|e| format!("{}::{}: {e}", src.module, f.sig.ident)),
+                    );
                     refused.insert((src.module.clone(), f.sig.ident.to_string()));
                 }
             }
         }
     }
     let Some(handler) = handler else {
-        problems.push(format!("no tauri::generate_handler! list in {COMMANDS_DIR}/mod.rs"));
+        problems.push(format!(
+            "no tauri::generate_handler! list in {COMMANDS_DIR}/mod.rs"
+        ));
         return Err(Error(problems));
     };
     let mut out = Vec::new();
     let mut names = BTreeSet::new();
     for key in &handler {
-        let shown = if key.0 == "mod" { key.1.clone() } else { format!("{}::{}", key.0, key.1) };
+        let shown = if key.0 == "mod" {
+            key.1.clone()
+        } else {
+            format!("{}::{}", key.0, key.1)
+        };
         if !names.insert(key.1.clone()) {
-            problems.push(format!("generate_handler! registers a second command named {}", key.1));
+            problems.push(format!(
+                "generate_handler! registers a second command named {}",
+                key.1
+            ));
         }
         match defined.remove(key) {
             Some(c) => out.push(c),
@@ -188,7 +214,9 @@ fn aliases(items: &[Item]) -> BTreeMap<String, Type> {
     items
         .iter()
         .filter_map(|i| match i {
-            Item::Type(t) if t.generics.type_params().next().is_none() => Some((t.ident.to_string(), (*t.ty).clone())),
+            Item::Type(t) if t.generics.type_params().next().is_none() => {
+                Some((t.ident.to_string(), (*t.ty).clone()))
+            }
             _ => None,
         })
         .collect()
@@ -197,7 +225,12 @@ fn aliases(items: &[Item]) -> BTreeMap<String, Type> {
 /// `Some(Ok(camelCase))` for `#[tauri::command]` / `#[command]`.
 fn command_attr(attrs: &[Attribute]) -> Option<Result<bool, String>> {
     let attr = attrs.iter().find(|a| {
-        let segs: Vec<String> = a.path().segments.iter().map(|s| s.ident.to_string()).collect();
+        let segs: Vec<String> = a
+            .path()
+            .segments
+            .iter()
+            .map(|s| s.ident.to_string())
+            .collect();
         segs == ["tauri", "command"] || segs == ["command"]
     })?;
     if matches!(attr.meta, syn::Meta::Path(_)) {
@@ -210,7 +243,9 @@ fn command_attr(attrs: &[Attribute]) -> Option<Result<bool, String>> {
             match v.value().as_str() {
                 "camelCase" => camel = true,
                 "snake_case" => camel = false,
-                other => return Err(m.error(format!("rename_all = \"{other}\" is not one Tauri has"))),
+                other => {
+                    return Err(m.error(format!("rename_all = \"{other}\" is not one Tauri has")))
+                }
             }
         } else if m.path.is_ident("async") {
             // #[tauri::command(async)]: no effect on the arguments.
@@ -240,17 +275,24 @@ fn handler_list(f: &syn::ItemFn) -> Option<Vec<(String, String)>> {
             },
             _ => continue,
         };
-        if m.path.segments.last().is_none_or(|s| s.ident != "generate_handler") {
+        if m.path
+            .segments
+            .last()
+            .is_none_or(|s| s.ident != "generate_handler")
+        {
             continue;
         }
         let paths = m
-            .parse_body_with(syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated)
+            .parse_body_with(
+                syn::punctuated::Punctuated::<syn::Path, syn::Token![,]>::parse_terminated,
+            )
             .ok()?;
         return Some(
             paths
                 .iter()
                 .map(|p| {
-                    let segs: Vec<String> = p.segments.iter().map(|s| s.ident.to_string()).collect();
+                    let segs: Vec<String> =
+                        p.segments.iter().map(|s| s.ident.to_string()).collect();
                     match segs.as_slice() {
                         [name] => ("mod".to_string(), name.clone()),
                         [.., module, name] => (module.clone(), name.clone()),
@@ -285,17 +327,29 @@ fn command(f: &syn::ItemFn, module: &str, camel: bool, ctx: &Ctx) -> Result<Comm
         if INJECTED.contains(&last_ident(ty).as_str()) {
             continue;
         }
-        let key = if camel { lower_camel(&rust) } else { rust.clone() };
+        let key = if camel {
+            lower_camel(&rust)
+        } else {
+            rust.clone()
+        };
         if last_ident(ty) == "Channel" {
             match single_arg(ty).map(|t| ts(t, ctx)) {
-                Some(Ok(msg)) => args.push(Arg { key, ty: format!("Channel<{msg}>"), channel: Some(msg) }),
+                Some(Ok(msg)) => args.push(Arg {
+                    key,
+                    ty: format!("Channel<{msg}>"),
+                    channel: Some(msg),
+                }),
                 Some(Err(e)) => problems.push(format!("argument {rust}: {e}")),
                 None => problems.push(format!("argument {rust}: Channel needs its message type")),
             }
             continue;
         }
         match ts(ty, ctx) {
-            Ok(t) => args.push(Arg { key, ty: t, channel: None }),
+            Ok(t) => args.push(Arg {
+                key,
+                ty: t,
+                channel: None,
+            }),
             Err(e) => problems.push(format!("argument {rust}: {e}")),
         }
     }
@@ -324,7 +378,13 @@ fn command(f: &syn::ItemFn, module: &str, camel: bool, ctx: &Ctx) -> Result<Comm
     if !problems.is_empty() {
         return Err(problems);
     }
-    Ok(Command { name: f.sig.ident.to_string(), module: module.to_string(), docs: docs(&f.attrs), args, result })
+    Ok(Command {
+        name: f.sig.ident.to_string(),
+        module: module.to_string(),
+        docs: docs(&f.attrs),
+        args,
+        result,
+    })
 }
 
 impl Ctx<'_> {
@@ -343,7 +403,12 @@ impl Ctx<'_> {
 
 fn last_ident(ty: &Type) -> String {
     match ty {
-        Type::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default(),
+        Type::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
         Type::Reference(r) => last_ident(&r.elem),
         Type::Paren(p) => last_ident(&p.elem),
         _ => String::new(),
@@ -352,7 +417,9 @@ fn last_ident(ty: &Type) -> String {
 
 fn generic_args(ty: &Type) -> Vec<&Type> {
     let Type::Path(p) = ty else { return vec![] };
-    let Some(seg) = p.path.segments.last() else { return vec![] };
+    let Some(seg) = p.path.segments.last() else {
+        return vec![];
+    };
     match &seg.arguments {
         PathArguments::AngleBracketed(a) => a
             .args
@@ -454,7 +521,10 @@ fn docs(attrs: &[Attribute]) -> Vec<String> {
         .iter()
         .filter_map(|a| match &a.meta {
             syn::Meta::NameValue(nv) if nv.path.is_ident("doc") => match &nv.value {
-                syn::Expr::Lit(syn::ExprLit { lit: syn::Lit::Str(s), .. }) => Some(s.value()),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
                 _ => None,
             },
             _ => None,
@@ -465,10 +535,52 @@ fn docs(attrs: &[Attribute]) -> Vec<String> {
 
 /// Words a parameter cannot be called in TypeScript; such a parameter gets a `_` after it.
 const RESERVED: &[&str] = &[
-    "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum",
-    "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
-    "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
-    "let", "static", "implements", "interface", "package", "private", "protected", "public", "await",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "continue",
+    "debugger",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "function",
+    "if",
+    "import",
+    "in",
+    "instanceof",
+    "new",
+    "null",
+    "return",
+    "super",
+    "switch",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "typeof",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
+    "let",
+    "static",
+    "implements",
+    "interface",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "await",
 ];
 
 fn param(key: &str) -> String {
@@ -545,7 +657,11 @@ pub fn render(commands: &[Command]) -> String {
         if c.args.is_empty() {
             out.push_str(&format!("  {}: Record<string, never>;\n", c.name));
         } else {
-            let fields: Vec<String> = c.args.iter().map(|a| format!("{}: {}", a.key, a.ty)).collect();
+            let fields: Vec<String> = c
+                .args
+                .iter()
+                .map(|a| format!("{}: {}", a.key, a.ty))
+                .collect();
             out.push_str(&format!("  {}: {{ {} }};\n", c.name, fields.join("; ")));
         }
     }
@@ -556,7 +672,11 @@ pub fn render(commands: &[Command]) -> String {
     out.push_str("};\n\n/** The message type of each command that streams through a channel argument. */\nexport type CommandChannel = {\n");
     for c in commands {
         for a in c.args.iter().filter(|a| a.channel.is_some()) {
-            out.push_str(&format!("  {}: {};\n", c.name, a.channel.as_deref().unwrap_or_default()));
+            out.push_str(&format!(
+                "  {}: {};\n",
+                c.name,
+                a.channel.as_deref().unwrap_or_default()
+            ));
         }
     }
     out.push_str(
@@ -567,13 +687,27 @@ pub fn render(commands: &[Command]) -> String {
     );
     for c in commands {
         jsdoc(&mut out, "    ", &c.docs);
-        let params: Vec<String> = c.args.iter().map(|a| format!("{}: {}", param(&a.key), a.ty)).collect();
+        let params: Vec<String> = c
+            .args
+            .iter()
+            .map(|a| format!("{}: {}", param(&a.key), a.ty))
+            .collect();
         let sent: Vec<String> = c
             .args
             .iter()
-            .map(|a| if param(&a.key) == a.key { a.key.clone() } else { format!("{}: {}", a.key, param(&a.key)) })
+            .map(|a| {
+                if param(&a.key) == a.key {
+                    a.key.clone()
+                } else {
+                    format!("{}: {}", a.key, param(&a.key))
+                }
+            })
             .collect();
-        let sent = if sent.is_empty() { "{}".to_string() } else { format!("{{ {} }}", sent.join(", ")) };
+        let sent = if sent.is_empty() {
+            "{}".to_string()
+        } else {
+            format!("{{ {} }}", sent.join(", "))
+        };
         out.push_str(&format!(
             "    {}: ({}): Promise<{}> => invoke(\"{}\", {}),\n",
             lower_camel(&c.name),
@@ -596,7 +730,10 @@ mod tests {
     }
 
     fn src(module: &str, text: &str) -> Source {
-        Source { module: module.into(), text: text.into() }
+        Source {
+            module: module.into(),
+            text: text.into(),
+        }
     }
 
     const MOD: &str = "mod logs; pub fn handler() -> H { tauri::generate_handler![logs::follow, logs::steps, logs::plain] }";
@@ -624,21 +761,50 @@ mod tests {
     fn commands_are_read_with_tauri_argument_names_and_ts_rs_types() {
         let b = bindings(&["LogChunk", "StageName", "Page", "GhRepo", "UserError"]);
         let cmds = parse(&[src("mod", MOD), src("logs", LOGS)], &b).unwrap();
-        assert_eq!(cmds.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["follow", "steps", "plain"]);
+        assert_eq!(
+            cmds.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
+            ["follow", "steps", "plain"]
+        );
         let follow = &cmds[0];
         assert_eq!(follow.docs, ["Streams a step's log.", "Ends with `done`."]);
         assert_eq!(follow.result, "number");
-        let args: Vec<(&str, &str)> = follow.args.iter().map(|a| (a.key.as_str(), a.ty.as_str())).collect();
+        let args: Vec<(&str, &str)> = follow
+            .args
+            .iter()
+            .map(|a| (a.key.as_str(), a.ty.as_str()))
+            .collect();
         // App (an alias of State), State itself: skipped; snake_case sent as camelCase.
-        assert_eq!(args, [("runId", "number"), ("gitRef", "string | null"), ("onChunk", "Channel<LogChunk>")]);
+        assert_eq!(
+            args,
+            [
+                ("runId", "number"),
+                ("gitRef", "string | null"),
+                ("onChunk", "Channel<LogChunk>")
+            ]
+        );
         assert_eq!(follow.args[2].channel.as_deref(), Some("LogChunk"));
         let steps = &cmds[1];
-        let args: Vec<(&str, &str)> = steps.args.iter().map(|a| (a.key.as_str(), a.ty.as_str())).collect();
+        let args: Vec<(&str, &str)> = steps
+            .args
+            .iter()
+            .map(|a| (a.key.as_str(), a.ty.as_str()))
+            .collect();
         assert_eq!(args, [("run_id", "string"), ("stage", "StageName | null")]);
         assert_eq!(steps.result, "Array<string>");
         let plain = &cmds[2];
-        let args: Vec<(&str, &str)> = plain.args.iter().map(|a| (a.key.as_str(), a.ty.as_str())).collect();
-        assert_eq!(args, [("pages", "Array<Page<GhRepo>>"), ("extra", "unknown"), ("default", "boolean")]);
+        let args: Vec<(&str, &str)> = plain
+            .args
+            .iter()
+            .map(|a| (a.key.as_str(), a.ty.as_str()))
+            .collect();
+        assert_eq!(
+            args,
+            [
+                ("pages", "Array<Page<GhRepo>>"),
+                ("extra", "unknown"),
+                ("default", "boolean")
+            ]
+        );
         assert_eq!(plain.result, "null");
     }
 
@@ -646,11 +812,20 @@ mod tests {
     fn the_module_has_one_function_per_command_and_the_command_table() {
         let b = bindings(&["LogChunk", "StageName", "Page", "GhRepo", "UserError"]);
         let ts = render(&parse(&[src("mod", MOD), src("logs", LOGS)], &b).unwrap());
-        assert!(ts.contains("import type { Channel } from \"@tauri-apps/api/core\";\n"), "{ts}");
+        assert!(
+            ts.contains("import type { Channel } from \"@tauri-apps/api/core\";\n"),
+            "{ts}"
+        );
         for t in ["GhRepo", "LogChunk", "Page", "StageName"] {
-            assert!(ts.contains(&format!("import type {{ {t} }} from \"./bindings/{t}\";\n")), "{t} in {ts}");
+            assert!(
+                ts.contains(&format!("import type {{ {t} }} from \"./bindings/{t}\";\n")),
+                "{t} in {ts}"
+            );
         }
-        assert!(!ts.contains("bindings/UserError"), "only the types the commands use: {ts}");
+        assert!(
+            !ts.contains("bindings/UserError"),
+            "only the types the commands use: {ts}"
+        );
         assert!(ts.contains("export const COMMAND_NAMES = [\n  \"follow\",\n  \"steps\",\n  \"plain\",\n] as const;"), "{ts}");
         assert!(ts.contains(
             "    follow: (runId: number, gitRef: string | null, onChunk: Channel<LogChunk>): Promise<number> => \
@@ -662,16 +837,35 @@ mod tests {
             "    plain: (pages: Array<Page<GhRepo>>, extra: unknown, default_: boolean): Promise<null> => \
              invoke(\"plain\", { pages, extra, default: default_ }),\n"
         ), "{ts}");
-        assert!(ts.contains("  follow: { runId: number; gitRef: string | null; onChunk: Channel<LogChunk> };\n"), "{ts}");
-        assert!(ts.contains("  follow: LogChunk;\n"), "the channel table: {ts}");
-        assert!(ts.contains("  steps: Array<string>;\n"), "the result table: {ts}");
+        assert!(
+            ts.contains(
+                "  follow: { runId: number; gitRef: string | null; onChunk: Channel<LogChunk> };\n"
+            ),
+            "{ts}"
+        );
+        assert!(
+            ts.contains("  follow: LogChunk;\n"),
+            "the channel table: {ts}"
+        );
+        assert!(
+            ts.contains("  steps: Array<string>;\n"),
+            "the result table: {ts}"
+        );
     }
 
     #[test]
     fn a_type_without_a_binding_is_refused_with_the_fix() {
-        let e = parse(&[src("mod", MOD), src("logs", LOGS)], &bindings(&["StageName", "Page", "GhRepo"])).unwrap_err();
+        let e = parse(
+            &[src("mod", MOD), src("logs", LOGS)],
+            &bindings(&["StageName", "Page", "GhRepo"]),
+        )
+        .unwrap_err();
         assert_eq!(e.0.len(), 1, "{e}");
-        assert!(e.0[0].starts_with("logs::follow: argument on_chunk: LogChunk has no TypeScript binding"), "{e}");
+        assert!(
+            e.0[0]
+                .starts_with("logs::follow: argument on_chunk: LogChunk has no TypeScript binding"),
+            "{e}"
+        );
         assert!(e.0[0].contains("#[ts(export)]"), "{e}");
     }
 
@@ -697,7 +891,12 @@ mod tests {
             ]
         );
         let e = parse(&[src("b", b)], &bindings(&[])).unwrap_err();
-        assert!(e.0.last().unwrap().starts_with("no tauri::generate_handler! list"), "{e}");
+        assert!(
+            e.0.last()
+                .unwrap()
+                .starts_with("no tauri::generate_handler! list"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -706,6 +905,9 @@ mod tests {
         assert_eq!(lower_camel("carry_to"), "carryTo");
         assert_eq!(lower_camel("on_chunk"), "onChunk");
         assert_eq!(lower_camel("run"), "run");
-        assert_eq!(lower_camel("github_cli_token_available"), "githubCliTokenAvailable");
+        assert_eq!(
+            lower_camel("github_cli_token_available"),
+            "githubCliTokenAvailable"
+        );
     }
 }

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let mut check = false;
-    let mut root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut root = here.canonicalize().unwrap_or(here);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -38,7 +39,10 @@ fn main() -> ExitCode {
         return ExitCode::SUCCESS;
     }
     if check {
-        eprintln!("{} is stale: run `cargo run -p slipway-bindgen` and commit it", slipway_bindgen::OUTPUT);
+        eprintln!(
+            "{} is stale: run `cargo run -p slipway-bindgen` and commit it",
+            slipway_bindgen::OUTPUT
+        );
         return ExitCode::FAILURE;
     }
     if let Err(e) = std::fs::write(&out, text) {

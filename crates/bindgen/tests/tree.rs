@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 #[test]
@@ -13,8 +16,15 @@ fn every_registered_command_is_generated_and_the_committed_file_is_current() {
     let root = root();
     let commands = slipway_bindgen::read_commands(&root).unwrap_or_else(|e| panic!("{e}"));
     let mod_rs = std::fs::read_to_string(root.join("src-tauri/src/commands/mod.rs")).unwrap();
-    let registered = mod_rs.lines().filter(|l| l.trim_start().split("::").count() == 2 && l.trim_end().ends_with(',')).count();
-    assert_eq!(commands.len(), registered, "one generated function per generate_handler! entry");
+    let registered = mod_rs
+        .lines()
+        .filter(|l| l.trim_start().split("::").count() == 2 && l.trim_end().ends_with(','))
+        .count();
+    assert_eq!(
+        commands.len(),
+        registered,
+        "one generated function per generate_handler! entry"
+    );
     let text = slipway_bindgen::render(&commands);
     let committed = std::fs::read_to_string(root.join(slipway_bindgen::OUTPUT)).unwrap_or_default();
     assert!(
@@ -43,8 +53,16 @@ fn copy_tree(from: &Path, to: &Path) {
             }
         }
     }
-    copy_dir(&from.join("src-tauri/src/commands"), &to.join("src-tauri/src/commands"), &[]);
-    copy_dir(&from.join("ui"), &to.join("ui"), &["node_modules", "dist", "dist-mock"]);
+    copy_dir(
+        &from.join("src-tauri/src/commands"),
+        &to.join("src-tauri/src/commands"),
+        &[],
+    );
+    copy_dir(
+        &from.join("ui"),
+        &to.join("ui"),
+        &["node_modules", "dist", "dist-mock"],
+    );
     std::os::unix::fs::symlink(from.join("ui/node_modules"), to.join("ui/node_modules")).unwrap();
 }
 
@@ -59,8 +77,16 @@ fn a_renamed_rust_command_breaks_the_ui_typecheck_naming_the_missing_function() 
     copy_tree(&root, tmp.path());
     // The rename a developer makes in Rust: the function and its generate_handler! entry.
     for (file, from, to) in [
-        ("connect.rs", "pub async fn connect_aws(", "pub async fn connect_amazon("),
-        ("mod.rs", "connect::connect_aws,", "connect::connect_amazon,"),
+        (
+            "connect.rs",
+            "pub async fn connect_aws(",
+            "pub async fn connect_amazon(",
+        ),
+        (
+            "mod.rs",
+            "connect::connect_aws,",
+            "connect::connect_amazon,",
+        ),
     ] {
         let p = tmp.path().join("src-tauri/src/commands").join(file);
         let text = std::fs::read_to_string(&p).unwrap();
@@ -68,7 +94,10 @@ fn a_renamed_rust_command_breaks_the_ui_typecheck_naming_the_missing_function() 
         std::fs::write(&p, text.replace(from, to)).unwrap();
     }
     let generated = slipway_bindgen::generate(tmp.path()).unwrap_or_else(|e| panic!("{e}"));
-    assert!(generated.contains("connectAmazon: (input: AwsConnectInput)") && !generated.contains("connectAws"));
+    assert!(
+        generated.contains("connectAmazon: (input: AwsConnectInput)")
+            && !generated.contains("connectAws")
+    );
     std::fs::write(tmp.path().join(slipway_bindgen::OUTPUT), generated).unwrap();
 
     let out = Command::new("npm")
@@ -76,9 +105,19 @@ fn a_renamed_rust_command_breaks_the_ui_typecheck_naming_the_missing_function() 
         .current_dir(tmp.path().join("ui"))
         .output()
         .expect("npm runs");
-    let log = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(!out.status.success(), "the typecheck passed after the rename:\n{log}");
-    assert!(log.contains("Property 'connectAws' does not exist"), "the missing function is not named:\n{log}");
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !out.status.success(),
+        "the typecheck passed after the rename:\n{log}"
+    );
+    assert!(
+        log.contains("Property 'connectAws' does not exist"),
+        "the missing function is not named:\n{log}"
+    );
     // Every error is the rename's (the copy is otherwise the tree that typechecks).
     let errors: Vec<&str> = log.lines().filter(|l| l.contains("error TS")).collect();
     assert!(!errors.is_empty());
