@@ -20,6 +20,9 @@ step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
 step "install"
 scripts/install.sh
 
+step "test environment scripts: their own tests"
+scripts/testenv/k8s_bridge_test.sh
+
 step "test environment up"
 cleanup() { step "test environment down"; scripts/testenv.sh down || true; }
 trap cleanup EXIT
