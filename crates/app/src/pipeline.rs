@@ -9,7 +9,7 @@ use slipway_core::pipeline::engine::{ContainerEngine, RegistryAuth};
 use slipway_core::pipeline::logs::{self, LogChunk};
 use slipway_core::pipeline::project::{self, Project, Source};
 use slipway_core::pipeline::run::{Run, StageName, Status, Trigger};
-use slipway_core::pipeline::runner::{Pipeline, RegistryTarget, SourceProvider};
+use slipway_core::pipeline::runner::{GitToken, Pipeline, RegistryTarget, SourceProvider};
 use slipway_core::secrets::{random_hex, Secret, SecretRef};
 use slipway_core::UserError;
 use std::collections::HashMap;
@@ -47,8 +47,24 @@ fn not_found(what: &str, id: &str, fix: &str) -> UserError {
     )
 }
 
+/// Does a process with this id exist? (Signal 0 on Unix, which macOS has without /proc; on
+/// Windows, `tasklist`.)
 fn pid_alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+    #[cfg(unix)]
+    {
+        let Ok(pid) = i32::try_from(pid) else { return false };
+        // SAFETY: signal 0 only checks that the process exists; EPERM means it does.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(windows)]
+    {
+        std::process::Command::new("tasklist")
+            .args(["/FI", &format!("PID eq {pid}"), "/NH", "/FO", "CSV"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("\"{pid}\"")))
+            .unwrap_or(false)
+    }
 }
 
 impl Slipway {
@@ -75,7 +91,14 @@ impl Slipway {
                 }
                 (p, None)
             }
-            Source::Git { .. } => {
+            Source::Git { url } => {
+                if let Some(why) = slipway_core::pipeline::confine::git_url_problem(url) {
+                    return Err(UserError::new(
+                        "Project detection failed",
+                        why,
+                        "Use the repository's https:// (or ssh://) URL without credentials; the connected GitHub token is used to clone",
+                    ));
+                }
                 let dir = self.work_dir().join(format!("detect-{}", random_hex(6)));
                 let token = self.git_token_if_connected().await;
                 slipway_git_host::checkout::Git
@@ -194,9 +217,19 @@ impl Slipway {
         })
     }
 
-    async fn git_token_if_connected(&self) -> Option<Secret> {
+    /// The connected GitHub token and its host (github.com, or the Enterprise host): a
+    /// checkout sends it there only, over HTTPS.
+    pub(crate) async fn git_token_if_connected(&self) -> Option<GitToken> {
         let saved = self.store.connection(ConnectionKind::Github).await.ok()??;
-        self.github_token(&saved).await.ok()
+        let base = saved.config["baseUrl"]
+            .as_str()
+            .unwrap_or(slipway_git_host::GITHUB_API)
+            .to_string();
+        let token = self.github_token(&saved).await.ok()?;
+        Some(GitToken {
+            host: slipway_git_host::gh_host(&base),
+            token,
+        })
     }
 
     async fn registry_target(&self) -> Result<Option<RegistryTarget>, UserError> {

@@ -88,8 +88,11 @@ fn unix_now() -> i64 {
 
 /// Checks `owner/name`.
 pub fn split_repo(repo: &str) -> Result<(&str, &str), UserError> {
+    // `.` and `..` would walk GitHub's API paths (`repos/../..`).
     let ok = |s: &str| {
         !s.is_empty()
+            && s != "."
+            && s != ".."
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     };
@@ -585,5 +588,21 @@ impl GitHubApi {
             )
             .await?;
         Ok(a.body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_repo;
+
+    #[test]
+    fn repository_names_with_dot_segments_are_refused() {
+        assert_eq!(split_repo("octo/hello-world").unwrap(), ("octo", "hello-world"));
+        assert_eq!(split_repo("octo/.github").unwrap(), ("octo", ".github"));
+        assert_eq!(split_repo("octo/a..b").unwrap(), ("octo", "a..b"));
+        for bad in ["../x", "x/..", "./x", "x/.", "../..", "octo", "octo/a/b", "/x", "o/"] {
+            let e = split_repo(bad).unwrap_err();
+            assert!(e.why.contains("is not owner/name"), "{bad}: {e}");
+        }
     }
 }
