@@ -110,7 +110,7 @@ pub fn describe(o: &Value) -> String {
 pub fn load(repo: &Path, files: &[String]) -> Result<Vec<Value>, UserError> {
     let mut out = vec![];
     for f in files {
-        let path = repo.join(f);
+        let path = slipway_core::pipeline::confine::inside(repo, "the manifest", f)?;
         let text = std::fs::read_to_string(&path).map_err(|e| invalid(format!("{f}: {e}"), "Fix the manifest paths on the Project page (they are relative to the project folder)"))?;
         let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| invalid(format!("{f} is not valid YAML: {e}"), format!("Fix {f}; nothing was applied")))?;
         for d in docs {
@@ -488,7 +488,7 @@ pub fn database_objects(p: &Project, db: &DatabaseSpec, repo: &Path) -> Result<V
     let mut mounts = vec![json!({"name": "data", "mountPath": "/var/lib/mysql"})];
     let mut volumes = vec![json!({"name": "data", "emptyDir": {}})];
     if let Some(schema) = &db.schema {
-        let text = std::fs::read_to_string(repo.join(schema))
+        let text = std::fs::read_to_string(slipway_core::pipeline::confine::inside(repo, "the database schema", schema)?)
             .map_err(|e| UserError::new("The database schema could not be read", format!("{schema}: {e}"), "Fix the schema path in the compose file or slipway.toml"))?;
         let cm = format!("{}-schema", db.name);
         out.push(json!({
