@@ -54,8 +54,8 @@ describe("api: commands and arguments", () => {
     ["get_settings", () => api.getSettings(), undefined],
     [
       "save_settings",
-      () => api.saveSettings({ defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000 }),
-      { settings: { defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000 } },
+      () => api.saveSettings({ defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000, runLogRetentionDays: 30 }),
+      { settings: { defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000, runLogRetentionDays: 30 } },
     ],
     ["first_paint", () => api.firstPaint(), undefined],
     [

@@ -598,6 +598,11 @@ impl Store {
         .await
     }
 
+    /// Runs created before `cutoff` (ms), oldest first: the candidates for log retention.
+    pub async fn runs_created_before(&self, cutoff: i64) -> Result<Vec<crate::pipeline::run::Run>, StoreError> {
+        self.with(move |c| json_rows(c, "SELECT body FROM runs WHERE created_at < ?1 ORDER BY created_at", params![cutoff])).await
+    }
+
     /// Runs left queued or running by a process that ended (crash, kill): the caller marks them.
     pub async fn unfinished_runs(&self) -> Result<Vec<crate::pipeline::run::Run>, StoreError> {
         self.with(move |c| json_rows(c, "SELECT body FROM runs WHERE status IN ('queued', 'running') ORDER BY created_at", [])).await
@@ -903,7 +908,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), Settings::default());
-        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999) };
+        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999), run_log_retention_days: 7 };
         st.save_settings(&s).await.unwrap();
         drop(st);
         let st = Store::open(dir.path()).unwrap();
