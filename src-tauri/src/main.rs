@@ -2,7 +2,10 @@
 //! per file in `commands/`; streams reach the UI through `tauri::ipc::Channel`, batched.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
+#[cfg(test)]
+mod acl_tests;
 mod commands;
+mod logfile;
 mod renderer;
 mod shell_env;
 
@@ -34,15 +37,16 @@ fn data_dir_arg() -> Option<PathBuf> {
 }
 
 fn init_logging(data_dir: &std::path::Path) {
+    let _ = slipway_core::paths::create_private_dir(data_dir);
     let dir = data_dir.join("logs");
     let _ = std::fs::create_dir_all(&dir);
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| "info,tao=warn,wry=warn".into());
-    match std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("slipway-desktop.log"))
-    {
+    match logfile::RotatingFile::open(
+        dir.join("slipway-desktop.log"),
+        logfile::MAX_BYTES,
+        logfile::KEEP,
+    ) {
         Ok(file) => tracing_subscriber::fmt()
             .with_env_filter(filter)
             .with_ansi(false)
@@ -53,6 +57,29 @@ fn init_logging(data_dir: &std::path::Path) {
             .with_writer(std::io::stderr)
             .init(),
     }
+}
+
+/// SIGTERM or SIGINT on Unix; Ctrl-C (and Ctrl-Break) on Windows, through tokio's
+/// cross-platform `ctrl_c`. False when the handler could not be installed.
+#[cfg(unix)]
+async fn shutdown_signal() -> bool {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        return false;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    true
+}
+
+#[cfg(not(unix))]
+async fn shutdown_signal() -> bool {
+    tokio::signal::ctrl_c().await.is_ok()
 }
 
 fn main() {
@@ -108,19 +135,10 @@ fn main() {
             // SIGTERM / SIGINT end the app the normal way, so the exit handler stops the sandbox.
             let quit = handle.handle().clone();
             tauri::async_runtime::spawn(async move {
-                use tokio::signal::unix::{signal, SignalKind};
-                let (Ok(mut term), Ok(mut int)) = (
-                    signal(SignalKind::terminate()),
-                    signal(SignalKind::interrupt()),
-                ) else {
-                    return;
-                };
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
+                if shutdown_signal().await {
+                    tracing::info!("signal received: exiting");
+                    quit.exit(0);
                 }
-                tracing::info!("signal received: exiting");
-                quit.exit(0);
             });
             tauri::async_runtime::spawn(async move {
                 let was_running =

@@ -555,10 +555,7 @@ impl Slipway {
                 .data_dir()
                 .join("work")
                 .join(format!("deploy-{}", random_hex(6)));
-            let token = match self.store.connection(ConnectionKind::Github).await? {
-                Some(s) => self.github_token(&s).await.ok(),
-                None => None,
-            };
+            let token = self.git_token_if_connected().await;
             use slipway_core::pipeline::runner::SourceProvider;
             slipway_git_host::checkout::Git
                 .checkout(

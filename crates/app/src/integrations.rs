@@ -663,6 +663,18 @@ impl Slipway {
         self.jenkins().await?.log(job, number, start).await
     }
 
+    /// The console log from `start` to where it ends now, a chunk at a time (`slipway jenkins
+    /// log` without --follow). Returns the offset reached.
+    pub async fn read_jenkins_log(
+        &self,
+        job: &str,
+        number: u32,
+        start: u64,
+        on_chunk: &mut (dyn FnMut(&ConsoleChunk) + Send),
+    ) -> Result<u64, UserError> {
+        self.jenkins().await?.read_log(job, number, start, on_chunk).await
+    }
+
     /// Streams a build's console log until it ends or `cancel`.
     pub async fn follow_jenkins_log(
         &self,

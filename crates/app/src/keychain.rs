@@ -1,6 +1,9 @@
 //! The OS keychain through the `keyring` crate (Secret Service on Linux, Keychain on macOS,
 //! Credential Manager on Windows).
 
+#[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd", target_os = "macos", target_os = "windows")))]
+compile_error!("no native keychain for this OS: keyring would use its mock store and forget every secret (see crates/app/Cargo.toml)");
+
 use slipway_core::secrets::{Secret, SecretRef, SecretStore};
 use slipway_core::UserError;
 

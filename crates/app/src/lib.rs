@@ -924,6 +924,13 @@ impl Slipway {
         if !orphans.is_empty() {
             tracing::info!(runs = ?orphans, "runs interrupted by an earlier exit marked failed");
         }
+        let cleaned = self.sweep_pending_cleanups().await;
+        if !cleaned.is_empty() {
+            tracing::info!(runs = ?cleaned, "containers of runs the engine lost were removed");
+        }
+        if let Err(e) = self.prune_run_logs().await {
+            tracing::warn!(what = %e.what, why = %e.why, "run-log retention");
+        }
         if settings.sandbox_auto_start && uses_sandbox {
             self.sandbox_start().await?;
         }

@@ -9,7 +9,7 @@ use slipway_core::pipeline::engine::{ContainerEngine, RegistryAuth};
 use slipway_core::pipeline::logs::{self, LogChunk};
 use slipway_core::pipeline::project::{self, Project, Source};
 use slipway_core::pipeline::run::{Run, StageName, Status, Trigger};
-use slipway_core::pipeline::runner::{Pipeline, RegistryTarget, SourceProvider};
+use slipway_core::pipeline::runner::{GitToken, Pipeline, RegistryTarget, SourceProvider};
 use slipway_core::secrets::{random_hex, Secret, SecretRef};
 use slipway_core::UserError;
 use std::collections::HashMap;
@@ -21,6 +21,9 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use crate::Slipway;
+
+/// The store key of the runs whose containers are left to remove (the engine was away).
+const PENDING_CLEANUPS: &str = "pending-cleanups";
 
 /// Runs under way in this process, and each project's concurrency slots.
 #[derive(Default)]
@@ -47,8 +50,24 @@ fn not_found(what: &str, id: &str, fix: &str) -> UserError {
     )
 }
 
+/// Does a process with this id exist? (Signal 0 on Unix, which macOS has without /proc; on
+/// Windows, `tasklist`.)
 fn pid_alive(pid: u32) -> bool {
-    std::path::Path::new(&format!("/proc/{pid}")).exists()
+    #[cfg(unix)]
+    {
+        let Ok(pid) = i32::try_from(pid) else { return false };
+        // SAFETY: signal 0 only checks that the process exists; EPERM means it does.
+        let rc = unsafe { libc::kill(pid, 0) };
+        rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(windows)]
+    {
+        std::process::Command::new("tasklist")
+            .args(["/FI", &format!("PID eq {pid}"), "/NH", "/FO", "CSV"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("\"{pid}\"")))
+            .unwrap_or(false)
+    }
 }
 
 impl Slipway {
@@ -75,7 +94,14 @@ impl Slipway {
                 }
                 (p, None)
             }
-            Source::Git { .. } => {
+            Source::Git { url } => {
+                if let Some(why) = slipway_core::pipeline::confine::git_url_problem(url) {
+                    return Err(UserError::new(
+                        "Project detection failed",
+                        why,
+                        "Use the repository's https:// (or ssh://) URL without credentials; the connected GitHub token is used to clone",
+                    ));
+                }
                 let dir = self.work_dir().join(format!("detect-{}", random_hex(6)));
                 let token = self.git_token_if_connected().await;
                 slipway_git_host::checkout::Git
@@ -194,9 +220,126 @@ impl Slipway {
         })
     }
 
-    async fn git_token_if_connected(&self) -> Option<Secret> {
+    /// The connected GitHub token and its host (github.com, or the Enterprise host): a
+    /// checkout sends it there only, over HTTPS.
+    pub(crate) async fn git_token_if_connected(&self) -> Option<GitToken> {
         let saved = self.store.connection(ConnectionKind::Github).await.ok()??;
-        self.github_token(&saved).await.ok()
+        let base = saved.config["baseUrl"]
+            .as_str()
+            .unwrap_or(slipway_git_host::GITHUB_API)
+            .to_string();
+        let token = self.github_token(&saved).await.ok()?;
+        Some(GitToken {
+            host: slipway_git_host::gh_host(&base),
+            token,
+        })
+    }
+
+    /// The build and test containers and networks of a run, removed (labels `slipway.run`,
+    /// `slipway.stage`).
+    async fn remove_run_leftovers(&self, run_id: &str) -> Result<Vec<String>, UserError> {
+        let engine = slipway_docker::engine::DockerEngine::connect().await?;
+        let mut removed = vec![];
+        for stage in [StageName::Build, StageName::Test] {
+            let mut l = slipway_core::pipeline::engine::Labels::new();
+            l.insert("slipway.run".into(), run_id.to_string());
+            l.insert("slipway.stage".into(), stage.as_str().into());
+            removed.extend(engine.remove_labelled(&l).await?);
+        }
+        Ok(removed)
+    }
+
+    async fn pending_cleanups(&self) -> Vec<String> {
+        self.store
+            .integration(PENDING_CLEANUPS)
+            .await
+            .ok()
+            .flatten()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
+    }
+
+    async fn set_pending_cleanup(&self, run_id: &str, pending: bool) {
+        let mut all = self.pending_cleanups().await;
+        all.retain(|r| r != run_id);
+        if pending {
+            all.push(run_id.to_string());
+        }
+        let v = (!all.is_empty()).then(|| serde_json::json!(all));
+        if let Err(e) = self.store.save_integration(PENDING_CLEANUPS, v.as_ref()).await {
+            tracing::warn!(error = %e, "could not record the runs left to clean up");
+        }
+    }
+
+    /// After a run: its leftovers go now, or (the engine being away) are remembered and removed
+    /// in the background as soon as the engine answers again (and at the next start otherwise).
+    pub(crate) async fn cleanup_or_retry_later(self: &Arc<Self>, run_id: &str) {
+        if self.remove_run_leftovers(run_id).await.is_ok() {
+            return;
+        }
+        self.set_pending_cleanup(run_id, true).await;
+        tracing::warn!(run = run_id, "the Docker engine is away: the run's containers are removed when it is back");
+        let (me, id) = (self.clone(), run_id.to_string());
+        tokio::spawn(async move {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30 * 60);
+            let mut delay = Duration::from_millis(500);
+            while tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+                if let Ok(removed) = me.remove_run_leftovers(&id).await {
+                    me.set_pending_cleanup(&id, false).await;
+                    tracing::info!(run = %id, removed = ?removed, "the engine is back: the run's containers were removed");
+                    me.progress("pipeline", format!("run {id}: its containers were removed now that the Docker engine is back")).await;
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Removes what runs left behind while the engine was away (called when a run starts and
+    /// when Slipway starts). Returns the runs cleaned.
+    pub async fn sweep_pending_cleanups(&self) -> Vec<String> {
+        let mut cleaned = vec![];
+        for id in self.pending_cleanups().await {
+            if self.remove_run_leftovers(&id).await.is_ok() {
+                self.set_pending_cleanup(&id, false).await;
+                cleaned.push(id);
+            }
+        }
+        cleaned
+    }
+
+    /// Removes the logs and kept checkouts of runs that ended more than the run-log retention
+    /// setting's days ago (the runs stay listed; `slipway logs` then says the log is gone).
+    /// Returns how many runs' files were removed.
+    pub async fn prune_run_logs(&self) -> Result<u32, UserError> {
+        let days = self.settings().await?.run_log_retention_days;
+        if days == 0 {
+            return Ok(0);
+        }
+        let cutoff = slipway_core::now_ms() - i64::from(days) * 86_400_000;
+        let mut removed = 0;
+        for r in self.store.runs_created_before(cutoff).await? {
+            if !r.status.is_final() || r.finished_at.unwrap_or(r.created_at) >= cutoff {
+                continue;
+            }
+            let mut any = false;
+            for dir in [self.runs_dir().join(&r.id), self.work_dir().join(&r.project).join(&r.id)] {
+                if dir.exists() {
+                    match std::fs::remove_dir_all(&dir) {
+                        Ok(()) => any = true,
+                        Err(e) => tracing::warn!(dir = %dir.display(), error = %e, "could not remove an old run's files"),
+                    }
+                }
+            }
+            if any {
+                removed += 1;
+            }
+        }
+        if removed > 0 {
+            tracing::info!(runs = removed, days, "old run logs removed (run-log retention)");
+        }
+        Ok(removed)
     }
 
     async fn registry_target(&self) -> Result<Option<RegistryTarget>, UserError> {
@@ -264,6 +407,7 @@ impl Slipway {
             .unwrap_or_else(|| project.git_ref.clone());
         let engine: Arc<dyn ContainerEngine> =
             Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
+        self.sweep_pending_cleanups().await;
         let pipeline = Pipeline {
             engine: engine.clone(),
             source: Arc::new(slipway_git_host::checkout::Git),
@@ -338,8 +482,14 @@ impl Slipway {
             drop(permit);
             drop(report);
             let _ = writer.await;
+            // The runner removed the run's containers; if the engine was away then (dockerd
+            // died mid-run), they are removed when it answers again.
+            me.cleanup_or_retry_later(&r.id).await;
             me.board_after_run(&r, local_deploy).await;
             me.runs.active.lock().expect("runs lock").remove(&r.id);
+            if let Err(e) = me.prune_run_logs().await {
+                tracing::warn!(what = %e.what, why = %e.why, "run-log retention");
+            }
             let summary = format!("run {} {}", r.id, r.status.as_str());
             me.emit(Event::Progress {
                 task: "pipeline".into(),
@@ -469,6 +619,15 @@ impl Slipway {
         emit: &mut (dyn FnMut(LogChunk) -> bool + Send),
     ) -> Result<u64, UserError> {
         let run = self.run(run_id).await?;
+        let days = self.settings().await?.run_log_retention_days;
+        let ended = run.finished_at.unwrap_or(run.created_at);
+        if run.status.is_final() && days > 0 && ended < slipway_core::now_ms() - i64::from(days) * 86_400_000 && !self.runs_dir().join(run_id).exists() {
+            return Err(UserError::new(
+                "The run's logs were removed",
+                format!("run {run_id} ended more than {days} days ago, and run logs are kept {days} days"),
+                "Keep run logs longer in Settings (`slipway settings set run-log-retention-days N`, 0 for ever) for runs to come",
+            ));
+        }
         let path = logs::step_path(&self.runs_dir(), run_id, stage, step);
         let finished = Arc::new(AtomicBool::new(!follow || run.status.is_final()));
         let watcher = {

@@ -43,10 +43,50 @@ pub struct Emulator {
     child: Mutex<Option<tokio::process::Child>>,
 }
 
+/// Process checks and signals: Unix signals (with /proc where Linux has it), and `tasklist` /
+/// `taskkill` on Windows.
+#[cfg(unix)]
+mod process {
+    pub fn exists(pid: u32) -> bool {
+        // SAFETY: kill with signal 0 only checks that the process exists.
+        i32::try_from(pid).is_ok_and(|p| unsafe { libc::kill(p, 0) } == 0)
+    }
+    pub fn terminate(pid: u32) {
+        // SAFETY: signalling a PID the caller verified is our moto server.
+        if let Ok(p) = i32::try_from(pid) {
+            unsafe { libc::kill(p, libc::SIGTERM) };
+        }
+    }
+    pub fn kill(pid: u32) {
+        // SAFETY: as above.
+        if let Ok(p) = i32::try_from(pid) {
+            unsafe { libc::kill(p, libc::SIGKILL) };
+        }
+    }
+}
+
+#[cfg(windows)]
+mod process {
+    fn tasklist(pid: u32) -> String {
+        std::process::Command::new("tasklist")
+            .args(["/FI", &format!("PID eq {pid}"), "/NH", "/FO", "CSV", "/V"])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default()
+    }
+    pub fn exists(pid: u32) -> bool {
+        tasklist(pid).contains(&format!("\"{pid}\""))
+    }
+    pub fn terminate(pid: u32) {
+        let _ = std::process::Command::new("taskkill").args(["/PID", &pid.to_string()]).output();
+    }
+    pub fn kill(pid: u32) {
+        let _ = std::process::Command::new("taskkill").args(["/F", "/PID", &pid.to_string()]).output();
+    }
+}
+
 fn alive(pid: u32) -> bool {
-    // SAFETY: kill with signal 0 only checks that the process exists.
-    let exists = unsafe { libc::kill(pid as i32, 0) } == 0;
-    if !exists {
+    if !process::exists(pid) {
         return false;
     }
     // A zombie or a recycled PID is not our emulator.
@@ -66,8 +106,7 @@ fn alive(pid: u32) -> bool {
 /// The process is gone or only a zombie: it has really finished exiting (while it is exiting its
 /// cmdline already reads empty, so `alive` says false before the process is done).
 fn finished(pid: u32) -> bool {
-    // SAFETY: kill with signal 0 only checks that the process exists.
-    if unsafe { libc::kill(pid as i32, 0) } != 0 {
+    if !process::exists(pid) {
         return true;
     }
     match std::fs::read(format!("/proc/{pid}/stat")) {
@@ -211,8 +250,12 @@ impl Emulator {
             .stdin(std::process::Stdio::null())
             .stdout(log.try_clone().map_err(|e| UserError::new("Sandbox could not start", e.to_string(), "Try again"))?)
             .stderr(log)
-            .process_group(0)
             .kill_on_drop(false);
+        // Its own process group: a Ctrl-C in the terminal that started Slipway does not reach it.
+        #[cfg(unix)]
+        cmd.process_group(0);
+        #[cfg(windows)]
+        cmd.creation_flags(0x0000_0200); // CREATE_NEW_PROCESS_GROUP
         let mut child = cmd.spawn().map_err(|e| {
             UserError::new("Sandbox could not start", format!("{} could not be run: {e}", bin.display()), "Delete the sandbox's venv folder so it is reinstalled, then try again")
         })?;
@@ -252,8 +295,7 @@ impl Emulator {
     /// Stops the emulator by its PID (SIGTERM, then SIGKILL after 5 s). Not running: no-op.
     pub async fn stop(&self) -> Result<SandboxState, UserError> {
         if let Some(p) = self.running() {
-            // SAFETY: signalling a PID we verified is our moto server.
-            unsafe { libc::kill(p.pid as i32, libc::SIGTERM) };
+            process::terminate(p.pid);
             let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
             loop {
                 let exited = {
@@ -267,7 +309,7 @@ impl Emulator {
                     break;
                 }
                 if tokio::time::Instant::now() > deadline {
-                    unsafe { libc::kill(p.pid as i32, libc::SIGKILL) };
+                    process::kill(p.pid);
                     tokio::time::sleep(Duration::from_millis(200)).await;
                     break;
                 }

@@ -10,6 +10,10 @@ use slipway_core::{error_chain, UserError};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// The most of a console log read (and held in memory) at once: a longer log is read in
+/// several chunks, each from where the last one ended.
+pub const CONSOLE_CHUNK_LIMIT: usize = 1 << 20;
+
 pub struct Jenkins {
     http: reqwest::Client,
     base: String,
@@ -289,11 +293,19 @@ impl Jenkins {
         })
     }
 
-    /// The console log from byte `start` (`logText/progressiveText`).
+    /// The console log from byte `start` (`logText/progressiveText`), at most
+    /// [`CONSOLE_CHUNK_LIMIT`] bytes of it: Jenkins sends everything from `start` in one answer,
+    /// so a long log is read as it arrives and the read stops at the limit (at the last whole
+    /// line); the chunk then ends there (`next_offset`) and says there is more.
     pub async fn log(&self, job: &str, number: u32, start: u64) -> Result<ConsoleChunk, UserError> {
+        Ok(self.log_piece(job, number, start, CONSOLE_CHUNK_LIMIT).await?.0)
+    }
+
+    /// [`Jenkins::log`] and whether the read stopped at `limit` (more is there already).
+    pub async fn log_piece(&self, job: &str, number: u32, start: u64, limit: usize) -> Result<(ConsoleChunk, bool), UserError> {
         let what = "Could not read the console log";
         let p = job_path(job)?;
-        let resp = self
+        let mut resp = self
             .get(
                 &format!("{p}/{number}/logText/progressiveText?start={start}"),
                 what,
@@ -302,20 +314,59 @@ impl Jenkins {
             .await?;
         let h = resp.headers().clone();
         let more = h.get("x-more-data").and_then(|v| v.to_str().ok()) == Some("true");
-        let text = resp
-            .text()
+        let mut buf: Vec<u8> = Vec::new();
+        let mut cut = false;
+        while let Some(bytes) = resp
+            .chunk()
             .await
-            .map_err(|e| UserError::new(what, e.to_string(), "Try again"))?;
+            .map_err(|e| UserError::new(what, error_chain(&e), "Try again"))?
+        {
+            buf.extend_from_slice(&bytes);
+            if buf.len() >= limit {
+                cut = true;
+                break;
+            }
+        }
+        if cut {
+            // End at the last whole line within the limit, else at a character boundary.
+            let mut end = buf[..limit].iter().rposition(|b| *b == b'\n').map(|i| i + 1).unwrap_or(limit);
+            if end == limit {
+                end = match std::str::from_utf8(&buf[..limit]) {
+                    Ok(_) => limit,
+                    Err(e) => e.valid_up_to().max(1),
+                };
+            }
+            buf.truncate(end);
+            drop(resp); // the rest is read from the new offset
+            let next_offset = start + buf.len() as u64;
+            return Ok((ConsoleChunk { text: String::from_utf8_lossy(&buf).into_owned(), next_offset, more: true }, true));
+        }
         let next_offset = h
             .get("x-text-size")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(start + text.len() as u64);
-        Ok(ConsoleChunk {
-            text,
-            next_offset,
-            more,
-        })
+            .unwrap_or(start + buf.len() as u64);
+        Ok((ConsoleChunk { text: String::from_utf8_lossy(&buf).into_owned(), next_offset, more }, false))
+    }
+
+    /// Reads the console log from `start` to where it ends now, a chunk at a time (memory stays
+    /// at one chunk whatever the log's size). Returns the offset reached.
+    pub async fn read_log(
+        &self,
+        job: &str,
+        number: u32,
+        start: u64,
+        on_chunk: &mut (dyn FnMut(&ConsoleChunk) + Send),
+    ) -> Result<u64, UserError> {
+        let mut offset = start;
+        loop {
+            let (c, cut) = self.log_piece(job, number, offset, CONSOLE_CHUNK_LIMIT).await?;
+            offset = c.next_offset;
+            on_chunk(&c);
+            if !cut {
+                return Ok(offset);
+            }
+        }
     }
 
     /// Streams the console log from `start` until the build stops writing (or `cancel`),
@@ -331,10 +382,13 @@ impl Jenkins {
     ) -> Result<u64, UserError> {
         let mut offset = start;
         loop {
-            let c = self.log(job, number, offset).await?;
+            let (c, cut) = self.log_piece(job, number, offset, CONSOLE_CHUNK_LIMIT).await?;
             offset = c.next_offset;
             if !c.text.is_empty() || !c.more {
                 on_chunk(&c);
+            }
+            if cut {
+                continue; // the rest is there already
             }
             if !c.more {
                 return Ok(offset);

@@ -359,3 +359,60 @@ async fn no_crumb_issuer_means_a_plain_post_and_a_missing_job_is_named() {
     let e = j.build("missing").await.unwrap_err();
     assert!(e.why.contains("job missing does not exist"), "{e}");
 }
+
+/// A wiremock responder that serves a finished build's whole console from `?start=`, as
+/// Jenkins does (one answer with everything from there), and counts the bytes it sent.
+struct Console(Vec<u8>, std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl wiremock::Respond for Console {
+    fn respond(&self, req: &wiremock::Request) -> ResponseTemplate {
+        let start: usize = req.url.query_pairs().find(|(k, _)| k == "start").and_then(|(_, v)| v.parse().ok()).unwrap_or(0);
+        let rest = self.0[start.min(self.0.len())..].to_vec();
+        self.1.fetch_add(rest.len() as u64, std::sync::atomic::Ordering::Relaxed);
+        jenkins_headers(ResponseTemplate::new(200))
+            .insert_header("content-type", "text/plain;charset=UTF-8")
+            .insert_header("x-text-size", self.0.len().to_string().as_str())
+            .set_body_bytes(rest)
+    }
+}
+
+#[tokio::test]
+async fn a_long_console_log_is_read_a_bounded_chunk_at_a_time_and_nothing_is_lost() {
+    let server = MockServer::start().await;
+    let mut log = Vec::new();
+    let mut i = 0;
+    while log.len() < 3 * slipway_ci::CONSOLE_CHUNK_LIMIT + 12345 {
+        log.extend_from_slice(format!("[Pipeline] step {i}: compiling crate number {i} — ✓\n").as_bytes());
+        i += 1;
+    }
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    Mock::given(method("GET"))
+        .and(path("/job/app/9/logText/progressiveText"))
+        .respond_with(Console(log.clone(), sent.clone()))
+        .mount(&server)
+        .await;
+    let j = client(&server);
+    let first = j.log("app", 9, 0).await.unwrap();
+    assert!(first.text.len() <= slipway_ci::CONSOLE_CHUNK_LIMIT, "{} bytes in one chunk", first.text.len());
+    assert!(first.text.ends_with('\n') && first.more, "a chunk ends at a whole line and says there is more");
+    assert_eq!(first.next_offset, first.text.len() as u64, "the next read starts where this one ended");
+    // Without --follow: the whole log, chunk by chunk, none over the limit.
+    let mut got = String::new();
+    let mut chunks = 0;
+    let end = j
+        .read_log("app", 9, 0, &mut |c| {
+            assert!(c.text.len() <= slipway_ci::CONSOLE_CHUNK_LIMIT);
+            got.push_str(&c.text);
+            chunks += 1;
+        })
+        .await
+        .unwrap();
+    assert_eq!(got.as_bytes(), &log[..], "every byte, in order");
+    assert_eq!(end, log.len() as u64);
+    assert!(chunks >= 4, "{chunks} chunks");
+    // Following a finished build reads the same chunks and stops.
+    let mut followed = String::new();
+    j.follow_log("app", 9, 0, Duration::from_millis(10), &CancellationToken::new(), &mut |c| followed.push_str(&c.text)).await.unwrap();
+    assert_eq!(followed.as_bytes(), &log[..]);
+    println!("console log of {} bytes read in {chunks} chunks of at most {} bytes", log.len(), slipway_ci::CONSOLE_CHUNK_LIMIT);
+}

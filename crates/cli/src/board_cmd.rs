@@ -251,7 +251,7 @@ fn truncate(s: &str, n: usize) -> String {
 
 macro_rules! json {
     ($v:expr) => {
-        println!("{}", serde_json::to_string_pretty(&$v).expect("json"))
+        outln!("{}", serde_json::to_string_pretty(&$v).expect("json"))
     };
 }
 
@@ -262,50 +262,50 @@ fn when(ms: i64) -> String {
 /// The board, column by column: key, title, points, epic, assignee.
 pub fn print_board(b: &BoardData) {
     let auto = if b.board.automation { "automation on" } else { "automation off" };
-    println!("Board {} ({}-), {}", b.board.project, b.board.key_prefix, auto);
+    outln!("Board {} ({}-), {}", b.board.project, b.board.key_prefix, auto);
     for s in b.sprints.iter().filter(|s| s.state == SprintState::Active) {
         let goal = if s.goal.is_empty() { String::new() } else { format!(": {}", s.goal) };
-        println!("{} active, {} to {}{goal}", s.name, s.start.as_deref().unwrap_or("?"), s.end.as_deref().unwrap_or("?"));
+        outln!("{} active, {} to {}{goal}", s.name, s.start.as_deref().unwrap_or("?"), s.end.as_deref().unwrap_or("?"));
     }
     let epic = |k: &Option<String>| k.as_ref().and_then(|k| b.epics.iter().find(|e| &e.key == k)).map(|e| e.title.clone()).unwrap_or_default();
     for col in &b.board.columns {
         let cards: Vec<&Card> = b.cards.iter().filter(|c| c.column == col.id).collect();
         let points: u32 = cards.iter().filter_map(|c| c.points).sum();
         let wip = col.wip_limit.map(|l| format!(", limit {l}")).unwrap_or_default();
-        println!();
-        println!("{} ({} card{}, {points} pts{wip})", col.name, cards.len(), if cards.len() == 1 { "" } else { "s" });
+        outln!();
+        outln!("{} ({} card{}, {points} pts{wip})", col.name, cards.len(), if cards.len() == 1 { "" } else { "s" });
         if cards.is_empty() {
-            println!("  -");
+            outln!("  -");
         }
         for c in cards {
             let pts = c.points.map(|p| format!("{p} pts")).unwrap_or_else(|| "-".into());
             let who = c.assignee.as_ref().map(|a| format!("@{a}")).unwrap_or_default();
             let by = if c.created_by == Actor::Automation { " [auto]" } else { "" };
-            println!("  {:<9} {:<48} {:>6}  {:<24} {who}{by}", c.key, truncate(&c.title, 48), pts, truncate(&epic(&c.epic), 24));
+            outln!("  {:<9} {:<48} {:>6}  {:<24} {who}{by}", c.key, truncate(&c.title, 48), pts, truncate(&epic(&c.epic), 24));
         }
     }
 }
 
 fn print_card(b: &BoardData, c: &Card, h: &BoardHistory) {
     let col = b.board.columns.iter().find(|x| x.id == c.column).map(|x| x.name.clone()).unwrap_or(c.column.clone());
-    println!("{} {} ({:?}, {col})", c.key, c.title, c.kind);
+    outln!("{} {} ({:?}, {col})", c.key, c.title, c.kind);
     let epic = c.epic.as_ref().and_then(|k| b.epics.iter().find(|e| &e.key == k)).map(|e| format!("{} {}", e.key, e.title));
     let sprint = c.sprint.and_then(|n| b.sprints.iter().find(|s| s.number == n)).map(|s| s.name.clone());
-    println!("  points {}  epic {}  sprint {}  assignee {}", c.points.map(|p| p.to_string()).unwrap_or("-".into()), epic.unwrap_or("-".into()), sprint.unwrap_or("backlog".into()), c.assignee.as_deref().unwrap_or("-"));
+    outln!("  points {}  epic {}  sprint {}  assignee {}", c.points.map(|p| p.to_string()).unwrap_or("-".into()), epic.unwrap_or("-".into()), sprint.unwrap_or("backlog".into()), c.assignee.as_deref().unwrap_or("-"));
     if !c.labels.is_empty() {
-        println!("  labels {}", c.labels.join(" "));
+        outln!("  labels {}", c.labels.join(" "));
     }
     for l in &c.links {
-        println!("  link {:?} {}{}", l.kind, l.target, l.label.as_ref().map(|x| format!(" ({x})")).unwrap_or_default());
+        outln!("  link {:?} {}{}", l.kind, l.target, l.label.as_ref().map(|x| format!(" ({x})")).unwrap_or_default());
     }
-    println!("  created {} by {}", when(c.created_at), c.created_by.as_str());
+    outln!("  created {} by {}", when(c.created_at), c.created_by.as_str());
     if !c.description.is_empty() {
-        println!();
+        outln!();
         for line in c.description.lines() {
-            println!("  {line}");
+            outln!("  {line}");
         }
     }
-    println!();
+    outln!();
     print_history(b, h);
 }
 
@@ -320,12 +320,12 @@ fn print_history(b: &BoardData, h: &BoardHistory) {
             (Some(_), None) => "deleted".to_string(),
             _ => format!("{} -> {}", name(&m.from), name(&m.to)),
         };
-        println!("{}  {:<9} {:<32} by {}{}", when(m.at), m.card, what, m.by.as_str(), m.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default());
+        outln!("{}  {:<9} {:<32} by {}{}", when(m.at), m.card, what, m.by.as_str(), m.note.as_ref().map(|n| format!(": {n}")).unwrap_or_default());
     }
 }
 
 fn print_burndown(bd: &Burndown) {
-    println!(
+    outln!(
         "{} ({}), {} to {}: committed {}, completed {}, remaining {}, scope +{} -{}",
         bd.name,
         bd.state.as_str(),
@@ -338,7 +338,7 @@ fn print_burndown(bd: &Burndown) {
         bd.scope_removed
     );
     let top = bd.days.iter().filter_map(|d| d.remaining).chain([bd.committed]).max().unwrap_or(0).max(1) as f64;
-    println!("{:<10}  {:>9}  {:>6}  {:<9}", "date", "remaining", "ideal", "scope");
+    outln!("{:<10}  {:>9}  {:>6}  {:<9}", "date", "remaining", "ideal", "scope");
     for d in &bd.days {
         let scope = match (d.scope_added, d.scope_removed) {
             (0, 0) => String::new(),
@@ -350,7 +350,7 @@ fn print_burndown(bd: &Burndown) {
             Some(r) => (r.to_string(), "#".repeat((r as f64 / top * 40.0).round() as usize)),
             None => ("".into(), String::new()),
         };
-        println!("{:<10}  {:>9}  {:>6.1}  {:<9} {bar}", d.date, rem, d.ideal, scope);
+        outln!("{:<10}  {:>9}  {:>6.1}  {:<9} {bar}", d.date, rem, d.ideal, scope);
     }
 }
 
@@ -372,7 +372,7 @@ pub async fn board(app: &Arc<Slipway>, json_out: bool, args: BoardArgs) -> Resul
             if json_out {
                 json!(e);
             } else {
-                println!("{} {} added", e.key, e.title);
+                outln!("{} {} added", e.key, e.title);
             }
         }
         BoardCmd::Epic(EpicCmd::List) => {
@@ -380,19 +380,19 @@ pub async fn board(app: &Arc<Slipway>, json_out: bool, args: BoardArgs) -> Resul
             if json_out {
                 json!(b.epics);
             } else if b.epics.is_empty() {
-                println!("No epics yet: `slipway board epic add TITLE`.");
+                outln!("No epics yet: `slipway board epic add TITLE`.");
             }
             if !json_out {
                 for e in &b.epics {
                     let n = b.cards.iter().filter(|c| c.epic.as_deref() == Some(e.key.as_str())).count();
-                    println!("{:<9} {:<48} {n} cards{}", e.key, e.title, if e.done { ", done" } else { "" });
+                    outln!("{:<9} {:<48} {n} cards{}", e.key, e.title, if e.done { ", done" } else { "" });
                 }
             }
         }
         BoardCmd::Epic(EpicCmd::Rm { epic }) => {
             app.delete_epic(p, &epic).await?;
             if !json_out {
-                println!("Epic {epic} deleted");
+                outln!("Epic {epic} deleted");
             }
         }
         BoardCmd::Sprint(s) => sprint(app, json_out, p, s).await?,
@@ -409,11 +409,11 @@ pub async fn board(app: &Arc<Slipway>, json_out: bool, args: BoardArgs) -> Resul
             if json_out {
                 json!(v);
             } else if v.is_empty() {
-                println!("No closed sprint yet.");
+                outln!("No closed sprint yet.");
             } else {
-                println!("{:<24} {:>9} {:>9}", "sprint", "committed", "completed");
+                outln!("{:<24} {:>9} {:>9}", "sprint", "committed", "completed");
                 for x in v {
-                    println!("{:<24} {:>9} {:>9}", x.name, x.committed, x.completed);
+                    outln!("{:<24} {:>9} {:>9}", x.name, x.committed, x.completed);
                 }
             }
         }
@@ -431,10 +431,10 @@ pub async fn board(app: &Arc<Slipway>, json_out: bool, args: BoardArgs) -> Resul
                 Some(path) => {
                     std::fs::write(&path, &text).map_err(|e| UserError::new("Export failed", format!("cannot write {}: {e}", path.display()), "Check the folder exists and can be written"))?;
                     if !json_out {
-                        println!("Board {} written to {}", app.board_project(p).await?, path.display());
+                        outln!("Board {} written to {}", app.board_project(p).await?, path.display());
                     }
                 }
-                None => print!("{text}"),
+                None => out!("{text}"),
             }
         }
         BoardCmd::Import { file, format } => {
@@ -449,7 +449,7 @@ pub async fn board(app: &Arc<Slipway>, json_out: bool, args: BoardArgs) -> Resul
             if json_out {
                 json!(r);
             } else {
-                println!(
+                outln!(
                     "Imported {} into board {}: {} cards added, {} updated; {} epics added, {} updated; {} sprints added",
                     file.display(),
                     r.project,
@@ -460,7 +460,7 @@ pub async fn board(app: &Arc<Slipway>, json_out: bool, args: BoardArgs) -> Resul
                     r.sprints_created
                 );
                 if !r.ignored_columns.is_empty() {
-                    println!("Columns not read: {}", r.ignored_columns.join(", "));
+                    outln!("Columns not read: {}", r.ignored_columns.join(", "));
                 }
             }
         }
@@ -469,7 +469,7 @@ pub async fn board(app: &Arc<Slipway>, json_out: bool, args: BoardArgs) -> Resul
             if json_out {
                 json!(b);
             } else {
-                println!("Automation is {} on board {}", if b.automation { "on" } else { "off" }, b.project);
+                outln!("Automation is {} on board {}", if b.automation { "on" } else { "off" }, b.project);
             }
         }
     }
@@ -481,7 +481,7 @@ async fn card(app: &Arc<Slipway>, json_out: bool, p: Option<&str>, cmd: CardCmd)
         if json_out {
             json!(c);
         } else {
-            println!("{} {} {verb} ({})", c.key, c.title, c.column);
+            outln!("{} {} {verb} ({})", c.key, c.title, c.column);
         }
     };
     match cmd {
@@ -540,9 +540,9 @@ async fn card(app: &Arc<Slipway>, json_out: bool, p: Option<&str>, cmd: CardCmd)
         CardCmd::Rm { card } => {
             let key = app.delete_card(p, &card).await?;
             if json_out {
-                println!("{}", serde_json::json!({ "deleted": key }));
+                outln!("{}", serde_json::json!({ "deleted": key }));
             } else {
-                println!("{key} deleted");
+                outln!("{key} deleted");
             }
         }
         CardCmd::Show { card } => {
@@ -564,7 +564,7 @@ async fn sprint(app: &Arc<Slipway>, json_out: bool, p: Option<&str>, cmd: Sprint
         if json_out {
             json!(s);
         } else {
-            println!("{} ({}) {} to {}", s.name, s.state.as_str(), s.start.as_deref().unwrap_or("?"), s.end.as_deref().unwrap_or("?"));
+            outln!("{} ({}) {} to {}", s.name, s.state.as_str(), s.start.as_deref().unwrap_or("?"), s.end.as_deref().unwrap_or("?"));
         }
     };
     match cmd {
@@ -578,12 +578,12 @@ async fn sprint(app: &Arc<Slipway>, json_out: bool, p: Option<&str>, cmd: Sprint
                 return Ok(());
             }
             if b.sprints.is_empty() {
-                println!("No sprints yet: `slipway board sprint add`.");
+                outln!("No sprints yet: `slipway board sprint add`.");
             }
             for s in &b.sprints {
                 let cards: Vec<&Card> = b.cards.iter().filter(|c| c.sprint == Some(s.number)).collect();
                 let pts: u32 = cards.iter().filter_map(|c| c.points).sum();
-                println!(
+                outln!(
                     "{:<3} {:<24} {:<8} {} to {}  {} cards, {pts} pts{}",
                     s.number,
                     s.name,

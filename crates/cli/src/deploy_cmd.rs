@@ -114,12 +114,12 @@ pub async fn env(app: &Arc<Slipway>, json: bool, cmd: EnvCmd) -> Result<(), User
         EnvCmd::List { project } => {
             let envs = app.environments(project.as_deref()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&envs).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&envs).expect("json"));
             } else if envs.is_empty() {
-                println!("No environments yet: `slipway env set NAME --context CTX` (runs deploy to the local Docker engine until one is marked --runs).");
+                outln!("No environments yet: `slipway env set NAME --context CTX` (runs deploy to the local Docker engine until one is marked --runs).");
             } else {
                 for e in envs {
-                    println!("{:<16} {:<12} {}{}", e.project, e.name, target_text(&e.target), if e.runs { "  [runs deploy here]" } else { "" });
+                    outln!("{:<16} {:<12} {}{}", e.project, e.name, target_text(&e.target), if e.runs { "  [runs deploy here]" } else { "" });
                 }
             }
         }
@@ -147,9 +147,9 @@ pub async fn env(app: &Arc<Slipway>, json: bool, cmd: EnvCmd) -> Result<(), User
             };
             let e = app.save_environment(Environment { project, name, target, runs }).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&e).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&e).expect("json"));
             } else {
-                println!("environment {} of {} saved: {}{}", e.name, e.project, target_text(&e.target), if e.runs { " (runs deploy here)" } else { "" });
+                outln!("environment {} of {} saved: {}{}", e.name, e.project, target_text(&e.target), if e.runs { " (runs deploy here)" } else { "" });
             }
         }
         EnvCmd::Remove { name, project } => {
@@ -159,16 +159,16 @@ pub async fn env(app: &Arc<Slipway>, json: bool, cmd: EnvCmd) -> Result<(), User
             };
             app.delete_environment(&project, &name).await?;
             if !json {
-                println!("environment {name} of {project} removed");
+                outln!("environment {name} of {project} removed");
             }
         }
         EnvCmd::Contexts { kubeconfig } => {
             let cs = app.kube_contexts(kubeconfig).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&cs).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&cs).expect("json"));
             } else {
                 for c in cs {
-                    println!(
+                    outln!(
                         "{} {:<28} {:<40} {}{}",
                         if c.current { "*" } else { " " },
                         c.name,
@@ -191,11 +191,11 @@ pub async fn follow(app: &Arc<Slipway>, json: bool, work: impl std::future::Futu
         while let Ok(env) = rx.recv().await {
             match &env.event {
                 Event::Progress { task, message } if task == "deploy" && !json => {
-                    println!("  {message}");
+                    outln!("  {message}");
                     let _ = std::io::stdout().flush();
                 }
                 Event::DeployProgress(_) | Event::RevisionUpdated { .. } if json => {
-                    println!("{}", serde_json::to_string(&env.event).expect("json"));
+                    outln!("{}", serde_json::to_string(&env.event).expect("json"));
                 }
                 _ => {}
             }
@@ -207,9 +207,9 @@ pub async fn follow(app: &Arc<Slipway>, json: bool, work: impl std::future::Futu
     printer.abort();
     let rev = r?;
     if json {
-        println!("{}", serde_json::to_string(&rev).expect("json"));
+        outln!("{}", serde_json::to_string(&rev).expect("json"));
     } else {
-        println!(
+        outln!(
             "revision {} of {} / {}: {} ({}){}",
             rev.number,
             rev.project,
@@ -224,28 +224,28 @@ pub async fn follow(app: &Arc<Slipway>, json: bool, work: impl std::future::Futu
 
 pub fn print_status(st: &DeployStatus) {
     let e = &st.environment;
-    println!("environment {} of {} ({})", e.name, e.project, target_text(&e.target));
+    outln!("environment {} of {} ({})", e.name, e.project, target_text(&e.target));
     if let (Some(c), Some(s)) = (&st.context, &st.server) {
-        println!("cluster: context {c} at {s}; namespace {}", st.namespace.as_deref().unwrap_or("-"));
+        outln!("cluster: context {c} at {s}; namespace {}", st.namespace.as_deref().unwrap_or("-"));
     }
     if let Some(err) = &st.error {
-        println!("cluster not readable: {}: {}", err.what, err.why);
-        println!("  next: {}", err.fix);
+        outln!("cluster not readable: {}: {}", err.what, err.why);
+        outln!("  next: {}", err.fix);
     }
     match st.current {
-        Some(n) => println!("serving: revision {n}"),
-        None => println!("serving: nothing yet"),
+        Some(n) => outln!("serving: revision {n}"),
+        None => outln!("serving: nothing yet"),
     }
     if let Some(u) = &st.url {
-        println!("app: {u}");
+        outln!("app: {u}");
     }
     for ep in st.endpoints.iter().filter(|e| e.service_type != "ClusterIP") {
-        println!("  service {} ({}, port {}): {}{}", ep.service, ep.service_type, ep.port, ep.url.as_deref().unwrap_or("-"), ep.note.as_ref().map(|n| format!(" - {n}")).unwrap_or_default());
+        outln!("  service {} ({}, port {}): {}{}", ep.service, ep.service_type, ep.port, ep.url.as_deref().unwrap_or("-"), ep.note.as_ref().map(|n| format!(" - {n}")).unwrap_or_default());
     }
     if !st.workloads.is_empty() {
-        println!("\n{:<20} {:<9} {:>7} {:>8} {:>10} {:>9}  IMAGES", "WORKLOAD", "ROLE", "READY", "UPDATED", "AVAILABLE", "REVISION");
+        outln!("\n{:<20} {:<9} {:>7} {:>8} {:>10} {:>9}  IMAGES", "WORKLOAD", "ROLE", "READY", "UPDATED", "AVAILABLE", "REVISION");
         for w in &st.workloads {
-            println!(
+            outln!(
                 "{:<20} {:<9} {:>7} {:>8} {:>10} {:>9}  {}",
                 w.name,
                 format!("{:?}", w.role).to_lowercase(),
@@ -258,9 +258,9 @@ pub fn print_status(st: &DeployStatus) {
         }
     }
     if !st.pods.is_empty() {
-        println!("\n{:<40} {:<12} {:<6} {:>8}  REASON", "POD", "PHASE", "READY", "RESTARTS");
+        outln!("\n{:<40} {:<12} {:<6} {:>8}  REASON", "POD", "PHASE", "READY", "RESTARTS");
         for p in &st.pods {
-            println!(
+            outln!(
                 "{:<40} {:<12} {:<6} {:>8}  {}{}",
                 p.name,
                 p.phase,
@@ -272,9 +272,9 @@ pub fn print_status(st: &DeployStatus) {
         }
     }
     if !st.revisions.is_empty() {
-        println!("\nREVISIONS (newest first)");
+        outln!("\nREVISIONS (newest first)");
         for r in &st.revisions {
-            println!(
+            outln!(
                 "  #{:<3} {:<11} {:<9} {}  {}{}",
                 r.number,
                 r.status.as_str(),
@@ -284,10 +284,10 @@ pub fn print_status(st: &DeployStatus) {
                 if st.current == Some(r.number) { "  <- serving" } else { "" }
             );
             if let Some(e) = &r.error {
-                println!("        {}: {}", e.what, e.why);
+                outln!("        {}: {}", e.what, e.why);
             }
             if let Some(n) = &r.note {
-                println!("        {n}");
+                outln!("        {n}");
             }
         }
     }

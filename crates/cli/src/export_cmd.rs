@@ -35,9 +35,9 @@ pub async fn export(app: &Slipway, json: bool, a: ExportArgs) -> Result<(), User
                 eprintln!("note: {n}");
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&e).expect("export json"));
+                outln!("{}", serde_json::to_string_pretty(&e).expect("export json"));
             } else {
-                print!("{}", e.text());
+                out!("{}", e.text());
             }
         }
         Some(dest) => {
@@ -46,13 +46,13 @@ pub async fn export(app: &Slipway, json: bool, a: ExportArgs) -> Result<(), User
                 eprintln!("note: {n}");
             }
             if json {
-                println!(
+                outln!(
                     "{}",
                     serde_json::json!({"kind": kind, "written": written, "notes": e.notes})
                 );
             } else {
                 for w in &written {
-                    println!("wrote {}", w.display());
+                    outln!("wrote {}", w.display());
                 }
             }
         }

@@ -104,7 +104,7 @@ pub enum JenkinsCmd {
 }
 
 fn print_json<T: serde::Serialize>(v: &T) -> Result<(), UserError> {
-    println!("{}", serde_json::to_string_pretty(v).expect("json"));
+    outln!("{}", serde_json::to_string_pretty(v).expect("json"));
     Ok(())
 }
 
@@ -159,7 +159,7 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
                 return print_json(&p);
             }
             for r in &p.items {
-                println!(
+                outln!(
                     "{:<40} {:<8} {}",
                     r.full_name,
                     if r.private { "private" } else { "public" },
@@ -167,7 +167,7 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
                 );
             }
             if let Some(n) = p.next_page {
-                println!(
+                outln!(
                     "(more: --page {n}{})",
                     p.last_page.map(|l| format!(" of {l}")).unwrap_or_default()
                 );
@@ -180,7 +180,7 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
                 return print_json(&p);
             }
             for b in &p.items {
-                println!(
+                outln!(
                     "{:<30} {} {}",
                     b.name,
                     &b.sha[..b.sha.len().min(7)],
@@ -199,7 +199,7 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
                 return print_json(&p);
             }
             for c in &p.items {
-                println!(
+                outln!(
                     "{} {:<16} {}",
                     &c.sha[..c.sha.len().min(7)],
                     c.author,
@@ -210,14 +210,14 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
         }
         GithubCmd::Actions { repo, run, job } => {
             if let Some(job) = job {
-                print!("{}", app.github_job_log(&repo, job).await?);
+                out!("{}", app.github_job_log(&repo, job).await?);
             } else if let Some(run) = run {
                 let jobs = app.github_workflow_jobs(&repo, run).await?;
                 if json {
                     return print_json(&jobs);
                 }
                 for j in &jobs {
-                    println!(
+                    outln!(
                         "{} {} [{}] {}",
                         j.id,
                         j.name,
@@ -225,7 +225,7 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
                         j.conclusion.as_deref().unwrap_or("-")
                     );
                     for s in &j.steps {
-                        println!(
+                        outln!(
                             "    {:>2}. {:<40} {}",
                             s.number,
                             s.name,
@@ -239,7 +239,7 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
                     return print_json(&p);
                 }
                 for r in &p.items {
-                    println!(
+                    outln!(
                         "{} {:<20} #{:<5} {:<12} {:<10} {}",
                         r.id,
                         r.name,
@@ -298,7 +298,7 @@ pub async fn github(app: &Arc<Slipway>, json: bool, c: GithubCmd) -> Result<(), 
         GithubCmd::WebhookSecret { rotate } => {
             let s = app.github_webhook_secret(rotate)?;
             // Shown on purpose, once asked for: it is pasted into GitHub's form.
-            println!("{}", s.expose());
+            outln!("{}", s.expose());
         }
     }
     Ok(())
@@ -324,7 +324,7 @@ pub async fn jenkins(app: &Arc<Slipway>, json: bool, c: JenkinsCmd) -> Result<()
             if json {
                 return print_json(&s);
             }
-            println!(
+            outln!(
                 "[ok  ] Jenkins {} at {} as {} ({} jobs)",
                 s.version.as_deref().unwrap_or("?"),
                 s.url,
@@ -338,7 +338,7 @@ pub async fn jenkins(app: &Arc<Slipway>, json: bool, c: JenkinsCmd) -> Result<()
                 return print_json(&jobs);
             }
             for j in &jobs {
-                println!(
+                outln!(
                     "{:<40} {:<12} {}",
                     j.name,
                     j.color.as_deref().unwrap_or("-"),
@@ -357,7 +357,7 @@ pub async fn jenkins(app: &Arc<Slipway>, json: bool, c: JenkinsCmd) -> Result<()
                 } else {
                     b.result.as_deref().unwrap_or("-")
                 };
-                println!(
+                outln!(
                     "#{:<6} {:<10} {:>6}s {}",
                     b.number,
                     state,
@@ -371,9 +371,9 @@ pub async fn jenkins(app: &Arc<Slipway>, json: bool, c: JenkinsCmd) -> Result<()
             if json {
                 return print_json(&v);
             }
-            println!("{} {}", v.name, v.status);
+            outln!("{} {}", v.name, v.status);
             for s in &v.stages {
-                println!(
+                outln!(
                     "  {:<30} {:<14} {:>6}s",
                     s.name,
                     s.status,
@@ -390,12 +390,13 @@ pub async fn jenkins(app: &Arc<Slipway>, json: bool, c: JenkinsCmd) -> Result<()
                 let cancel = ctrl_c();
                 let mut out = std::io::stdout();
                 app.follow_jenkins_log(&job, number, 0, &cancel, &mut |c| {
-                    let _ = out.write_all(c.text.as_bytes());
-                    let _ = out.flush();
+                    if let Err(e) = out.write_all(c.text.as_bytes()).and_then(|_| out.flush()) {
+                        crate::closed_output(e);
+                    }
                 })
                 .await?;
             } else {
-                print!("{}", app.jenkins_log(&job, number, 0).await?.text);
+                app.read_jenkins_log(&job, number, 0, &mut |c| out!("{}", c.text)).await?;
             }
         }
         JenkinsCmd::Build { job } => {
@@ -403,7 +404,7 @@ pub async fn jenkins(app: &Arc<Slipway>, json: bool, c: JenkinsCmd) -> Result<()
             if json {
                 return print_json(&serde_json::json!({"queued": q}));
             }
-            println!(
+            outln!(
                 "Build of {job} queued{}",
                 q.map(|u| format!(": {u}")).unwrap_or_default()
             );

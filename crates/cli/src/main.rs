@@ -2,6 +2,37 @@
 //! secrets from stdin (never from arguments), calls the service layer, and prints the result
 //! for people or, with `--json`, for programs.
 
+/// `println!` for the CLI's output: a closed pipe (`slipway doctor --json | head -c1`) ends
+/// the process quietly, as `ls | head` does, instead of a panic with a backtrace.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($t)*) {
+            $crate::closed_output(e);
+        }
+    }};
+}
+
+/// `print!` with the same rule as [`outln!`].
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($t)*) {
+            $crate::closed_output(e);
+        }
+    }};
+}
+
+/// The reader of our output has gone (a closed pipe): nothing more can be said, so exit at
+/// once and quietly. Any other write error is reported once on stderr.
+pub(crate) fn closed_output(e: std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+    let _ = std::io::Write::write_fmt(&mut std::io::stderr(), format_args!("error: cannot write the output: {e}\n"));
+    std::process::exit(1);
+}
+
 use clap::{Args, Parser, Subcommand};
 use slipway_app::{Options, Slipway};
 use slipway_core::connections::*;
@@ -252,7 +283,7 @@ enum SandboxCmd {
 
 #[derive(Subcommand)]
 enum SettingsCmd {
-    /// Set one setting: default-region, sandbox-auto-start, sandbox-port.
+    /// Set one setting: default-region, sandbox-auto-start, sandbox-port, run-log-retention-days.
     Set { key: String, value: String },
 }
 
@@ -295,7 +326,7 @@ fn env_secret(name: &str) -> Option<Secret> {
 
 fn print_status(json: bool, st: &ConnectionStatus) {
     if json {
-        println!("{}", serde_json::to_string_pretty(st).expect("status json"));
+        outln!("{}", serde_json::to_string_pretty(st).expect("status json"));
         return;
     }
     let mark = match st.state {
@@ -304,10 +335,10 @@ fn print_status(json: bool, st: &ConnectionStatus) {
         ConnectionState::NotConfigured => " -- ",
     };
     let detail = st.identity.as_ref().map(|i| i.summary()).unwrap_or_else(|| "not configured".into());
-    println!("[{mark}] {:<19} {detail}", st.kind.label());
+    outln!("[{mark}] {:<19} {detail}", st.kind.label());
     if let Some(e) = &st.error {
-        println!("       {}: {}", e.what, e.why);
-        println!("       next: {}", e.fix);
+        outln!("       {}: {}", e.what, e.why);
+        outln!("       next: {}", e.fix);
     }
 }
 
@@ -318,18 +349,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Doctor => {
             let report = app.doctor().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).expect("report json"));
+                outln!("{}", serde_json::to_string_pretty(&report).expect("report json"));
             } else {
                 for c in &report.connections {
                     print_status(false, c);
                 }
                 let sb = &report.sandbox;
-                println!(
+                outln!(
                     "sandbox: {:?}{}",
                     sb.status,
                     sb.endpoint.as_ref().map(|e| format!(" at {e}")).unwrap_or_default()
                 );
-                println!("data folder: {} (store schema v{})", report.data_dir, report.store_schema_version);
+                outln!("data folder: {} (store schema v{})", report.data_dir, report.store_schema_version);
             }
             let failed = report.connections.iter().any(|c| c.state == ConnectionState::Failed);
             return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
@@ -394,12 +425,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Profiles => {
             let ps = app.aws_profiles()?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&ps).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&ps).expect("json"));
             } else if ps.is_empty() {
-                println!("No AWS profiles in ~/.aws/config or ~/.aws/credentials.");
+                outln!("No AWS profiles in ~/.aws/config or ~/.aws/credentials.");
             } else {
                 for p in ps {
-                    println!("{:<24} {:<18} {}", p.name, format!("{:?}", p.kind), p.region.unwrap_or_default());
+                    outln!("{:<24} {:<18} {}", p.name, format!("{:?}", p.kind), p.region.unwrap_or_default());
                 }
             }
         }
@@ -408,9 +439,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
             None => {
                 let rs = app.aws_regions().await?;
                 if json {
-                    println!("{}", serde_json::to_string(&rs).expect("json"));
+                    outln!("{}", serde_json::to_string(&rs).expect("json"));
                 } else {
-                    println!("{}", rs.join("\n"));
+                    outln!("{}", rs.join("\n"));
                 }
             }
         },
@@ -434,9 +465,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 SandboxCmd::Status => app.sandbox_status(),
             };
             if json {
-                println!("{}", serde_json::to_string_pretty(&st).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&st).expect("json"));
             } else {
-                println!("sandbox: {:?}{}", st.status, st.endpoint.map(|e| format!(" at {e}")).unwrap_or_default());
+                outln!("sandbox: {:?}{}", st.status, st.endpoint.map(|e| format!(" at {e}")).unwrap_or_default());
             }
         }
         Cmd::Settings { cmd } => {
@@ -454,11 +485,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                             Some(value.parse().map_err(|_| usage(format!("'{value}' is not a port number"), "Use a number from 1024 to 65535, or auto"))?)
                         }
                     }
-                    other => return Err(usage(format!("unknown setting '{other}'"), "Use default-region, sandbox-auto-start or sandbox-port")),
+                    "run-log-retention-days" => {
+                        s.run_log_retention_days = value.parse().map_err(|_| usage(format!("'{value}' is not a number of days"), "Use a number of days, or 0 to keep run logs forever"))?
+                    }
+                    other => return Err(usage(format!("unknown setting '{other}'"), "Use default-region, sandbox-auto-start, sandbox-port or run-log-retention-days")),
                 }
                 s = app.save_settings(s).await?;
             }
-            println!("{}", serde_json::to_string_pretty(&s).expect("json"));
+            outln!("{}", serde_json::to_string_pretty(&s).expect("json"));
         }
         Cmd::Blueprint { project, set } => {
             let mut bp = app.blueprint(project.as_deref()).await?;
@@ -475,7 +509,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 bp = serde_json::from_value(v).map_err(|e| usage(format!("a value does not fit: {e}"), "Check the value's type (numbers, strings, lists like [\"a\",\"b\"])"))?;
                 bp = app.save_blueprint(bp).await?;
             }
-            println!("{}", serde_json::to_string_pretty(&bp).expect("json"));
+            outln!("{}", serde_json::to_string_pretty(&bp).expect("json"));
         }
         Cmd::Project(c) => pipeline_cmd::project(&app, json, c).await?,
         Cmd::Run { project, git_ref, until } => {
@@ -491,7 +525,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::ShowRun { run } => {
             let r = app.run(&run).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&r).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&r).expect("json"));
             } else {
                 pipeline_cmd::print_run(&r);
             }
@@ -500,7 +534,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Plan { project } => {
             let plan = app.plan(project.as_deref()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&plan).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&plan).expect("json"));
             } else {
                 progress::print_plan(&plan);
             }
@@ -508,38 +542,38 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Apply { project } => {
             let r = progress::follow(&app, json, app.apply(project.as_deref())).await?;
             if json {
-                println!("{}", serde_json::to_string(&r).expect("json"));
+                outln!("{}", serde_json::to_string(&r).expect("json"));
             } else {
-                println!("Apply finished in {:.1} s: {}", r.duration_ms as f64 / 1000.0, r.summary);
+                outln!("Apply finished in {:.1} s: {}", r.duration_ms as f64 / 1000.0, r.summary);
             }
         }
         Cmd::Destroy { project } => {
             let r = progress::follow(&app, json, app.destroy(project.as_deref())).await?;
             if json {
-                println!("{}", serde_json::to_string(&r).expect("json"));
+                outln!("{}", serde_json::to_string(&r).expect("json"));
             } else {
                 for o in &r.removed {
-                    println!("removed {:<22} {}{}", o.kind.label(), o.physical_id, o.logical_id.as_ref().map(|l| format!(" ({l})")).unwrap_or_default());
+                    outln!("removed {:<22} {}{}", o.kind.label(), o.physical_id, o.logical_id.as_ref().map(|l| format!(" ({l})")).unwrap_or_default());
                 }
-                println!("Destroy finished in {:.1} s: {} resources removed", r.duration_ms as f64 / 1000.0, r.removed.len());
+                outln!("Destroy finished in {:.1} s: {} resources removed", r.duration_ms as f64 / 1000.0, r.removed.len());
             }
         }
         Cmd::Refresh { project } => {
             let drift = app.refresh(project.as_deref()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&drift).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&drift).expect("json"));
             } else {
                 for d in &drift {
-                    println!("{:<12} {:<18} {:<22} {}", format!("{:?}", d.status), d.id, d.physical_id.clone().unwrap_or_default(), d.details.join("; "));
+                    outln!("{:<12} {:<18} {:<22} {}", format!("{:?}", d.status), d.id, d.physical_id.clone().unwrap_or_default(), d.details.join("; "));
                 }
             }
         }
         Cmd::Kubeconfig { project, path } => {
             let p = app.write_kubeconfig(project.as_deref(), path).await?;
-            println!("Context slipway-{} written to {}", project.as_deref().unwrap_or("slipway"), p.display());
+            outln!("Context slipway-{} written to {}", project.as_deref().unwrap_or("slipway"), p.display());
         }
         Cmd::EksToken { cluster, region } => {
-            println!("{}", app.eks_token(&cluster, region.as_deref()).await?);
+            outln!("{}", app.eks_token(&cluster, region.as_deref()).await?);
         }
         Cmd::Env(c) => deploy_cmd::env(&app, json, c).await?,
         Cmd::Deploy { which, run } => deploy_cmd::follow(&app, json, app.deploy(which.project.as_deref(), which.env.as_deref(), run.as_deref())).await?,
@@ -548,7 +582,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Status { which } => {
             let st = app.deploy_status(which.project.as_deref(), which.env.as_deref()).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&st).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&st).expect("json"));
             } else {
                 deploy_cmd::print_status(&st);
             }
@@ -557,9 +591,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Teardown { which } => {
             let gone = app.teardown(which.project.as_deref(), which.env.as_deref()).await?;
             if json {
-                println!("{}", serde_json::json!({"deleted": gone}));
+                outln!("{}", serde_json::json!({"deleted": gone}));
             } else {
-                println!("{}", if gone { "The namespace is being deleted (with everything in it)." } else { "Nothing to delete: the namespace does not exist." });
+                outln!("{}", if gone { "The namespace is being deleted (with everything in it)." } else { "Nothing to delete: the namespace does not exist." });
             }
         }
         Cmd::Export(a) => export_cmd::export(&app, json, a).await?,
@@ -568,7 +602,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Jenkins(c) => integrations_cmd::jenkins(&app, json, c).await?,
         Cmd::Events { limit } => {
             for e in app.recent_events(limit).await? {
-                println!("{e}");
+                outln!("{e}");
             }
         }
     }
@@ -576,6 +610,15 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
 }
 
 fn main() -> ExitCode {
+    // Output written by libraries (clap's help, a panic elsewhere) to a closed pipe: quiet too.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let msg = info.payload().downcast_ref::<String>().map(String::as_str).or_else(|| info.payload().downcast_ref::<&str>().copied()).unwrap_or("");
+        if msg.contains("Broken pipe") && msg.contains("failed printing to") {
+            std::process::exit(0);
+        }
+        default_hook(info);
+    }));
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
@@ -587,7 +630,7 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(Failure(e)) => {
             if json {
-                println!("{}", serde_json::json!({ "error": e }));
+                outln!("{}", serde_json::json!({ "error": e }));
             }
             eprintln!("error: {}\n  why: {}\n  next: {}", e.what, e.why, e.fix);
             ExitCode::from(1)

@@ -44,18 +44,18 @@ pub fn parse_stage(s: &str) -> Result<StageName, UserError> {
 
 fn print_project(json: bool, p: &Project) {
     if json {
-        println!("{}", serde_json::to_string_pretty(p).expect("json"));
+        outln!("{}", serde_json::to_string_pretty(p).expect("json"));
         return;
     }
     let folder = if p.subdir.is_empty() { String::new() } else { format!(", folder {}", p.subdir) };
-    println!("project {} ({}{folder}) at {}", p.id, p.source.display(), p.git_ref);
+    outln!("project {} ({}{folder}) at {}", p.id, p.source.display(), p.git_ref);
     for s in &p.services {
         let test = match (&s.test_command, s.tests) {
             (_, false) => "no tests (tests = false)".to_string(),
             (Some(c), true) => c.join(" "),
             (None, true) => "NO TEST COMMAND".to_string(),
         };
-        println!(
+        outln!(
             "  service {:<12} {:<18} port {:<6} depends on [{}]  test: {test}",
             s.name,
             format!("{}/{}", s.context, s.dockerfile),
@@ -64,16 +64,16 @@ fn print_project(json: bool, p: &Project) {
         );
     }
     if let Some(db) = &p.database {
-        println!("  database {} ({}) schema {}", db.name, db.image, db.schema.as_deref().unwrap_or("-"));
+        outln!("  database {} ({}) schema {}", db.name, db.image, db.schema.as_deref().unwrap_or("-"));
     }
     if !p.manifests.is_empty() {
-        println!("  manifests: {}", p.manifests.join(", "));
+        outln!("  manifests: {}", p.manifests.join(", "));
     }
     if !p.env_vars.is_empty() {
-        println!("  environment: {}", p.env_vars.join(", "));
+        outln!("  environment: {}", p.env_vars.join(", "));
     }
-    println!("  deploy: {} replicas, entry {}; concurrency {}", p.deploy.replicas, p.entry_service().map(|s| s.name.as_str()).unwrap_or("-"), p.concurrency);
-    println!("  detected from: {}", p.detected_from.join(", "));
+    outln!("  deploy: {} replicas, entry {}; concurrency {}", p.deploy.replicas, p.entry_service().map(|s| s.name.as_str()).unwrap_or("-"), p.concurrency);
+    outln!("  detected from: {}", p.detected_from.join(", "));
 }
 
 pub async fn project(app: &Arc<Slipway>, json: bool, cmd: ProjectCmd) -> Result<(), UserError> {
@@ -94,12 +94,12 @@ pub async fn project(app: &Arc<Slipway>, json: bool, cmd: ProjectCmd) -> Result<
         ProjectCmd::List => {
             let ps = app.projects().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&ps).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&ps).expect("json"));
             } else if ps.is_empty() {
-                println!("No projects yet: `slipway project add PATH`.");
+                outln!("No projects yet: `slipway project add PATH`.");
             } else {
                 for p in ps {
-                    println!("{:<20} {} services  {}", p.id, p.services.len(), p.source.display());
+                    outln!("{:<20} {} services  {}", p.id, p.services.len(), p.source.display());
                 }
             }
         }
@@ -115,7 +115,7 @@ fn secs(from: Option<i64>, to: Option<i64>) -> String {
 }
 
 pub fn print_run(r: &Run) {
-    println!(
+    outln!(
         "run {} {}  {}  commit {}  trigger {}",
         r.id,
         r.status.as_str(),
@@ -128,23 +128,23 @@ pub fn print_run(r: &Run) {
         }
     );
     for s in &r.stages {
-        println!("  {:<9} {:<10} {}", s.name.as_str(), s.status.as_str(), secs(s.started_at, s.finished_at));
+        outln!("  {:<9} {:<10} {}", s.name.as_str(), s.status.as_str(), secs(s.started_at, s.finished_at));
         if let Some(e) = &s.error {
-            println!("            {}: {}", e.what, e.why);
-            println!("            next: {}", e.fix);
+            outln!("            {}: {}", e.what, e.why);
+            outln!("            next: {}", e.fix);
         }
     }
     for t in &r.artifacts.tests {
-        println!("  tests {:<10} {} passed, {} failed, {} errors, {} skipped", t.service, t.passed, t.failed, t.errors, t.skipped);
+        outln!("  tests {:<10} {} passed, {} failed, {} errors, {} skipped", t.service, t.passed, t.failed, t.errors, t.skipped);
     }
     for c in &r.artifacts.coverage {
-        println!("  coverage {:<7} {:.1}%", c.service, c.line_rate * 100.0);
+        outln!("  coverage {:<7} {:.1}%", c.service, c.line_rate * 100.0);
     }
     for i in &r.artifacts.images {
-        println!("  image {:<10} {}{}", i.service, i.image, i.pushed.as_ref().map(|p| format!(" -> {p}@{}", i.digest.as_deref().unwrap_or("?"))).unwrap_or_default());
+        outln!("  image {:<10} {}{}", i.service, i.image, i.pushed.as_ref().map(|p| format!(" -> {p}@{}", i.digest.as_deref().unwrap_or("?"))).unwrap_or_default());
     }
     if let Some(u) = &r.artifacts.url {
-        println!("  app: {u}");
+        outln!("  app: {u}");
     }
 }
 
@@ -154,7 +154,7 @@ pub async fn run(app: &Arc<Slipway>, json: bool, start: impl std::future::Future
     let (queued, handle) = start.await?;
     let id = queued.id.clone();
     if !json {
-        println!("run {} queued ({} at {})", id, queued.project, queued.git_ref);
+        outln!("run {} queued ({} at {})", id, queued.project, queued.git_ref);
     }
     let printer = {
         let id = id.clone();
@@ -166,7 +166,7 @@ pub async fn run(app: &Arc<Slipway>, json: bool, start: impl std::future::Future
                     continue;
                 }
                 if json {
-                    println!("{}", serde_json::to_string(&serde_json::json!({"type": "runUpdated", "status": run.status, "stages": run.stages})).expect("json"));
+                    outln!("{}", serde_json::to_string(&serde_json::json!({"type": "runUpdated", "status": run.status, "stages": run.stages})).expect("json"));
                     continue;
                 }
                 for s in &run.stages {
@@ -175,7 +175,7 @@ pub async fn run(app: &Arc<Slipway>, json: bool, start: impl std::future::Future
                     }
                     seen.push((s.name, s.status));
                     let extra = s.error.as_ref().map(|e| format!(": {}: {}", e.what, e.why)).unwrap_or_default();
-                    println!("  {:<9} {}{extra}", s.name.as_str(), s.status.as_str());
+                    outln!("  {:<9} {}{extra}", s.name.as_str(), s.status.as_str());
                 }
                 let _ = std::io::stdout().flush();
             }
@@ -196,7 +196,7 @@ pub async fn run(app: &Arc<Slipway>, json: bool, start: impl std::future::Future
     printer.abort();
     cancel.abort();
     if json {
-        println!("{}", serde_json::to_string(&done).expect("json"));
+        outln!("{}", serde_json::to_string(&done).expect("json"));
     } else {
         print_run(&done);
     }
@@ -208,11 +208,11 @@ pub async fn runs(app: &Arc<Slipway>, json: bool, project: Option<String>, limit
     app.recover_runs().await?;
     let runs = app.runs(project.as_deref(), limit).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&runs).expect("json"));
+        outln!("{}", serde_json::to_string_pretty(&runs).expect("json"));
         return Ok(());
     }
     if runs.is_empty() {
-        println!("No runs yet: `slipway run`.");
+        outln!("No runs yet: `slipway run`.");
     }
     for r in runs {
         let stages: String = r
@@ -227,7 +227,7 @@ pub async fn runs(app: &Arc<Slipway>, json: bool, project: Option<String>, limit
                 Status::Queued => '.',
             })
             .collect();
-        println!(
+        outln!(
             "{:<16} {:<10} [{stages}] {:>8}  {}  {}",
             r.id,
             r.status.as_str(),

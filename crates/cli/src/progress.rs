@@ -20,7 +20,7 @@ pub fn print_plan(plan: &Plan) {
             Action::NoChange => " ",
         };
         let cost = c.monthly_cost.map(|m| format!("${m:>8.2}/mo")).unwrap_or_else(|| "  no price".into());
-        println!(
+        outln!(
             "{sign:>3} {:<18} {:<20} {:<24} {cost}{}",
             c.id,
             c.kind.label(),
@@ -28,8 +28,8 @@ pub fn print_plan(plan: &Plan) {
             c.reason.as_ref().map(|r| format!("  ({r})")).unwrap_or_default()
         );
     }
-    println!("\nPlan: {}.", plan.summary());
-    println!(
+    outln!("\nPlan: {}.", plan.summary());
+    outln!(
         "Estimated cost: ${:.2} per month ({} on-demand prices of {}{}).",
         plan.monthly_total,
         plan.prices.region,
@@ -46,7 +46,7 @@ pub async fn follow<T>(app: &Arc<Slipway>, json: bool, work: impl Future<Output 
     // Without a terminal the bar is hidden and its lines would be too: print them plainly.
     let line = {
         let bar = bar.clone();
-        move |m: String| if tty { bar.println(m) } else { println!("{m}") }
+        move |m: String| if tty { bar.println(m) } else { outln!("{m}") }
     };
     bar.set_style(ProgressStyle::with_template("{spinner} [{pos:>2}/{len:2}] {wide_msg} {elapsed}").expect("template"));
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
@@ -57,7 +57,7 @@ pub async fn follow<T>(app: &Arc<Slipway>, json: bool, work: impl Future<Output 
             while let Ok(env) = rx.recv().await {
                 let Event::ResourceProgress(p) = &env.event else { continue };
                 if json {
-                    println!("{}", serde_json::to_string(&env).expect("event json"));
+                    outln!("{}", serde_json::to_string(&env).expect("event json"));
                     continue;
                 }
                 bar.set_length(p.total as u64);

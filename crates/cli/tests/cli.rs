@@ -161,3 +161,40 @@ fn a_malformed_aws_config_names_the_line() {
     assert!(t.contains("malformed at line 3"), "{t}");
     assert!(t.contains("next: Fix line 3"), "{t}");
 }
+
+/// `slipway doctor --json | head -c1`, `slipway --help | head -c1`, ... : the reader goes
+/// away before the output is written. The CLI ends quietly, as `ls | head` does: exit 0, no
+/// panic, no backtrace (even with RUST_BACKTRACE set).
+#[test]
+fn a_closed_pipe_ends_the_cli_quietly() {
+    let d = slipway_testkit::data_dir();
+    let mut tried = 0;
+    for args in [&["doctor", "--json"][..], &["doctor"], &["settings", "--json"], &["--help"]] {
+        let mut c = common::command(d.path(), args);
+        c.env("RUST_BACKTRACE", "1").env("DOCKER_HOST", "unix:///nonexistent.sock").env_remove("KUBECONFIG");
+        let mut child = c.spawn().unwrap();
+        drop(child.stdout.take()); // the reader is gone before anything is written
+        drop(child.stdin.take());
+        let o = child.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!err.contains("panicked") && !err.contains("Broken pipe") && !err.contains("stack backtrace"), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {err}");
+        tried += 1;
+    }
+    // Through a real pipe to `head -c1` too.
+    let bin = env!("CARGO_BIN_EXE_slipway");
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(format!("set -o pipefail; '{bin}' --data-dir '{}' doctor --json 2>err.txt | head -c1; echo \" ${{PIPESTATUS[0]}}\"; cat err.txt", d.path().display()))
+        .current_dir(d.path())
+        .env("RUST_BACKTRACE", "1")
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    // head got the first byte; slipway ended with doctor's own status (0, or 1 for a failed
+    // check), never 101 (a panic) or a word about the pipe.
+    assert!(out.starts_with("{ 0") || out.starts_with("{ 1"), "{out}");
+    assert!(!out.contains("panicked") && !out.contains("Broken pipe") && !out.contains("backtrace"), "{out}");
+    println!("commands whose reader went away: {}, each ended quietly", tried + 1);
+}

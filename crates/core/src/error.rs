@@ -17,8 +17,14 @@ pub struct UserError {
 }
 
 impl UserError {
+    /// Credentials in any URL the texts hold are redacted (`https://[redacted]@host`), so an
+    /// error never carries a token to the screen, a log, an event or the store.
     pub fn new(what: impl Into<String>, why: impl Into<String>, fix: impl Into<String>) -> Self {
-        Self { what: what.into(), why: why.into(), fix: fix.into() }
+        let clean = |s: String| match crate::secrets::redact_url_credentials(&s) {
+            std::borrow::Cow::Borrowed(_) => s,
+            std::borrow::Cow::Owned(r) => r,
+        };
+        Self { what: clean(what.into()), why: clean(why.into()), fix: clean(fix.into()) }
     }
 }
 

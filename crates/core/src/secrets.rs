@@ -26,18 +26,45 @@ impl Secret {
     }
 }
 
-/// `n` random bytes from the OS, as lowercase hex (passwords, ids). Falls back to time and PID
-/// where /dev/urandom is missing.
+/// `n` random bytes from the operating system's generator (getrandom(2) on Linux,
+/// `BCryptGenRandom` on Windows, `getentropy` on macOS), as lowercase hex: passwords, webhook
+/// secrets, ids. There is no fallback: a machine that cannot give random bytes gets no
+/// password at all rather than a guessable one.
 pub fn random_hex(n: usize) -> String {
-    use std::io::Read;
     let mut b = vec![0u8; n];
-    if std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).is_err() {
-        let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-        for (i, x) in b.iter_mut().enumerate() {
-            *x = ((t >> ((i % 16) * 8)) as u8) ^ (std::process::id() as u8).wrapping_mul(i as u8 + 1);
-        }
-    }
+    getrandom::fill(&mut b).expect("the operating system's random number generator failed; Slipway makes no password without it");
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// `text` with the user part of every URL in it (`https://user:token@host/...`) replaced by
+/// `[redacted]`: a token can sit there, as password or as user name alone. `git@` (SSH's usual
+/// user) is kept. Applied to every [`crate::UserError`] and to the lines Slipway writes about
+/// URLs, so a URL with credentials never reaches a log, an event, the store or the screen.
+pub fn redact_url_credentials(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.contains("://") || !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        // The authority ends at the path, query, fragment, or anything a URL cannot hold.
+        let end = tail
+            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'' | '<' | '>' | '`') || c.is_whitespace() || c.is_control())
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) if at > 0 && &authority[..at] != "git" => {
+                out.push_str("[redacted]");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    std::borrow::Cow::Owned(out)
 }
 
 impl std::fmt::Debug for Secret {
@@ -128,6 +155,69 @@ mod tests {
         assert_eq!(s.expose(), "hunter2-very-secret");
         let back: Secret = serde_json::from_str("\"abc\"").unwrap();
         assert_eq!(back.expose(), "abc");
+    }
+
+    #[test]
+    fn credentials_in_urls_are_redacted_wherever_they_sit_in_a_text() {
+        let cases = [
+            ("Cloning https://x-access-token:ghp_SECRET1@github.com/o/r.git", "Cloning https://[redacted]@github.com/o/r.git"),
+            ("cloning 'http://ghp_SECRET2@10.0.0.1:8080/r' failed", "cloning 'http://[redacted]@10.0.0.1:8080/r' failed"),
+            ("a https://u:p%40SECRET3@h and b ssh://git@github.com/o/r", "a https://[redacted]@h and b ssh://git@github.com/o/r"),
+            ("no url: user@example.com", "no url: user@example.com"),
+            ("https://github.com/o/r@main", "https://github.com/o/r@main"),
+            ("https://user:SECRET4@h?x=1 then https://a:SECRET5@b#f", "https://[redacted]@h?x=1 then https://[redacted]@b#f"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(redact_url_credentials(input), want, "{input}");
+        }
+        let e = crate::UserError::new("Checkout failed", "cloning https://me:ghp_SECRET6@github.com/o/r failed", "Check https://me:ghp_SECRET7@github.com");
+        assert!(!e.to_string().contains("SECRET"), "{e}");
+        assert!(e.why.contains("https://[redacted]@github.com/o/r"), "{e}");
+    }
+
+    /// Run in a mount namespace where /dev/urandom reads as empty (the case the old code filled
+    /// from the clock and the PID): the values must still be the OS generator's, not that
+    /// pattern. Without a usable `unshare` (no user namespaces) the test says so and fails.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn random_hex_comes_from_the_os_even_where_dev_urandom_gives_nothing() {
+        const NAME: &str = "secrets::tests::random_hex_comes_from_the_os_even_where_dev_urandom_gives_nothing";
+        if std::env::var_os("SLIPWAY_RANDOM_CHILD").is_some() {
+            use std::io::Read;
+            let mut b = [0u8; 16];
+            let empty = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut b)).is_err();
+            println!("CHILD pid={} urandom_empty={empty}", std::process::id());
+            for _ in 0..4 {
+                println!("CHILD value={}", random_hex(32));
+            }
+            return;
+        }
+        let exe = std::env::current_exe().unwrap();
+        let o = std::process::Command::new("unshare")
+            .args(["--mount", "--map-root-user", "--propagation", "private", "sh", "-c"])
+            .arg("mount --bind /dev/null /dev/urandom && exec \"$0\" --exact \"$1\" --nocapture --test-threads 1")
+            .arg(&exe)
+            .arg(NAME)
+            .env("SLIPWAY_RANDOM_CHILD", "1")
+            .output()
+            .expect("unshare (util-linux) runs");
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
+        assert!(out.contains("urandom_empty=true"), "the child did not see an empty /dev/urandom: {out}");
+        let pid: u32 = out.split("pid=").nth(1).and_then(|s| s.split_whitespace().next()).and_then(|s| s.parse().ok()).unwrap();
+        let values: Vec<Vec<u8>> = out
+            .lines()
+            .filter_map(|l| l.split("value=").nth(1))
+            .map(|h| (0..h.len()).step_by(2).map(|i| u8::from_str_radix(&h[i..i + 2], 16).unwrap()).collect())
+            .collect();
+        assert_eq!(values.len(), 4, "{out}");
+        for v in &values {
+            // The old fallback made byte i and byte i+16 from the same clock byte: their XOR was
+            // a function of the PID alone.
+            let pattern = (0..16).all(|i| v[i] ^ v[i + 16] == (pid as u8).wrapping_mul(i as u8 + 1) ^ (pid as u8).wrapping_mul(i as u8 + 17));
+            assert!(!pattern, "a value made from the clock and the PID: {v:02x?}");
+        }
+        assert!(values.windows(2).all(|w| w[0] != w[1]));
     }
 
     #[test]

@@ -13,11 +13,17 @@ pub struct Settings {
     pub sandbox_auto_start: bool,
     /// The sandbox emulator's port; None picks a free loopback port.
     pub sandbox_port: Option<u16>,
+    /// Days a finished run's logs and checkout are kept (the run itself stays listed); 0 keeps
+    /// them forever.
+    pub run_log_retention_days: u32,
 }
+
+/// The most days the run-log retention may be set to (ten years).
+pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None }
+        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None, run_log_retention_days: 30 }
     }
 }
 
@@ -29,6 +35,13 @@ impl Settings {
                 "Settings not saved",
                 format!("'{}' is not an AWS region name", self.default_region),
                 "Use a region code such as us-east-1 or eu-west-2",
+            ));
+        }
+        if self.run_log_retention_days > MAX_RETENTION_DAYS {
+            return Err(crate::UserError::new(
+                "Settings not saved",
+                format!("{} days is more than {MAX_RETENTION_DAYS}", self.run_log_retention_days),
+                "Keep run logs up to 3650 days, or 0 to keep them forever",
             ));
         }
         if let Some(p) = self.sandbox_port {

@@ -2,7 +2,7 @@
 //! log, in `<data dir>/slipway.db`, with schema migrations. Every call runs on a blocking thread
 //! (`spawn_blocking`), never on the async runtime.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -163,6 +163,10 @@ pub enum StoreError {
     Folder { path: PathBuf, source: std::io::Error },
     #[error("cannot migrate the store at {path}: {source}")]
     Migrate { path: PathBuf, source: rusqlite_migration::Error },
+    #[error("{path} was made by a newer Slipway (schema {found}; this one knows schema {known}). It was left as it is")]
+    Newer { path: PathBuf, found: u32, known: u32 },
+    #[error("{path} is not a readable Slipway store ({reason}). It was left as it is, and a copy was kept at {copy}")]
+    Corrupt { path: PathBuf, reason: String, copy: PathBuf },
     #[error("store query failed: {0}")]
     Sql(#[from] rusqlite::Error),
     #[error("store data is not valid JSON: {0}")]
@@ -173,14 +177,19 @@ pub enum StoreError {
 
 impl From<StoreError> for UserError {
     fn from(e: StoreError) -> Self {
-        let fix = match &e {
-            StoreError::Folder { .. } => "Check the folder's permissions, or pass --data-dir to use another folder",
+        let (what, fix) = match &e {
+            StoreError::Folder { .. } => ("Slipway's store failed", "Check the folder's permissions, or pass --data-dir to use another folder"),
+            StoreError::Newer { .. } => ("This data folder was made by a newer Slipway", "Update Slipway to the newest version, then open it again (or pass --data-dir to use another folder)"),
+            StoreError::Corrupt { .. } => (
+                "Slipway's store is damaged",
+                "Restore slipway.db from a backup; or, to start over with an empty store, move slipway.db out of the data folder (the copy stays where it is)",
+            ),
             StoreError::Open { .. } | StoreError::Migrate { .. } => {
-                "Close other Slipway windows using this data folder, or move the damaged slipway.db aside and start again"
+                ("Slipway's store failed", "Close other Slipway windows using this data folder and try again; if it keeps failing, run `slipway doctor` and report its output")
             }
-            _ => "Try again; if it keeps failing, run `slipway doctor` and report its output",
+            _ => ("Slipway's store failed", "Try again; if it keeps failing, run `slipway doctor` and report its output"),
         };
-        UserError::new("Slipway's store failed", e.to_string(), fix)
+        UserError::new(what, e.to_string(), fix)
     }
 }
 
@@ -190,24 +199,95 @@ pub struct Store {
     conn: Arc<Mutex<Connection>>,
     path: PathBuf,
     instance: String,
+    /// How many events the event log keeps (the oldest go first).
+    event_limit: Arc<std::sync::atomic::AtomicU64>,
 }
 
+/// The events the event log keeps by default: about a month of busy use; the UI and the CLI
+/// read only the newest few hundred.
+pub const EVENT_RETENTION: u64 = 100_000;
+
 impl Store {
-    /// Opens (creating if needed) `<dir>/slipway.db` and applies pending migrations.
+    /// Opens (creating if needed) `<dir>/slipway.db` and applies pending migrations. A store
+    /// from a newer Slipway, or a file that is not a store, is refused before anything is
+    /// written to it (a damaged one is copied aside first, for recovery).
+    ///
+    /// Several processes share one store (the CLI beside the desktop app): WAL with
+    /// `synchronous=NORMAL`, a busy timeout, and every transaction takes the write lock when it
+    /// begins (`BEGIN IMMEDIATE`): a transaction that read and then writes would otherwise fail
+    /// at once with SQLITE_BUSY when the other process wrote in between, busy timeout or not.
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Folder { path: dir.to_path_buf(), source })?;
+        crate::paths::create_private_dir(dir).map_err(|source| StoreError::Folder { path: dir.to_path_buf(), source })?;
         let path = dir.join("slipway.db");
+        Self::check_existing(&path)?;
         let mut conn = Connection::open(&path).map_err(|source| StoreError::Open { path: path.clone(), source })?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        migrations().to_latest(&mut conn).map_err(|source| StoreError::Migrate { path: path.clone(), source })?;
+        conn.busy_timeout(std::time::Duration::from_secs(15))?;
+        conn.set_transaction_behavior(TransactionBehavior::Immediate);
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| Self::classify(&path, e))?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrations().to_latest(&mut conn).map_err(|source| match source {
+            rusqlite_migration::Error::RusqliteError { err, .. } if Self::damaged(&err).is_some() => Self::classify(&path, err),
+            source => StoreError::Migrate { path: path.clone(), source },
+        })?;
         conn.execute("INSERT OR IGNORE INTO settings(key, value) VALUES ('instance', ?1)", params![crate::secrets::random_hex(8)])?;
         let instance = conn.query_row("SELECT value FROM settings WHERE key = 'instance'", [], |r| r.get(0))?;
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), path, instance })
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path, instance, event_limit: Arc::new(std::sync::atomic::AtomicU64::new(EVENT_RETENTION)) })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// The schema version this Slipway writes.
+    pub fn known_schema() -> u32 {
+        migration_list().len() as u32
+    }
+
+    /// Why an SQLite error means the file itself is damaged (not a database, malformed).
+    fn damaged(e: &rusqlite::Error) -> Option<String> {
+        match e {
+            rusqlite::Error::SqliteFailure(f, msg)
+                if matches!(f.code, rusqlite::ErrorCode::NotADatabase | rusqlite::ErrorCode::DatabaseCorrupt) =>
+            {
+                Some(msg.clone().unwrap_or_else(|| f.to_string()))
+            }
+            _ => None,
+        }
+    }
+
+    /// A damaged file is copied beside it (`slipway.db.damaged-<time>`) and refused; any other
+    /// error is an open error.
+    fn classify(path: &Path, e: rusqlite::Error) -> StoreError {
+        match Self::damaged(&e) {
+            Some(reason) => {
+                let copy = path.with_file_name(format!("slipway.db.damaged-{}", crate::now_ms()));
+                match std::fs::copy(path, &copy) {
+                    Ok(_) => StoreError::Corrupt { path: path.to_path_buf(), reason, copy },
+                    Err(c) => StoreError::Corrupt { path: path.to_path_buf(), reason: format!("{reason}; the copy could not be made: {c}"), copy },
+                }
+            }
+            None => StoreError::Open { path: path.to_path_buf(), source: e },
+        }
+    }
+
+    /// Reads an existing store's schema version without writing anything: newer than this
+    /// Slipway knows is refused, and so is a file SQLite cannot read.
+    fn check_existing(path: &Path) -> Result<(), StoreError> {
+        if std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true) {
+            return Ok(());
+        }
+        let ro = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+            .map_err(|e| Self::classify(path, e))?;
+        let _ = ro.busy_timeout(std::time::Duration::from_secs(15));
+        let found: u32 = ro
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .and_then(|v| ro.query_row("SELECT count(*) FROM sqlite_master", [], |_| Ok(v)))
+            .map_err(|e| Self::classify(path, e))?;
+        let known = Self::known_schema();
+        if found > known {
+            return Err(StoreError::Newer { path: path.to_path_buf(), found, known });
+        }
+        Ok(())
     }
 
     /// This store's random id (made once, kept forever): namespaces its keychain entries.
@@ -356,7 +436,15 @@ impl Store {
         .await
     }
 
+    /// Keeps at most `limit` events from now on (tests use small numbers).
+    pub fn set_event_retention(&self, limit: u64) {
+        self.event_limit.store(limit.max(1), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Appends events; the log keeps the newest [`EVENT_RETENTION`] and drops older ones in the
+    /// same transaction (by rowid, so it costs an index walk, not a scan).
     pub async fn append_events(&self, events: Vec<EventEnvelope>) -> Result<(), StoreError> {
+        let limit = self.event_limit.load(std::sync::atomic::Ordering::Relaxed) as i64;
         self.with(move |c| {
             let tx = c.transaction()?;
             {
@@ -367,10 +455,17 @@ impl Store {
                     st.execute(params![e.seq as i64, e.at, ty, body.to_string()])?;
                 }
             }
+            let last: i64 = tx.query_row("SELECT COALESCE(MAX(rowid), 0) FROM events", [], |r| r.get(0))?;
+            tx.execute("DELETE FROM events WHERE rowid <= ?1", params![last - limit])?;
             tx.commit()?;
             Ok(())
         })
         .await
+    }
+
+    /// How many events the log holds.
+    pub async fn event_count(&self) -> Result<u64, StoreError> {
+        self.with(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)).await
     }
 
     /// Records what Slipway created (or found) for a project, by physical id.
@@ -501,6 +596,11 @@ impl Store {
             None => json_rows(c, "SELECT body FROM runs ORDER BY created_at DESC LIMIT ?1", params![limit]),
         })
         .await
+    }
+
+    /// Runs created before `cutoff` (ms), oldest first: the candidates for log retention.
+    pub async fn runs_created_before(&self, cutoff: i64) -> Result<Vec<crate::pipeline::run::Run>, StoreError> {
+        self.with(move |c| json_rows(c, "SELECT body FROM runs WHERE created_at < ?1 ORDER BY created_at", params![cutoff])).await
     }
 
     /// Runs left queued or running by a process that ended (crash, kill): the caller marks them.
@@ -808,7 +908,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), Settings::default());
-        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999) };
+        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999), run_log_retention_days: 7 };
         st.save_settings(&s).await.unwrap();
         drop(st);
         let st = Store::open(dir.path()).unwrap();
@@ -820,6 +920,86 @@ mod tests {
         assert_eq!(Store::open(dir.path()).unwrap().instance_id(), id, "the instance id is kept");
         let other = tempfile::tempdir().unwrap();
         assert_ne!(Store::open(other.path()).unwrap().instance_id(), id);
+    }
+
+    #[tokio::test]
+    async fn writers_take_the_lock_up_front_and_wal_syncs_normally() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path()).unwrap();
+        let (mode, sync) = st
+            .with(|c| {
+                let m: String = c.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+                let s: i64 = c.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+                Ok((m, s))
+            })
+            .await
+            .unwrap();
+        assert_eq!((mode.as_str(), sync), ("wal", 1), "WAL with synchronous=NORMAL (1)");
+        // A second connection holds a read transaction; an IMMEDIATE writer waits for the
+        // write lock instead of failing on the upgrade.
+        let other = Connection::open(dir.path().join("slipway.db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE; INSERT INTO settings(key, value) VALUES ('x', '1');").unwrap();
+        let writer = {
+            let st = st.clone();
+            tokio::spawn(async move { st.create_run("p", |n| crate::pipeline::run::Run::new("p", n, crate::pipeline::run::Trigger::Manual, "main", None)).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        assert!(!writer.is_finished(), "the writer waits for the other process's lock");
+        other.execute_batch("COMMIT").unwrap();
+        assert_eq!(writer.await.unwrap().unwrap().number, 1);
+    }
+
+    #[test]
+    fn a_store_from_a_newer_slipway_is_refused_and_left_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let path = dir.path().join("slipway.db");
+        let newer = Store::known_schema() + 1;
+        {
+            let c = Connection::open(&path).unwrap();
+            c.pragma_update(None, "user_version", newer).unwrap();
+            c.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").unwrap();
+        }
+        let before = std::fs::read(&path).unwrap();
+        let e = Store::open(dir.path()).err().expect("refused");
+        assert!(matches!(e, StoreError::Newer { found, .. } if found == newer), "{e}");
+        let u: crate::UserError = e.into();
+        assert!(u.why.contains(&format!("was made by a newer Slipway (schema {newer}")), "{u}");
+        assert!(u.fix.starts_with("Update Slipway"), "{u}");
+        assert!(!u.fix.contains("move"), "no advice that risks the data: {u}");
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the file is untouched");
+        assert!(std::fs::read_dir(dir.path()).unwrap().all(|e| !e.unwrap().file_name().to_string_lossy().contains("damaged")));
+    }
+
+    #[test]
+    fn a_damaged_store_gets_its_own_message_and_a_copy_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slipway.db");
+        let garbage: Vec<u8> = b"not a database, a disk that lost its header ".iter().cycle().take(8192).copied().collect();
+        std::fs::write(&path, &garbage).unwrap();
+        let e = Store::open(dir.path()).err().expect("refused");
+        let StoreError::Corrupt { copy, .. } = &e else { panic!("{e}") };
+        assert_eq!(std::fs::read(copy).unwrap(), garbage, "the copy holds the damaged bytes");
+        let u: crate::UserError = e.into();
+        assert_eq!(u.what, "Slipway's store is damaged");
+        assert!(u.why.contains("is not a readable Slipway store") && u.why.contains("a copy was kept at"), "{u}");
+        assert_eq!(std::fs::read(&path).unwrap(), garbage, "the file itself is left as it was");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_folder_is_created_private_and_an_open_one_is_narrowed() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = tempfile::tempdir().unwrap();
+        let dir = base.path().join("new").join("slipway");
+        Store::open(&dir).unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700, "a new data folder");
+        let open = base.path().join("open");
+        std::fs::create_dir(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Store::open(&open).unwrap();
+        assert_eq!(mode(&open), 0o700, "an existing folder others could read");
     }
 
     #[tokio::test]
@@ -853,6 +1033,26 @@ mod tests {
         assert_eq!(got.len(), 2);
         assert_eq!(got[0]["message"], "1");
         assert_eq!(got[1]["message"], "2");
+    }
+
+    #[tokio::test]
+    async fn the_event_log_keeps_only_the_newest_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path()).unwrap();
+        assert_eq!(st.event_limit.load(std::sync::atomic::Ordering::Relaxed), EVENT_RETENTION);
+        st.set_event_retention(50);
+        let bus = EventBus::default();
+        for batch in 0..7 {
+            let evs: Vec<_> = (0..30).map(|i| bus.emit(Event::Progress { task: "x".into(), message: format!("{batch}-{i}") })).collect();
+            st.append_events(evs).await.unwrap();
+            assert!(st.event_count().await.unwrap() <= 50);
+        }
+        assert_eq!(st.event_count().await.unwrap(), 50, "210 written, the newest 50 kept");
+        let got = st.recent_events(1000).await.unwrap();
+        assert_eq!(got.len(), 50);
+        assert_eq!(got.last().unwrap()["message"], "6-29", "the newest is kept");
+        assert_eq!(got[0]["message"], "5-10", "the oldest kept is the 50th newest");
+        println!("events written 210, kept 50 (retention 50; default {EVENT_RETENTION})");
     }
 
     #[test]

@@ -1105,3 +1105,314 @@ fn a_project_without_database_or_tests_exports_without_them() {
     );
     assert!(!j.contains("slipway-db-password"));
 }
+
+// ----- hostile repository strings ---------------------------------------------------------------
+
+/// Strings a repository (or a careless person) can put where the exports write names, paths,
+/// images, values and commands. Each `touch` would leave a file if any shell ran it as code.
+const HOSTILE: [&str; 10] = [
+    "it's \"quoted\"",
+    "$(touch pwned-dollar)",
+    "`touch pwned-backtick`",
+    "\"; touch pwned-dq; \"",
+    "'; touch pwned-sq; '",
+    "${{ secrets.KUBECONFIG }}",
+    "line1\nline2; touch pwned-newline",
+    "${HOME} $$ \\ \\\\ ''' \"\"\"",
+    "EOF\ntouch pwned-heredoc\nEOF",
+    "x'''\n''' ; touch pwned-groovy //",
+];
+
+fn hostile_project(h: &str) -> Project {
+    let mut p = project();
+    for s in &mut p.services {
+        s.env.insert("GREETING".into(), h.into());
+        s.build_args.insert("NOTE".into(), h.into());
+        s.test_command = Some(vec!["echo".into(), h.into()]);
+        s.context = format!("ctx {h}");
+        s.dockerfile = format!("Dockerfile {h}");
+        s.health_path = Some(format!("/{h}"));
+    }
+    let db = p.database.as_mut().unwrap();
+    db.image = format!("mariadb:{h}");
+    db.schema = Some(format!("db/{h}.sql"));
+    db.database = h.into();
+    db.user = h.into();
+    p
+}
+
+fn hostile_ci<'a>(p: &'a Project, h: &str) -> CiInput<'a> {
+    let mut i = ci(p);
+    i.registry = Some(format!("reg.example.com/{h}"));
+    i.environment = h.into();
+    i.namespace = h.into();
+    i.manifest_images = BTreeMap::from([("backend".to_string(), h.to_string()), ("frontend".to_string(), format!("f-{h}"))]);
+    i.rollouts = vec![format!("deployment/{h}")];
+    i.secrets = vec![CiSecret {
+        name: h.into(),
+        data: BTreeMap::from([("NOTE".to_string(), h.to_string()), ("DB_PASSWORD".to_string(), PASSWORD_MARK.to_string())]),
+    }];
+    i
+}
+
+/// Runs a CI script with `docker` and `kubectl` replaced by stubs that record every call (one
+/// record per call, arguments separated by 0x1f). Returns the calls and the files the script
+/// left in its working folder.
+struct Ran {
+    ok: bool,
+    out: String,
+    calls: Vec<Vec<String>>,
+    /// Every path left in the working folder.
+    left: Vec<String>,
+    /// The kustomization the deploy wrote, if it ran.
+    kustomization: Option<String>,
+}
+
+fn run_with_stubs(script: &str, subdir: &str, files: &[String]) -> Ran {
+    let d = tempfile::tempdir().unwrap();
+    let bin = d.path().join("bin");
+    let work = d.path().join("work");
+    std::fs::create_dir_all(&bin).unwrap();
+    std::fs::create_dir_all(work.join(subdir).join("slipway")).unwrap();
+    std::fs::write(work.join(subdir).join("slipway/k8s.yaml"), "kind: List\n").unwrap();
+    for f in files {
+        let path = work.join(subdir).join(f);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "create table t (x int);\n").unwrap();
+    }
+    let tmp = d.path().join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
+    let log = d.path().join("calls");
+    let stub = "#!/bin/sh\n{ printf '%s' \"${0##*/}\"; for a in \"$@\"; do printf '\\037%s' \"$a\"; done; printf '\\036'; } >> \"$STUB_LOG\"\ncase \"${0##*/} $1\" in\n  'docker inspect') echo healthy ;;\nesac\nexit 0\n";
+    for name in ["docker", "kubectl"] {
+        let p = bin.join(name);
+        std::fs::write(&p, stub).unwrap();
+        std::process::Command::new("chmod").arg("+x").arg(&p).status().unwrap();
+    }
+    let o = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(script)
+        .current_dir(&work)
+        .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap()))
+        .env("STUB_LOG", &log)
+        .env("RUN_ID", "ci-7")
+        .env("IMAGE_TAG", "0123456789ab")
+        .env("REGISTRY", "reg.example.com/team")
+        .env("TEST_DB_PASSWORD", "test-pw")
+        .env("DB_PASSWORD", "db-pw")
+        .env("KUBECONFIG", "/dev/null")
+        .env("TEST_NETWORK", "net-1")
+        .env("TEST_DB_CONTAINER", "db-1")
+        .env("TMPDIR", &tmp)
+        .output()
+        .unwrap();
+    let calls: Vec<Vec<String>> = std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .split('\u{1e}')
+        .filter(|r| !r.is_empty())
+        .map(|r| r.split('\u{1f}').map(str::to_string).collect())
+        .collect();
+    let mut left: Vec<String> = vec![];
+    fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            out.push(e.path().strip_prefix(root).unwrap().display().to_string());
+            if e.file_type().unwrap().is_dir() {
+                walk(&e.path(), root, out);
+            }
+        }
+    }
+    walk(&work, &work, &mut left);
+    let mut in_tmp = vec![];
+    walk(&tmp, &tmp, &mut in_tmp);
+    let kustomization = in_tmp.iter().find(|f| f.ends_with("kustomization.yaml")).map(|f| std::fs::read_to_string(tmp.join(f)).unwrap());
+    let out = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    Ran { ok: o.status.success(), out, calls, left, kustomization }
+}
+
+fn pwned(left: &[String]) -> Vec<&String> {
+    left.iter().filter(|f| f.split('/').any(|c| c.starts_with("pwned"))).collect()
+}
+
+/// The kustomization's first image name, as a YAML parser reads it.
+fn kustomized_name(k: &str) -> String {
+    let v: Value = serde_saphyr::from_str(k).unwrap_or_else(|e| panic!("the kustomization is not YAML: {e}\n{k}"));
+    v["images"][0]["name"].as_str().unwrap().to_string()
+}
+
+/// Every `${{ ... }}` expression in a workflow's text (GitHub evaluates them anywhere).
+fn expressions(text: &str) -> Vec<String> {
+    let mut out = vec![];
+    let mut rest = text;
+    while let Some(i) = rest.find("${{") {
+        let after = &rest[i + 3..];
+        // A string literal inside the expression may hold `}}`.
+        let mut in_str = false;
+        let mut end = None;
+        let b = after.as_bytes();
+        for j in 0..b.len() {
+            match b[j] {
+                b'\'' => in_str = !in_str,
+                b'}' if !in_str && b.get(j + 1) == Some(&b'}') => {
+                    end = Some(j);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        let end = end.unwrap_or_else(|| panic!("an unterminated expression in:\n{text}"));
+        out.push(after[..end].trim().to_string());
+        rest = &after[end + 2..];
+    }
+    out
+}
+
+/// GitHub's evaluation of the one expression Slipway writes around data: `${{ '${{' }}`.
+fn github_eval_literal(s: &str) -> String {
+    s.replace("${{ '${{' }}", "${{")
+}
+
+#[test]
+fn hostile_repository_strings_stay_data_in_every_export() {
+    let allowed: BTreeSet<&str> = [
+        "github.run_id",
+        "github.run_attempt",
+        "github.ref",
+        "secrets.REGISTRY_USERNAME",
+        "secrets.REGISTRY_PASSWORD",
+        "secrets.KUBECONFIG",
+        "secrets.DB_PASSWORD",
+        "job.services.db.network",
+        "job.services.db.id",
+        "'${{'",
+    ]
+    .into();
+    let benign = project();
+    let benign_j = parse_groovy(&jenkinsfile::jenkinsfile(&ci(&benign))).unwrap();
+    fn shape(n: &Node, out: &mut Vec<String>) {
+        out.push(format!("{} [{}]", n.head.split('(').next().unwrap_or(""), n.statements.len()));
+        for c in &n.children {
+            shape(c, out);
+        }
+    }
+    let mut benign_shape = vec![];
+    shape(&benign_j, &mut benign_shape);
+    let validator = jsonschema::validator_for(&schema()).unwrap();
+    let mut tried = 0;
+    let mut scripts_run = 0;
+    for h in HOSTILE {
+        let p = hostile_project(h);
+        let input = hostile_ci(&p, h);
+
+        // Jenkinsfile: Groovy with the same shape as a harmless project's, every sh step bash
+        // that parses, runs without running any of the strings, and passes them on verbatim.
+        let j = jenkinsfile::jenkinsfile(&input);
+        let root = parse_groovy(&j).unwrap_or_else(|e| panic!("{h:?}: {e}\n{j}"));
+        let mut s = vec![];
+        shape(&root, &mut s);
+        assert_eq!(s, benign_shape, "{h:?} changed the Jenkinsfile's structure:\n{j}");
+        let env = &root.child("pipeline").child("environment").statements;
+        assert!(env.iter().any(|l| l.starts_with("K8S_NAMESPACE = '")), "{env:?}");
+        let mut sh = vec![];
+        sh_scripts(&root, &mut sh);
+        for script in &sh {
+            bash_syntax(script, &format!("{h:?} in a Jenkins sh step"));
+        }
+        // The build, test, push and deploy steps (not the registry login) with stubs.
+        let steps: Vec<&String> = sh.iter().filter(|s| !s.contains("docker login")).collect();
+        assert_eq!(steps.len(), 4, "{h:?}");
+        let schema = vec![p.database.as_ref().unwrap().schema.clone().unwrap()];
+        let mut calls = vec![];
+        for script in steps {
+            let r = run_with_stubs(script, &p.subdir, &schema);
+            assert!(r.ok, "{h:?}: a Jenkins step failed: {}\n{script}", r.out);
+            assert!(pwned(&r.left).is_empty(), "{h:?} ran as code: {:?}\n{script}", pwned(&r.left));
+            if let Some(k) = &r.kustomization {
+                assert_eq!(kustomized_name(k), h, "the manifest's image name, verbatim");
+            }
+            calls.extend(r.calls);
+            scripts_run += 1;
+        }
+        let has_arg = |calls: &[Vec<String>], want: &str| calls.iter().any(|c| c.iter().any(|a| a == want));
+        for want in [format!("NOTE={h}"), format!("GREETING={h}"), h.to_string(), format!("mariadb:{h}"), format!("deployment/{h}"), format!("--from-literal=NOTE={h}")] {
+            assert!(has_arg(&calls, &want), "{h:?}: no call got {want:?} verbatim: {calls:?}");
+        }
+
+        // GitHub Actions: YAML that the public schema accepts, no expression but Slipway's own,
+        // no `${{` in any script, and the same bash behaviour.
+        let text = github_actions::workflow(&input);
+        let wf: Value = serde_saphyr::from_str(&text).unwrap_or_else(|e| panic!("{h:?}: not YAML: {e}\n{text}"));
+        let errors: Vec<String> = validator.iter_errors(&wf).map(|e| format!("{e} at {}", e.instance_path())).collect();
+        assert!(errors.is_empty(), "{h:?}: {errors:?}\n{text}");
+        for e in expressions(&text) {
+            assert!(allowed.contains(e.as_str()), "{h:?}: an expression from the repository: ${{{{ {e} }}}}\n{text}");
+        }
+        let mut ran = 0;
+        for (job, j) in wf["jobs"].as_object().unwrap() {
+            for step in j["steps"].as_array().unwrap() {
+                let Some(run) = step["run"].as_str() else { continue };
+                assert!(!run.contains("${{"), "{h:?}: `${{{{` reached a run block in {job}:\n{run}");
+                bash_syntax(run, &format!("{h:?} in {job}"));
+                if ["Build the images", "Run the tests", "Push the images", "Deploy"].contains(&step["name"].as_str().unwrap()) {
+                    let r = run_with_stubs(run, &p.subdir, &schema);
+                    assert!(r.ok, "{h:?}: {job} failed: {}\n{run}", r.out);
+                    assert!(pwned(&r.left).is_empty(), "{h:?} ran as code in {job}: {:?}", pwned(&r.left));
+                    if let Some(k) = &r.kustomization {
+                        assert_eq!(kustomized_name(k), h);
+                    }
+                    ran += 1;
+                    scripts_run += 1;
+                }
+            }
+        }
+        assert_eq!(ran, 4, "{h:?}");
+        // Where GitHub evaluates expressions in data, the value it gets is the string itself.
+        assert_eq!(github_eval_literal(wf["jobs"]["deploy"]["environment"].as_str().unwrap()), h);
+        assert_eq!(github_eval_literal(wf["env"]["K8S_NAMESPACE"].as_str().unwrap()), h);
+        assert_eq!(github_eval_literal(wf["jobs"]["test"]["services"]["db"]["image"].as_str().unwrap()), format!("mariadb:{h}"));
+        assert_eq!(github_eval_literal(wf["jobs"]["test"]["services"]["db"]["env"]["MARIADB_DATABASE"].as_str().unwrap()), h);
+        tried += 1;
+    }
+    // Terraform: the blueprint refuses what is not a name (checked before any file is written).
+    for h in HOSTILE {
+        for set in [
+            (|b: &mut Blueprint, h: &str| b.ci_instance_type = h.into()) as fn(&mut Blueprint, &str),
+            |b, h| b.ami = Some(h.into()),
+            |b, h| b.db_engine_version = h.into(),
+            |b, h| b.kubernetes_version = h.into(),
+            |b, h| b.azs[0] = h.into(),
+        ] {
+            let mut bp = Blueprint::default();
+            set(&mut bp, h);
+            match terraform::terraform(&bp) {
+                Err(e) => assert!(!e.what.is_empty()),
+                Ok(files) => {
+                    for f in files {
+                        hcl::parse(&f.content).unwrap_or_else(|e| panic!("{h:?}: {e}\n{}", f.content));
+                    }
+                }
+            }
+            tried += 1;
+        }
+    }
+    println!("hostile inputs tried: {tried} (each refused or kept as data); CI scripts run with stubs: {scripts_run}; none ran a string as code");
+}
+
+#[test]
+fn every_action_is_pinned_by_commit_with_its_release_beside_it() {
+    let text = github_actions::workflow(&ci(&project()));
+    let mut uses = 0;
+    for line in text.lines().filter(|l| l.trim_start().starts_with("uses:") || l.contains(" uses: ")) {
+        uses += 1;
+        let after = line.split("uses:").nth(1).unwrap().trim();
+        let (action, comment) = after.split_once(" # ").unwrap_or_else(|| panic!("no release comment: {line}"));
+        let sha = action.rsplit_once('@').map(|(_, s)| s).unwrap_or("");
+        assert!(sha.len() == 40 && sha.bytes().all(|b| b.is_ascii_hexdigit()), "not pinned by a commit: {line}");
+        assert!(comment.starts_with('v'), "{line}");
+    }
+    assert!(uses >= 5, "{text}");
+    assert!(!text.contains("azure/setup-kubectl"), "kubectl comes from dl.k8s.io, checked by its SHA-256");
+    let wf: Value = serde_saphyr::from_str(&text).unwrap();
+    let kubectl = wf["jobs"]["deploy"]["steps"].as_array().unwrap().iter().find(|s| s["name"] == "Set up kubectl").unwrap();
+    assert!(kubectl["run"].as_str().unwrap().contains("sha256sum -c -"), "{kubectl}");
+}

@@ -1295,6 +1295,7 @@ mod tests {
         assert_eq!(unix_seconds("garbage"), None);
     }
 
+    #[cfg(unix)]
     #[test]
     fn context_tar_leaves_out_ignored_files_and_keeps_links() {
         let dir = tempfile::tempdir().unwrap();

@@ -19,7 +19,7 @@ pub struct Docker;
 
 /// The engine address in use: DOCKER_HOST, else the platform default socket.
 pub fn docker_host() -> String {
-    std::env::var("DOCKER_HOST").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into())
+    std::env::var("DOCKER_HOST").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| if cfg!(windows) { "npipe:////./pipe/docker_engine" } else { "unix:///var/run/docker.sock" }.into())
 }
 
 /// Connects to the engine and negotiates the API version (engine 20.10 speaks 1.41).

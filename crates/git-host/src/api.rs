@@ -88,8 +88,11 @@ fn unix_now() -> i64 {
 
 /// Checks `owner/name`.
 pub fn split_repo(repo: &str) -> Result<(&str, &str), UserError> {
+    // `.` and `..` would walk GitHub's API paths (`repos/../..`).
     let ok = |s: &str| {
         !s.is_empty()
+            && s != "."
+            && s != ".."
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
     };
@@ -258,6 +261,23 @@ impl GitHubApi {
         etag: Option<&str>,
         what: &str,
     ) -> Result<Answer, UserError> {
+        Ok(self.send_limited(method, path, body, etag, what, ANSWER_LIMIT, false).await?.0)
+    }
+
+    /// [`GitHubApi::send`] reading at most `limit` bytes of the answer into memory: its start,
+    /// or with `tail` its end (a log's failure is at the end). Returns how many bytes were left
+    /// out.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_limited(
+        &self,
+        method: http::Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        etag: Option<&str>,
+        what: &str,
+        limit: usize,
+        tail: bool,
+    ) -> Result<(Answer, u64), UserError> {
         let url = format!("{}{path}", self.base);
         let unreachable = |e: octocrab::Error| {
             UserError::new(
@@ -283,12 +303,15 @@ impl GitHubApi {
         if let Some(r) = rate_limit(&headers) {
             *self.rate.lock().expect("rate lock") = Some(r);
         }
-        let body = self.oc.body_to_string(resp).await.unwrap_or_default();
-        Ok(Answer {
-            status,
-            headers,
-            body,
-        })
+        let (body, left_out) = read_limited(resp.into_body(), limit, tail).await;
+        Ok((
+            Answer {
+                status,
+                headers,
+                body,
+            },
+            left_out,
+        ))
     }
 
     async fn get_ok(&self, path: &str, target: &str, what: &str) -> Result<Answer, UserError> {
@@ -573,17 +596,91 @@ impl GitHubApi {
             .unwrap_or_default())
     }
 
-    /// A job's log as plain text (GitHub redirects to a short-lived download URL).
+    /// A job's log as plain text (GitHub redirects to a short-lived download URL). It is read
+    /// as it arrives and at most its last [`JOB_LOG_LIMIT`] bytes are kept; a longer log starts
+    /// with a line saying how much of its beginning was left out and where the whole one is.
     pub async fn job_log(&self, repo: &str, job_id: u64) -> Result<String, UserError> {
+        self.job_log_limited(repo, job_id, JOB_LOG_LIMIT).await
+    }
+
+    /// [`GitHubApi::job_log`] with another limit (tests).
+    pub async fn job_log_limited(&self, repo: &str, job_id: u64, limit: usize) -> Result<String, UserError> {
         let what = "Could not read the job's log";
         let (o, n) = split_repo(repo)?;
-        let a = self
-            .get_ok(
-                &format!("/repos/{o}/{n}/actions/jobs/{job_id}/logs"),
-                &format!("the log of job {job_id} in {repo}"),
-                what,
-            )
+        let target = format!("the log of job {job_id} in {repo}");
+        let (a, left_out) = self
+            .send_limited(http::Method::GET, &format!("/repos/{o}/{n}/actions/jobs/{job_id}/logs"), None, None, what, limit, true)
             .await?;
-        Ok(a.body)
+        if a.status != 200 {
+            return Err(refusal(what, &target, &a));
+        }
+        if left_out == 0 {
+            return Ok(a.body);
+        }
+        Ok(format!(
+            "[Slipway: this log is {} bytes; the first {left_out} bytes are left out here and the last {} are shown. The whole log: https://github.com/{o}/{n}/actions/runs (job {job_id}), or `gh run view --job {job_id} --log`]\n{}",
+            left_out + a.body.len() as u64,
+            a.body.len(),
+            a.body
+        ))
+    }
+}
+
+/// The most of an API answer read into memory.
+pub const ANSWER_LIMIT: usize = 16 << 20;
+/// The most of a job's log kept in memory and shown: its end.
+pub const JOB_LOG_LIMIT: usize = 8 << 20;
+
+/// Reads a body as it arrives, keeping at most `limit` bytes: the first ones, or with `tail`
+/// the last ones from a line start (memory stays under twice the limit). Returns the text
+/// (invalid UTF-8 replaced, as GitHub's logs can hold any bytes) and how many bytes were left out.
+async fn read_limited<B>(mut body: B, limit: usize, tail: bool) -> (String, u64)
+where
+    B: http_body::Body<Data = bytes::Bytes> + Unpin,
+{
+    use http_body_util::BodyExt;
+    let mut buf: Vec<u8> = Vec::new();
+    let mut dropped: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else { break };
+        let Ok(data) = frame.into_data() else { continue };
+        if tail {
+            buf.extend_from_slice(&data);
+            if buf.len() > 2 * limit {
+                let cut = buf.len() - limit;
+                buf.drain(..cut);
+                dropped += cut as u64;
+            }
+        } else {
+            let room = limit.saturating_sub(buf.len());
+            buf.extend_from_slice(&data[..data.len().min(room)]);
+            dropped += data.len().saturating_sub(room) as u64;
+        }
+    }
+    if tail && buf.len() > limit {
+        let mut cut = buf.len() - limit;
+        // Start at a whole line.
+        if let Some(nl) = buf[cut..].iter().position(|b| *b == b'\n') {
+            cut += nl + 1;
+        }
+        buf.drain(..cut);
+        dropped += cut as u64;
+    }
+    (String::from_utf8_lossy(&buf).into_owned(), dropped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_repo;
+
+    #[test]
+    fn repository_names_with_dot_segments_are_refused() {
+        assert_eq!(split_repo("octo/hello-world").unwrap(), ("octo", "hello-world"));
+        assert_eq!(split_repo("octo/.github").unwrap(), ("octo", ".github"));
+        assert_eq!(split_repo("octo/a..b").unwrap(), ("octo", "a..b"));
+        for bad in ["../x", "x/..", "./x", "x/.", "../..", "octo", "octo/a/b", "/x", "o/"] {
+            let e = split_repo(bad).unwrap_err();
+            assert!(e.why.contains("is not owner/name"), "{bad}: {e}");
+        }
     }
 }

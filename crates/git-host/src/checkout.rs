@@ -1,13 +1,15 @@
 //! Checkout for the pipeline (git2): a fresh clone of the repository (a local path or a Git
 //! URL; HTTPS with the connected token) into the run's folder, at a branch, tag or commit.
+//! The token goes only to the connected GitHub host, only over HTTPS ([`token_allowed`]), and
+//! a URL's credentials never reach the log or an error.
 //! Implements [`SourceProvider`]. The committed state is what runs: uncommitted edits in a local
 //! repository are not part of a run.
 
 use async_trait::async_trait;
 use slipway_core::pipeline::engine::LogSink;
 use slipway_core::pipeline::project::Source;
-use slipway_core::pipeline::runner::{Commit, SourceProvider};
-use slipway_core::secrets::Secret;
+use slipway_core::pipeline::runner::{Commit, GitToken, SourceProvider};
+use slipway_core::secrets::redact_url_credentials;
 use slipway_core::UserError;
 use std::path::{Path, PathBuf};
 
@@ -39,6 +41,17 @@ fn clone_url(source: &Source) -> Result<String, UserError> {
     }
 }
 
+/// May the token for `host` be sent to `url` (the address that asks for credentials)? Only
+/// over HTTPS, only to that host (any port), never to a URL that carries its own credentials.
+pub fn token_allowed(url: &str, host: &str) -> bool {
+    let Ok(u) = url::Url::parse(url) else { return false };
+    u.scheme() == "https"
+        && u.username().is_empty()
+        && u.password().is_none()
+        && !host.is_empty()
+        && u.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host.trim()))
+}
+
 /// The root folder of the Git repository holding `path` (the path itself, or a parent).
 pub fn repo_root(path: &Path) -> Option<PathBuf> {
     let repo = git2::Repository::discover(path).ok()?;
@@ -50,7 +63,7 @@ fn checkout_blocking(
     source: Source,
     git_ref: String,
     dir: PathBuf,
-    token: Option<Secret>,
+    token: Option<GitToken>,
     out: tokio::sync::mpsc::UnboundedSender<String>,
 ) -> Result<Commit, UserError> {
     let url = clone_url(&source)?;
@@ -72,21 +85,28 @@ fn checkout_blocking(
             )
         })?;
     }
-    let _ = out.send(format!("Cloning {url}"));
+    let _ = out.send(format!("Cloning {}", redact_url_credentials(&url)));
     let mut callbacks = git2::RemoteCallbacks::new();
-    let tok = token.clone();
     let mut tried = false;
-    callbacks.credentials(move |_url, _user, allowed| {
+    callbacks.credentials(move |asking, _user, allowed| {
         if tried {
             return Err(git2::Error::from_str("the credentials were refused"));
         }
         tried = true;
-        match (
-            &tok,
-            allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT),
-        ) {
-            (Some(t), true) => git2::Cred::userpass_plaintext("x-access-token", t.expose()),
-            _ => git2::Cred::default(),
+        if !allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) {
+            return git2::Cred::default();
+        }
+        match &token {
+            Some(t) if token_allowed(asking, &t.host) => {
+                git2::Cred::userpass_plaintext("x-access-token", t.token.expose())
+            }
+            Some(t) => Err(git2::Error::from_str(&format!(
+                "the server asked for credentials; the GitHub token is sent only to {} over HTTPS",
+                t.host
+            ))),
+            None => Err(git2::Error::from_str(
+                "the server asked for credentials and no GitHub account is connected",
+            )),
         }
     });
     let progress_out = out.clone();
@@ -115,7 +135,7 @@ fn checkout_blocking(
         } else {
             "Check the repository URL and the network, then run again"
         };
-        fail("Checkout failed", format!("cloning {} failed: {msg}", source.display()), fix)
+        fail("Checkout failed", format!("cloning {} failed: {}", source.display(), redact_url_credentials(&msg)), fix)
     })?;
     let commit = resolve(&repo, &git_ref).ok_or_else(|| {
         fail(
@@ -176,7 +196,7 @@ impl SourceProvider for Git {
         source: &Source,
         git_ref: &str,
         dir: &Path,
-        token: Option<&Secret>,
+        token: Option<&GitToken>,
         out: &dyn LogSink,
     ) -> Result<Commit, UserError> {
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();

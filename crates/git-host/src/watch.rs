@@ -1,7 +1,10 @@
 //! Starting runs on new commits: a branch poller that reads the head with ETags (a 304 does not
 //! count against GitHub's rate limit and slows down as the quota runs low), and a webhook
 //! receiver that accepts only pushes signed with the shared secret (`X-Hub-Signature-256`,
-//! HMAC-SHA256, compared in constant time) and never the same delivery twice.
+//! HMAC-SHA256, compared in constant time) and never the same delivery twice. The receiver
+//! checks the headers before it reads a byte of the body, reads at most GitHub's payload limit,
+//! gives every request [`WebhookLimits::read_timeout`] and serves a bounded number of
+//! connections at once.
 
 use async_trait::async_trait;
 use hmac::{Hmac, Mac};
@@ -143,6 +146,8 @@ pub enum Refused {
     Forged,
     Replayed(String),
     Malformed(String),
+    /// The body is (or says it is) larger than the limit.
+    TooLarge { limit: usize },
 }
 
 impl Refused {
@@ -151,6 +156,7 @@ impl Refused {
             Refused::MissingSignature | Refused::Forged => 401,
             Refused::Replayed(_) => 409,
             Refused::Malformed(_) => 400,
+            Refused::TooLarge { .. } => 413,
         }
     }
 
@@ -175,6 +181,11 @@ impl Refused {
             Refused::Malformed(why) => {
                 UserError::new(what, why.clone(), "Send push events as application/json")
             }
+            Refused::TooLarge { limit } => UserError::new(
+                what,
+                format!("its body is larger than {limit} bytes (GitHub never sends more)"),
+                "Nothing to do for GitHub's own deliveries; something else is posting here",
+            ),
         }
     }
 }
@@ -208,6 +219,27 @@ impl WebhookVerifier {
             .expect("any key length");
         mac.update(body);
         format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    }
+
+    /// The checks that need no body, made before any of it is read: a well-formed
+    /// `X-Hub-Signature-256`, a delivery id, an event name, and a declared length within `limit`.
+    pub fn precheck(&self, headers: &http::HeaderMap, limit: usize) -> Result<(), Refused> {
+        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::trim).filter(|s| !s.is_empty());
+        let sig = h("x-hub-signature-256").ok_or(Refused::MissingSignature)?;
+        let hex_sig = sig.strip_prefix("sha256=").ok_or(Refused::Forged)?;
+        if hex_sig.len() != 64 || !hex_sig.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Refused::Forged);
+        }
+        h("x-github-delivery").ok_or_else(|| Refused::Malformed("it has no X-GitHub-Delivery id".into()))?;
+        h("x-github-event").ok_or_else(|| Refused::Malformed("it has no X-GitHub-Event".into()))?;
+        if let Some(len) = h("content-length") {
+            match len.parse::<u64>() {
+                Ok(n) if n > limit as u64 => return Err(Refused::TooLarge { limit }),
+                Ok(_) => {}
+                Err(_) => return Err(Refused::Malformed(format!("its Content-Length \"{len}\" is not a number"))),
+            }
+        }
+        Ok(())
     }
 
     /// Checks the signature first (nothing of an unsigned or forged body is read), then the
@@ -283,6 +315,30 @@ pub fn is_new_commit(p: &PushEvent) -> bool {
     p.branch.is_some() && !p.after.chars().all(|c| c == '0')
 }
 
+/// What the webhook receiver allows one client.
+#[derive(Debug, Clone)]
+pub struct WebhookLimits {
+    /// The largest body read: GitHub caps webhook payloads at 25 MB.
+    pub max_body: usize,
+    /// Headers and body of a request must both arrive within this (each).
+    pub read_timeout: Duration,
+    /// Connections served at once; one more is answered 503 and closed.
+    pub max_connections: usize,
+}
+
+/// GitHub's payload cap: "Payloads are capped at 25 MB".
+pub const GITHUB_MAX_PAYLOAD: usize = 25_000_000;
+
+impl Default for WebhookLimits {
+    fn default() -> Self {
+        Self {
+            max_body: GITHUB_MAX_PAYLOAD,
+            read_timeout: Duration::from_secs(10),
+            max_connections: 32,
+        }
+    }
+}
+
 /// The receiver: listens on 127.0.0.1:`port` (0 picks one) until `cancel`, verifies every POST
 /// and calls `trigger` for each verified push of a new commit. Returns the address it bound.
 /// `on_refused` hears about every refused delivery (for the log and the UI).
@@ -292,6 +348,18 @@ pub async fn serve_webhook(
     trigger: Arc<dyn CommitTrigger>,
     on_refused: Arc<dyn Fn(&UserError) + Send + Sync>,
     cancel: CancellationToken,
+) -> Result<SocketAddr, UserError> {
+    serve_webhook_with(port, verifier, trigger, on_refused, cancel, WebhookLimits::default()).await
+}
+
+/// [`serve_webhook`] with other limits (tests use short ones).
+pub async fn serve_webhook_with(
+    port: u16,
+    verifier: Arc<WebhookVerifier>,
+    trigger: Arc<dyn CommitTrigger>,
+    on_refused: Arc<dyn Fn(&UserError) + Send + Sync>,
+    cancel: CancellationToken,
+    limits: WebhookLimits,
 ) -> Result<SocketAddr, UserError> {
     use http_body_util::{BodyExt, Full, Limited};
     use hyper::body::Bytes;
@@ -307,19 +375,33 @@ pub async fn serve_webhook(
     let addr = listener
         .local_addr()
         .map_err(|e| UserError::new("Webhook receiver not started", e.to_string(), "Try again"))?;
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     tokio::spawn(async move {
         loop {
             let conn = tokio::select! {
                 c = listener.accept() => c,
                 _ = cancel.cancelled() => return,
             };
-            let Ok((stream, _)) = conn else { continue };
-            let (verifier, trigger, on_refused) =
-                (verifier.clone(), trigger.clone(), on_refused.clone());
+            let Ok((mut stream, _)) = conn else { continue };
+            let Ok(slot) = slots.clone().try_acquire_owned() else {
+                // Full: a short answer and the connection closed, nothing read.
+                tokio::spawn(async move {
+                    use tokio::io::AsyncWriteExt;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        stream.write_all(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"),
+                    )
+                    .await;
+                });
+                continue;
+            };
+            let (verifier, trigger, on_refused, limits) =
+                (verifier.clone(), trigger.clone(), on_refused.clone(), limits.clone());
+            let conn_limits = limits.clone();
             let service =
                 hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let (verifier, trigger, on_refused) =
-                        (verifier.clone(), trigger.clone(), on_refused.clone());
+                    let (verifier, trigger, on_refused, limits) =
+                        (verifier.clone(), trigger.clone(), on_refused.clone(), limits.clone());
                     async move {
                         let reply = |status: u16, text: String| {
                             let mut r = hyper::Response::new(Full::new(Bytes::from(text)));
@@ -331,13 +413,26 @@ pub async fn serve_webhook(
                             return reply(405, "POST GitHub webhook deliveries here\n".into());
                         }
                         let (parts, body) = req.into_parts();
-                        // GitHub caps payloads at 25 MB.
-                        let Ok(body) = Limited::new(body, 25 << 20)
-                            .collect()
-                            .await
-                            .map(|b| b.to_bytes())
-                        else {
-                            return reply(413, "payload too large\n".into());
+                        // The cheap checks first: nothing of the body is read for a request
+                        // without a signature, or one that says it is too large.
+                        if let Err(r) = verifier.precheck(&parts.headers, limits.max_body) {
+                            let e = r.user_error();
+                            on_refused(&e);
+                            return reply(r.status(), format!("{}\n", e.why));
+                        }
+                        let read = tokio::time::timeout(
+                            limits.read_timeout,
+                            Limited::new(body, limits.max_body).collect(),
+                        )
+                        .await;
+                        let body = match read {
+                            Ok(Ok(b)) => b.to_bytes(),
+                            Ok(Err(_)) => {
+                                let e = Refused::TooLarge { limit: limits.max_body }.user_error();
+                                on_refused(&e);
+                                return reply(413, format!("{}\n", e.why));
+                            }
+                            Err(_) => return reply(408, "the body did not arrive in time\n".into()),
                         };
                         match verifier.verify(&parts.headers, &body) {
                             Ok(Delivery::Push(p)) if is_new_commit(&p) => {
@@ -369,9 +464,15 @@ pub async fn serve_webhook(
                     }
                 });
             tokio::spawn(async move {
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                    .await;
+                // One delivery per connection; headers within the read timeout; the whole
+                // connection bounded too (a run start may take a moment).
+                let serve = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(conn_limits.read_timeout)
+                    .keep_alive(false)
+                    .serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+                let _ = tokio::time::timeout(conn_limits.read_timeout * 3 + Duration::from_secs(30), serve).await;
+                drop(slot);
             });
         }
     });

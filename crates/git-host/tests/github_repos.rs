@@ -448,3 +448,42 @@ fn bad_repository_names_are_refused_before_any_request() {
         ("octo-org", "hello.world")
     );
 }
+
+#[tokio::test]
+async fn a_huge_job_log_keeps_its_end_within_the_limit_and_says_what_was_left_out() {
+    let server = MockServer::start().await;
+    let mut log = Vec::new();
+    let mut i = 0u32;
+    while log.len() < 20 << 20 {
+        log.extend_from_slice(format!("2024-11-20T10:02:12.1234567Z line {i:08} of a long build\n").as_bytes());
+        i += 1;
+    }
+    log.extend_from_slice(b"2024-11-20T10:04:59.7654321Z \xff\xfe not UTF-8, then the failure\n");
+    log.extend_from_slice(b"2024-11-20T10:05:00.0000000Z error: test tests::login ... FAILED\n");
+    Mock::given(method("GET"))
+        .and(path("/repos/octocat/hello-world/actions/jobs/7/logs"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", format!("{}/download/7.txt", server.uri()).as_str()))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/download/7.txt"))
+        .respond_with(ResponseTemplate::new(200).insert_header("content-type", "text/plain").set_body_bytes(log.clone()))
+        .mount(&server)
+        .await;
+    let gh = api(&server);
+    let text = gh.job_log("octocat/hello-world", 7).await.unwrap();
+    let limit = slipway_git_host::api::JOB_LOG_LIMIT;
+    let (note, rest) = text.split_once('\n').unwrap();
+    assert!(rest.len() <= limit + 8, "{} bytes kept", rest.len());
+    assert!(note.starts_with("[Slipway: this log is ") && note.contains("bytes are left out here"), "{note}");
+    let dropped: u64 = note.split("the first ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap();
+    // What was left out plus what is shown is the whole log (its two invalid bytes shown as two
+    // three-byte replacement characters).
+    assert_eq!(dropped + rest.len() as u64, log.len() as u64 + 4);
+    assert!(rest.ends_with("error: test tests::login ... FAILED\n"), "the end is kept");
+    assert!(rest.starts_with("2024-11-20T10:02:12"), "it starts at a whole line");
+    // A small log is whole, and invalid UTF-8 does not empty it.
+    let small = gh.job_log_limited("octocat/hello-world", 7, 64 << 20).await.unwrap();
+    assert!(!small.starts_with("[Slipway") && small.contains("not UTF-8, then the failure"));
+    println!("job log of {} bytes: {} kept in memory, {dropped} left out and said so", log.len(), rest.len());
+}

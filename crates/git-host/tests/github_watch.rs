@@ -333,3 +333,123 @@ async fn the_receiver_starts_a_run_only_for_a_verified_new_delivery() {
     );
     cancel.cancel();
 }
+
+/// A receiver with the given limits, and what it refused.
+async fn receiver(limits: WebhookLimits) -> (std::net::SocketAddr, Arc<Count>, Arc<Mutex<Vec<String>>>, CancellationToken) {
+    let count = Arc::new(Count::default());
+    let refused = Arc::new(Mutex::new(Vec::<String>::new()));
+    let cancel = CancellationToken::new();
+    let r2 = refused.clone();
+    let addr = serve_webhook_with(
+        0,
+        Arc::new(WebhookVerifier::new(Secret::new("whsec-limits"))),
+        count.clone(),
+        Arc::new(move |e: &UserError| r2.lock().unwrap().push(e.why.clone())),
+        cancel.clone(),
+        limits,
+    )
+    .await
+    .unwrap();
+    (addr, count, refused, cancel)
+}
+
+/// Sends `head` (and nothing more) on a raw connection and reads what comes back until the
+/// server closes it or `wait` passes. Returns the answer and whether it closed.
+async fn raw(addr: std::net::SocketAddr, head: &str, wait: Duration) -> (String, bool) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    s.write_all(head.as_bytes()).await.unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, s.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), false),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_receiver_checks_headers_before_reading_a_body_and_never_reads_past_githubs_limit() {
+    let (addr, count, refused, cancel) = receiver(WebhookLimits::default()).await;
+    assert_eq!(WebhookLimits::default().max_body, 25_000_000, "GitHub caps payloads at 25 MB");
+    let sig = format!("sha256={}", "0".repeat(64));
+    // No signature, a 10 MB body announced and never sent: refused at once, from the headers.
+    let (answer, _) = raw(
+        addr,
+        "POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: l-1\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n",
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 401"), "unsigned: {answer:?}");
+    // Signed-looking, one byte over GitHub's limit: 413 before any of it is read.
+    let (answer, _) = raw(
+        addr,
+        &format!("POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: l-2\r\nX-Hub-Signature-256: {sig}\r\nContent-Length: 25000001\r\n\r\n"),
+        Duration::from_secs(3),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "too large: {answer:?}");
+    // A chunked body with no length that grows past the limit: cut at the limit, 413.
+    let status = {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: l-3\r\nX-Hub-Signature-256: {sig}\r\nTransfer-Encoding: chunked\r\n\r\n").as_bytes()).await.unwrap();
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..30 {
+            let mut c = format!("{:x}\r\n", chunk.len()).into_bytes();
+            c.extend_from_slice(&chunk);
+            c.extend_from_slice(b"\r\n");
+            if s.write_all(&c).await.is_err() {
+                break; // the server stopped reading: what it answered is below
+            }
+        }
+        let mut got = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut got)).await;
+        String::from_utf8_lossy(&got).split_whitespace().nth(1).unwrap_or("").to_string()
+    };
+    assert_eq!(status, "413", "30 MiB chunked");
+    assert!(count.0.lock().unwrap().is_empty());
+    let why = refused.lock().unwrap().clone();
+    assert!(why.iter().filter(|w| w.contains("larger than 25000000 bytes")).count() == 2 && why[0].contains("no X-Hub-Signature-256"), "{why:?}");
+    println!("webhook requests refused before or at the body limit: 3 (unsigned 10 MB, announced 25 MB + 1, chunked 30 MiB)");
+    cancel.cancel();
+}
+
+#[tokio::test]
+async fn a_slow_client_is_cut_off_and_connections_past_the_cap_are_turned_away() {
+    let limits = WebhookLimits { read_timeout: Duration::from_secs(1), max_connections: 4, ..Default::default() };
+    let (addr, _count, _refused, cancel) = receiver(limits).await;
+    // Half a request line, then nothing: closed after the read timeout.
+    let t = std::time::Instant::now();
+    let (_, closed) = raw(addr, "POST /webhook HT", Duration::from_secs(8)).await;
+    assert!(closed, "a client that never finishes its headers keeps its connection");
+    println!("a stalled client was cut off after {:?}", t.elapsed());
+    // Headers complete, body announced and never sent: 408 once the read timeout passes.
+    let (answer, _) = raw(
+        addr,
+        &format!("POST /webhook HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: push\r\nX-GitHub-Delivery: s-1\r\nX-Hub-Signature-256: sha256={}\r\nContent-Length: 500\r\n\r\n{{", "0".repeat(64)),
+        Duration::from_secs(8),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer:?}");
+    // Four stalled connections hold every slot: a fifth is answered 503 at once.
+    let mut held = vec![];
+    for _ in 0..4 {
+        use tokio::io::AsyncWriteExt;
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(b"POST /webhook HT").await.unwrap();
+        held.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (answer, closed) = raw(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", Duration::from_millis(900)).await;
+    assert!(answer.starts_with("HTTP/1.1 503") && closed, "the fifth connection: {answer:?}");
+    // Once the stalled ones are cut off, the receiver answers again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (answer, _) = raw(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", Duration::from_secs(3)).await;
+    assert!(answer.starts_with("HTTP/1.1 405"), "{answer:?}");
+    drop(held);
+    cancel.cancel();
+}

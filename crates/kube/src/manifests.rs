@@ -110,18 +110,18 @@ pub fn describe(o: &Value) -> String {
 pub fn load(repo: &Path, files: &[String]) -> Result<Vec<Value>, UserError> {
     let mut out = vec![];
     for f in files {
-        let path = repo.join(f);
+        let path = slipway_core::pipeline::confine::inside(repo, "the manifest", f)?;
         let text = std::fs::read_to_string(&path).map_err(|e| invalid(format!("{f}: {e}"), "Fix the manifest paths on the Project page (they are relative to the project folder)"))?;
         let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| invalid(format!("{f} is not valid YAML: {e}"), format!("Fix {f}; nothing was applied")))?;
         for d in docs {
             if d.is_null() {
                 continue;
             }
-            if kind(&d) == "List" {
-                out.extend(d["items"].as_array().cloned().unwrap_or_default());
-            } else {
-                out.push(d);
+            let objs = if kind(&d) == "List" { d["items"].as_array().cloned().unwrap_or_default() } else { vec![d] };
+            for o in &objs {
+                check_shape(o, f)?;
             }
+            out.extend(objs);
         }
     }
     for o in &out {
@@ -131,6 +131,71 @@ pub fn load(repo: &Path, files: &[String]) -> Result<Vec<Value>, UserError> {
         }
     }
     Ok(out)
+}
+
+/// The fields Slipway writes into (labels, annotations, the pod template, containers, their
+/// ports and env, image pull secrets, a Service's ports) must be mappings and lists where
+/// Kubernetes has them: a repository's `spec: "x"` or a string among the containers is refused
+/// here, naming the file and the field, instead of failing (or panicking) halfway through.
+fn check_shape(o: &Value, file: &str) -> Result<(), UserError> {
+    if !o.is_object() {
+        return Ok(()); // `load` refuses it with its own message
+    }
+    let what = |at: &str, found: &Value, want: &str| {
+        let found = match found {
+            Value::String(s) => format!("the string {:?}", s.chars().take(40).collect::<String>()),
+            Value::Number(n) => format!("the number {n}"),
+            Value::Bool(b) => format!("{b}"),
+            Value::Array(_) => "a list".into(),
+            Value::Object(_) => "a mapping".into(),
+            Value::Null => "empty".into(),
+        };
+        invalid(
+            format!("{file}: {} {}: {at} is {found}, where Kubernetes expects {want}", kind(o), name(o)),
+            format!("Fix {file} (kubectl apply would refuse it too); nothing was applied"),
+        )
+    };
+    let map = |v: &Value, at: &str| if v.is_null() || v.is_object() { Ok(()) } else { Err(what(at, v, "a mapping")) };
+    let maps = |v: &Value, at: &str| -> Result<(), UserError> {
+        match v {
+            Value::Null => Ok(()),
+            Value::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    if !item.is_object() {
+                        return Err(what(&format!("{at}[{i}]"), item, "a mapping"));
+                    }
+                }
+                Ok(())
+            }
+            other => Err(what(at, other, "a list")),
+        }
+    };
+    map(&o["metadata"], "metadata")?;
+    map(&o["metadata"]["labels"], "metadata.labels")?;
+    map(&o["metadata"]["annotations"], "metadata.annotations")?;
+    map(&o["spec"], "spec")?;
+    if kind(o) == "Service" {
+        maps(&o["spec"]["ports"], "spec.ports")?;
+    }
+    if WORKLOADS.contains(&kind(o)) {
+        let t = &o["spec"]["template"];
+        map(t, "spec.template")?;
+        map(&t["metadata"], "spec.template.metadata")?;
+        map(&t["metadata"]["labels"], "spec.template.metadata.labels")?;
+        map(&t["metadata"]["annotations"], "spec.template.metadata.annotations")?;
+        let ps = &t["spec"];
+        map(ps, "spec.template.spec")?;
+        maps(&ps["imagePullSecrets"], "spec.template.spec.imagePullSecrets")?;
+        for key in ["initContainers", "containers"] {
+            maps(&ps[key], &format!("spec.template.spec.{key}"))?;
+            for (i, c) in ps[key].as_array().into_iter().flatten().enumerate() {
+                for field in ["ports", "env", "envFrom"] {
+                    maps(&c[field], &format!("spec.template.spec.{key}[{i}].{field}"))?;
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The namespace the manifests name (a Namespace object, else the first metadata.namespace).
@@ -488,7 +553,7 @@ pub fn database_objects(p: &Project, db: &DatabaseSpec, repo: &Path) -> Result<V
     let mut mounts = vec![json!({"name": "data", "mountPath": "/var/lib/mysql"})];
     let mut volumes = vec![json!({"name": "data", "emptyDir": {}})];
     if let Some(schema) = &db.schema {
-        let text = std::fs::read_to_string(repo.join(schema))
+        let text = std::fs::read_to_string(slipway_core::pipeline::confine::inside(repo, "the database schema", schema)?)
             .map_err(|e| UserError::new("The database schema could not be read", format!("{schema}: {e}"), "Fix the schema path in the compose file or slipway.toml"))?;
         let cm = format!("{}-schema", db.name);
         out.push(json!({
@@ -708,6 +773,28 @@ pub fn stamp_revision(objects: &mut [Value], revision: u32) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn manifests_of_the_wrong_shape_are_refused_naming_the_file_and_field_not_a_panic() {
+        let d = tempfile::tempdir().unwrap();
+        let cases = [
+            ("spec-string.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec: \"x\"\n", "spec is the string \"x\""),
+            ("container-string.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: [\"nginx\"]\n", "spec.template.spec.containers[0] is the string \"nginx\""),
+            ("containers-map.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    spec:\n      containers: {a: 1}\n", "spec.template.spec.containers is a mapping, where Kubernetes expects a list"),
+            ("labels.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, labels: [a]}\n", "metadata.labels is a list"),
+            ("template.yaml", "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec: {template: 5}\n", "spec.template is the number 5"),
+            ("ports.yaml", "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [80]}\n", "spec.ports[0] is the number 80"),
+            ("env.yaml", "apiVersion: batch/v1\nkind: Job\nmetadata: {name: j}\nspec:\n  template:\n    spec:\n      containers: [{name: a, image: b, env: \"X=1\"}]\n", "containers[0].env is the string \"X=1\""),
+            ("pull.yaml", "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec: {template: {spec: {imagePullSecrets: \"reg\", containers: []}}}\n", "imagePullSecrets is the string \"reg\""),
+        ];
+        for (file, text, why) in cases {
+            std::fs::write(d.path().join(file), text).unwrap();
+            let e = load(d.path(), &[file.to_string()]).unwrap_err();
+            assert!(e.why.starts_with(&format!("{file}: ")) && e.why.contains(why), "{file}: {e}");
+            assert!(e.fix.contains(file), "{e}");
+        }
+        println!("manifests of the wrong shape refused: {}", cases.len());
+    }
+
     use super::*;
     use slipway_core::pipeline::project::{DeploySpec, ServiceSpec, Source};
 

@@ -13,7 +13,10 @@ mod sandbox;
 mod settings;
 pub(crate) mod streams;
 
-pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+/// Every command the UI may call. Which of them a window may really call is decided by
+/// Tauri's runtime authority from `capabilities/` (build.rs declares this list as the app's
+/// manifest, so an unlisted command is refused).
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         connect::doctor,
         connect::aws_profiles,

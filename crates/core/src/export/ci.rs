@@ -131,7 +131,28 @@ pub fn dependencies<'a>(p: &'a Project, svc: &ServiceSpec) -> Vec<&'a ServiceSpe
 
 /// The local image of a service in the CI: `<project>-<service>:$IMAGE_TAG`.
 fn local_image(p: &Project, svc: &str) -> String {
-    format!("{}-{svc}:\"$IMAGE_TAG\"", p.id)
+    format!("{}\"$IMAGE_TAG\"", shell_word(&format!("{}-{svc}:", p.id), ""))
+}
+
+/// `echo` of a text with repository strings in it, as one quoted word.
+fn echo(text: &str) -> String {
+    format!("echo {}\n", shell_word(text, ""))
+}
+
+/// A repository string inside a double-quoted word: as is when it is plain, else the double
+/// quote is closed around its single-quoted form.
+fn dq(value: &str) -> String {
+    let w = shell_word(value, "");
+    if w == value {
+        w
+    } else {
+        format!("\"{w}\"")
+    }
+}
+
+/// A run's container: `"slipway-$run-<name>"`, the name quoted.
+fn container(name: &str) -> String {
+    format!("\"slipway-$run-{}\"", dq(name))
 }
 
 const PRELUDE: &str =
@@ -159,7 +180,7 @@ pub fn build_script(input: &CiInput) -> String {
             ));
         }
         cmd.push_str(&format!(" {}", shell_word(&ctx, "")));
-        out.push_str(&format!("echo \"Building {}\"\n{cmd}\n", s.name));
+        out.push_str(&format!("{}{cmd}\n", echo(&format!("Building {}", s.name))));
     }
     out
 }
@@ -246,12 +267,13 @@ pub fn test_script(input: &CiInput, db_mode: TestDatabase) -> String {
         let schema = db.schema.as_ref().map(|s| in_project(p, s));
         match db_mode {
             TestDatabase::Sidecar => {
-                out.push_str(&format!(
-                    "echo 'Starting the test database {} ({})'\n",
+                out.push_str(&echo(&format!(
+                    "Starting the test database {} ({})",
                     db.name, db.image
-                ));
+                )));
                 out.push_str(&format!(
-                    "docker create --name \"slipway-$run-{name}\" --network \"$net\" --network-alias {name} {labels}{env} --health-cmd {health} --health-interval 1s --health-retries 240 {image} >/dev/null\n",
+                    "docker create --name {container} --network \"$net\" --network-alias {name} {labels}{env} --health-cmd {health} --health-interval 1s --health-retries 240 {image} >/dev/null\n",
+                    container = container(&db.name),
                     name = shell_word(&db.name, ""),
                     env = env_opts(&test_database_env(db)),
                     health = shell_word(DB_HEALTH_CMD, ""),
@@ -259,19 +281,19 @@ pub fn test_script(input: &CiInput, db_mode: TestDatabase) -> String {
                 ));
                 if let Some(schema) = &schema {
                     out.push_str(&format!(
-                        "docker cp {} \"slipway-$run-{}:/docker-entrypoint-initdb.d/schema.sql\"\n",
+                        "docker cp {} {}\n",
                         shell_word(schema, ""),
-                        db.name
+                        container(&format!("{}:/docker-entrypoint-initdb.d/schema.sql", db.name))
                     ));
                 }
-                out.push_str(&format!("docker start \"slipway-$run-{0}\" >/dev/null\nwait_healthy \"slipway-$run-{0}\"\n", db.name));
+                out.push_str(&format!("docker start {0} >/dev/null\nwait_healthy {0}\n", container(&db.name)));
             }
             TestDatabase::Service => {
                 if let Some(schema) = &schema {
-                    out.push_str(&format!(
-                        "echo 'Loading {schema} into the test database {}'\n",
+                    out.push_str(&echo(&format!(
+                        "Loading {schema} into the test database {}",
                         db.name
-                    ));
+                    )));
                     out.push_str(&format!(
                         "docker exec -i \"$TEST_DB_CONTAINER\" sh -c 'c=mariadb; command -v mariadb >/dev/null || c=mysql; MYSQL_PWD=\"$MARIADB_ROOT_PASSWORD\" exec $c -uroot \"$MARIADB_DATABASE\"' < {}\n",
                         shell_word(schema, "")
@@ -290,13 +312,14 @@ pub fn test_script(input: &CiInput, db_mode: TestDatabase) -> String {
         }
     }
     for dep in needed {
-        out.push_str(&format!(
-            "echo 'Starting {0} for the tests that call it'\n",
+        out.push_str(&echo(&format!(
+            "Starting {} for the tests that call it",
             dep.name
-        ));
+        )));
         out.push_str(&format!(
-            "docker run -d --name \"slipway-$run-{name}\" --network \"$net\" --network-alias {name} {labels}{env} {image} >/dev/null\n",
-            name = dep.name,
+            "docker run -d --name {container} --network \"$net\" --network-alias {name} {labels}{env} {image} >/dev/null\n",
+            container = container(&dep.name),
+            name = shell_word(&dep.name, ""),
             env = env_opts(&service_env(p, dep, db_host, PASSWORD_MARK)),
             image = local_image(p, &dep.name),
         ));
@@ -323,7 +346,7 @@ pub fn test_script(input: &CiInput, db_mode: TestDatabase) -> String {
             .iter()
             .map(|a| shell_word(a, ""))
             .collect();
-        let c = format!("\"slipway-$run-test-{}\"", t.name);
+        let c = container(&format!("test-{}", t.name));
         out.push_str(&format!(
             "echo {}\n",
             shell_word(
@@ -341,16 +364,16 @@ pub fn test_script(input: &CiInput, db_mode: TestDatabase) -> String {
             image = local_image(p, &t.name),
             cmd = cmd.join(" "),
         ));
-        out.push_str(&format!("mkdir -p reports/{0} coverage/{0}\n", t.name));
+        let (reports, coverage) = (shell_word(&format!("reports/{}", t.name), ""), shell_word(&format!("coverage/{}", t.name), ""));
+        out.push_str(&format!("mkdir -p {reports} {coverage}\n"));
         out.push_str(&format!(
-            "if ! docker cp {c}:/reports/junit.xml reports/{0}/junit.xml 2>/dev/null; then\n  echo '{0}: the test command wrote no /reports/junit.xml (pytest: --junitxml=/reports/junit.xml); a run without a report never passes' >&2\n  failed=1\nfi\n",
-            t.name
+            "if ! docker cp {c}:/reports/junit.xml {reports}/junit.xml 2>/dev/null; then\n  echo {} >&2\n  failed=1\nfi\n",
+            shell_word(&format!("{}: the test command wrote no /reports/junit.xml (pytest: --junitxml=/reports/junit.xml); a run without a report never passes", t.name), "")
         ));
         out.push_str(&format!(
-            "docker cp {c}:/reports/coverage.xml coverage/{}/coverage.xml 2>/dev/null || true\n",
-            t.name
+            "docker cp {c}:/reports/coverage.xml {coverage}/coverage.xml 2>/dev/null || true\n"
         ));
-        out.push_str(&format!("if [ \"$code\" -ne 0 ]; then echo \"{}: the test command exited with code $code\" >&2; failed=1; fi\n", t.name));
+        out.push_str(&format!("if [ \"$code\" -ne 0 ]; then echo {}\": the test command exited with code $code\" >&2; failed=1; fi\n", shell_word(&t.name, "")));
     }
     out.push_str("exit \"$failed\"\n");
     out
@@ -361,7 +384,7 @@ pub fn push_script(input: &CiInput) -> String {
     let p = input.project;
     let mut out = PRELUDE.to_string();
     for s in &p.services {
-        let target = format!("\"$REGISTRY/{}-{}:$IMAGE_TAG\"", p.id, s.name);
+        let target = format!("\"$REGISTRY/{}$IMAGE_TAG\"", dq(&format!("{}-{}:", p.id, s.name)));
         out.push_str(&format!(
             "docker tag {} {target}\ndocker push {target}\n",
             local_image(p, &s.name)
@@ -371,23 +394,48 @@ pub fn push_script(input: &CiInput) -> String {
 }
 
 /// The kustomization the deploy applies: the Kubernetes export with each service's image
-/// replaced by `registry/<project>-<service>:tag` (shell expressions are fine: the deploy writes
-/// it with an unquoted here-document).
+/// replaced by `registry/<project>-<service>:tag`. Names from the repository are YAML
+/// double-quoted strings; `registry` and `tag` are written as given.
 pub fn kustomization(input: &CiInput, registry: &str, tag: &str) -> String {
-    let file = K8S_EXPORT_PATH
-        .rsplit('/')
-        .next()
-        .unwrap_or(K8S_EXPORT_PATH);
-    let mut out = format!("resources:\n- {file}\n");
+    let mut out = format!("resources:\n- {}\n", k8s_file());
     if !input.manifest_images.is_empty() {
         out.push_str("images:\n");
         for (svc, name) in &input.manifest_images {
             out.push_str(&format!(
-                "- name: {name}\n  newName: {registry}/{}-{svc}\n  newTag: \"{tag}\"\n",
+                "- name: {}\n  newName: \"{registry}/{}-{svc}\"\n  newTag: \"{tag}\"\n",
+                yaml_str(name),
                 input.project.id
             ));
         }
     }
+    out
+}
+
+fn k8s_file() -> &'static str {
+    K8S_EXPORT_PATH.rsplit('/').next().unwrap_or(K8S_EXPORT_PATH)
+}
+
+/// A YAML double-quoted scalar (JSON's string syntax, which YAML reads the same way).
+fn yaml_str(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// The shell that writes [`kustomization`] with `$REGISTRY` and `$IMAGE_TAG`: one `printf` per
+/// line, every repository string a quoted argument (no here-document, whose text the shell
+/// would expand).
+fn write_kustomization(input: &CiInput, dest: &str) -> String {
+    let mut out = format!("{{\n  printf '%s\\n' 'resources:' {}\n", shell_word(&format!("- {}", k8s_file()), ""));
+    if !input.manifest_images.is_empty() {
+        out.push_str("  printf '%s\\n' 'images:'\n");
+        for (svc, name) in &input.manifest_images {
+            out.push_str(&format!(
+                "  printf -- '- name: %s\\n  newName: \"%s/%s\"\\n  newTag: \"%s\"\\n' {} \"$REGISTRY\" {} \"$IMAGE_TAG\"\n",
+                shell_word(&yaml_str(name), ""),
+                shell_word(&format!("{}-{svc}", input.project.id), "")
+            ));
+        }
+    }
+    out.push_str(&format!("}} > {dest}\n"));
     out
 }
 
@@ -422,11 +470,8 @@ pub fn deploy_script(input: &CiInput) -> String {
             .collect();
         out.push_str(&format!("kubectl -n {ns} create secret generic {}{lits} --dry-run=client -o yaml | {apply} -f -\n", shell_word(&s.name, "")));
     }
-    out.push_str(
-        "dir=$(mktemp -d)\ncp \"$manifests\" \"$dir/\"\ncat > \"$dir/kustomization.yaml\" <<EOF\n",
-    );
-    out.push_str(&kustomization(input, "${REGISTRY}", "${IMAGE_TAG}"));
-    out.push_str("EOF\n");
+    out.push_str("dir=$(mktemp -d)\ncp \"$manifests\" \"$dir/\"\n");
+    out.push_str(&write_kustomization(input, "\"$dir/kustomization.yaml\""));
     out.push_str(&format!(
         "{apply} -k \"$dir\" -l '{}!=true'\n",
         super::LABEL_PLACEHOLDER
@@ -594,7 +639,7 @@ pub(crate) mod tests {
         assert!(d.contains("create secret generic sample-db --from-literal=DATABASE_URL=mysql://sample:\"${DB_PASSWORD}\"@db:3306/sample"), "{d}");
         assert!(d.contains("kubectl apply --server-side --field-manager slipway -k \"$dir\" -l 'slipway.dev/placeholder!=true'"), "{d}");
         assert!(
-            d.contains("  newName: ${REGISTRY}/sample-backend\n  newTag: \"${IMAGE_TAG}\""),
+            d.contains("printf -- '- name: %s\\n  newName: \"%s/%s\"\\n  newTag: \"%s\"\\n' '\"sample-backend\"' \"$REGISTRY\" sample-backend \"$IMAGE_TAG\""),
             "{d}"
         );
         assert!(

@@ -50,6 +50,13 @@ fn st(s: impl Into<String>) -> Y {
     Y::Str(s.into())
 }
 
+/// A string from the repository or the person (an image, a name, a namespace) where GitHub
+/// evaluates `${{ }}`: each `${{` becomes the expression `${{ '${{' }}`, whose value is the text
+/// `${{` itself, so the string stays data. (Scripts never hold one: see `shell_word`.)
+fn data(s: impl Into<String>) -> Y {
+    Y::Str(s.into().replace("${{", "${{ '${{' }}"))
+}
+
 fn map(entries: Vec<(&str, Y)>) -> Y {
     Y::Map(
         entries
@@ -72,8 +79,8 @@ fn run(name: &str, script: &str, env: Vec<(&str, Y)>) -> Y {
     map(e)
 }
 
-fn uses(name: &str, action: &str, with: Vec<(&str, Y)>) -> Y {
-    let mut e = vec![("name", st(name)), ("uses", st(action))];
+fn uses(name: &str, action: (&str, &str), with: Vec<(&str, Y)>) -> Y {
+    let mut e = vec![("name", st(name)), ("uses", st(action.0))];
     if !with.is_empty() {
         e.push(("with", map(with)));
     }
@@ -90,9 +97,15 @@ fn with_if(step: Y, cond: &str) -> Y {
     }
 }
 
-const CHECKOUT: &str = "actions/checkout@v4";
-const UPLOAD: &str = "actions/upload-artifact@v4";
-const DOWNLOAD: &str = "actions/download-artifact@v4";
+// Actions are pinned by commit (a tag can be moved to other code); the release is in a comment
+// beside each `uses:` in the file.
+const CHECKOUT: (&str, &str) = ("actions/checkout@11d5960a326750d5838078e36cf38b85af677262", "v4.4.0");
+const UPLOAD: (&str, &str) = ("actions/upload-artifact@ea165f8d65b6e75b540449e92b4886f43607fa02", "v4.6.2");
+const DOWNLOAD: (&str, &str) = ("actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093", "v4.3.0");
+const TEST_REPORTER: (&str, &str) = ("dorny/test-reporter@31a54ee7ebcacc03a09ea97a7e5465a47b84aea5", "v1.9.1");
+const LOGIN: (&str, &str) = ("docker/login-action@c94ce9fb468520275223c153574b00df6fe4bcc9", "v3.7.0");
+/// Every action the workflow uses, with its release.
+pub const ACTIONS: [(&str, &str); 5] = [CHECKOUT, UPLOAD, DOWNLOAD, TEST_REPORTER, LOGIN];
 const IMAGE_TAG: &str = "echo \"IMAGE_TAG=${GITHUB_SHA::12}\" >> \"$GITHUB_ENV\"";
 const RUN_ID: &str = "${{ github.run_id }}-${{ github.run_attempt }}";
 
@@ -179,7 +192,11 @@ pub fn workflow(input: &CiInput) -> String {
             .map(|(k, v)| {
                 (
                     k,
-                    st(v.replace(super::PASSWORD_MARK, "test-${{ github.run_id }}")),
+                    // The repository's text is data; the password is the expression.
+                    {
+                        let parts: Vec<String> = v.split(super::PASSWORD_MARK).map(|p| p.replace("${{", "${{ '${{' }}")).collect();
+                        st(parts.join("test-${{ github.run_id }}"))
+                    },
                 )
             })
             .collect();
@@ -188,7 +205,7 @@ pub fn workflow(input: &CiInput) -> String {
             Y::Map(vec![(
                 db.name.clone(),
                 map(vec![
-                    ("image", st(db.image.clone())),
+                    ("image", data(db.image.clone())),
                     ("env", Y::Map(env)),
                     ("options", st(format!("--health-cmd \"{}\" --health-interval 2s --health-timeout 5s --health-retries 90", ci::DB_HEALTH_CMD))),
                 ]),
@@ -231,7 +248,7 @@ pub fn workflow(input: &CiInput) -> String {
         steps.push(with_if(
             uses(
                 "Test results",
-                "dorny/test-reporter@v1",
+                TEST_REPORTER,
                 vec![
                     ("name", st("Test results")),
                     ("path", st("reports/**/*.xml")),
@@ -257,9 +274,9 @@ pub fn workflow(input: &CiInput) -> String {
     steps.extend(load_images());
     steps.push(uses(
         "Log in to the registry",
-        "docker/login-action@v3",
+        LOGIN,
         vec![
-            ("registry", st(host)),
+            ("registry", data(host)),
             ("username", st("${{ secrets.REGISTRY_USERNAME }}")),
             ("password", st("${{ secrets.REGISTRY_PASSWORD }}")),
         ],
@@ -292,13 +309,21 @@ pub fn workflow(input: &CiInput) -> String {
             ("needs", st("push")),
             ("if", st("github.event_name != 'pull_request' && github.ref_name == github.event.repository.default_branch")),
             ("runs-on", st("ubuntu-latest")),
-            ("environment", st(input.environment.clone())),
+            ("environment", data(input.environment.clone())),
             (
                 "steps",
                 Y::List(vec![
                     checkout(),
                     run("Image tag", &format!("{IMAGE_TAG}\n"), vec![]),
-                    uses("Set up kubectl", "azure/setup-kubectl@v4", vec![]),
+                    run(
+                        "Set up kubectl",
+                        &format!(
+                            "set -euo pipefail\nmkdir -p \"$RUNNER_TEMP/bin\"\ncurl -fsSL -o \"$RUNNER_TEMP/bin/kubectl\" {url}\necho \"{sha}  $RUNNER_TEMP/bin/kubectl\" | sha256sum -c -\nchmod 0755 \"$RUNNER_TEMP/bin/kubectl\"\necho \"$RUNNER_TEMP/bin\" >> \"$GITHUB_PATH\"\n",
+                            url = crate::provision::cloudinit::KUBECTL,
+                            sha = crate::provision::cloudinit::KUBECTL_SHA256
+                        ),
+                        vec![],
+                    ),
                     run(
                         "Kubeconfig",
                         "set -euo pipefail\nprintf '%s\\n' \"$KUBECONFIG_TEXT\" > \"$RUNNER_TEMP/kubeconfig\"\nchmod 600 \"$RUNNER_TEMP/kubeconfig\"\necho \"KUBECONFIG=$RUNNER_TEMP/kubeconfig\" >> \"$GITHUB_ENV\"\n",
@@ -312,8 +337,8 @@ pub fn workflow(input: &CiInput) -> String {
 
     let mut env = vec![
         ("PROJECT", st(p.id.clone())),
-        ("REGISTRY", st(input.registry())),
-        ("K8S_NAMESPACE", st(input.namespace.clone())),
+        ("REGISTRY", data(input.registry())),
+        ("K8S_NAMESPACE", data(input.namespace.clone())),
     ];
     env.sort_by_key(|(k, _)| *k);
     let doc = map(vec![
@@ -339,6 +364,14 @@ pub fn workflow(input: &CiInput) -> String {
     ]);
     let yaml = serde_saphyr::to_string(&doc)
         .unwrap_or_else(|e| format!("# the workflow could not be written: {e}\n"));
+    // The release beside each pinned action, as a comment.
+    let yaml: String = yaml
+        .lines()
+        .map(|l| match ACTIONS.iter().find(|(a, _)| l.trim_end().ends_with(&format!("uses: {a}"))) {
+            Some((_, tag)) => format!("{l} # {tag}\n"),
+            None => format!("{l}\n"),
+        })
+        .collect();
     format!(
         "# GitHub Actions workflow of project {id}, written by `slipway export github-actions`: the same\n\
          # stages as a Slipway run. Build, Test (the JUnit reports are the gate), Push, and Deploy on the\n\

@@ -14,18 +14,32 @@ pub const CREDENTIAL_REGISTRY: &str = "slipway-registry";
 pub const CREDENTIAL_KUBECONFIG: &str = "slipway-kubeconfig";
 pub const CREDENTIAL_DB_PASSWORD: &str = "slipway-db-password";
 
-/// A Groovy single-quoted string literal.
+/// A Groovy single-quoted string literal (no interpolation; a line break as `\n`).
 fn gstr(s: &str) -> String {
-    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
+    format!(
+        "'{}'",
+        s.replace('\\', "\\\\")
+            .replace('\'', "\\'")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r")
+    )
 }
 
 /// An `sh` step with a bash script (Jenkins runs a script starting with `#!` with that
 /// interpreter), as a Groovy ''' string (no interpolation: `$` reaches the shell untouched).
 fn sh(script: &str, indent: &str) -> String {
     // The lines are not indented: a here-document needs its terminator at the start of a line.
-    let body = format!("#!/usr/bin/env bash\n{script}")
-        .replace('\\', "\\\\")
-        .replace("'''", "\\'\\'\\'");
+    // Backslashes are escaped, and a quote wherever it could end the string: before another
+    // quote, or last.
+    let text = format!("#!/usr/bin/env bash\n{script}").replace('\\', "\\\\");
+    let chars: Vec<char> = text.chars().collect();
+    let mut body = String::with_capacity(text.len() + 8);
+    for (i, c) in chars.iter().enumerate() {
+        if *c == '\'' && chars.get(i + 1).is_none_or(|n| *n == '\'') {
+            body.push('\\');
+        }
+        body.push(*c);
+    }
     format!("{indent}sh '''{body}'''\n")
 }
 

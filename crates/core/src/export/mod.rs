@@ -277,7 +277,9 @@ pub fn shell_word(value: &str, password_var: &str) -> String {
         {
             s.to_string()
         } else {
-            format!("'{}'", s.replace('\'', r"'\''"))
+            // `${{` is broken as `$''{{` (the same word to bash), so no GitHub expression ever
+            // reaches a `run:` block from a repository string.
+            format!("'{}'", s.replace('\'', r"'\''").replace("${{", "$''{{"))
         }
     };
     let parts: Vec<&str> = value.split(PASSWORD_MARK).collect();

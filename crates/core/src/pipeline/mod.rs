@@ -1,6 +1,7 @@
 //! Pipelines: a project's services (detected from its repository), runs of the stages
 //! Checkout, Build, Test, Push and Deploy over a [`engine::ContainerEngine`], and their logs.
 
+pub mod confine;
 pub mod engine;
 pub mod project;
 pub mod run;

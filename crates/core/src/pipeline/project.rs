@@ -173,7 +173,7 @@ impl Project {
                 return bad(format!("the entry service \"{e}\" does not exist"), "Pick one of the project's services");
             }
         }
-        Ok(())
+        super::confine::check_project(self)
     }
 }
 
@@ -217,6 +217,7 @@ pub fn detect(root: &Path, id: &str, source: Source) -> Result<Project, UserErro
     if !root.is_dir() {
         return Err(detect_error(format!("{} is not a folder", root.display()), "Check the repository path"));
     }
+    super::confine::check_detect_inputs(root)?;
     let mut p = Project {
         id: id.to_string(),
         source,

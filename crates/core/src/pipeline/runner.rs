@@ -25,11 +25,19 @@ pub struct Commit {
     pub message: String,
 }
 
+/// The connected Git host's token and the host it belongs to (`github.com`, or a GitHub
+/// Enterprise host): a checkout sends it to that host only, and only over HTTPS.
+#[derive(Debug, Clone)]
+pub struct GitToken {
+    pub host: String,
+    pub token: Secret,
+}
+
 #[async_trait]
 pub trait SourceProvider: Send + Sync {
     /// Clones (or fetches into an existing clone) `source` into `dir` and checks out `git_ref`:
     /// a branch, a tag, a commit, or "HEAD" for the default branch. Progress goes to `out`.
-    async fn checkout(&self, source: &Source, git_ref: &str, dir: &Path, token: Option<&Secret>, out: &dyn LogSink) -> Result<Commit, UserError>;
+    async fn checkout(&self, source: &Source, git_ref: &str, dir: &Path, token: Option<&GitToken>, out: &dyn LogSink) -> Result<Commit, UserError>;
 }
 
 /// What a deploy target is given.
@@ -75,8 +83,8 @@ pub struct Pipeline {
     pub source: Arc<dyn SourceProvider>,
     pub target: Option<Arc<dyn DeployTarget>>,
     pub registry: Option<RegistryTarget>,
-    /// Token for cloning over HTTPS (the connected GitHub token).
-    pub git_token: Option<Secret>,
+    /// Token for cloning over HTTPS from the connected GitHub host.
+    pub git_token: Option<GitToken>,
     /// Logs: `<runs_dir>/<run id>/<stage>/<step>.log`.
     pub runs_dir: PathBuf,
     /// Checkouts: `<work_dir>/<project>/<run id>`.
@@ -161,7 +169,7 @@ pub fn database_healthcheck() -> HealthCheck {
 /// The schema file's content, as a file for /docker-entrypoint-initdb.d.
 pub fn schema_file(repo: &Path, db: &DatabaseSpec) -> Result<Vec<(String, Vec<u8>)>, UserError> {
     let Some(schema) = &db.schema else { return Ok(vec![]) };
-    let bytes = std::fs::read(repo.join(schema)).map_err(|e| {
+    let bytes = std::fs::read(super::confine::inside(repo, "the database schema", schema)?).map_err(|e| {
         UserError::new("The database schema could not be read", format!("{schema}: {e}"), "Fix the schema path in the compose file or slipway.toml")
     })?;
     Ok(vec![("/docker-entrypoint-initdb.d/schema.sql".into(), bytes)])
@@ -437,8 +445,8 @@ impl Pipeline {
         let repo = self.checkout_dir(run).join(&project.subdir);
         self.engine.ping().await?;
         for svc in &project.services {
-            let context = repo.join(&svc.context);
-            let dockerfile = context.join(&svc.dockerfile);
+            let context = super::confine::inside(&repo, &format!("service {}'s build context", svc.name), &svc.context)?;
+            let dockerfile = super::confine::inside(&context, &format!("service {}'s Dockerfile", svc.name), &svc.dockerfile)?;
             if !dockerfile.is_file() {
                 return Err(stage_error(
                     format!("No Dockerfile for {}", svc.name),

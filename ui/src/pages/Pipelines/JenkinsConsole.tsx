@@ -5,7 +5,7 @@ import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
 import { downloadText } from "../../download";
-import { consoleFileName, findMatches } from "./jenkinsModel";
+import { appendConsole, consoleFileName, findMatches } from "./jenkinsModel";
 
 /** How close to the bottom (px) still counts as "at the bottom". */
 const BOTTOM_SLACK = 8;
@@ -41,7 +41,7 @@ export function JenkinsConsole({ job, number, onEnded }: { job: string; number: 
     setDone(false);
     setError(null);
     const h = api.followJenkinsLog(job, number, 0, (chunk) => {
-      if (chunk.text) setText((t) => t + chunk.text);
+      if (chunk.text) setText((t) => appendConsole(t, chunk.text));
       setBytes(chunk.nextOffset);
       if (!chunk.more) setDone(true);
     });

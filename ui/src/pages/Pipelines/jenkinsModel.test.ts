@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 
-import { buildStatus, cleanFolder, consoleFileName, findMatches, folderCrumbs, jobPath, jobStatus, newestNumber, stageStatus, stageViewLive } from "./jenkinsModel";
+import { appendConsole, buildStatus, cleanFolder, CONSOLE_CUT_NOTE, CONSOLE_KEEP, consoleFileName, findMatches, folderCrumbs, jobPath, jobStatus, newestNumber, stageStatus, stageViewLive } from "./jenkinsModel";
 
 describe("jenkinsModel", () => {
   test("ball colours: result, building while _anime, no colour is a folder", () => {
@@ -40,5 +40,25 @@ describe("jenkinsModel", () => {
     expect(findMatches("Abc abc ABC", "abc")).toEqual([0, 4, 8]);
     expect(findMatches("aaaa", "aa")).toEqual([0, 2]);
     expect(findMatches("abc", "")).toEqual([]);
+  });
+
+  test("the console view keeps a bounded tail of a long log and says lines were cut", () => {
+    expect(appendConsole("a\n", "b\n")).toBe("a\nb\n");
+    let text = "";
+    let lines = 0;
+    for (let i = 0; i < 2000; i++) {
+      text = appendConsole(text, `line ${i} ${"x".repeat(90)}\n`, 50_000);
+      lines++;
+      expect(text.length).toBeLessThanOrEqual(50_000 + CONSOLE_CUT_NOTE.length);
+    }
+    expect(text.startsWith(CONSOLE_CUT_NOTE)).toBe(true);
+    const kept = text.slice(CONSOLE_CUT_NOTE.length);
+    expect(kept.startsWith("line ")).toBe(true);
+    expect(kept.endsWith(`line 1999 ${"x".repeat(90)}\n`)).toBe(true);
+    expect(kept.split("\n").length).toBeLessThan(lines);
+    // The default keeps about 4 MB.
+    expect(CONSOLE_KEEP).toBe(4_000_000);
+    const big = appendConsole("", "y".repeat(5_000_000));
+    expect(big.length).toBeLessThanOrEqual(CONSOLE_KEEP + CONSOLE_CUT_NOTE.length);
   });
 });

@@ -131,6 +131,27 @@ export function findMatches(text: string, query: string, max = 10_000): number[]
   return out;
 }
 
+/** The most of a console the view keeps: about 4 MB of text (the newest lines). */
+export const CONSOLE_KEEP = 4_000_000;
+
+/** The first line of a console whose beginning the view no longer keeps. */
+export const CONSOLE_CUT_NOTE = "[Slipway: earlier lines of this console are not kept here; the whole log is on Jenkins]\n";
+
+/**
+ * A console's text with a new chunk added, kept to `keep` characters: when it grows past them,
+ * the oldest whole lines go and the text starts with {@link CONSOLE_CUT_NOTE}.
+ */
+export function appendConsole(text: string, chunk: string, keep = CONSOLE_KEEP): string {
+  const body = text.startsWith(CONSOLE_CUT_NOTE) ? text.slice(CONSOLE_CUT_NOTE.length) : text;
+  const all = body + chunk;
+  if (all.length <= keep && body === text) return all;
+  if (all.length <= keep) return CONSOLE_CUT_NOTE + all;
+  let from = all.length - keep;
+  const nl = all.indexOf("\n", from);
+  if (nl !== -1 && nl < all.length - 1) from = nl + 1;
+  return CONSOLE_CUT_NOTE + all.slice(from);
+}
+
 /** The newest build number in a list (0 when none). */
 export function newestNumber(builds: Pick<JenkinsBuild, "number">[]): number {
   return builds.reduce((m, b) => Math.max(m, b.number), 0);

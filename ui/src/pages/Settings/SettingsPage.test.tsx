@@ -39,18 +39,35 @@ describe("Settings page", () => {
     await user.click(id("settings-save"));
     await screen.findByTestId("settings-saved");
     expect(backend.calls.find((c) => c.cmd === "save_settings")?.args).toEqual({
-      settings: { defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000 },
+      settings: { defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000, runLogRetentionDays: 30 },
     });
     await waitFor(() => expect(id("settings-sandbox-port")).toHaveValue("46000"));
   });
 
+  test("run logs are kept the days set, 0 for ever, and a count over the limit is refused", async () => {
+    const user = userEvent.setup();
+    const { backend } = await renderApp({ hash: "#/settings" });
+    await screen.findByTestId("settings-form");
+    expect(id("settings-run-log-retention")).toHaveValue("30");
+    await user.clear(id("settings-run-log-retention"));
+    await user.type(id("settings-run-log-retention"), "7");
+    await user.click(id("settings-save"));
+    await screen.findByTestId("settings-saved");
+    expect(backend.calls.filter((c) => c.cmd === "save_settings").at(-1)?.args).toMatchObject({ settings: { runLogRetentionDays: 7 } });
+    await user.clear(id("settings-run-log-retention"));
+    await user.type(id("settings-run-log-retention"), "9999");
+    await user.click(id("settings-save"));
+    expect(await screen.findByTestId("settings-error-why")).toHaveTextContent("more than 3650");
+  });
+
   test("a port that is not a number is refused before sending", () => {
-    expect(parseSettingsForm({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: "4x" })).toMatchObject({
+    expect(parseSettingsForm({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: "4x", runLogRetentionDays: "30" })).toMatchObject({
       error: { what: "Settings not saved" },
     });
-    expect(parseSettingsForm({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: "70000" })).toHaveProperty("error");
-    expect(parseSettingsForm({ defaultRegion: " eu-west-1 ", sandboxAutoStart: true, sandboxPort: " " })).toEqual({
-      settings: { defaultRegion: "eu-west-1", sandboxAutoStart: true, sandboxPort: null },
+    expect(parseSettingsForm({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: "70000", runLogRetentionDays: "30" })).toHaveProperty("error");
+    expect(parseSettingsForm({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: "", runLogRetentionDays: "a week" })).toHaveProperty("error");
+    expect(parseSettingsForm({ defaultRegion: " eu-west-1 ", sandboxAutoStart: true, sandboxPort: " ", runLogRetentionDays: " 0 " })).toEqual({
+      settings: { defaultRegion: "eu-west-1", sandboxAutoStart: true, sandboxPort: null, runLogRetentionDays: 0 },
     });
   });
 });

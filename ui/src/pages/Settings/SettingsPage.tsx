@@ -7,10 +7,15 @@ import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
 import { useStore } from "../../state/store";
 
-type Form = { defaultRegion: string; sandboxAutoStart: boolean; sandboxPort: string };
+type Form = { defaultRegion: string; sandboxAutoStart: boolean; sandboxPort: string; runLogRetentionDays: string };
 
 function toForm(s: Settings): Form {
-  return { defaultRegion: s.defaultRegion, sandboxAutoStart: s.sandboxAutoStart, sandboxPort: s.sandboxPort == null ? "" : String(s.sandboxPort) };
+  return {
+    defaultRegion: s.defaultRegion,
+    sandboxAutoStart: s.sandboxAutoStart,
+    sandboxPort: s.sandboxPort == null ? "" : String(s.sandboxPort),
+    runLogRetentionDays: String(s.runLogRetentionDays),
+  };
 }
 
 /**
@@ -33,7 +38,18 @@ export function parseSettingsForm(f: Form): { settings: Settings } | { error: Us
     }
     sandboxPort = n;
   }
-  return { settings: { defaultRegion: f.defaultRegion.trim(), sandboxAutoStart: f.sandboxAutoStart, sandboxPort } };
+  const daysText = f.runLogRetentionDays.trim();
+  const days = Number(daysText);
+  if (!/^\d+$/.test(daysText) || !Number.isSafeInteger(days) || days > 4_294_967_295) {
+    return {
+      error: {
+        what: "Settings not saved",
+        why: `'${daysText}' is not a number of days`,
+        fix: "Enter a whole number of days, or 0 to keep run logs forever",
+      },
+    };
+  }
+  return { settings: { defaultRegion: f.defaultRegion.trim(), sandboxAutoStart: f.sandboxAutoStart, sandboxPort, runLogRetentionDays: days } };
 }
 
 export function SettingsPage() {
@@ -136,6 +152,19 @@ export function SettingsPage() {
             />
             <p className="hint" id={`${uid}-port-hint`}>
               The local AWS emulator listens on 127.0.0.1 at this port. Leave it empty to pick a free one.
+            </p>
+
+            <label htmlFor={`${uid}-retention`}>Keep run logs (days)</label>
+            <input
+              id={`${uid}-retention`}
+              data-testid="settings-run-log-retention"
+              inputMode="numeric"
+              value={form.runLogRetentionDays}
+              onChange={(e) => update({ runLogRetentionDays: e.target.value })}
+              aria-describedby={`${uid}-retention-hint`}
+            />
+            <p className="hint" id={`${uid}-retention-hint`}>
+              The logs and checkout of a finished run are removed after this many days (the run stays listed). 0 keeps them forever.
             </p>
           </div>
 
