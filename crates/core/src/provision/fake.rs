@@ -73,7 +73,7 @@ impl FakeCloud {
 
 fn attrs_of(spec: &ResourceSpec) -> serde_json::Value {
     let mut a = json!({});
-    for k in ["cidr", "az", "instanceType", "instanceClass", "allocatedStorage", "engineVersion", "version", "desiredSize"] {
+    for k in ["cidr", "az", "instanceType", "instanceClass", "allocatedStorage", "engineVersion", "version", "desiredSize", "scanOnPush", "lifecyclePolicy"] {
         if !spec.props[k].is_null() {
             a[k] = spec.props[k].clone();
         }
