@@ -207,9 +207,10 @@ struct Run {
 
 fn user_error(spec_kind: ResourceKind, name: &str, e: &ProvisionError) -> UserError {
     let fix = match e {
-        ProvisionError::Retryable(_) => "AWS kept refusing (throttling or errors); wait a few minutes and apply again: it resumes where it stopped",
-        ProvisionError::NotYet(_) => "Something still uses it; apply or destroy again in a few minutes",
-        ProvisionError::Fatal(_) => "Fix the cause named above (permissions, quotas or parameters), then apply again: finished resources are kept",
+        ProvisionError::Retryable(_) => "AWS kept refusing (throttling or errors); wait a few minutes and apply again: it resumes where it stopped".to_string(),
+        ProvisionError::NotYet(_) => "Something still uses it; apply or destroy again in a few minutes".to_string(),
+        ProvisionError::Fatal(_) => "Fix the cause named above (permissions, quotas or parameters), then apply again: finished resources are kept".to_string(),
+        ProvisionError::Quota { fix, .. } => format!("{fix}; then apply again: finished resources are kept"),
     };
     UserError::new(format!("{} {name} failed", spec_kind.label()), e.to_string(), fix)
 }
@@ -248,7 +249,7 @@ impl Executor {
                     let again = match &e {
                         ProvisionError::Retryable(_) => attempt + 1 < self.opts.max_attempts,
                         ProvisionError::NotYet(_) => not_yet_deadline.is_some_and(|d| Instant::now() < d) || attempt + 1 < self.opts.max_attempts,
-                        ProvisionError::Fatal(_) => false,
+                        ProvisionError::Fatal(_) | ProvisionError::Quota { .. } => false,
                     };
                     if !again {
                         return Err(e);
@@ -927,6 +928,23 @@ mod tests {
         assert_eq!(r.removed.len(), created.len());
         assert_eq!(s.cloud.total("shop"), 0);
         assert!(s.cloud.state.lock().unwrap().resources.iter().any(|(o, _, _)| o.physical_id == "vpc-not-ours"), "an untagged resource was touched");
+    }
+
+    #[tokio::test]
+    async fn a_quota_refusal_is_not_retried_and_says_which_quota_and_what_to_do() {
+        use crate::provision::blueprint::NodeSubnets;
+        let s = setup();
+        s.cloud.state.lock().unwrap().quota_create = Some("nat".into());
+        let b = Blueprint { node_subnets: NodeSubnets::PrivateNat, ..bp() };
+        let e = s.exec.apply(&b, CancellationToken::new()).await.unwrap_err();
+        assert_eq!(e.what, "NAT gateway shop-nat failed");
+        assert!(e.why.contains("NatGatewayLimitExceeded"), "{e}");
+        assert!(e.fix.starts_with("Delete an unused NAT gateway, or ask for more; then apply again"), "{e}");
+        let created = s.cloud.state.lock().unwrap().created.clone();
+        assert_eq!(created.iter().filter(|c| *c == "nat").count(), 0);
+        assert!(!created.contains(&"rt-private".to_string()) && !created.contains(&"nodes".to_string()));
+        // What was made before stays.
+        assert!(created.contains(&"eip-nat".to_string()) && s.cloud.count("shop", "eip-nat") == 1);
     }
 
     #[tokio::test]

@@ -16,6 +16,8 @@ pub struct FakeState {
     pub throttle_every: u32,
     /// Creating this logical id fails for good.
     pub fail_create: Option<String>,
+    /// Creating this logical id is refused for a quota.
+    pub quota_create: Option<String>,
     /// Polls a new resource stays "creating".
     pub polls_until_ready: u32,
     /// Order in which resources were created (logical ids), and the ready set at each create.
@@ -105,6 +107,12 @@ impl CloudDriver for FakeCloud {
             if let Some(o) = o {
                 return Ok(Created { observed: o, secret: None });
             }
+        }
+        if st.quota_create.as_deref() == Some(spec.id.as_str()) {
+            return Err(ProvisionError::Quota {
+                why: format!("{} {}: NatGatewayLimitExceeded: too many NAT gateways", spec.kind.label(), spec.name),
+                fix: "Delete an unused NAT gateway, or ask for more".into(),
+            });
         }
         if st.fail_create.as_deref() == Some(spec.id.as_str()) {
             return Err(ProvisionError::Fatal(format!("{} {}: InsufficientInstanceCapacity: no capacity", spec.kind.label(), spec.name)));

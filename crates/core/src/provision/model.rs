@@ -144,11 +144,15 @@ pub enum ProvisionError {
     /// Everything else: a clear message naming the resource and the cause.
     #[error("{0}")]
     Fatal(String),
+    /// AWS refused because an account quota is used up (NAT gateways per zone, Elastic IPs per
+    /// region...): retrying does not help; `fix` names the quota and how to get room.
+    #[error("{why}")]
+    Quota { why: String, fix: String },
 }
 
 impl ProvisionError {
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, ProvisionError::Fatal(_))
+        matches!(self, ProvisionError::Retryable(_) | ProvisionError::NotYet(_))
     }
 }
 
