@@ -8,6 +8,17 @@ use std::time::Duration;
 /// AWS's own answer: the address its services see, as one line of text.
 pub const CHECKIP_URL: &str = "https://checkip.amazonaws.com";
 
+/// The admin CIDR a new blueprint starts with: `127.0.0.1/32` against an emulator (the sandbox,
+/// or any endpoint override, here or in AWS_ENDPOINT_URL), else the detected public address;
+/// None when it cannot be detected (the plan then asks for it: never 0.0.0.0/0).
+pub async fn default_admin_cidr(emulator: bool) -> Option<String> {
+    let endpoint_env = std::env::var("AWS_ENDPOINT_URL").is_ok_and(|e| !e.trim().is_empty());
+    if emulator || endpoint_env {
+        return Some("127.0.0.1/32".into());
+    }
+    detect_admin_cidr(CHECKIP_URL, Duration::from_secs(2)).await
+}
+
 /// `<ip>/32` of the public IPv4 address `url` reports, or None when it cannot be had within
 /// `timeout` (or the answer is not a public IPv4 address).
 pub async fn detect_admin_cidr(url: &str, timeout: Duration) -> Option<String> {

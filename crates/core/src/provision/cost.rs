@@ -83,14 +83,14 @@ impl PriceTable {
     /// What an estimate assumes, where it depends on use rather than on the resource alone.
     pub fn note(&self, spec: &ResourceSpec) -> Option<String> {
         let p = &spec.props;
-        let ipv4 = format!("${} an hour per public IPv4 address", self.public_ipv4_hourly);
+        let ipv4 = format!("${:.3} an hour per public IPv4 address", self.public_ipv4_hourly);
         match spec.kind {
             ResourceKind::NatGateway => Some(format!(
-                "${} an hour, plus ${} per GB it carries: assumes {} GB a month (image pulls, updates)",
+                "${:.3} an hour, plus ${:.3} per GB it carries: assumes {} GB a month (image pulls, updates)",
                 self.nat_gateway_hourly, self.nat_gateway_data_gb, self.nat_gateway_assumed_gb_month
             )),
             ResourceKind::EcrRepository => Some(format!(
-                "${} per GB-month of images: assumes {} GB per repository",
+                "${:.2} per GB-month of images: assumes {} GB per repository",
                 self.ecr_storage_gb_month, self.ecr_assumed_gb_per_repository
             )),
             ResourceKind::ElasticIp => Some(ipv4),

@@ -37,7 +37,7 @@ impl FakeCloud {
     fn call(&self, mutating: bool) -> Result<std::sync::MutexGuard<'_, FakeState>, ProvisionError> {
         let mut st = self.state.lock().unwrap();
         st.calls += 1;
-        if st.throttle_every > 0 && st.calls % st.throttle_every == 0 {
+        if st.throttle_every > 0 && st.calls.is_multiple_of(st.throttle_every) {
             return Err(ProvisionError::Retryable("Throttling: Rate exceeded".into()));
         }
         if mutating {
