@@ -417,7 +417,7 @@ async fn pushes_go_to_ecr_with_a_login_from_aws_once_the_repositories_are_applie
     assert!(repo.attrs["uri"].as_str().unwrap().ends_with(".dkr.ecr.us-east-1.amazonaws.com/shop-web"), "{}", repo.attrs);
 
     // The login lives in memory only: not in the store, the logs or any file of the data folder.
-    for entry in walk(d.path()) {
+    for entry in slipway_testkit::files_under(d.path()) {
         let bytes = std::fs::read(&entry).unwrap_or_default();
         assert!(!String::from_utf8_lossy(&bytes).contains(&password), "{} holds the ECR password", entry.display());
     }
@@ -425,15 +425,3 @@ async fn pushes_go_to_ecr_with_a_login_from_aws_once_the_repositories_are_applie
     assert!(app.ecr_registry_target("shop").await.unwrap().is_none(), "destroyed: no repositories");
 }
 
-fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}

@@ -158,10 +158,7 @@ async fn the_admin_address_is_the_public_ip_the_service_reports_and_nothing_when
     let started = std::time::Instant::now();
     assert_eq!(detect_admin_cidr(&slow.uri(), quick).await, None);
     assert!(started.elapsed() < Duration::from_secs(2), "the timeout was not kept: {:?}", started.elapsed());
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
-    assert_eq!(detect_admin_cidr(&format!("http://{addr}"), quick).await, None);
+    assert_eq!(detect_admin_cidr(&format!("http://127.0.0.1:{}", slipway_testkit::closed_port()), quick).await, None);
 }
 
 #[tokio::test]
@@ -177,9 +174,7 @@ async fn the_ecr_login_comes_from_get_authorization_token() {
     assert!(!format!("{auth:?}").contains("auth-token"), "the password prints redacted: {auth:?}");
 
     // No emulator there: a UserError saying what failed, not a panic or an empty login.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = closed.local_addr().unwrap();
-    drop(closed);
-    let e = slipway_aws::ecr::registry_login(&static_target(&format!("http://{addr}"), "eu-west-1"), "eu-west-1").await.unwrap_err();
+    let nowhere = format!("http://127.0.0.1:{}", slipway_testkit::closed_port());
+    let e = slipway_aws::ecr::registry_login(&static_target(&nowhere, "eu-west-1"), "eu-west-1").await.unwrap_err();
     assert!(e.what.contains("ECR login"), "{e}");
 }

@@ -252,16 +252,12 @@ fn existing_rules(g: &SecurityGroup) -> Vec<Rule> {
     out
 }
 
-/// An answer by id: the object, or nothing when AWS says it does not exist.
+/// An answer by id: the objects, or none when AWS says it does not exist.
 fn by_id<T, E>(a: About<'_>, r: Result<Vec<T>, SdkError<E, HttpResponse>>) -> Result<Vec<T>, ProvisionError>
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    match r {
-        Ok(v) => Ok(v),
-        Err(e) if fault::is_not_found(&e) => Ok(vec![]),
-        Err(e) => Err(fault::map(a, &e)),
-    }
+    Ok(fault::found(a, r)?.unwrap_or_default())
 }
 
 /// One kind of EC2 object the blueprint makes: how it is looked up and what the executor sees.
@@ -273,12 +269,10 @@ trait Ec2Object: Sized + Send {
     fn lookup(d: &AwsDriver, a: About<'_>, q: Q<'_>) -> impl Future<Output = Result<Vec<Self>, ProvisionError>> + Send;
 }
 
-/// `Ec2Object` for a type whose Describe call takes ids, filters and pages.
+/// `Ec2Object` for an SDK type: its kind, its observation, and how its Describe call is made.
+/// `paged`: the call takes ids, filters and pages; `unpaged`: it answers with everything at once.
 macro_rules! ec2_object {
-    ($ty:ty, $kind:ident, $obs:ident, $op:ident, $ids:ident, $items:ident) => {
-        ec2_object!($ty, $kind, $obs, $op, $ids, $items, set_filters);
-    };
-    ($ty:ty, $kind:ident, $obs:ident, $op:ident, $ids:ident, $items:ident, $set_filters:ident) => {
+    ($ty:ty, $kind:ident, $obs:ident, |$d:ident, $a:ident, $q:ident| $lookup:block) => {
         impl Ec2Object for $ty {
             const KIND: ResourceKind = ResourceKind::$kind;
             fn obs(&self) -> Observed {
@@ -287,81 +281,49 @@ macro_rules! ec2_object {
             fn tag_map(&self) -> Tags {
                 tags(self.tags())
             }
-            async fn lookup(d: &AwsDriver, a: About<'_>, q: Q<'_>) -> Result<Vec<Self>, ProvisionError> {
-                match q {
-                    Q::Id(id) => by_id(a, d.ec2.$op().$ids(id).send().await.map(|o| o.$items().to_vec())),
-                    Q::Filters(f) => d.ec2.$op().$set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e)),
-                }
-            }
+            async fn lookup($d: &AwsDriver, $a: About<'_>, $q: Q<'_>) -> Result<Vec<Self>, ProvisionError> $lookup
         }
+    };
+    (paged $ty:ty, $kind:ident, $obs:ident, $op:ident, $ids:ident, $items:ident, $set_filters:ident) => {
+        ec2_object!($ty, $kind, $obs, |d, a, q| {
+            match q {
+                Q::Id(id) => by_id(a, d.ec2.$op().$ids(id).send().await.map(|o| o.$items().to_vec())),
+                Q::Filters(f) => d.ec2.$op().$set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e)),
+            }
+        });
+    };
+    (unpaged $ty:ty, $kind:ident, $obs:ident, $op:ident, $ids:ident, $items:ident) => {
+        ec2_object!($ty, $kind, $obs, |d, a, q| {
+            let req = match q {
+                Q::Id(id) => d.ec2.$op().$ids(id),
+                Q::Filters(f) => d.ec2.$op().set_filters(Some(f)),
+            };
+            by_id(a, req.send().await.map(|o| o.$items().to_vec()))
+        });
     };
 }
 
-ec2_object!(Vpc, Vpc, vpc_obs, describe_vpcs, vpc_ids, vpcs);
-ec2_object!(InternetGateway, InternetGateway, igw_obs, describe_internet_gateways, internet_gateway_ids, internet_gateways);
-ec2_object!(Subnet, Subnet, subnet_obs, describe_subnets, subnet_ids, subnets);
-ec2_object!(RouteTable, RouteTable, rt_obs, describe_route_tables, route_table_ids, route_tables);
-ec2_object!(SecurityGroup, SecurityGroup, sg_obs, describe_security_groups, group_ids, security_groups);
+ec2_object!(paged Vpc, Vpc, vpc_obs, describe_vpcs, vpc_ids, vpcs, set_filters);
+ec2_object!(paged InternetGateway, InternetGateway, igw_obs, describe_internet_gateways, internet_gateway_ids, internet_gateways, set_filters);
+ec2_object!(paged Subnet, Subnet, subnet_obs, describe_subnets, subnet_ids, subnets, set_filters);
+ec2_object!(paged RouteTable, RouteTable, rt_obs, describe_route_tables, route_table_ids, route_tables, set_filters);
+ec2_object!(paged SecurityGroup, SecurityGroup, sg_obs, describe_security_groups, group_ids, security_groups, set_filters);
 // DescribeNatGateways calls its filters `Filter`.
-ec2_object!(NatGateway, NatGateway, nat_obs, describe_nat_gateways, nat_gateway_ids, nat_gateways, set_filter);
-ec2_object!(LaunchTemplate, LaunchTemplate, lt_obs, describe_launch_templates, launch_template_ids, launch_templates);
-
-impl Ec2Object for KeyPairInfo {
-    const KIND: ResourceKind = ResourceKind::KeyPair;
-    fn obs(&self) -> Observed {
-        key_obs(self)
-    }
-    fn tag_map(&self) -> Tags {
-        tags(self.tags())
-    }
-    /// No pages: DescribeKeyPairs answers with every key at once.
-    async fn lookup(d: &AwsDriver, a: About<'_>, q: Q<'_>) -> Result<Vec<Self>, ProvisionError> {
-        let req = match q {
-            Q::Id(name) => d.ec2.describe_key_pairs().key_names(name),
-            Q::Filters(f) => d.ec2.describe_key_pairs().set_filters(Some(f)),
-        };
-        by_id(a, req.send().await.map(|o| o.key_pairs().to_vec()))
-    }
-}
-
-impl Ec2Object for Address {
-    const KIND: ResourceKind = ResourceKind::ElasticIp;
-    fn obs(&self) -> Observed {
-        eip_obs(self)
-    }
-    fn tag_map(&self) -> Tags {
-        tags(self.tags())
-    }
-    /// No pages: DescribeAddresses answers with every address at once.
-    async fn lookup(d: &AwsDriver, a: About<'_>, q: Q<'_>) -> Result<Vec<Self>, ProvisionError> {
-        let req = match q {
-            Q::Id(id) => d.ec2.describe_addresses().allocation_ids(id),
-            Q::Filters(f) => d.ec2.describe_addresses().set_filters(Some(f)),
-        };
-        by_id(a, req.send().await.map(|o| o.addresses().to_vec()))
-    }
-}
-
-impl Ec2Object for Instance {
-    const KIND: ResourceKind = ResourceKind::Instance;
-    fn obs(&self) -> Observed {
-        inst_obs(self)
-    }
-    fn tag_map(&self) -> Tags {
-        tags(self.tags())
-    }
-    /// All states for an id; only live ones for filters.
-    async fn lookup(d: &AwsDriver, a: About<'_>, q: Q<'_>) -> Result<Vec<Self>, ProvisionError> {
-        let reservations = match q {
-            Q::Id(id) => by_id(a, d.ec2.describe_instances().instance_ids(id).send().await.map(|o| o.reservations().to_vec()))?,
-            Q::Filters(mut f) => {
-                f.push(filter("instance-state-name", LIVE_INSTANCE_STATES));
-                d.ec2.describe_instances().set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e))?
-            }
-        };
-        Ok(reservations.iter().flat_map(|r| r.instances().iter().cloned()).collect())
-    }
-}
+ec2_object!(paged NatGateway, NatGateway, nat_obs, describe_nat_gateways, nat_gateway_ids, nat_gateways, set_filter);
+ec2_object!(paged LaunchTemplate, LaunchTemplate, lt_obs, describe_launch_templates, launch_template_ids, launch_templates, set_filters);
+ec2_object!(unpaged KeyPairInfo, KeyPair, key_obs, describe_key_pairs, key_names, key_pairs);
+ec2_object!(unpaged Address, ElasticIp, eip_obs, describe_addresses, allocation_ids, addresses);
+// Instances: all states for an id, only live ones for filters, out of their reservations.
+ec2_object!(Instance, Instance, inst_obs, |d, a, q| {
+    let reservations = match q {
+        Q::Id(id) => by_id(a, d.ec2.describe_instances().instance_ids(id).send().await.map(|o| o.reservations().to_vec()))?,
+        Q::Filters(mut f) => {
+            f.push(filter("instance-state-name", LIVE_INSTANCE_STATES));
+            d.ec2.describe_instances().set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e))?
+        }
+    };
+    Ok(reservations.iter().flat_map(|r| r.instances().iter().cloned()).collect())
+});
 
 impl AwsDriver {
     pub(crate) async fn azs(&self) -> Result<Vec<String>, ProvisionError> {

@@ -37,29 +37,20 @@ fn repo_obs(r: &Repository, t: &Tags, lifecycle: Option<Value>) -> Observed {
 
 impl AwsDriver {
     async fn repository(&self, a: About<'_>, name: &str) -> Result<Option<Repository>, ProvisionError> {
-        match self.ecr.describe_repositories().repository_names(name).send().await {
-            Ok(o) => Ok(o.repositories().first().cloned()),
-            Err(e) if fault::is_not_found(&e) => Ok(None),
-            Err(e) => Err(fault::map(a, &e)),
-        }
+        let out = fault::found(a, self.ecr.describe_repositories().repository_names(name).send().await)?;
+        Ok(out.and_then(|o| o.repositories().first().cloned()))
     }
 
     async fn repository_tags(&self, a: About<'_>, r: &Repository) -> Result<Tags, ProvisionError> {
-        match self.ecr.list_tags_for_resource().resource_arn(r.repository_arn().unwrap_or_default()).send().await {
-            Ok(o) => Ok(tags(o.tags())),
-            Err(e) if fault::is_not_found(&e) => Ok(Tags::new()),
-            Err(e) => Err(fault::map(a, &e)),
-        }
+        let out = fault::found(a, self.ecr.list_tags_for_resource().resource_arn(r.repository_arn().unwrap_or_default()).send().await)?;
+        Ok(out.map(|o| tags(o.tags())).unwrap_or_default())
     }
 
     /// The repository's lifecycle policy as JSON; None when it has none.
     async fn lifecycle_policy(&self, a: About<'_>, name: &str) -> Result<Option<Value>, ProvisionError> {
-        match self.ecr.get_lifecycle_policy().repository_name(name).send().await {
-            Ok(o) => Ok(o.lifecycle_policy_text().and_then(|t| serde_json::from_str(t).ok())),
-            // LifecyclePolicyNotFoundException, RepositoryNotFoundException.
-            Err(e) if fault::is_not_found(&e) => Ok(None),
-            Err(e) => Err(fault::map(a, &e)),
-        }
+        // None for LifecyclePolicyNotFoundException and RepositoryNotFoundException.
+        let out = fault::found(a, self.ecr.get_lifecycle_policy().repository_name(name).send().await)?;
+        Ok(out.and_then(|o| o.lifecycle_policy_text().and_then(|t| serde_json::from_str(t).ok())))
     }
 
     /// The repository with its tags and lifecycle policy, as the executor sees it.

@@ -100,6 +100,18 @@ pub(crate) fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bo
     code(e).is_some_and(|c| c.ends_with(".NotFound") || c.contains("NotFound") || c == "NoSuchEntity" || c == "ResourceNotFoundException")
 }
 
+/// The answer of a read by name or id: its output, or None when what it asked for does not exist.
+pub(crate) fn found<O, E>(about: About<'_>, r: Result<O, SdkError<E, HttpResponse>>) -> Result<Option<O>, ProvisionError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match r {
+        Ok(o) => Ok(Some(o)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(map(about, &e)),
+    }
+}
+
 /// The answer of a delete call (or of a detach before one): done, or what it named was gone
 /// already, which is what a delete wants too.
 pub(crate) fn gone<O, E>(about: About<'_>, r: Result<O, SdkError<E, HttpResponse>>) -> Result<(), ProvisionError>
