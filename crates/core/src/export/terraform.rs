@@ -389,7 +389,12 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
         var("vpc_cidr", "string", "The VPC's address range.", vpc_cidr),
         var("public_subnet_cidrs", "list(string)", "Two public subnets (CI and test VMs, load balancers), one per availability zone.", public_subnets),
         var("private_subnet_cidrs", "list(string)", "Two private subnets (databases, cluster nodes), one per availability zone.", private_subnets),
-        var("admin_cidr", "string", "Who may SSH to the VMs and open Jenkins (your address as a /32).", admin_cidr),
+        Var {
+            // Not set in the blueprint (no address detected): Terraform asks for it, never 0.0.0.0/0.
+            default: (!admin_cidr.trim().is_empty()).then(|| admin_cidr.into()),
+            validation: Some(("can(cidrhost(var.admin_cidr, 0))", "An IPv4 CIDR, e.g. your address as 203.0.113.7/32.")),
+            ..var("admin_cidr", "string", "Who may SSH to the VMs and open Jenkins (your address as a /32).", "")
+        },
         var("ci_instance_type", "string", "The CI VM's instance type.", ci_instance_type),
         var("test_instance_type", "string", "The test VM's instance type.", test_instance_type),
         var("ami", "string", "The VMs' AMI id; empty for the latest Amazon Linux 2023 (from SSM).", ami.unwrap_or_default()),
@@ -813,9 +818,11 @@ fn header(bp: &Blueprint, file: &str, what: &str) -> String {
     format!("# {file}: {what}\n# Slipway's architecture of project {} as Terraform, written by `slipway export terraform`.\n\n", bp.project)
 }
 
-/// The blueprint as main.tf, variables.tf and outputs.tf. The blueprint must be valid.
+/// The blueprint as main.tf, variables.tf and outputs.tf. The blueprint must be valid, but for
+/// an admin CIDR not set yet: `admin_cidr` is then a variable without a default.
 pub fn terraform(bp: &Blueprint) -> Result<Vec<ExportFile>, UserError> {
-    bp.validate(None)?;
+    let admin = if bp.admin_cidr.trim().is_empty() { "203.0.113.7/32" } else { bp.admin_cidr.as_str() };
+    Blueprint { admin_cidr: admin.into(), ..bp.clone() }.validate(None)?;
     let (mut vars, probe) = parameters(bp);
     let specs = probe.resources();
     // Without a repository, the image count is no one's parameter.
@@ -1086,6 +1093,16 @@ mod tests {
             !main.contains(OPEN) && !main.contains(CLOSE),
             "a marker was left in the output"
         );
+    }
+
+    #[test]
+    fn an_admin_cidr_not_set_is_a_variable_terraform_asks_for() {
+        let files = terraform(&Blueprint::default()).unwrap();
+        let vars = &files[1].content;
+        let admin = &vars[vars.find("variable \"admin_cidr\"").unwrap()..];
+        let admin = &admin[..admin.find("\n}\n").unwrap()];
+        assert!(!admin.contains("default"), "{admin}");
+        assert!(admin.contains("cidrhost(var.admin_cidr, 0)"), "{admin}");
     }
 
     #[test]
