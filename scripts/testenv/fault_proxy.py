@@ -41,7 +41,9 @@ A rule
    "region": "eu-west-1",       optional
    "resource": "/clusters/x",   optional, substring of the resource key (see rewrite)
    "fault": "throttle" | "error" | "reset" | "timeout" | "latency" | "rewrite",
-   "status": 500 | 503,         for "error" (default 500)
+   "status": 500 | 503 | 400,   for "error" (default 500); 400 (and 403) with a "code" gives a
+                                client refusal in the service's shape, e.g. EC2
+                                NatGatewayLimitExceeded or AddressLimitExceeded (a used-up quota)
    "code", "message":           optional overrides of the error code/message for throttle/error
    "ms": 1500,                  for "latency" (delay, then forward) and "timeout" (hold the
                                 connection that long, then close it without a response; default 10000)
@@ -62,7 +64,8 @@ Faults, in the real per-service error shapes
             REST-JSON (EKS): HTTP 429 {"message":"Rate exceeded"}, x-amzn-ErrorType: ThrottlingException
             JSON protocol (X-Amz-Target): HTTP 400 {"__type":"ThrottlingException",...}
   error     the same shapes with HTTP 500 InternalError / 503 ServiceUnavailable (EKS: the real EKS
-            types ServerException / ServiceUnavailableException)
+            types ServerException / ServiceUnavailableException); with status 400 or 403 the rule's
+            "code" (required then) and "message"
   reset     closes the connection with a TCP RST and no response
   timeout   holds the connection for "ms", then closes it without a response
   latency   sleeps "ms", then forwards (combines with the other faults)
@@ -158,8 +161,12 @@ class Rule:
         self.fault = spec.get("fault")
         if self.fault not in ("throttle", "error", "reset", "timeout", "latency", "rewrite"):
             raise ValueError("fault must be one of throttle, error, reset, timeout, latency, rewrite")
-        if self.fault == "error" and int(spec.get("status", 500)) not in (500, 502, 503, 504):
-            raise ValueError("error status must be 500, 502, 503 or 504")
+        if self.fault == "error":
+            status = int(spec.get("status", 500))
+            if status not in (400, 403, 500, 502, 503, 504):
+                raise ValueError("error status must be 400, 403, 500, 502, 503 or 504")
+            if status < 500 and not spec.get("code"):
+                raise ValueError("an error with status 400 or 403 needs its 'code'")
         if self.fault == "rewrite":
             for k in ("from", "to"):
                 if not isinstance(spec.get(k), str):
@@ -361,7 +368,8 @@ def error_response(info, kind, rule):
         else:
             code = "ServiceUnavailable" if status == 503 else "InternalError"
         message = ("Service is unavailable. Please try again later." if status == 503
-                   else "An internal error has occurred")
+                   else "An internal error has occurred" if status >= 500
+                   else "The request was refused")
     code = rule.spec.get("code", code)
     message = rule.spec.get("message", message)
     esc = lambda s: s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

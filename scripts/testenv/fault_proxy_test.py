@@ -104,6 +104,14 @@ class ProxyTest(unittest.TestCase):
         ec2.describe_vpcs()
         self.assert_error(self.client("eks").list_clusters, "ServiceUnavailableException", 503)
 
+    def test_client_error_with_code(self):
+        self.rule(service="ec2", action="CreateNatGateway", fault="error", status=400,
+                  code="NatGatewayLimitExceeded", message="The maximum number of NAT Gateways has been reached.")
+        ec2 = self.client("ec2")
+        self.assert_error(lambda: ec2.create_nat_gateway(SubnetId="subnet-12345678", AllocationId="eipalloc-12345678"),
+                          "NatGatewayLimitExceeded", 400)
+        ec2.describe_vpcs()
+
     def test_count_limits_firing(self):
         self.rule(service="sts", fault="throttle", count=2)
         sts = self.client("sts")
@@ -238,6 +246,9 @@ class ProxyTest(unittest.TestCase):
     def test_control_api_rejects_bad_rule(self):
         with self.assertRaises(urllib.error.HTTPError) as cm:
             control("POST", "rules", {"fault": "explode"})
+        self.assertEqual(cm.exception.code, 400)
+        with self.assertRaises(urllib.error.HTTPError) as cm:
+            control("POST", "rules", {"fault": "error", "status": 400})
         self.assertEqual(cm.exception.code, 400)
 
 

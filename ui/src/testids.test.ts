@@ -20,7 +20,7 @@ const RESOURCE_IDS = mockResources(defaultBlueprint()).map((r) => r.id);
 const FIELDS = BP_FIELDS.map((f) => f.field);
 const STAGES = ["checkout", "build", "test", "push", "deploy"];
 /** Templated ids per resource or per field, as the code writes them. */
-const PER_RESOURCE = ["arch-node", "plan-row", "drift-row"];
+const PER_RESOURCE = ["arch-node", "plan-row", "plan-note", "drift-row"];
 
 /** Literal ids in the code: data-testid="x", testId="x", testId: "x", hintTestId: "x". */
 function literalIds(): Set<string> {

@@ -5,6 +5,7 @@
 
 pub mod board;
 pub mod deploy;
+pub mod ecr;
 pub mod export;
 pub mod integrations;
 pub mod keychain;

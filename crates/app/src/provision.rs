@@ -23,17 +23,27 @@ impl Slipway {
         if let Some(b) = self.store.blueprint(project).await? {
             return Ok(b);
         }
-        let region = match self.store.connection(ConnectionKind::Aws).await? {
-            Some(c) => c.config["region"]
-                .as_str()
-                .unwrap_or("us-east-1")
-                .to_string(),
-            None => self.settings().await?.default_region,
+        let (region, emulator) = match self.store.connection(ConnectionKind::Aws).await? {
+            Some(c) => (
+                c.config["region"]
+                    .as_str()
+                    .unwrap_or("us-east-1")
+                    .to_string(),
+                c.config["source"] == "sandbox"
+                    || c.config["endpoint"].as_str().is_some_and(|e| !e.is_empty()),
+            ),
+            None => (self.settings().await?.default_region, false),
         };
+        // The user's own address (127.0.0.1/32 in the sandbox); unset when it cannot be
+        // detected, and the plan asks for it.
+        let admin_cidr = slipway_aws::public_ip::default_admin_cidr(emulator)
+            .await
+            .unwrap_or_default();
         Ok(Blueprint {
             project: project.into(),
             azs: vec![format!("{region}a"), format!("{region}b")],
             region,
+            admin_cidr,
             ..Blueprint::default()
         })
     }

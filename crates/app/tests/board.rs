@@ -323,6 +323,7 @@ fn plan(specs: &[ResourceSpec]) -> Plan {
                 reason: None,
                 physical_id: None,
                 monthly_cost: None,
+                cost_note: None,
                 expected_secs: 5,
             })
             .collect(),

@@ -62,6 +62,8 @@ async fn sandbox_connect_regions_and_doctor() {
     assert_eq!(account, "123456789012");
     assert_eq!(region, "us-east-1");
     assert_eq!(source, AwsSource::Sandbox);
+    // A new blueprint lets only this machine in (SSH, Jenkins): the sandbox is local.
+    assert_eq!(app.blueprint(None).await.unwrap().admin_cidr, "127.0.0.1/32");
     let endpoint = endpoint.expect("the sandbox endpoint is shown");
     assert_eq!(Some(endpoint.clone()), app.sandbox_status().endpoint);
 
@@ -271,6 +273,8 @@ async fn static_keys_live_in_the_keychain_and_are_used_from_there() {
     assert!(
         matches!(st.identity, Some(Identity::Aws { ref endpoint, .. }) if endpoint.as_deref() == Some(moto.as_str()))
     );
+    // An endpoint of its own is an emulator: the admin address is this machine's.
+    assert_eq!(app.blueprint(None).await.unwrap().admin_cidr, "127.0.0.1/32");
     let r = app.secret_ref(ConnectionKind::Aws);
     assert!(Keychain
         .get(&r)
@@ -378,3 +382,47 @@ async fn a_locked_keychain_is_reported_and_nothing_is_stored() {
         ConnectionState::NotConfigured
     );
 }
+
+#[tokio::test]
+async fn pushes_go_to_ecr_with_a_login_from_aws_once_the_repositories_are_applied() {
+    use slipway_core::provision::Blueprint;
+    let moto = env("SLIPWAY_TEST_MOTO_URL");
+    // A moto account of its own for what apply creates.
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    std::env::set_var("SLIPWAY_MOTO_ACCOUNT_ID", format!("{}", 100_000_000_000u64 + (n % 899_999_999_999) as u64));
+    let d = slipway_testkit::data_dir();
+    let app = open(d.path()).await;
+    assert!(app.ecr_registry_target("shop").await.unwrap().is_none(), "no AWS connection, no ECR");
+    app.connect_aws(AwsConnectInput::StaticKeys {
+        access_key_id: "AKIAIOSFODNN7EXAMPLE".into(),
+        secret_access_key: Secret::new("static-secret-for-ecr-test"),
+        session_token: None,
+        region: Some("us-east-1".into()),
+        endpoint: Some(moto.clone()),
+    })
+    .await
+    .unwrap();
+    assert!(app.ecr_registry_target("shop").await.unwrap().is_none(), "nothing applied yet");
+
+    let bp = app.blueprint(Some("shop")).await.unwrap();
+    app.save_blueprint(Blueprint { services: vec!["web".into()], ..bp }).await.unwrap();
+    app.apply(Some("shop")).await.unwrap();
+    let t = app.ecr_registry_target("shop").await.unwrap().expect("the applied repositories are where pushes go");
+    assert!(t.server.ends_with(".dkr.ecr.us-east-1.amazonaws.com") && !t.server.contains("://"), "{}", t.server);
+    assert_eq!(t.namespace, None, "images go to <registry>/<project>-<service>");
+    let auth = t.auth.expect("a login");
+    assert_eq!((auth.server.as_str(), auth.username.as_str()), (t.server.as_str(), "AWS"));
+    let password = auth.password.expose().to_string();
+    assert!(!password.is_empty());
+    let repo = app.resources(Some("shop")).await.unwrap().into_iter().find(|o| o.logical_id.as_deref() == Some("ecr-web")).unwrap();
+    assert!(repo.attrs["uri"].as_str().unwrap().ends_with(".dkr.ecr.us-east-1.amazonaws.com/shop-web"), "{}", repo.attrs);
+
+    // The login lives in memory only: not in the store, the logs or any file of the data folder.
+    for entry in slipway_testkit::files_under(d.path()) {
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&password), "{} holds the ECR password", entry.display());
+    }
+    app.destroy(Some("shop")).await.unwrap();
+    assert!(app.ecr_registry_target("shop").await.unwrap().is_none(), "destroyed: no repositories");
+}
+

@@ -2,10 +2,12 @@
 //! identity check, the region list, and the sandbox emulator process. Implements
 //! [`slipway_core::providers::AwsProvider`]; nothing outside this crate sees an AWS SDK type.
 
+pub mod ecr;
 pub mod eks_token;
 pub mod errors;
 pub mod profiles;
 pub mod provision;
+pub mod public_ip;
 pub mod sandbox;
 
 use async_trait::async_trait;

@@ -134,3 +134,47 @@ async fn profiles_with_credential_process_and_aws_endpoint_url() {
     assert!(e.why.contains("/nonexistent/helper"), "{e}");
     assert!(e.fix.contains("profile 'broken'"), "{e}");
 }
+
+#[tokio::test]
+async fn the_admin_address_is_the_public_ip_the_service_reports_and_nothing_when_it_cannot_be_had() {
+    use slipway_aws::public_ip::detect_admin_cidr;
+    use std::time::Duration;
+    use wiremock::ResponseTemplate;
+    let quick = Duration::from_millis(500);
+    let server = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_string("198.51.100.9\n")).mount(&server).await;
+    assert_eq!(detect_admin_cidr(&server.uri(), quick).await.as_deref(), Some("198.51.100.9/32"));
+
+    // An error page, a captive portal's HTML, an answer slower than the timeout, no server at all:
+    // no address (the blueprint then asks the user), never a wider range.
+    let failing = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(503).set_body_string("198.51.100.9")).mount(&failing).await;
+    assert_eq!(detect_admin_cidr(&failing.uri(), quick).await, None);
+    let portal = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_string("<html>log in</html>")).mount(&portal).await;
+    assert_eq!(detect_admin_cidr(&portal.uri(), quick).await, None);
+    let slow = MockServer::start().await;
+    Mock::given(method("GET")).respond_with(ResponseTemplate::new(200).set_body_string("198.51.100.9").set_delay(Duration::from_secs(3))).mount(&slow).await;
+    let started = std::time::Instant::now();
+    assert_eq!(detect_admin_cidr(&slow.uri(), quick).await, None);
+    assert!(started.elapsed() < Duration::from_secs(2), "the timeout was not kept: {:?}", started.elapsed());
+    assert_eq!(detect_admin_cidr(&format!("http://127.0.0.1:{}", slipway_testkit::closed_port()), quick).await, None);
+}
+
+#[tokio::test]
+async fn the_ecr_login_comes_from_get_authorization_token() {
+    // The emulator hands out a token of the real shape (base64 "AWS:<password>") for its
+    // default account; its registry is not real, so nothing can be pushed to it here.
+    let moto = env("SLIPWAY_TEST_MOTO_URL");
+    let (server, auth) = slipway_aws::ecr::registry_login(&static_target(&moto, "eu-west-1"), "eu-west-1").await.unwrap();
+    assert_eq!(server, "123456789012.dkr.ecr.eu-west-1.amazonaws.com");
+    assert_eq!(auth.server, server);
+    assert_eq!(auth.username, "AWS");
+    assert_eq!(auth.password.expose(), "123456789012-auth-token");
+    assert!(!format!("{auth:?}").contains("auth-token"), "the password prints redacted: {auth:?}");
+
+    // No emulator there: a UserError saying what failed, not a panic or an empty login.
+    let nowhere = format!("http://127.0.0.1:{}", slipway_testkit::closed_port());
+    let e = slipway_aws::ecr::registry_login(&static_target(&nowhere, "eu-west-1"), "eu-west-1").await.unwrap_err();
+    assert!(e.what.contains("ECR login"), "{e}");
+}

@@ -11,7 +11,7 @@ use slipway_aws::AwsDriver;
 
 use slipway_core::provision::cost::PriceTable;
 use slipway_core::provision::{
-    plan, Blueprint, CloudDriver, CreateCtx, Deps, Observed, ProvisionError, ResourceKind, ResourceSpec, TAG_PROJECT,
+    plan, Blueprint, CloudDriver, CreateCtx, Deps, NodeSubnets, Observed, ProvisionError, ResourceKind, ResourceSpec, TAG_PROJECT,
 };
 use slipway_core::secrets::Secret;
 use slipway_testkit::env;
@@ -46,6 +46,11 @@ macro_rules! in_account {
             r.headers_mut().insert("x-moto-account-id", a.clone());
         })
     }};
+}
+
+/// The defaults with the admin address the service layer fills in.
+fn blueprint() -> Blueprint {
+    Blueprint { admin_cidr: "203.0.113.7/32".into(), ..Blueprint::default() }
 }
 
 fn db_password() -> Secret {
@@ -100,6 +105,9 @@ fn check_attrs(spec: &ResourceSpec, o: &Observed) {
         }
         ResourceKind::Instance => {
             assert_eq!(a["instanceType"], p["instanceType"]);
+            // IMDSv2 as asked in RunInstances.
+            assert_eq!(a["httpTokens"], "required", "{a}");
+            assert_eq!(a["httpPutResponseHopLimit"], 2, "{a}");
             assert!(a["privateIp"].as_str().is_some_and(|ip| ip.starts_with("10.20.")), "{a}");
             assert!(a["publicIp"].is_string(), "a VM in a public subnet has a public IP: {a}");
         }
@@ -120,6 +128,13 @@ fn check_attrs(spec: &ResourceSpec, o: &Observed) {
         ResourceKind::EksNodegroup => {
             assert_eq!(a["instanceType"], p["instanceType"]);
             assert_eq!(a["desiredSize"], p["desiredSize"]);
+            assert!(a["launchTemplate"].as_str().is_some_and(|t| t.starts_with("lt-")), "the nodes use our launch template: {a}");
+        }
+        ResourceKind::LaunchTemplate => assert!(a["version"].is_string(), "{a}"),
+        ResourceKind::EcrRepository => {
+            assert_eq!(a["scanOnPush"], true);
+            assert_eq!(a["lifecyclePolicy"], p["lifecyclePolicy"]);
+            assert!(a["uri"].as_str().is_some_and(|u| u.ends_with(&format!("/{}", o.physical_id))), "{a}");
         }
         _ => {}
     }
@@ -131,7 +146,7 @@ async fn the_whole_blueprint_is_created_found_listed_updated_and_deleted() {
     let acct = account();
     let d = driver(&moto, &acct).await;
     let raw = ec2(&moto).await;
-    let bp = Blueprint::default();
+    let bp = Blueprint { services: vec!["web".into()], ..blueprint() };
     let specs = bp.resources();
     let project = bp.project.as_str();
 
@@ -185,7 +200,8 @@ async fn the_whole_blueprint_is_created_found_listed_updated_and_deleted() {
     let ud = base64::engine::general_purpose::STANDARD.decode(ud.user_data().unwrap().value().unwrap()).unwrap();
     assert_eq!(String::from_utf8(ud).unwrap(), specs.iter().find(|s| s.id == "vm-ci").unwrap().props["userData"].as_str().unwrap());
 
-    // The list: exactly the 21, by logical id, and a plan against it changes nothing.
+    // The list: exactly the 23 (with the repository), by logical id, and a plan against it
+    // changes nothing.
     let listed = d.list_tagged(project).await.unwrap();
     let mut ids: Vec<&str> = listed.iter().map(|o| o.logical_id.as_deref().expect("every listed resource has its logical id")).collect();
     ids.sort();
@@ -200,12 +216,12 @@ async fn the_whole_blueprint_is_created_found_listed_updated_and_deleted() {
 
     // Creating again finds what is there instead of making a copy.
     let spec = |id: &str| specs.iter().find(|s| s.id == id).unwrap().clone();
-    for id in ["vpc", "igw", "rt-public", "sg-ci", "vm-ci", "db-test", "role-nodes", "eks", "nodes"] {
+    for id in ["vpc", "igw", "subnet-public-a", "rt-public", "sg-ci", "vm-ci", "db-test", "role-nodes", "eks", "lt-nodes", "nodes", "ecr-web"] {
         let ctx = CreateCtx { project, deps: &deps, secret: Some(&pw) };
         let again = d.create(&spec(id), &ctx).await.unwrap();
         assert_eq!(again.observed.physical_id, deps[id].physical_id, "{id} was created twice");
     }
-    assert_eq!(d.list_tagged(project).await.unwrap().len(), 21);
+    assert_eq!(d.list_tagged(project).await.unwrap().len(), 23);
     // A second key pair cannot be handed out: its private key was shown once.
     let e = d.create(&spec("keypair"), &CreateCtx { project, deps: &deps, secret: None }).await.unwrap_err();
     assert!(matches!(&e, ProvisionError::Fatal(m) if m.starts_with("Key pair slipway-key: ")), "{e:?}");
@@ -261,7 +277,7 @@ async fn the_whole_blueprint_is_created_found_listed_updated_and_deleted() {
         }
         // Gone (or going), and deleting again is fine.
         if let Some(now) = d.describe(spec.kind, &o.physical_id).await.unwrap() {
-            assert!(matches!(now.state.as_str(), "shutting-down" | "deleting" | "DELETING"), "{} still {}", spec.id, now.state);
+            assert!(matches!(now.state.as_str(), "shutting-down" | "deleting" | "DELETING" | "deleted"), "{} still {}", spec.id, now.state);
         }
         d.delete(o).await.unwrap_or_else(|e| panic!("second delete of {}: {e}", spec.id));
     }
@@ -279,7 +295,7 @@ async fn the_whole_blueprint_is_created_found_listed_updated_and_deleted() {
 async fn accounts_are_isolated() {
     let moto = env("SLIPWAY_TEST_MOTO_URL");
     let (a, b) = (driver(&moto, &account()).await, driver(&moto, &account()).await);
-    let bp = Blueprint::default();
+    let bp = blueprint();
     let vpc = &bp.resources()[0];
     let deps = Deps::new();
     a.create(vpc, &CreateCtx { project: "iso", deps: &deps, secret: None }).await.unwrap();
@@ -292,7 +308,7 @@ async fn accounts_are_isolated() {
 async fn a_database_without_a_password_and_aws_refusals_are_fatal_and_name_the_resource() {
     let moto = env("SLIPWAY_TEST_MOTO_URL");
     let d = driver(&moto, &account()).await;
-    let bp = Blueprint::default();
+    let bp = blueprint();
     let specs = bp.resources();
     let spec = |id: &str| specs.iter().find(|s| s.id == id).unwrap().clone();
     let mut deps = Deps::new();
@@ -349,6 +365,10 @@ async fn a_database_without_a_password_and_aws_refusals_are_fatal_and_name_the_r
         (ResourceKind::IamRole, "nope-role"),
         (ResourceKind::EksCluster, "nope-eks"),
         (ResourceKind::EksNodegroup, "nope-eks/nope-nodes"),
+        (ResourceKind::ElasticIp, "eipalloc-0123456789abcdef0"),
+        (ResourceKind::NatGateway, "nat-0123456789abcdef0"),
+        (ResourceKind::LaunchTemplate, "lt-0123456789abcdef0"),
+        (ResourceKind::EcrRepository, "nope-web"),
     ] {
         let g = Observed { kind, physical_id: id.into(), ..ghost.clone() };
         assert_eq!(d.describe(kind, id).await.unwrap(), None, "{kind:?}");
@@ -407,7 +427,7 @@ async fn throttling_5xx_and_broken_connections_are_retryable_and_only_reads_are_
     let acct = account();
     let proxy = Proxy::new(&acct).await;
     let d = driver(&proxy.url, &acct).await;
-    let bp = Blueprint::default();
+    let bp = blueprint();
     let specs = bp.resources();
     let spec = |id: &str| specs.iter().find(|s| s.id == id).unwrap().clone();
 
@@ -459,7 +479,7 @@ async fn a_create_cut_short_after_the_resource_exists_is_finished_by_the_next_cr
     let acct = account();
     let proxy = Proxy::new(&acct).await;
     let d = driver(&proxy.url, &acct).await;
-    let bp = Blueprint::default();
+    let bp = blueprint();
     let specs = bp.resources();
     let spec = |id: &str| specs.iter().find(|s| s.id == id).unwrap().clone();
     let p = "slipway";
@@ -513,4 +533,175 @@ async fn a_create_cut_short_after_the_resource_exists_is_finished_by_the_next_cr
     assert_eq!(proxy.count("ec2", "StopInstances").await, 1);
     assert_eq!(proxy.count("ec2", "StartInstances").await, 1);
     proxy.clear().await;
+}
+
+// --- Whole applies through the executor ----------------------------------------------------------
+
+use slipway_core::events::{EventBus, Journal};
+use slipway_core::provision::executor::{ExecOptions, Executor};
+use slipway_core::secrets::MemorySecretStore;
+use slipway_core::store::Store;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// The executor over the driver, with a store in a temporary folder and an in-memory keychain.
+fn executor(d: &AwsDriver) -> (Executor, Store, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let journal = Journal { bus: EventBus::new(100_000), store: store.clone() };
+    (Executor::new(Arc::new(d.clone()), journal, Arc::new(MemorySecretStore::default()), ExecOptions::fast()), store, dir)
+}
+
+async fn ecr_client(endpoint: &str) -> aws_sdk_ecr::Client {
+    aws_sdk_ecr::Client::new(&slipway_aws::sdk_config(&target(endpoint, "us-east-1"), "us-east-1").await.unwrap())
+}
+
+fn ids_of(listed: &[Observed]) -> Vec<String> {
+    let mut ids: Vec<String> = listed.iter().map(|o| o.logical_id.clone().expect("a logical id")).collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test]
+async fn ecr_repositories_are_applied_once_with_scan_on_push_lifecycle_and_tags_and_destroyed_with_their_images() {
+    let moto = env("SLIPWAY_TEST_MOTO_URL");
+    let acct = account();
+    let d = driver(&moto, &acct).await;
+    let (exec, _store, _dir) = executor(&d);
+    let ecr = ecr_client(&moto).await;
+    let bp = Blueprint { project: "reg".into(), services: vec!["web".into(), "api".into()], ecr_keep_images: 15, ..blueprint() };
+
+    let r = exec.apply(&bp, CancellationToken::new()).await.unwrap();
+    assert_eq!(r.created, 24, "{}", r.summary);
+    for (svc, id) in [("web", "ecr-web"), ("api", "ecr-api")] {
+        let name = format!("reg-{svc}");
+        let repo = in_account!(ecr.describe_repositories().repository_names(&name), acct).send().await.unwrap();
+        let repo = repo.repositories()[0].clone();
+        assert!(repo.image_scanning_configuration().unwrap().scan_on_push(), "{name} does not scan on push");
+        let policy = in_account!(ecr.get_lifecycle_policy().repository_name(&name), acct).send().await.unwrap();
+        let policy: serde_json::Value = serde_json::from_str(policy.lifecycle_policy_text().unwrap()).unwrap();
+        assert_eq!(policy, Blueprint::ecr_lifecycle_policy(15));
+        assert_eq!(policy["rules"][0]["selection"]["countNumber"], 15);
+        let tags = in_account!(ecr.list_tags_for_resource().resource_arn(repo.repository_arn().unwrap()), acct).send().await.unwrap();
+        let tags: HashMap<&str, &str> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+        assert_eq!(tags, HashMap::from([("slipway:project", "reg"), ("slipway:resource", id), ("Name", name.as_str())]));
+    }
+    let web = r.resources.iter().find(|o| o.logical_id.as_deref() == Some("ecr-web")).unwrap();
+    assert!(web.attrs["uri"].as_str().unwrap().ends_with(".amazonaws.com/reg-web"), "{}", web.attrs);
+
+    // A second apply finds them: nothing new, nothing changed.
+    let again = exec.apply(&bp, CancellationToken::new()).await.unwrap();
+    assert_eq!((again.created, again.unchanged), (0, 24), "{}", again.summary);
+    let all = in_account!(ecr.describe_repositories(), acct).send().await.unwrap();
+    let mut names: Vec<&str> = all.repositories().iter().filter_map(|r| r.repository_name()).collect();
+    names.sort();
+    assert_eq!(names, ["reg-api", "reg-web"], "a repository was made twice");
+
+    // Keeping fewer images is a change in place.
+    let fewer = Blueprint { ecr_keep_images: 5, ..bp.clone() };
+    let plan = exec.plan(&fewer).await.unwrap();
+    assert_eq!(plan.summary(), "0 to create, 2 to update, 0 to replace, 0 to delete, 22 unchanged");
+    let r = exec.apply(&fewer, CancellationToken::new()).await.unwrap();
+    assert_eq!(r.updated, 2, "{}", r.summary);
+    let policy = in_account!(ecr.get_lifecycle_policy().repository_name("reg-api"), acct).send().await.unwrap();
+    assert!(policy.lifecycle_policy_text().unwrap().contains("\"countNumber\":5"), "{:?}", policy.lifecycle_policy_text());
+
+    // An image in a repository does not stop the destroy: it goes with its repository.
+    let manifest = json!({"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 7023, "digest": format!("sha256:{}", "a".repeat(64))},
+        "layers": []});
+    in_account!(ecr.put_image().repository_name("reg-web").image_manifest(manifest.to_string()).image_tag("v1"), acct).send().await.unwrap();
+    let removed = exec.destroy("reg", CancellationToken::new()).await.unwrap();
+    assert_eq!(removed.removed.len(), 24);
+    for name in ["reg-web", "reg-api"] {
+        let e = in_account!(ecr.describe_repositories().repository_names(name), acct).send().await.unwrap_err();
+        assert_eq!(aws_sdk_ecr::error::ProvideErrorMetadata::code(&e), Some("RepositoryNotFoundException"), "{name} is still there");
+    }
+    assert!(d.list_tagged("reg").await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_nat_gateway_refused_for_its_quota_is_a_clear_error_and_nothing_else_is_lost() {
+    let acct = account();
+    let proxy = Proxy::new(&acct).await;
+    let d = driver(&proxy.url, &acct).await;
+    let (exec, store, _dir) = executor(&d);
+    let bp = Blueprint { project: "natq".into(), node_subnets: NodeSubnets::PrivateNat, ..blueprint() };
+    assert_eq!(bp.resources().len(), 25);
+
+    proxy
+        .rule(json!({"service": "ec2", "action": "CreateNatGateway", "fault": "error", "status": 400,
+                     "code": "NatGatewayLimitExceeded", "message": "The maximum number of NAT Gateways has been reached."}))
+        .await;
+    let e = exec.apply(&bp, CancellationToken::new()).await.unwrap_err();
+    assert_eq!(e.what, "NAT gateway natq-nat failed");
+    assert!(e.why.contains("NatGatewayLimitExceeded") && e.why.contains("NAT gateways per Availability Zone"), "{e}");
+    assert!(e.fix.contains("Service Quotas") && e.fix.contains("Node subnets to public") && e.fix.contains("apply again"), "{e}");
+    assert_eq!(proxy.count("ec2", "CreateNatGateway").await, 1, "a used-up quota is not retried");
+
+    // Nothing else is lost: what was made before stays, tagged and recorded; what needs the NAT
+    // gateway was not started.
+    let listed = d.list_tagged("natq").await.unwrap();
+    let ids = ids_of(&listed);
+    for id in ["vpc", "igw", "subnet-public-a", "subnet-private-a", "rt-public", "eip-nat"] {
+        assert!(ids.iter().any(|i| i == id), "{id} is gone: {ids:?}");
+    }
+    for id in ["nat", "rt-private", "nodes"] {
+        assert!(!ids.iter().any(|i| i == id), "{id} exists: {ids:?}");
+    }
+    let recorded = store.resources("natq").await.unwrap();
+    for o in &listed {
+        assert!(recorded.iter().any(|r| r.physical_id == o.physical_id), "{:?} is not recorded", o.logical_id);
+    }
+
+    // Room again: the next apply finishes it, with no copies.
+    proxy.clear().await;
+    let r = exec.apply(&bp, CancellationToken::new()).await.unwrap();
+    assert_eq!(r.created + r.unchanged, 25, "{}", r.summary);
+    assert_eq!(r.unchanged as usize, listed.len(), "{}", r.summary);
+    let listed = d.list_tagged("natq").await.unwrap();
+    let want: Vec<String> = {
+        let mut w: Vec<String> = bp.resources().iter().map(|s| s.id.clone()).collect();
+        w.sort();
+        w
+    };
+    assert_eq!(ids_of(&listed), want);
+
+    // The private subnets route to the NAT gateway, which holds the Elastic IP in a public subnet;
+    // the nodes run there, in private subnets, with our launch template.
+    let by = |id: &str| listed.iter().find(|o| o.logical_id.as_deref() == Some(id)).unwrap().clone();
+    let nat = by("nat");
+    assert_eq!(nat.attrs["allocationId"], by("eip-nat").physical_id.as_str());
+    assert_eq!(nat.attrs["subnetId"], by("subnet-public-a").physical_id.as_str());
+    let rt = by("rt-private");
+    assert_eq!(rt.attrs["defaultGateway"], nat.physical_id.as_str());
+    let mut routed: Vec<String> = rt.attrs["subnetIds"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    routed.sort();
+    let mut private = vec![by("subnet-private-a").physical_id, by("subnet-private-b").physical_id];
+    private.sort();
+    assert_eq!(routed, private);
+    let nodes = by("nodes");
+    assert_eq!(nodes.attrs["launchTemplate"], by("lt-nodes").physical_id.as_str());
+    let mut node_subnets: Vec<String> = nodes.attrs["subnetIds"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    node_subnets.sort();
+    assert_eq!(node_subnets, private);
+
+    // The subnets carry the load-balancer discovery tags, set when they were made.
+    let raw = ec2(&proxy.url).await;
+    let subnets = in_account!(raw.describe_subnets().subnet_ids(&by("subnet-public-a").physical_id).subnet_ids(&private[0]), acct).send().await.unwrap();
+    for s in subnets.subnets() {
+        let tags: HashMap<&str, &str> = s.tags().iter().filter_map(|t| Some((t.key()?, t.value()?))).collect();
+        assert_eq!(tags.get("kubernetes.io/cluster/natq-eks"), Some(&"shared"), "{tags:?}");
+        let role = if s.map_public_ip_on_launch() == Some(true) { "kubernetes.io/role/elb" } else { "kubernetes.io/role/internal-elb" };
+        assert_eq!(tags.get(role), Some(&"1"), "{tags:?}");
+    }
+
+    // Destroy takes the NAT gateway down before its address and subnet, and leaves nothing.
+    let removed = exec.destroy("natq", CancellationToken::new()).await.unwrap();
+    assert_eq!(removed.removed.len(), 25);
+    let pos = |id: &str| removed.removed.iter().position(|o| o.logical_id.as_deref() == Some(id)).unwrap();
+    assert!(pos("rt-private") < pos("nat") && pos("nat") < pos("eip-nat") && pos("nat") < pos("subnet-public-a"));
+    assert!(d.list_tagged("natq").await.unwrap().is_empty());
+    let addresses = in_account!(raw.describe_addresses(), acct).send().await.unwrap();
+    assert!(addresses.addresses().is_empty(), "the Elastic IP was not released: {:?}", addresses.addresses());
 }

@@ -84,7 +84,7 @@ fn no_secret_reaches_the_store_the_logs_or_the_events() {
         assert!(!all_output.contains(s), "a secret reached the output or logs: {s}");
     }
     // Every file Slipway wrote (store, WAL, logs, sandbox): byte-level search.
-    for entry in walk(d.path()) {
+    for entry in slipway_testkit::files_under(d.path()) {
         let bytes = std::fs::read(&entry).unwrap();
         for s in secrets {
             assert!(!bytes.windows(s.len()).any(|w| w == s.as_bytes()), "{s} found in {}", entry.display());
@@ -100,18 +100,6 @@ fn no_secret_reaches_the_store_the_logs_or_the_events() {
     }
 }
 
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = vec![];
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
-}
 
 #[test]
 fn bad_input_gets_a_clear_error_and_stores_nothing() {

@@ -49,6 +49,9 @@ fn terraform_prints_and_writes_the_blueprint() {
             "region=eu-west-1",
             "--set",
             "azs=[\"eu-west-1a\",\"eu-west-1b\"]",
+            // No AWS connection to tell the address from: the user gives it.
+            "--set",
+            "adminCidr=203.0.113.7/32",
         ],
         None,
     );
@@ -257,6 +260,8 @@ fn bad_input_is_refused_and_nothing_is_written() {
     );
 
     // -o of the wrong kind, or below a file: refused, nothing written, nothing changed.
+    let o = slipway(d, &["blueprint", "--set", "adminCidr=203.0.113.7/32"], None);
+    assert!(o.status.success(), "{}", text(&o));
     let file = out.path().join("notes.txt");
     std::fs::write(&file, "keep me").unwrap();
     let folder = out.path().join("existing");

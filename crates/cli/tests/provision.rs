@@ -90,31 +90,31 @@ fn count(plan: &Value, action: &str) -> usize {
 #[test]
 fn apply_then_destroy_leaves_nothing_and_a_second_apply_changes_nothing() {
     let a = Account::new();
-    assert_eq!(count(&a.plan(), "create"), 21);
+    assert_eq!(count(&a.plan(), "create"), 22);
     let out = a.ok(&["apply", "--json"]);
     let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let report = lines.last().unwrap();
-    assert_eq!(report["created"], 21, "{report}");
+    assert_eq!(report["created"], 22, "{report}");
     let ready: std::collections::HashSet<_> = lines
         .iter()
         .filter(|l| l["event"]["phase"] == "ready")
         .map(|l| l["event"]["id"].as_str().unwrap().to_string())
         .collect();
-    assert_eq!(ready.len(), 21, "every resource reported ready once");
-    assert!(lines.iter().any(|l| l["event"]["done"] == 21 && l["event"]["total"] == 21), "X of Y reached 21 of 21");
+    assert_eq!(ready.len(), 22, "every resource reported ready once");
+    assert!(lines.iter().any(|l| l["event"]["done"] == 22 && l["event"]["total"] == 22), "X of Y reached 22 of 22");
 
     a.proxy_delete("stats");
     let again: Value = serde_json::from_str(a.ok(&["apply", "--json"]).lines().last().unwrap()).unwrap();
-    assert_eq!(again["unchanged"], 21);
+    assert_eq!(again["unchanged"], 22);
     assert_eq!(a.mutating_calls(), Vec::<String>::new(), "a second apply made mutating calls");
 
     let drift: Value = serde_json::from_str(&a.ok(&["refresh", "--json"])).unwrap();
     assert!(drift.as_array().unwrap().iter().all(|d| d["status"] == "inSync"), "{drift}");
 
     let destroyed: Value = serde_json::from_str(a.ok(&["destroy", "--json"]).lines().last().unwrap()).unwrap();
-    assert_eq!(destroyed["removed"].as_array().unwrap().len(), 21);
+    assert_eq!(destroyed["removed"].as_array().unwrap().len(), 22);
     let plan = a.plan();
-    assert_eq!(count(&plan, "create"), 21, "something tagged is left: {plan}");
+    assert_eq!(count(&plan, "create"), 22, "something tagged is left: {plan}");
     assert_eq!(count(&plan, "delete"), 0);
 }
 
@@ -142,9 +142,9 @@ fn kill_9_during_apply_then_apply_again_has_no_duplicates() {
         child.wait().unwrap();
         // The holds stay: the resume finds resources still creating and waits for them.
         let report: Value = serde_json::from_str(a.ok(&["apply", "--json"]).lines().last().unwrap()).unwrap();
-        assert_eq!(report["resources"].as_array().unwrap().len(), 21, "cut {cut}: {report}");
+        assert_eq!(report["resources"].as_array().unwrap().len(), 22, "cut {cut}: {report}");
         let plan = a.plan();
-        assert_eq!(count(&plan, "noChange"), 21, "cut {cut}: {plan}");
+        assert_eq!(count(&plan, "noChange"), 22, "cut {cut}: {plan}");
         assert_eq!(count(&plan, "delete"), 0, "cut {cut}: duplicates left: {plan}");
         a.ok(&["destroy"]);
     }
@@ -162,7 +162,7 @@ fn a_fifth_of_calls_throttled_or_failing_reaches_the_same_end_state() {
     a.proxy_delete("rules");
     // Nothing left, nothing duplicated on the way.
     let plan = a.plan();
-    assert_eq!(count(&plan, "create"), 21, "{plan}");
+    assert_eq!(count(&plan, "create"), 22, "{plan}");
     assert_eq!(count(&plan, "delete"), 0, "{plan}");
 }
 
@@ -178,7 +178,7 @@ fn a_call_failing_for_good_names_the_resource_and_destroy_still_cleans_up() {
     a.proxy_delete("rules");
     a.ok(&["destroy"]);
     let plan = a.plan();
-    assert_eq!(count(&plan, "create"), 21, "{plan}");
+    assert_eq!(count(&plan, "create"), 22, "{plan}");
 }
 
 #[test]

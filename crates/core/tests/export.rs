@@ -15,7 +15,7 @@ use slipway_core::export::terraform::{password_variable, resource_name, resource
 use slipway_core::export::{github_actions, jenkinsfile, terraform, PASSWORD_MARK};
 use slipway_core::pipeline::project::{DatabaseSpec, DeploySpec, Project, ServiceSpec, Source};
 use slipway_core::provision::model::{ResourceKind, ResourceSpec};
-use slipway_core::provision::Blueprint;
+use slipway_core::provision::{Blueprint, NodeSubnets};
 use std::collections::{BTreeMap, BTreeSet};
 
 // ----- Terraform ------------------------------------------------------------------------------
@@ -215,9 +215,11 @@ fn param_attrs(kind: ResourceKind) -> &'static [(&'static str, &'static str)] {
             ("ami", "ami"),
             ("instance_type", "instanceType"),
             ("user_data", "userData"),
+            ("associate_public_ip_address", "publicIp"),
         ],
         ResourceKind::DbSubnetGroup => &[("description", "description")],
         ResourceKind::DbInstance => &[
+            ("publicly_accessible", "publiclyAccessible"),
             ("engine", "engine"),
             ("engine_version", "engineVersion"),
             ("instance_class", "instanceClass"),
@@ -273,19 +275,18 @@ fn check_terraform(bp: &Blueprint) {
     // Every blueprint resource, with Slipway's name and tags, and its parameters evaluating back
     // to the blueprint's values.
     let specs = bp.resources();
-    assert_eq!(specs.len(), 21);
+    assert_eq!(specs.len(), 22 + bp.services.len() + if bp.node_subnets == NodeSubnets::PrivateNat { 3 } else { 0 });
     for spec in &specs {
         let b = find_resource(&t, spec);
         let tags = eval(
             &ctx,
             attr(&b.body, "tags").unwrap_or_else(|| panic!("{} has no tags", spec.id)),
         );
-        assert_eq!(
-            tags,
-            serde_json::json!({"slipway:project": bp.project, "slipway:resource": spec.id, "Name": spec.name}),
-            "{}",
-            spec.id
-        );
+        let mut want = serde_json::json!({"slipway:project": bp.project, "slipway:resource": spec.id, "Name": spec.name});
+        for (k, v) in spec.props["tags"].as_object().into_iter().flatten() {
+            want[k] = v.clone();
+        }
+        assert_eq!(tags, want, "{}", spec.id);
         for (tf_attr, prop) in param_attrs(spec.kind) {
             let e = attr(&b.body, tf_attr).unwrap_or_else(|| panic!("{}: no {tf_attr}", spec.id));
             let got = eval(&ctx, e);
@@ -304,6 +305,7 @@ fn check_terraform(bp: &Blueprint) {
             ResourceKind::KeyPair => Some("key_name"),
             ResourceKind::DbInstance => Some("identifier"),
             ResourceKind::EksNodegroup => Some("node_group_name"),
+            ResourceKind::LaunchTemplate | ResourceKind::EcrRepository => Some("name"),
             _ => None,
         };
         if let Some(n) = name_attr {
@@ -380,7 +382,46 @@ fn check_terraform(bp: &Blueprint) {
                 };
                 assert_eq!(eval(&ctx, &set.args[0]), spec.props["managedPolicies"]);
             }
+            ResourceKind::Instance | ResourceKind::LaunchTemplate => {
+                // IMDSv2: the metadata options as the blueprint gives them.
+                let m = &blocks(&b.body, "metadata_options")[0].body;
+                for (a, p) in [("http_tokens", "httpTokens"), ("http_put_response_hop_limit", "httpPutResponseHopLimit"), ("http_endpoint", "httpEndpoint")] {
+                    assert!(same(&eval(&ctx, attr(m, a).unwrap()), &spec.props["metadataOptions"][p]), "{}.{a}", spec.id);
+                }
+                assert_eq!(eval(&ctx, attr(m, "http_tokens").unwrap()), "required");
+            }
+            ResourceKind::EcrRepository => {
+                let scan = &blocks(&b.body, "image_scanning_configuration")[0].body;
+                assert_eq!(eval(&ctx, attr(scan, "scan_on_push").unwrap()), spec.props["scanOnPush"]);
+                assert_eq!(eval(&ctx, attr(&b.body, "force_delete").unwrap()), true, "destroy removes the images too");
+                let lp = blocks(&t.main, "resource")
+                    .into_iter()
+                    .find(|x| labels(x) == ["aws_ecr_lifecycle_policy".to_string(), resource_name(&spec.id)])
+                    .unwrap_or_else(|| panic!("{}: no lifecycle policy", spec.id));
+                let Expression::FuncCall(f) = attr(&lp.body, "policy").unwrap() else { panic!("policy is not jsonencode(...)") };
+                assert_eq!(f.name.name.as_str(), "jsonencode");
+                // The document evaluates to the blueprint's, its image count from the variable.
+                let doc = eval(&ctx, &f.args[0]);
+                assert!(same(&doc["rules"][0]["selection"]["countNumber"], &spec.props["lifecyclePolicy"]["rules"][0]["selection"]["countNumber"]));
+                let mut norm = doc.clone();
+                norm["rules"][0]["selection"]["countNumber"] = spec.props["lifecyclePolicy"]["rules"][0]["selection"]["countNumber"].clone();
+                assert_eq!(norm, spec.props["lifecyclePolicy"], "{}", spec.id);
+                let mut r = BTreeSet::new();
+                refs(&f.args[0], &mut r);
+                assert!(r.contains("var.ecr_keep_images"), "{r:?}");
+            }
+            ResourceKind::NatGateway => {
+                let mut r = BTreeSet::new();
+                body_refs(&b.body, &mut r);
+                assert!(r.contains("aws_eip.eip_nat") && r.contains("aws_subnet.subnet_public_a"), "{r:?}");
+            }
             ResourceKind::RouteTable => {
+                let route = &blocks(&b.body, "route")[0].body;
+                let (target, prop) = if spec.props["natGateway"].is_string() { ("nat_gateway_id", "natGateway") } else { ("gateway_id", "internetGateway") };
+                let mut r = BTreeSet::new();
+                refs(attr(route, target).unwrap_or_else(|| panic!("{}: no {target}", spec.id)), &mut r);
+                let dep = specs.iter().find(|x| x.id == spec.props[prop].as_str().unwrap()).unwrap();
+                assert_eq!(r, BTreeSet::from([format!("{}.{}", resource_type(dep.kind), resource_name(&dep.id))]));
                 for s in spec.props["subnets"].as_array().unwrap() {
                     let name = format!(
                         "{}_{}",
@@ -467,7 +508,12 @@ fn check_terraform(bp: &Blueprint) {
         "db_live_endpoint",
         "vm_ci_public_ip",
         "vm_test_public_ip",
-    ] {
+    ]
+    .into_iter()
+    .map(str::to_string)
+    .chain(bp.services.iter().map(|s| format!("ecr_{}_url", s.replace(['-', '.'], "_"))))
+    {
+        let o = o.as_str();
         let b = outputs
             .get(o)
             .unwrap_or_else(|| panic!("output {o} missing: {:?}", outputs.keys()));
@@ -522,7 +568,7 @@ fn check_terraform(bp: &Blueprint) {
 
 #[test]
 fn terraform_parses_with_every_resource_tag_variable_and_reference() {
-    check_terraform(&Blueprint::default());
+    check_terraform(&Blueprint { admin_cidr: "198.51.100.4/32".into(), ..Blueprint::default() });
 }
 
 #[test]
@@ -546,6 +592,9 @@ fn terraform_follows_every_parameter_of_an_edited_blueprint() {
         node_instance_type: "c5.xlarge".into(),
         node_count: 3,
         kubernetes_version: "1.31".into(),
+        node_subnets: NodeSubnets::PrivateNat,
+        services: vec!["web".into(), "api_v2".into()],
+        ecr_keep_images: 7,
     });
 }
 

@@ -89,6 +89,20 @@ pub fn endpoints(services: &[Service], node: Option<&str>) -> Vec<Endpoint> {
     out
 }
 
+/// The app's URL: a load balancer's address (on EKS the NGINX Service's ELB host name, from
+/// `status.loadBalancer.ingress[0]`) before any node port.
+pub fn app_url(endpoints: &[Endpoint]) -> Option<String> {
+    endpoints
+        .iter()
+        .filter(|e| e.url.is_some())
+        .min_by_key(|e| match (e.service_type.as_str(), e.note.is_none()) {
+            ("LoadBalancer", true) => 0,
+            ("LoadBalancer", false) => 1,
+            _ => 2,
+        })
+        .and_then(|e| e.url.clone())
+}
+
 /// The environment's Deployments, pods and Services.
 pub async fn status(cluster: &Cluster, namespace: &str, project: &str, environment: &str) -> Result<ClusterStatus, UserError> {
     let what = format!("Reading namespace {namespace} failed");
@@ -131,14 +145,7 @@ pub async fn status(cluster: &Cluster, namespace: &str, project: &str, environme
     let pods: Vec<PodInfo> = pods.items.iter().map(|p| pod_info(p, revisions.get(&workload_of(p)).copied().flatten())).collect();
     let node = if svcs.items.iter().any(|s| s.spec.as_ref().and_then(|x| x.type_.as_deref()).is_some_and(|t| t != "ClusterIP")) { node_address(cluster).await } else { None };
     let endpoints = endpoints(&svcs.items, node.as_deref());
-    let url = endpoints
-        .iter()
-        .filter(|e| e.url.is_some())
-        .min_by_key(|e| match e.service_type.as_str() {
-            "LoadBalancer" => 0,
-            _ => 1,
-        })
-        .and_then(|e| e.url.clone());
+    let url = app_url(&endpoints);
     Ok(ClusterStatus { namespace_exists: true, workloads, pods, endpoints, url })
 }
 
@@ -326,6 +333,33 @@ mod tests {
         assert_eq!(endpoints(&[with_lb], None)[0].url.as_deref(), Some("http://a.elb.amazonaws.com/"));
         assert!(is_local_address("127.0.0.1"));
         assert!(!is_local_address("203.0.113.7"));
+    }
+
+    #[test]
+    fn aws_requirement_the_load_balancer_hostname_is_the_apps_url() {
+        // On EKS the NGINX Service of type LoadBalancer gets an ELB host name; a NodePort Service
+        // beside it (and a load balancer still without an address) come after it.
+        let svc = |name: &str, ty: &str, node_port: u16, status: serde_json::Value| -> Service {
+            serde_json::from_value(serde_json::json!({
+                "metadata": {"name": name, "namespace": "shop"},
+                "spec": {"type": ty, "ports": [{"port": 80, "nodePort": node_port}]},
+                "status": status
+            }))
+            .unwrap()
+        };
+        let pending = svc("other-lb", "LoadBalancer", 30001, serde_json::json!({"loadBalancer": {}}));
+        let nodeport = svc("debug", "NodePort", 30002, serde_json::json!({}));
+        let host = "a1b2c3-123456789.us-east-1.elb.amazonaws.com";
+        let nginx = svc("nginx", "LoadBalancer", 30003, serde_json::json!({"loadBalancer": {"ingress": [{"hostname": host}]}}));
+        let eps = endpoints(&[pending.clone(), nodeport.clone(), nginx], Some("10.0.0.5"));
+        assert_eq!(app_url(&eps).as_deref(), Some(&*format!("http://{host}/")));
+        // Some load balancers give an IP instead of a host name.
+        let by_ip = svc("nginx", "LoadBalancer", 30003, serde_json::json!({"loadBalancer": {"ingress": [{"ip": "203.0.113.10"}]}}));
+        assert_eq!(app_url(&endpoints(&[nodeport.clone(), by_ip], None)).as_deref(), Some("http://203.0.113.10/"));
+        // No address yet: the node port, said so.
+        let eps = endpoints(&[pending], Some("10.0.0.5"));
+        assert_eq!(app_url(&eps).as_deref(), Some("http://10.0.0.5:30001/"));
+        assert!(eps[0].note.as_deref().unwrap().contains("no external address"));
     }
 
     #[test]

@@ -478,3 +478,34 @@ async fn missing_rights_are_listed_before_anything_is_applied() {
     let cr = kube::Api::<k8s_openapi::api::rbac::v1::ClusterRole>::all(c.client.clone());
     let _ = cr.delete(&sa, &Default::default()).await;
 }
+
+#[tokio::test]
+async fn the_load_balancer_host_name_is_the_apps_url() {
+    // No cloud here gives a LoadBalancer Service an address: the test sets its status as the
+    // AWS load balancer controller does on EKS, and the status reads it back as the app's URL.
+    use k8s_openapi::api::core::v1::{Namespace, Service};
+    use kube::api::{Api, Patch, PatchParams, PostParams};
+    let c = cluster().await;
+    let ns = unique("lb");
+    let _cleanup = Cleanup(ns.clone());
+    let namespaces = Api::<Namespace>::all(c.client.clone());
+    namespaces.create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": ns}})).unwrap()).await.unwrap();
+    let services = Api::<Service>::namespaced(c.client.clone(), &ns);
+    let labels = json!({LABEL_PROJECT: PROJECT, LABEL_ENVIRONMENT: ENV, LABEL_MANAGED_BY: "slipway"});
+    for (name, ty) in [("debug", "NodePort"), ("nginx", "LoadBalancer")] {
+        let svc = json!({"metadata": {"name": name, "labels": labels},
+                         "spec": {"type": ty, "selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}});
+        services.create(&PostParams::default(), &serde_json::from_value(svc).unwrap()).await.unwrap();
+    }
+    let host = "a1b2c3-123456789.us-east-1.elb.amazonaws.com";
+    let before = status::status(&c, &ns, PROJECT, ENV).await.unwrap();
+    assert!(before.url.as_deref().is_some_and(|u| u.contains(":3")), "a node port until the load balancer has an address: {:?}", before.url);
+    services
+        .patch_status("nginx", &PatchParams::default(), &Patch::Merge(json!({"status": {"loadBalancer": {"ingress": [{"hostname": host}]}}})))
+        .await
+        .unwrap();
+    let st = status::status(&c, &ns, PROJECT, ENV).await.unwrap();
+    assert_eq!(st.url.as_deref(), Some(&*format!("http://{host}/")));
+    let nginx = st.endpoints.iter().find(|e| e.service == "nginx").unwrap();
+    assert_eq!((nginx.service_type.as_str(), nginx.note.as_deref()), ("LoadBalancer", None));
+}

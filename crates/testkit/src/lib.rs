@@ -18,6 +18,20 @@ pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
+/// Every file below `dir`, for tests that search what a run left on disk (a secret must be in none).
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(files_under(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
 /// The body GitHub's `GET /user` returns (recorded from api.github.com, trimmed).
 pub fn github_user(login: &str) -> serde_json::Value {
     serde_json::json!({

@@ -10,4 +10,8 @@ reason: string | null, physicalId: string | null,
 /**
  * Monthly cost after the change (0 for a delete); None when the type has no price.
  */
-monthlyCost: number | null, expectedSecs: number, };
+monthlyCost: number | null, 
+/**
+ * What the cost assumes, where it depends on use (NAT traffic, image storage).
+ */
+costNote: string | null, expectedSecs: number, };

@@ -47,6 +47,10 @@ const TF_TYPE: Record<ResourceKind, string> = {
   iamRole: "aws_iam_role",
   eksCluster: "aws_eks_cluster",
   eksNodegroup: "aws_eks_node_group",
+  elasticIp: "aws_eip",
+  natGateway: "aws_nat_gateway",
+  launchTemplate: "aws_launch_template",
+  ecrRepository: "aws_ecr_repository",
 };
 
 const tfName = (id: string) => id.replace(/-/g, "_");

@@ -1,4 +1,5 @@
-// The provisioning half of MockBackend: a blueprint, the 21 resources it expands to (the same ids,
+// The provisioning half of MockBackend: a blueprint, the 22 resources it expands to (more with a NAT
+// gateway or ECR repositories; the same ids,
 // kinds, dependencies and expected times as crates/core/src/provision/blueprint.rs), a state map
 // of what "exists", and plan / apply / destroy / refresh computed from it. Tests only.
 
@@ -20,7 +21,8 @@ export function defaultBlueprint(): Blueprint {
     vpcCidr: "10.20.0.0/16",
     publicSubnets: ["10.20.0.0/24", "10.20.1.0/24"],
     privateSubnets: ["10.20.10.0/24", "10.20.11.0/24"],
-    adminCidr: "0.0.0.0/0",
+    // What the service layer fills in for the sandbox (the user's address on AWS).
+    adminCidr: "127.0.0.1/32",
     ciInstanceType: "t3.medium",
     testInstanceType: "t3.small",
     ami: null,
@@ -30,6 +32,9 @@ export function defaultBlueprint(): Blueprint {
     nodeInstanceType: "t3.medium",
     nodeCount: 2,
     kubernetesVersion: "1.30",
+    nodeSubnets: "public",
+    services: [],
+    ecrKeepImages: 20,
   };
 }
 
@@ -39,6 +44,8 @@ export function mockResources(bp: Blueprint): ResourceSpec[] {
     id, kind, name, dependsOn, props, expectedSecs,
   });
   const db = { engine: "mysql", engineVersion: bp.dbEngineVersion, instanceClass: bp.dbInstanceClass, allocatedStorage: bp.dbStorageGb };
+  const nat = bp.nodeSubnets === "private-nat";
+  const [na, nb, route] = nat ? ["subnet-private-a", "subnet-private-b", "rt-private"] : ["subnet-public-a", "subnet-public-b", "rt-public"];
   return [
     r("vpc", "vpc", `${p}-vpc`, [], { cidr: bp.vpcCidr }, 5),
     r("igw", "internetGateway", `${p}-igw`, ["vpc"], {}, 5),
@@ -47,6 +54,13 @@ export function mockResources(bp: Blueprint): ResourceSpec[] {
     r("subnet-private-a", "subnet", `${p}-private-a`, ["vpc"], { cidr: bp.privateSubnets[0], az: bp.azs[0] }, 5),
     r("subnet-private-b", "subnet", `${p}-private-b`, ["vpc"], { cidr: bp.privateSubnets[1], az: bp.azs[1] }, 5),
     r("rt-public", "routeTable", `${p}-public`, ["vpc", "igw", "subnet-public-a", "subnet-public-b"], {}, 5),
+    ...(nat
+      ? [
+          r("eip-nat", "elasticIp", `${p}-nat`, [], {}, 2),
+          r("nat", "natGateway", `${p}-nat`, ["subnet-public-a", "eip-nat", "rt-public"], {}, 120),
+          r("rt-private", "routeTable", `${p}-private`, ["vpc", "nat", "subnet-private-a", "subnet-private-b"], {}, 5),
+        ]
+      : []),
     r("sg-ci", "securityGroup", `${p}-ci`, ["vpc"], { admin: bp.adminCidr }, 5),
     r("sg-test", "securityGroup", `${p}-test`, ["vpc"], { admin: bp.adminCidr }, 5),
     r("sg-db", "securityGroup", `${p}-db`, ["vpc"], {}, 5),
@@ -60,11 +74,15 @@ export function mockResources(bp: Blueprint): ResourceSpec[] {
     r("role-cluster", "iamRole", `${p}-eks-cluster`, [], {}, 5),
     r("role-nodes", "iamRole", `${p}-eks-nodes`, [], {}, 5),
     r("eks", "eksCluster", `${p}-eks`, ["role-cluster", "subnet-private-a", "subnet-private-b", "subnet-public-a", "subnet-public-b", "sg-cluster"], { version: bp.kubernetesVersion }, 600),
-    r("nodes", "eksNodegroup", `${p}-nodes`, ["eks", "role-nodes", "subnet-private-a", "subnet-private-b"], { instanceType: bp.nodeInstanceType, desiredSize: bp.nodeCount }, 240),
+    r("lt-nodes", "launchTemplate", `${p}-nodes`, [], {}, 2),
+    r("nodes", "eksNodegroup", `${p}-nodes`, ["eks", "role-nodes", "lt-nodes", na, nb, route], { instanceType: bp.nodeInstanceType, desiredSize: bp.nodeCount, publicIps: !nat }, 240),
+    ...bp.services.map((svc) => r(`ecr-${svc}`, "ecrRepository", `${p}-${svc}`, [], { scanOnPush: true }, 3)),
   ];
 }
 
 const HOURS = 730;
+/** A public IPv4 address a month ($0.005 an hour). */
+const IPV4 = 3.65;
 const EC2_HOURLY: Record<string, number> = { "t3.micro": 0.0104, "t3.small": 0.0208, "t3.medium": 0.0416, "t3.large": 0.0832, "m5.large": 0.096 };
 const RDS_HOURLY: Record<string, number> = { "db.t3.micro": 0.017, "db.t3.small": 0.034, "db.t3.medium": 0.068 };
 
@@ -74,7 +92,7 @@ export function mockMonthly(spec: ResourceSpec): number | null {
   switch (spec.kind) {
     case "instance": {
       const h = EC2_HOURLY[String(p.instanceType)];
-      return h === undefined ? null : round(h * HOURS + 8 * 0.08);
+      return h === undefined ? null : round(h * HOURS + 8 * 0.08 + IPV4);
     }
     case "dbInstance": {
       const h = RDS_HOURLY[String(p.instanceClass)];
@@ -84,10 +102,35 @@ export function mockMonthly(spec: ResourceSpec): number | null {
       return 73;
     case "eksNodegroup": {
       const h = EC2_HOURLY[String(p.instanceType)];
-      return h === undefined ? null : round(h * HOURS * Number(p.desiredSize));
+      return h === undefined ? null : round((h * HOURS + (p.publicIps ? IPV4 : 0)) * Number(p.desiredSize));
     }
+    case "elasticIp":
+      return IPV4;
+    case "natGateway":
+      return round(0.045 * HOURS + 10 * 0.045);
+    case "ecrRepository":
+      return 0.1;
     default:
       return 0;
+  }
+}
+
+/** What an estimate assumes, in the Rust side's words (PriceTable::note). */
+export function mockCostNote(spec: ResourceSpec): string | null {
+  const p = spec.props as Record<string, unknown>;
+  switch (spec.kind) {
+    case "natGateway":
+      return "$0.045 an hour, plus $0.045 per GB it carries: assumes 10 GB a month (image pulls, updates)";
+    case "ecrRepository":
+      return "$0.10 per GB-month of images: assumes 1 GB per repository";
+    case "elasticIp":
+      return "$0.005 an hour per public IPv4 address";
+    case "eksNodegroup":
+      return p.publicIps ? "includes a public IPv4 address per node ($0.005 an hour per public IPv4 address)" : null;
+    case "instance":
+      return "includes its public IPv4 address ($0.005 an hour per public IPv4 address)";
+    default:
+      return null;
   }
 }
 
@@ -111,6 +154,12 @@ export function validateBlueprint(bp: Blueprint): UserError | null {
   }
   for (const az of bp.azs) {
     if (!az.startsWith(bp.region)) return invalid(`availability zone '${az}' is not in region ${bp.region}`, "Pick zones of the chosen region");
+  }
+  if (bp.adminCidr.trim() === "") {
+    return invalid(
+      "the admin CIDR (who may SSH to the VMs and open Jenkins) is not set: Slipway could not find your public address",
+      "Set Admin CIDR to your own address as a /32, e.g. 203.0.113.7/32 (https://checkip.amazonaws.com shows it)",
+    );
   }
   const cidrs: [string, string][] = [["VPC CIDR", bp.vpcCidr], ["admin CIDR", bp.adminCidr]];
   bp.publicSubnets.forEach((s, i) => cidrs.push([`public subnet ${i + 1}`, s]));
@@ -146,16 +195,19 @@ export function validateBlueprint(bp: Blueprint): UserError | null {
 const PREFIX: Record<ResourceKind, string> = {
   vpc: "vpc-", internetGateway: "igw-", subnet: "subnet-", routeTable: "rtb-", securityGroup: "sg-", keyPair: "key-",
   instance: "i-", dbSubnetGroup: "", dbInstance: "", iamRole: "", eksCluster: "", eksNodegroup: "",
+  elasticIp: "eipalloc-", natGateway: "nat-", launchTemplate: "lt-", ecrRepository: "",
 };
 
 export const READY_STATE: Record<ResourceKind, string> = {
   vpc: "available", internetGateway: "attached", subnet: "available", routeTable: "associated", securityGroup: "created",
   keyPair: "created", instance: "running", dbSubnetGroup: "Complete", dbInstance: "available", iamRole: "created",
-  eksCluster: "ACTIVE", eksNodegroup: "ACTIVE",
+  eksCluster: "ACTIVE", eksNodegroup: "ACTIVE", elasticIp: "allocated", natGateway: "available", launchTemplate: "available",
+  ecrRepository: "available",
 };
 
 export const WAIT_STATE: Partial<Record<ResourceKind, string>> = {
   instance: "pending", dbInstance: "creating", eksCluster: "CREATING", eksNodegroup: "CREATING", vpc: "pending",
+  natGateway: "pending",
 };
 
 let counter = 0x5eed;
@@ -207,13 +259,13 @@ export function mockPlan(bp: Blueprint, state: Map<string, Observed>): Plan {
     }
     return {
       id: spec.id, kind: spec.kind, name: spec.name, action, reason, physicalId: o?.physicalId ?? null,
-      monthlyCost: mockMonthly(spec), expectedSecs: spec.expectedSecs,
+      monthlyCost: mockMonthly(spec), costNote: mockCostNote(spec), expectedSecs: spec.expectedSecs,
     };
   });
   const known = new Set(specs.map((s) => s.id));
   for (const [id, o] of state) {
     if (known.has(id)) continue;
-    changes.push({ id, kind: o.kind, name: o.physicalId, action: "delete", reason: "not in the blueprint any more", physicalId: o.physicalId, monthlyCost: 0, expectedSecs: 5 });
+    changes.push({ id, kind: o.kind, name: o.physicalId, action: "delete", reason: "not in the blueprint any more", physicalId: o.physicalId, monthlyCost: 0, costNote: null, expectedSecs: 5 });
   }
   const monthlyTotal = round(changes.filter((c) => c.action !== "delete").reduce((s, c) => s + (c.monthlyCost ?? 0), 0));
   return {

@@ -162,22 +162,22 @@ describe("Slipway UI in Chromium (mock backend)", () => {
     await open("", "#/architecture");
     await byId("architecture-diagram").waitFor();
     await byId("arch-node-nodes").waitFor();
-    expect(await page.locator('[data-testid^="arch-node-"]').count()).toBe(21);
+    expect(await page.locator('[data-testid^="arch-node-"]').count()).toBe(22);
     // The diagram has its edges drawn.
     expect(await page.locator(".react-flow__edge").count()).toBeGreaterThan(20);
 
     await byId("arch-plan").click();
     await byId("plan-table").waitFor();
-    expect(await page.locator('[data-testid^="plan-row-"][data-action="create"]').count()).toBe(21);
+    expect(await page.locator('[data-testid^="plan-row-"][data-action="create"]').count()).toBe(22);
     expect(await byId("plan-total").textContent()).toMatch(/^\$[\d,]+\.\d\d$/);
 
     await byId("arch-apply").click();
     await byId("arch-cancel").waitFor(); // a run is going on
     await page.locator('[data-testid^="arch-node-"][data-phase="waiting"]').first().waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "architecture-applying.png") });
-    await byId("arch-progress").filter({ hasText: "21 of 21" }).waitFor({ timeout: 15_000 });
+    await byId("arch-progress").filter({ hasText: "22 of 22" }).waitFor({ timeout: 15_000 });
     await byId("arch-node-nodes").and(page.locator('[data-phase="ready"]')).waitFor();
-    expect(await byId("arch-progress").textContent()).toMatch(/21 created/);
+    expect(await byId("arch-progress").textContent()).toMatch(/22 created/);
     expect(await byId("arch-log").locator("li").count()).toBeGreaterThan(60);
     await page.screenshot({ path: join(ARTIFACTS, "architecture.png"), fullPage: true });
 
@@ -185,7 +185,7 @@ describe("Slipway UI in Chromium (mock backend)", () => {
     expect(await byId("destroy-confirm").isDisabled()).toBe(true);
     await byId("destroy-confirm-input").fill("slipway");
     await byId("destroy-confirm").click();
-    await byId("arch-progress").filter({ hasText: "Destroy: 21 of 21" }).waitFor({ timeout: 15_000 });
+    await byId("arch-progress").filter({ hasText: "Destroy: 22 of 22" }).waitFor({ timeout: 15_000 });
     expect(await page.evaluate(() => (window as any).__slipwayMock.cloud.size)).toBe(0);
     await page.screenshot({ path: join(ARTIFACTS, "architecture-destroyed.png") });
   });

@@ -1,18 +1,29 @@
-//! EC2: VPC, internet gateway, subnet, route table, security group, key pair, instance.
-//! Physical ids: the EC2 ids (vpc-, igw-, subnet-, rtb-, sg-, i-), and the key name for key pairs
-//! (what RunInstances takes).
+//! EC2: VPC, internet gateway, subnet, route table, Elastic IP, NAT gateway, security group, key
+//! pair, launch template, instance. Physical ids: the EC2 ids (vpc-, igw-, subnet-, rtb-,
+//! eipalloc-, nat-, sg-, lt-, i-), and the key name for key pairs (what RunInstances takes).
+//!
+//! Every kind is looked up the same way ([`Ec2Object`]): by id (gone is an empty answer), or by
+//! tag filters over every page, with the tags checked again on what comes back (the emulator
+//! ignores tag filters on some calls, e.g. DescribeNatGateways).
+
+use std::future::Future;
 
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, AttributeValue, Filter, Instance, InstanceStateName, InstanceType, InternetGateway, IpPermission, IpRange,
-    KeyPairInfo, ResourceType, RouteTable, SecurityGroup, Subnet, Tag, TagSpecification, Vpc, VpcAttributeName,
+    Address, AttributeBooleanValue, AttributeValue, DomainType, Filter, HttpTokensState, Instance, InstanceMetadataEndpointState,
+    InstanceMetadataOptionsRequest, InstanceStateName, InstanceType, InternetGateway, IpPermission, IpRange, KeyPairInfo, LaunchTemplate,
+    LaunchTemplateHttpTokensState, LaunchTemplateInstanceMetadataEndpointState, LaunchTemplateInstanceMetadataOptionsRequest, NatGateway,
+    RequestLaunchTemplateData, ResourceType, RouteTable, SecurityGroup, Subnet, Tag, TagSpecification, Vpc, VpcAttributeName,
 };
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use base64::Engine;
 use serde_json::json;
 use slipway_core::provision::{CreateCtx, Created, Observed, ProvisionError, ResourceKind, ResourceSpec, TAG_PROJECT, TAG_RESOURCE};
 use slipway_core::secrets::Secret;
 
 use super::fault::{self, About};
-use super::{about, about_obs, client_token, dep_id, dep_ids, observed, our_tags, prop_bool, prop_list, prop_str, AwsDriver, Tags};
+use super::{about, about_obs, client_token, dep_id, dep_ids, observed, our_tags, prop_bool, prop_list, prop_str, tagged, AwsDriver, Tags};
 
 /// Instance states that count as existing (not terminated or being terminated).
 const LIVE_INSTANCE_STATES: &[&str] = &["pending", "running", "stopping", "stopped"];
@@ -35,12 +46,23 @@ fn tag_filters(project: &str, resource: Option<&str>) -> Vec<Filter> {
     f
 }
 
+/// The spec's own tags (`tags` prop: the subnets' load-balancer discovery tags).
+fn extra_tags(spec: &ResourceSpec) -> Vec<(String, String)> {
+    spec.props["tags"].as_object().into_iter().flatten().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect()
+}
+
+/// Slipway's three tags and the spec's own, for the create call.
 fn tag_spec(rt: ResourceType, project: &str, spec: &ResourceSpec) -> TagSpecification {
     let mut b = TagSpecification::builder().resource_type(rt);
-    for (k, v) in our_tags(project, spec) {
+    for (k, v) in our_tags(project, spec).into_iter().map(|(k, v)| (k.to_string(), v)).chain(extra_tags(spec)) {
         b = b.tags(Tag::builder().key(k).value(v).build());
     }
     b.build()
+}
+
+/// True when the object carries every tag the spec asks for beyond Slipway's own.
+fn has_extra_tags(have: &Tags, spec: &ResourceSpec) -> bool {
+    extra_tags(spec).iter().all(|(k, v)| have.get(k) == Some(v))
 }
 
 fn tags(ts: &[Tag]) -> Tags {
@@ -73,7 +95,7 @@ fn subnet_obs(s: &Subnet) -> Observed {
 
 fn rt_obs(r: &RouteTable) -> Observed {
     let subnets: Vec<&str> = r.associations().iter().filter_map(|a| a.subnet_id()).collect();
-    let gw = r.routes().iter().find(|x| x.destination_cidr_block() == Some("0.0.0.0/0")).and_then(|x| x.gateway_id());
+    let gw = default_route(r);
     observed(
         ResourceKind::RouteTable,
         r.route_table_id().unwrap_or_default(),
@@ -82,6 +104,59 @@ fn rt_obs(r: &RouteTable) -> Observed {
         false,
         json!({"vpcId": r.vpc_id(), "subnetIds": subnets, "defaultGateway": gw}),
         &tags(r.tags()),
+    )
+}
+
+/// Where a route table sends 0.0.0.0/0: an internet gateway or a NAT gateway.
+fn default_route(r: &RouteTable) -> Option<&str> {
+    r.routes().iter().find(|x| x.destination_cidr_block() == Some("0.0.0.0/0")).and_then(|x| x.gateway_id().or(x.nat_gateway_id()))
+}
+
+fn eip_obs(e: &Address) -> Observed {
+    let state = if e.association_id().is_some() { "associated" } else { "allocated" };
+    observed(
+        ResourceKind::ElasticIp,
+        e.allocation_id().unwrap_or_default(),
+        state,
+        true,
+        false,
+        json!({"publicIp": e.public_ip(), "associationId": e.association_id()}),
+        &tags(e.tags()),
+    )
+}
+
+/// NAT gateway states after which it is no longer there for use.
+const NAT_GONE: &[&str] = &["deleting", "deleted"];
+
+fn nat_obs(n: &NatGateway) -> Observed {
+    let state = n.state().map(|s| s.as_str()).unwrap_or("unknown");
+    let addr = n.nat_gateway_addresses().first();
+    observed(
+        ResourceKind::NatGateway,
+        n.nat_gateway_id().unwrap_or_default(),
+        state,
+        state == "available",
+        state == "failed",
+        json!({
+            "subnetId": n.subnet_id(),
+            "vpcId": n.vpc_id(),
+            "allocationId": addr.and_then(|a| a.allocation_id()),
+            "publicIp": addr.and_then(|a| a.public_ip()),
+            "failure": n.failure_message(),
+        }),
+        &tags(n.tags()),
+    )
+}
+
+fn lt_obs(t: &LaunchTemplate) -> Observed {
+    observed(
+        ResourceKind::LaunchTemplate,
+        t.launch_template_id().unwrap_or_default(),
+        "available",
+        true,
+        false,
+        json!({"name": t.launch_template_name(), "version": t.latest_version_number().map(|v| v.to_string())}),
+        &tags(t.tags()),
     )
 }
 
@@ -127,8 +202,22 @@ fn inst_obs(i: &Instance) -> Observed {
             "privateIp": i.private_ip_address(),
             "az": i.placement().and_then(|p| p.availability_zone()),
             "subnetId": i.subnet_id(),
+            "httpTokens": i.metadata_options().and_then(|m| m.http_tokens()).map(|t| t.as_str()),
+            "httpPutResponseHopLimit": i.metadata_options().and_then(|m| m.http_put_response_hop_limit()),
         }),
         &tags(i.tags()),
+    )
+}
+
+/// IMDS settings for RunInstances from the `metadataOptions` prop (none: AWS's defaults).
+fn metadata_options(spec: &ResourceSpec) -> Option<InstanceMetadataOptionsRequest> {
+    let m = spec.props["metadataOptions"].as_object()?;
+    Some(
+        InstanceMetadataOptionsRequest::builder()
+            .set_http_tokens(m.get("httpTokens").and_then(|v| v.as_str()).map(HttpTokensState::from))
+            .set_http_put_response_hop_limit(m.get("httpPutResponseHopLimit").and_then(|v| v.as_i64()).map(|n| n as i32))
+            .set_http_endpoint(m.get("httpEndpoint").and_then(|v| v.as_str()).map(InstanceMetadataEndpointState::from))
+            .build(),
     )
 }
 
@@ -163,6 +252,79 @@ fn existing_rules(g: &SecurityGroup) -> Vec<Rule> {
     out
 }
 
+/// An answer by id: the objects, or none when AWS says it does not exist.
+fn by_id<T, E>(a: About<'_>, r: Result<Vec<T>, SdkError<E, HttpResponse>>) -> Result<Vec<T>, ProvisionError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    Ok(fault::found(a, r)?.unwrap_or_default())
+}
+
+/// One kind of EC2 object the blueprint makes: how it is looked up and what the executor sees.
+trait Ec2Object: Sized + Send {
+    const KIND: ResourceKind;
+    fn obs(&self) -> Observed;
+    fn tag_map(&self) -> Tags;
+    /// By id (empty when it does not exist) or by filters (every page).
+    fn lookup(d: &AwsDriver, a: About<'_>, q: Q<'_>) -> impl Future<Output = Result<Vec<Self>, ProvisionError>> + Send;
+}
+
+/// `Ec2Object` for an SDK type: its kind, its observation, and how its Describe call is made.
+/// `paged`: the call takes ids, filters and pages; `unpaged`: it answers with everything at once.
+macro_rules! ec2_object {
+    ($ty:ty, $kind:ident, $obs:ident, |$d:ident, $a:ident, $q:ident| $lookup:block) => {
+        impl Ec2Object for $ty {
+            const KIND: ResourceKind = ResourceKind::$kind;
+            fn obs(&self) -> Observed {
+                $obs(self)
+            }
+            fn tag_map(&self) -> Tags {
+                tags(self.tags())
+            }
+            async fn lookup($d: &AwsDriver, $a: About<'_>, $q: Q<'_>) -> Result<Vec<Self>, ProvisionError> $lookup
+        }
+    };
+    (paged $ty:ty, $kind:ident, $obs:ident, $op:ident, $ids:ident, $items:ident, $set_filters:ident) => {
+        ec2_object!($ty, $kind, $obs, |d, a, q| {
+            match q {
+                Q::Id(id) => by_id(a, d.ec2.$op().$ids(id).send().await.map(|o| o.$items().to_vec())),
+                Q::Filters(f) => d.ec2.$op().$set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e)),
+            }
+        });
+    };
+    (unpaged $ty:ty, $kind:ident, $obs:ident, $op:ident, $ids:ident, $items:ident) => {
+        ec2_object!($ty, $kind, $obs, |d, a, q| {
+            let req = match q {
+                Q::Id(id) => d.ec2.$op().$ids(id),
+                Q::Filters(f) => d.ec2.$op().set_filters(Some(f)),
+            };
+            by_id(a, req.send().await.map(|o| o.$items().to_vec()))
+        });
+    };
+}
+
+ec2_object!(paged Vpc, Vpc, vpc_obs, describe_vpcs, vpc_ids, vpcs, set_filters);
+ec2_object!(paged InternetGateway, InternetGateway, igw_obs, describe_internet_gateways, internet_gateway_ids, internet_gateways, set_filters);
+ec2_object!(paged Subnet, Subnet, subnet_obs, describe_subnets, subnet_ids, subnets, set_filters);
+ec2_object!(paged RouteTable, RouteTable, rt_obs, describe_route_tables, route_table_ids, route_tables, set_filters);
+ec2_object!(paged SecurityGroup, SecurityGroup, sg_obs, describe_security_groups, group_ids, security_groups, set_filters);
+// DescribeNatGateways calls its filters `Filter`.
+ec2_object!(paged NatGateway, NatGateway, nat_obs, describe_nat_gateways, nat_gateway_ids, nat_gateways, set_filter);
+ec2_object!(paged LaunchTemplate, LaunchTemplate, lt_obs, describe_launch_templates, launch_template_ids, launch_templates, set_filters);
+ec2_object!(unpaged KeyPairInfo, KeyPair, key_obs, describe_key_pairs, key_names, key_pairs);
+ec2_object!(unpaged Address, ElasticIp, eip_obs, describe_addresses, allocation_ids, addresses);
+// Instances: all states for an id, only live ones for filters, out of their reservations.
+ec2_object!(Instance, Instance, inst_obs, |d, a, q| {
+    let reservations = match q {
+        Q::Id(id) => by_id(a, d.ec2.describe_instances().instance_ids(id).send().await.map(|o| o.reservations().to_vec()))?,
+        Q::Filters(mut f) => {
+            f.push(filter("instance-state-name", LIVE_INSTANCE_STATES));
+            d.ec2.describe_instances().set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e))?
+        }
+    };
+    Ok(reservations.iter().flat_map(|r| r.instances().iter().cloned()).collect())
+});
+
 impl AwsDriver {
     pub(crate) async fn azs(&self) -> Result<Vec<String>, ProvisionError> {
         let a = About { kind: ResourceKind::Subnet, name: "zones" };
@@ -172,121 +334,38 @@ impl AwsDriver {
             ProvisionError::Retryable(m) => ProvisionError::Retryable(relabel(m)),
             ProvisionError::NotYet(m) => ProvisionError::NotYet(relabel(m)),
             ProvisionError::Fatal(m) => ProvisionError::Fatal(relabel(m)),
+            ProvisionError::Quota { why, fix } => ProvisionError::Quota { why: relabel(why), fix },
         })?;
         let mut names: Vec<String> = out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect();
         names.sort();
         Ok(names)
     }
 
-    async fn vpcs(&self, a: About<'_>, q: Q<'_>) -> Result<Vec<Vpc>, ProvisionError> {
-        match q {
-            Q::Id(id) => match self.ec2.describe_vpcs().vpc_ids(id).send().await {
-                Ok(o) => Ok(o.vpcs().to_vec()),
-                Err(e) if fault::is_not_found(&e) => Ok(vec![]),
-                Err(e) => Err(fault::map(a, &e)),
-            },
-            Q::Filters(f) => self.ec2.describe_vpcs().set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e)),
-        }
+    /// The objects of a kind tagged for the project (and, when given, that resource): the tag
+    /// filters narrow the answer, and the tags are checked again on what comes back.
+    async fn tagged<T: Ec2Object>(&self, a: About<'_>, project: &str, resource: Option<&str>) -> Result<Vec<T>, ProvisionError> {
+        let all = T::lookup(self, a, Q::Filters(tag_filters(project, resource))).await?;
+        Ok(all.into_iter().filter(|o| tagged(&o.tag_map(), project, resource)).collect())
     }
 
-    async fn igws(&self, a: About<'_>, q: Q<'_>) -> Result<Vec<InternetGateway>, ProvisionError> {
-        match q {
-            Q::Id(id) => match self.ec2.describe_internet_gateways().internet_gateway_ids(id).send().await {
-                Ok(o) => Ok(o.internet_gateways().to_vec()),
-                Err(e) if fault::is_not_found(&e) => Ok(vec![]),
-                Err(e) => Err(fault::map(a, &e)),
-            },
-            Q::Filters(f) => self
-                .ec2
-                .describe_internet_gateways()
-                .set_filters(Some(f))
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| fault::map(a, &e)),
-        }
+    /// The object with this id, if it exists.
+    async fn one<T: Ec2Object>(&self, a: About<'_>, id: &str) -> Result<Option<T>, ProvisionError> {
+        Ok(T::lookup(self, a, Q::Id(id)).await?.into_iter().next())
     }
 
-    async fn subnets(&self, a: About<'_>, q: Q<'_>) -> Result<Vec<Subnet>, ProvisionError> {
-        match q {
-            Q::Id(id) => match self.ec2.describe_subnets().subnet_ids(id).send().await {
-                Ok(o) => Ok(o.subnets().to_vec()),
-                Err(e) if fault::is_not_found(&e) => Ok(vec![]),
-                Err(e) => Err(fault::map(a, &e)),
-            },
-            Q::Filters(f) => self.ec2.describe_subnets().set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e)),
-        }
+    /// Every object of a kind tagged for the project, as the executor sees them.
+    async fn listed<T: Ec2Object>(&self, project: &str) -> Result<Vec<Observed>, ProvisionError> {
+        let a = About { kind: T::KIND, name: "(listing)" };
+        Ok(self.tagged::<T>(a, project, None).await?.iter().map(T::obs).collect())
     }
 
-    async fn route_tables(&self, a: About<'_>, q: Q<'_>) -> Result<Vec<RouteTable>, ProvisionError> {
-        match q {
-            Q::Id(id) => match self.ec2.describe_route_tables().route_table_ids(id).send().await {
-                Ok(o) => Ok(o.route_tables().to_vec()),
-                Err(e) if fault::is_not_found(&e) => Ok(vec![]),
-                Err(e) => Err(fault::map(a, &e)),
-            },
-            Q::Filters(f) => {
-                self.ec2.describe_route_tables().set_filters(Some(f)).into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e))
-            }
+    /// Adds the spec's own tags to an object made before they were asked for.
+    async fn ensure_tags(&self, a: About<'_>, id: &str, have: &Tags, spec: &ResourceSpec) -> Result<(), ProvisionError> {
+        let missing: Vec<Tag> = extra_tags(spec).into_iter().filter(|(k, v)| have.get(k) != Some(v)).map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        if !missing.is_empty() {
+            self.ec2.create_tags().resources(id).set_tags(Some(missing)).send().await.map_err(|e| fault::map(a, &e))?;
         }
-    }
-
-    async fn security_groups(&self, a: About<'_>, q: Q<'_>) -> Result<Vec<SecurityGroup>, ProvisionError> {
-        match q {
-            Q::Id(id) => match self.ec2.describe_security_groups().group_ids(id).send().await {
-                Ok(o) => Ok(o.security_groups().to_vec()),
-                Err(e) if fault::is_not_found(&e) => Ok(vec![]),
-                Err(e) => Err(fault::map(a, &e)),
-            },
-            Q::Filters(f) => self
-                .ec2
-                .describe_security_groups()
-                .set_filters(Some(f))
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect()
-                .await
-                .map_err(|e| fault::map(a, &e)),
-        }
-    }
-
-    async fn key_pairs(&self, a: About<'_>, q: Q<'_>) -> Result<Vec<KeyPairInfo>, ProvisionError> {
-        let req = match q {
-            Q::Id(name) => self.ec2.describe_key_pairs().key_names(name),
-            Q::Filters(f) => self.ec2.describe_key_pairs().set_filters(Some(f)),
-        };
-        match req.send().await {
-            Ok(o) => Ok(o.key_pairs().to_vec()),
-            Err(e) if fault::is_not_found(&e) => Ok(vec![]),
-            Err(e) => Err(fault::map(a, &e)),
-        }
-    }
-
-    /// Instances (all states for an id; only live ones for tag filters).
-    async fn instances(&self, a: About<'_>, q: Q<'_>) -> Result<Vec<Instance>, ProvisionError> {
-        let reservations = match q {
-            Q::Id(id) => match self.ec2.describe_instances().instance_ids(id).send().await {
-                Ok(o) => o.reservations().to_vec(),
-                Err(e) if fault::is_not_found(&e) => vec![],
-                Err(e) => return Err(fault::map(a, &e)),
-            },
-            Q::Filters(mut f) => {
-                f.push(filter("instance-state-name", LIVE_INSTANCE_STATES));
-                self.ec2
-                    .describe_instances()
-                    .set_filters(Some(f))
-                    .into_paginator()
-                    .items()
-                    .send()
-                    .try_collect()
-                    .await
-                    .map_err(|e| fault::map(a, &e))?
-            }
-        };
-        Ok(reservations.iter().flat_map(|r| r.instances().iter().cloned()).collect())
+        Ok(())
     }
 
     /// The resource of the spec by its tags. One whose create stopped half-way (the gateway not
@@ -294,41 +373,57 @@ impl AwsDriver {
     /// that the executor calls `create` again, which finds it by its tags and finishes it.
     pub(crate) async fn ec2_find(&self, project: &str, spec: &ResourceSpec) -> Result<Option<Observed>, ProvisionError> {
         let a = about(spec);
-        let f = || Q::Filters(tag_filters(project, Some(&spec.id)));
+        let mine = Some(spec.id.as_str());
+        // Tags the spec adds (the subnets' discovery tags) are part of being finished.
+        let done = |t: &Tags| has_extra_tags(t, spec);
         let found = match spec.kind {
-            ResourceKind::Vpc => match self.vpcs(a, f()).await?.into_iter().next() {
+            ResourceKind::Vpc => match self.tagged::<Vpc>(a, project, mine).await?.into_iter().next() {
                 Some(v) => {
                     let o = vpc_obs(&v);
                     self.vpc_dns_as_specified(spec, &o.physical_id).await?.then_some(o)
                 }
                 None => None,
             },
-            ResourceKind::InternetGateway => {
-                self.igws(a, f()).await?.iter().find(|g| g.attachments().iter().any(|x| x.vpc_id().is_some())).map(igw_obs)
-            }
+            ResourceKind::InternetGateway => self
+                .tagged::<InternetGateway>(a, project, mine)
+                .await?
+                .iter()
+                .find(|g| g.attachments().iter().any(|x| x.vpc_id().is_some()))
+                .map(igw_obs),
             ResourceKind::Subnet => {
                 let public = prop_bool(spec, "public", false);
-                self.subnets(a, f()).await?.iter().find(|s| s.map_public_ip_on_launch().unwrap_or(false) == public).map(subnet_obs)
+                self.tagged::<Subnet>(a, project, mine)
+                    .await?
+                    .iter()
+                    .find(|s| s.map_public_ip_on_launch().unwrap_or(false) == public && done(&s.tag_map()))
+                    .map(subnet_obs)
             }
             ResourceKind::RouteTable => {
                 let n = prop_list(spec, "subnets").len();
                 let complete = |r: &&RouteTable| {
-                    r.routes().iter().any(|x| x.destination_cidr_block() == Some("0.0.0.0/0") && x.gateway_id().is_some())
-                        && r.associations().iter().filter(|x| x.subnet_id().is_some()).count() >= n
+                    default_route(r).is_some() && r.associations().iter().filter(|x| x.subnet_id().is_some()).count() >= n
                 };
-                self.route_tables(a, f()).await?.iter().find(complete).map(rt_obs)
+                self.tagged::<RouteTable>(a, project, mine).await?.iter().find(complete).map(rt_obs)
             }
             ResourceKind::SecurityGroup => {
                 let want = spec_rules(spec)?;
-                self.security_groups(a, f()).await?.iter().find(|g| want.iter().all(|r| existing_rules(g).contains(r))).map(sg_obs)
+                self.tagged::<SecurityGroup>(a, project, mine).await?.iter().find(|g| want.iter().all(|r| existing_rules(g).contains(r))).map(sg_obs)
             }
+            ResourceKind::ElasticIp => self.tagged::<Address>(a, project, mine).await?.first().map(eip_obs),
+            ResourceKind::NatGateway => self
+                .tagged::<NatGateway>(a, project, mine)
+                .await?
+                .iter()
+                .map(nat_obs)
+                .find(|o| !o.failed && !NAT_GONE.contains(&o.state.as_str())),
             ResourceKind::KeyPair => {
-                let mut ks = self.key_pairs(a, f()).await?;
+                let mut ks = self.tagged::<KeyPairInfo>(a, project, mine).await?;
                 ks.sort_by_key(|k| k.create_time().map(|t| (t.secs(), t.subsec_nanos())));
                 ks.first().map(key_obs)
             }
+            ResourceKind::LaunchTemplate => self.tagged::<LaunchTemplate>(a, project, mine).await?.first().map(lt_obs),
             ResourceKind::Instance => {
-                let mut is = self.instances(a, f()).await?;
+                let mut is = self.tagged::<Instance>(a, project, mine).await?;
                 is.sort_by_key(|i| i.launch_time().map(|t| (t.secs(), t.subsec_nanos())));
                 is.first().map(inst_obs)
             }
@@ -359,30 +454,35 @@ impl AwsDriver {
     pub(crate) async fn ec2_describe(&self, kind: ResourceKind, id: &str) -> Result<Option<Observed>, ProvisionError> {
         let a = About { kind, name: id };
         Ok(match kind {
-            ResourceKind::Vpc => self.vpcs(a, Q::Id(id)).await?.first().map(vpc_obs),
-            ResourceKind::InternetGateway => self.igws(a, Q::Id(id)).await?.first().map(igw_obs),
-            ResourceKind::Subnet => self.subnets(a, Q::Id(id)).await?.first().map(subnet_obs),
-            ResourceKind::RouteTable => self.route_tables(a, Q::Id(id)).await?.first().map(rt_obs),
-            ResourceKind::SecurityGroup => self.security_groups(a, Q::Id(id)).await?.first().map(sg_obs),
-            ResourceKind::KeyPair => self.key_pairs(a, Q::Id(id)).await?.first().map(key_obs),
+            ResourceKind::Vpc => self.one::<Vpc>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::InternetGateway => self.one::<InternetGateway>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::Subnet => self.one::<Subnet>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::RouteTable => self.one::<RouteTable>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::ElasticIp => self.one::<Address>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::NatGateway => self.one::<NatGateway>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::SecurityGroup => self.one::<SecurityGroup>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::KeyPair => self.one::<KeyPairInfo>(a, id).await?.map(|o| o.obs()),
+            ResourceKind::LaunchTemplate => self.one::<LaunchTemplate>(a, id).await?.map(|o| o.obs()),
             ResourceKind::Instance => {
-                self.instances(a, Q::Id(id)).await?.iter().find(|i| instance_state(i) != "terminated").map(inst_obs)
+                Instance::lookup(self, a, Q::Id(id)).await?.iter().find(|i| instance_state(i) != "terminated").map(inst_obs)
             }
             _ => None,
         })
     }
 
     pub(crate) async fn ec2_list(&self, project: &str) -> Result<Vec<Observed>, ProvisionError> {
-        let a = |kind| About { kind, name: "(listing)" };
-        let f = || Q::Filters(tag_filters(project, None));
         let mut out: Vec<Observed> = vec![];
-        out.extend(self.vpcs(a(ResourceKind::Vpc), f()).await?.iter().map(vpc_obs));
-        out.extend(self.igws(a(ResourceKind::InternetGateway), f()).await?.iter().map(igw_obs));
-        out.extend(self.subnets(a(ResourceKind::Subnet), f()).await?.iter().map(subnet_obs));
-        out.extend(self.route_tables(a(ResourceKind::RouteTable), f()).await?.iter().map(rt_obs));
-        out.extend(self.security_groups(a(ResourceKind::SecurityGroup), f()).await?.iter().map(sg_obs));
-        out.extend(self.key_pairs(a(ResourceKind::KeyPair), f()).await?.iter().map(key_obs));
-        out.extend(self.instances(a(ResourceKind::Instance), f()).await?.iter().map(inst_obs));
+        out.extend(self.listed::<Vpc>(project).await?);
+        out.extend(self.listed::<InternetGateway>(project).await?);
+        out.extend(self.listed::<Subnet>(project).await?);
+        out.extend(self.listed::<RouteTable>(project).await?);
+        out.extend(self.listed::<Address>(project).await?);
+        // A NAT gateway stays listed for an hour after its delete: it is gone for us.
+        out.extend(self.listed::<NatGateway>(project).await?.into_iter().filter(|o| !NAT_GONE.contains(&o.state.as_str())));
+        out.extend(self.listed::<SecurityGroup>(project).await?);
+        out.extend(self.listed::<KeyPairInfo>(project).await?);
+        out.extend(self.listed::<LaunchTemplate>(project).await?);
+        out.extend(self.listed::<Instance>(project).await?);
         Ok(out)
     }
 
@@ -391,11 +491,11 @@ impl AwsDriver {
     pub(crate) async fn ec2_create(&self, spec: &ResourceSpec, ctx: &CreateCtx<'_>) -> Result<Created, ProvisionError> {
         let a = about(spec);
         let p = ctx.project;
-        let found = || Q::Filters(tag_filters(p, Some(&spec.id)));
+        let mine = Some(spec.id.as_str());
         let mut secret = None;
         let mut obs = match spec.kind {
             ResourceKind::Vpc => {
-                let vpc = match self.vpcs(a, found()).await?.into_iter().next() {
+                let vpc = match self.tagged::<Vpc>(a, p, mine).await?.into_iter().next() {
                     Some(v) => v,
                     None => {
                         let out = self
@@ -430,7 +530,7 @@ impl AwsDriver {
             }
             ResourceKind::InternetGateway => {
                 let vpc = dep_id(spec, ctx, "vpc")?;
-                let igw = match self.igws(a, found()).await?.into_iter().next() {
+                let igw = match self.tagged::<InternetGateway>(a, p, mine).await?.into_iter().next() {
                     Some(g) => g,
                     None => {
                         let out = self
@@ -464,7 +564,7 @@ impl AwsDriver {
             }
             ResourceKind::Subnet => {
                 let vpc = dep_id(spec, ctx, "vpc")?;
-                let subnet = match self.subnets(a, found()).await?.into_iter().next() {
+                let subnet = match self.tagged::<Subnet>(a, p, mine).await?.into_iter().next() {
                     Some(s) => s,
                     None => {
                         let out = self
@@ -480,6 +580,7 @@ impl AwsDriver {
                         out.subnet().cloned().ok_or_else(|| a.fatal("CreateSubnet returned no subnet"))?
                     }
                 };
+                self.ensure_tags(a, subnet.subnet_id().unwrap_or_default(), &subnet.tag_map(), spec).await?;
                 let public = prop_bool(spec, "public", false);
                 if subnet.map_public_ip_on_launch().unwrap_or(false) != public {
                     self.ec2
@@ -496,9 +597,13 @@ impl AwsDriver {
             }
             ResourceKind::RouteTable => {
                 let vpc = dep_id(spec, ctx, "vpc")?;
-                let igw = dep_id(spec, ctx, "internetGateway")?;
+                // 0.0.0.0/0 goes to the internet gateway (public) or to a NAT gateway (private).
+                let (target, nat) = match spec.props["natGateway"].as_str() {
+                    Some(_) => (dep_id(spec, ctx, "natGateway")?, true),
+                    None => (dep_id(spec, ctx, "internetGateway")?, false),
+                };
                 let subnets = dep_ids(spec, ctx, "subnets")?;
-                let rt = match self.route_tables(a, found()).await?.into_iter().next() {
+                let rt = match self.tagged::<RouteTable>(a, p, mine).await?.into_iter().next() {
                     Some(r) => r,
                     None => {
                         let out = self
@@ -513,28 +618,17 @@ impl AwsDriver {
                     }
                 };
                 let id = rt.route_table_id().unwrap_or_default();
-                let default = rt.routes().iter().find(|r| r.destination_cidr_block() == Some("0.0.0.0/0"));
-                match default.and_then(|r| r.gateway_id()) {
-                    Some(g) if g == igw => {}
+                match default_route(&rt) {
+                    Some(g) if g == target => {}
                     Some(_) => {
-                        self.ec2
-                            .replace_route()
-                            .route_table_id(id)
-                            .destination_cidr_block("0.0.0.0/0")
-                            .gateway_id(igw)
-                            .send()
-                            .await
-                            .map_err(|e| fault::map(a, &e))?;
+                        let req = self.ec2.replace_route().route_table_id(id).destination_cidr_block("0.0.0.0/0");
+                        let req = if nat { req.nat_gateway_id(target) } else { req.gateway_id(target) };
+                        req.send().await.map_err(|e| fault::map(a, &e))?;
                     }
                     None => {
-                        self.ec2
-                            .create_route()
-                            .route_table_id(id)
-                            .destination_cidr_block("0.0.0.0/0")
-                            .gateway_id(igw)
-                            .send()
-                            .await
-                            .map_err(|e| fault::map(a, &e))?;
+                        let req = self.ec2.create_route().route_table_id(id).destination_cidr_block("0.0.0.0/0");
+                        let req = if nat { req.nat_gateway_id(target) } else { req.gateway_id(target) };
+                        req.send().await.map_err(|e| fault::map(a, &e))?;
                     }
                 }
                 for s in &subnets {
@@ -544,13 +638,83 @@ impl AwsDriver {
                 }
                 let mut o = rt_obs(&rt);
                 o.attrs["subnetIds"] = json!(subnets);
-                o.attrs["defaultGateway"] = json!(igw);
+                o.attrs["defaultGateway"] = json!(target);
                 o
             }
+            ResourceKind::ElasticIp => match self.tagged::<Address>(a, p, mine).await?.into_iter().next() {
+                Some(e) => eip_obs(&e),
+                None => {
+                    let out = self
+                        .ec2
+                        .allocate_address()
+                        .domain(DomainType::Vpc)
+                        .tag_specifications(tag_spec(ResourceType::ElasticIp, p, spec))
+                        .send()
+                        .await
+                        .map_err(|e| fault::map(a, &e))?;
+                    let addr = Address::builder()
+                        .set_allocation_id(out.allocation_id().map(str::to_string))
+                        .set_public_ip(out.public_ip().map(str::to_string))
+                        .set_tags(Some(our_tags(p, spec).iter().map(|(k, v)| Tag::builder().key(*k).value(v).build()).collect()))
+                        .build();
+                    eip_obs(&addr)
+                }
+            },
+            ResourceKind::NatGateway => {
+                let live = self.tagged::<NatGateway>(a, p, mine).await?.into_iter().find(|n| {
+                    let o = nat_obs(n);
+                    !o.failed && !NAT_GONE.contains(&o.state.as_str())
+                });
+                match live {
+                    Some(n) => nat_obs(&n),
+                    None => {
+                        let subnet = dep_id(spec, ctx, "subnet")?;
+                        let eip = dep_id(spec, ctx, "elasticIp")?;
+                        let out = self
+                            .ec2
+                            .create_nat_gateway()
+                            .subnet_id(subnet)
+                            .allocation_id(eip)
+                            .client_token(client_token(p, &spec.id, &[subnet, eip]))
+                            .tag_specifications(tag_spec(ResourceType::Natgateway, p, spec))
+                            .send()
+                            .await
+                            .map_err(|e| fault::map(a, &e))?;
+                        nat_obs(out.nat_gateway().ok_or_else(|| a.fatal("CreateNatGateway returned no NAT gateway"))?)
+                    }
+                }
+            }
+            ResourceKind::LaunchTemplate => match self.tagged::<LaunchTemplate>(a, p, mine).await?.into_iter().next() {
+                Some(t) => lt_obs(&t),
+                None => {
+                    let m = &spec.props["metadataOptions"];
+                    let options = LaunchTemplateInstanceMetadataOptionsRequest::builder()
+                        .http_tokens(LaunchTemplateHttpTokensState::from(m["httpTokens"].as_str().unwrap_or("required")))
+                        .set_http_put_response_hop_limit(m["httpPutResponseHopLimit"].as_i64().map(|n| n as i32))
+                        .http_endpoint(LaunchTemplateInstanceMetadataEndpointState::from(m["httpEndpoint"].as_str().unwrap_or("enabled")))
+                        .build();
+                    let out = self
+                        .ec2
+                        .create_launch_template()
+                        .launch_template_name(&spec.name)
+                        .launch_template_data(RequestLaunchTemplateData::builder().metadata_options(options).build())
+                        .client_token(client_token(p, &spec.id, &[&m.to_string()]))
+                        .tag_specifications(tag_spec(ResourceType::LaunchTemplate, p, spec))
+                        .send()
+                        .await
+                        .map_err(|e| match fault::code(&e) {
+                            Some("InvalidLaunchTemplateName.AlreadyExistsException") => {
+                                a.fatal(format!("a launch template named {} already exists and is not tagged for project {p}", spec.name))
+                            }
+                            _ => fault::map(a, &e),
+                        })?;
+                    lt_obs(out.launch_template().ok_or_else(|| a.fatal("CreateLaunchTemplate returned no launch template"))?)
+                }
+            },
             ResourceKind::SecurityGroup => {
                 let vpc = dep_id(spec, ctx, "vpc")?;
                 let want = spec_rules(spec)?;
-                let sg = match self.security_groups(a, found()).await?.into_iter().next() {
+                let sg = match self.tagged::<SecurityGroup>(a, p, mine).await?.into_iter().next() {
                     Some(g) => g,
                     None => {
                         let description = spec.props["description"].as_str().unwrap_or(&spec.name);
@@ -595,7 +759,7 @@ impl AwsDriver {
                 sg_obs(&sg)
             }
             ResourceKind::KeyPair => {
-                if let Some(k) = self.key_pairs(a, found()).await?.first() {
+                if let Some(k) = self.tagged::<KeyPairInfo>(a, p, mine).await?.first() {
                     return Err(a.fatal(format!(
                         "key pair {} already exists and its private key was handed out only when it was made; delete the key pair to make a new one",
                         k.key_name().unwrap_or_default()
@@ -624,7 +788,7 @@ impl AwsDriver {
                 key_obs(&info)
             }
             ResourceKind::Instance => {
-                if let Some(i) = self.instances(a, found()).await?.first() {
+                if let Some(i) = self.tagged::<Instance>(a, p, mine).await?.first() {
                     inst_obs(i)
                 } else {
                     self.run_instance(spec, ctx).await?
@@ -675,6 +839,7 @@ impl AwsDriver {
                 .set_security_group_ids(Some(sgs.clone()))
                 .set_key_name(key.map(str::to_string))
                 .client_token(&token)
+                .set_metadata_options(metadata_options(spec))
                 .tag_specifications(tag_spec(ResourceType::Instance, p, spec))
                 .tag_specifications(tag_spec(ResourceType::Volume, p, spec));
             if !user_data.is_empty() {
@@ -702,7 +867,7 @@ impl AwsDriver {
         let started = std::time::Instant::now();
         let mut actions = 0;
         loop {
-            let inst = self.instances(a, Q::Id(id)).await?.into_iter().next().ok_or_else(|| a.fatal(format!("{id} is gone")))?;
+            let inst = self.one::<Instance>(a, id).await?.ok_or_else(|| a.fatal(format!("{id} is gone")))?;
             let state = instance_state(&inst).to_string();
             let is = inst.instance_type().map(|t| t.as_str()).unwrap_or_default();
             let mut wait = actions >= 3;
@@ -744,57 +909,43 @@ impl AwsDriver {
     pub(crate) async fn ec2_delete(&self, o: &Observed) -> Result<(), ProvisionError> {
         let a = about_obs(o);
         let id = o.physical_id.as_str();
-        // Gone already is fine: the delete calls' NotFound codes map to Ok.
-        let gone_ok = |r: Result<(), ProvisionError>, nf: bool| if nf { Ok(()) } else { r };
+        // Gone already is fine: every delete call's NotFound counts as done.
         match o.kind {
-            ResourceKind::Vpc => match self.ec2.delete_vpc().vpc_id(id).send().await {
-                Ok(_) => Ok(()),
-                Err(e) => gone_ok(Err(fault::map(a, &e)), fault::is_not_found(&e)),
-            },
+            ResourceKind::Vpc => fault::gone(a, self.ec2.delete_vpc().vpc_id(id).send().await),
             ResourceKind::InternetGateway => {
-                let Some(igw) = self.igws(a, Q::Id(id)).await?.into_iter().next() else { return Ok(()) };
+                let Some(igw) = self.one::<InternetGateway>(a, id).await? else { return Ok(()) };
                 for vpc in igw.attachments().iter().filter_map(|x| x.vpc_id()) {
                     match self.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await {
-                        Ok(_) => {}
-                        Err(e) if fault::is_not_found(&e) || fault::code(&e) == Some("Gateway.NotAttached") => {}
-                        Err(e) => return Err(fault::map(a, &e)),
+                        Err(e) if fault::code(&e) == Some("Gateway.NotAttached") => {}
+                        r => fault::gone(a, r)?,
                     }
                 }
-                match self.ec2.delete_internet_gateway().internet_gateway_id(id).send().await {
-                    Ok(_) => Ok(()),
-                    Err(e) => gone_ok(Err(fault::map(a, &e)), fault::is_not_found(&e)),
-                }
+                fault::gone(a, self.ec2.delete_internet_gateway().internet_gateway_id(id).send().await)
             }
-            ResourceKind::Subnet => match self.ec2.delete_subnet().subnet_id(id).send().await {
-                Ok(_) => Ok(()),
-                Err(e) => gone_ok(Err(fault::map(a, &e)), fault::is_not_found(&e)),
-            },
+            ResourceKind::Subnet => fault::gone(a, self.ec2.delete_subnet().subnet_id(id).send().await),
             ResourceKind::RouteTable => {
-                let Some(rt) = self.route_tables(a, Q::Id(id)).await?.into_iter().next() else { return Ok(()) };
+                let Some(rt) = self.one::<RouteTable>(a, id).await? else { return Ok(()) };
                 for assoc in rt.associations().iter().filter(|x| x.main() != Some(true)).filter_map(|x| x.route_table_association_id()) {
-                    match self.ec2.disassociate_route_table().association_id(assoc).send().await {
-                        Ok(_) => {}
-                        Err(e) if fault::is_not_found(&e) => {}
-                        Err(e) => return Err(fault::map(a, &e)),
-                    }
+                    fault::gone(a, self.ec2.disassociate_route_table().association_id(assoc).send().await)?;
                 }
-                match self.ec2.delete_route_table().route_table_id(id).send().await {
-                    Ok(_) => Ok(()),
-                    Err(e) => gone_ok(Err(fault::map(a, &e)), fault::is_not_found(&e)),
+                fault::gone(a, self.ec2.delete_route_table().route_table_id(id).send().await)
+            }
+            // Released once its NAT gateway is deleted (the destroy waves see to that; before,
+            // AWS answers "in use", which is retried).
+            ResourceKind::ElasticIp => fault::gone(a, self.ec2.release_address().allocation_id(id).send().await),
+            ResourceKind::NatGateway => {
+                // Only one that is there and not going already (the emulator fails on an unknown id).
+                match self.one::<NatGateway>(a, id).await? {
+                    Some(n) if !NAT_GONE.contains(&nat_obs(&n).state.as_str()) => {
+                        fault::gone(a, self.ec2.delete_nat_gateway().nat_gateway_id(id).send().await)
+                    }
+                    _ => Ok(()),
                 }
             }
-            ResourceKind::SecurityGroup => match self.ec2.delete_security_group().group_id(id).send().await {
-                Ok(_) => Ok(()),
-                Err(e) => gone_ok(Err(fault::map(a, &e)), fault::is_not_found(&e)),
-            },
-            ResourceKind::KeyPair => match self.ec2.delete_key_pair().key_name(id).send().await {
-                Ok(_) => Ok(()),
-                Err(e) => gone_ok(Err(fault::map(a, &e)), fault::is_not_found(&e)),
-            },
-            ResourceKind::Instance => match self.ec2.terminate_instances().instance_ids(id).send().await {
-                Ok(_) => Ok(()),
-                Err(e) => gone_ok(Err(fault::map(a, &e)), fault::is_not_found(&e)),
-            },
+            ResourceKind::SecurityGroup => fault::gone(a, self.ec2.delete_security_group().group_id(id).send().await),
+            ResourceKind::KeyPair => fault::gone(a, self.ec2.delete_key_pair().key_name(id).send().await),
+            ResourceKind::LaunchTemplate => fault::gone(a, self.ec2.delete_launch_template().launch_template_id(id).send().await),
+            ResourceKind::Instance => fault::gone(a, self.ec2.terminate_instances().instance_ids(id).send().await),
             _ => Err(a.fatal("not an EC2 resource")),
         }
     }

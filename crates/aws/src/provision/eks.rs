@@ -1,7 +1,7 @@
 //! EKS: clusters and managed node groups. Physical ids: the cluster name, and
 //! `<cluster>/<nodegroup>` for a node group (EKS needs both names to find it).
 
-use aws_sdk_eks::types::{Cluster, Nodegroup, NodegroupScalingConfig, VpcConfigRequest};
+use aws_sdk_eks::types::{Cluster, LaunchTemplateSpecification, Nodegroup, NodegroupScalingConfig, VpcConfigRequest};
 use serde_json::json;
 use slipway_core::provision::{CreateCtx, Created, Observed, ProvisionError, ResourceKind, ResourceSpec};
 
@@ -46,6 +46,8 @@ fn nodegroup_obs(g: &Nodegroup) -> Observed {
             "maxSize": sc.and_then(|s| s.max_size()),
             "cluster": g.cluster_name(),
             "arn": g.nodegroup_arn(),
+            "launchTemplate": g.launch_template().and_then(|t| t.id()),
+            "subnetIds": g.subnets(),
         }),
         &tags(g.tags()),
     )
@@ -229,7 +231,18 @@ impl AwsDriver {
                         let subnets = dep_ids(spec, ctx, "subnets")?;
                         let itype = prop_str(spec, "instanceType")?;
                         let sc = scaling(spec)?;
-                        let token = client_token(p, &spec.id, &[cluster, role, &subnets.join(","), itype]);
+                        // Our launch template: IMDSv2 on the nodes (EKS's own leaves it to the AMI).
+                        let lt = match spec.props["launchTemplate"].as_str() {
+                            Some(l) => {
+                                let t = dep(spec, ctx, l)?;
+                                Some(LaunchTemplateSpecification::builder().id(&t.physical_id).set_version(t.attrs["version"].as_str().map(str::to_string)).build())
+                            }
+                            None => None,
+                        };
+                        let joined = subnets.join(",");
+                        let mut params = vec![cluster, role, joined.as_str(), itype];
+                        params.extend(lt.as_ref().and_then(|t| t.id()));
+                        let token = client_token(p, &spec.id, &params);
                         let mut req = self
                             .eks
                             .create_nodegroup()
@@ -239,6 +252,7 @@ impl AwsDriver {
                             .set_subnets(Some(subnets))
                             .instance_types(itype)
                             .scaling_config(sc)
+                            .set_launch_template(lt)
                             .client_request_token(token);
                         for (k, v) in our_tags(p, spec) {
                             req = req.tags(k, v);
@@ -322,11 +336,7 @@ impl AwsDriver {
                     Some(c) if c.status().is_some_and(|s| is_deleting(s.as_str())) => return Ok(()),
                     Some(_) => {}
                 }
-                match self.eks.delete_cluster().name(name).send().await {
-                    Ok(_) => Ok(()),
-                    Err(e) if fault::is_not_found(&e) => Ok(()),
-                    Err(e) => Err(fault::map(a, &e)),
-                }
+                fault::gone(a, self.eks.delete_cluster().name(name).send().await)
             }
             ResourceKind::EksNodegroup => {
                 let (cluster, ng) = split_ng(a, &o.physical_id)?;
@@ -335,11 +345,7 @@ impl AwsDriver {
                     Some(g) if g.status().is_some_and(|s| is_deleting(s.as_str())) => return Ok(()),
                     Some(_) => {}
                 }
-                match self.eks.delete_nodegroup().cluster_name(cluster).nodegroup_name(ng).send().await {
-                    Ok(_) => Ok(()),
-                    Err(e) if fault::is_not_found(&e) => Ok(()),
-                    Err(e) => Err(fault::map(a, &e)),
-                }
+                fault::gone(a, self.eks.delete_nodegroup().cluster_name(cluster).nodegroup_name(ng).send().await)
             }
             _ => Err(a.fatal("not an EKS resource")),
         }

@@ -35,6 +35,39 @@ const NOT_YET: &[&str] = &[
     "IncorrectState",
     "IncorrectInstanceState",
     "ConcurrentModification",
+    "InvalidIPAddress.InUse",
+];
+
+/// Codes that mean an account quota is used up: the quota, and how to get room. Retrying
+/// does not help; the user frees one up or asks AWS for more.
+const QUOTAS: &[(&str, &str, &str)] = &[
+    (
+        "NatGatewayLimitExceeded",
+        "NAT gateways per Availability Zone (5 by default)",
+        "Delete NAT gateways you no longer use (VPC console, NAT gateways), ask AWS for more in Service Quotas (Amazon VPC, \"NAT gateways per Availability Zone\"), or set Node subnets to public, which needs no NAT gateway",
+    ),
+    (
+        "AddressLimitExceeded",
+        "Elastic IP addresses per Region (5 by default)",
+        "Release Elastic IPs you no longer use (EC2 console, Elastic IPs), ask AWS for more in Service Quotas (Amazon EC2, \"EC2-VPC Elastic IPs\"), or set Node subnets to public, which needs no Elastic IP",
+    ),
+    ("VpcLimitExceeded", "VPCs per Region (5 by default)", "Delete a VPC you no longer use, or ask AWS for more in Service Quotas (Amazon VPC, \"VPCs per Region\")"),
+    (
+        "InternetGatewayLimitExceeded",
+        "internet gateways per Region (5 by default)",
+        "Delete an internet gateway you no longer use, or ask AWS for more in Service Quotas (Amazon VPC, \"Internet gateways per Region\")",
+    ),
+    (
+        "VcpuLimitExceeded",
+        "vCPUs of running On-Demand instances",
+        "Stop instances you no longer use, pick smaller instance types, or ask AWS for more in Service Quotas (Amazon EC2, \"Running On-Demand Standard instances\")",
+    ),
+    ("InstanceLimitExceeded", "running instances", "Stop instances you no longer use, or ask AWS for more in Service Quotas (Amazon EC2)"),
+    ("InstanceQuotaExceeded", "DB instances", "Delete DB instances you no longer use, or ask AWS for more in Service Quotas (Amazon RDS, \"DB instances\")"),
+    ("DBInstanceQuotaExceeded", "DB instances", "Delete DB instances you no longer use, or ask AWS for more in Service Quotas (Amazon RDS, \"DB instances\")"),
+    ("LimitExceeded", "IAM roles or policies of the account", "Delete IAM roles you no longer use, or ask AWS for more in Service Quotas (IAM, \"Roles per account\")"),
+    ("LimitExceededException", "ECR repositories or lifecycle rules", "Delete repositories you no longer use, or ask AWS for more in Service Quotas (Amazon ECR, \"Registered repositories\")"),
+    ("ResourceLimitExceededException", "EKS clusters or node groups", "Delete clusters you no longer use, or ask AWS for more in Service Quotas (Amazon EKS)"),
 ];
 
 /// What a call was about, for the message.
@@ -67,6 +100,31 @@ pub(crate) fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bo
     code(e).is_some_and(|c| c.ends_with(".NotFound") || c.contains("NotFound") || c == "NoSuchEntity" || c == "ResourceNotFoundException")
 }
 
+/// The answer of a read by name or id: its output, or None when what it asked for does not exist.
+pub(crate) fn found<O, E>(about: About<'_>, r: Result<O, SdkError<E, HttpResponse>>) -> Result<Option<O>, ProvisionError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match r {
+        Ok(o) => Ok(Some(o)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(map(about, &e)),
+    }
+}
+
+/// The answer of a delete call (or of a detach before one): done, or what it named was gone
+/// already, which is what a delete wants too.
+pub(crate) fn gone<O, E>(about: About<'_>, r: Result<O, SdkError<E, HttpResponse>>) -> Result<(), ProvisionError>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if is_not_found(&e) => Ok(()),
+        Err(e) => Err(map(about, &e)),
+    }
+}
+
 /// Maps any SDK error of a provisioning call. `secret`, when given, is scrubbed from the message.
 pub(crate) fn map<E>(about: About<'_>, e: &SdkError<E, HttpResponse>) -> ProvisionError
 where
@@ -92,6 +150,8 @@ where
             let text = format!("{head}: {code}: {msg}");
             if THROTTLING.contains(&code) || status == 429 || status >= 500 {
                 ProvisionError::Retryable(text)
+            } else if let Some((_, quota, fix)) = QUOTAS.iter().find(|(c, _, _)| *c == code) {
+                ProvisionError::Quota { why: format!("{text} (the account's quota of {quota} is used up)"), fix: fix.to_string() }
             } else if NOT_YET.contains(&code) {
                 ProvisionError::NotYet(text)
             } else {
@@ -153,6 +213,21 @@ mod tests {
         }
         let e = map(VPC, &service(400, "InvalidParameterValue", "bad CIDR"));
         assert_eq!(e, ProvisionError::Fatal("VPC shop-vpc: InvalidParameterValue: bad CIDR".into()));
+    }
+
+    #[test]
+    fn a_used_up_quota_names_the_quota_and_the_fix() {
+        let nat = About { kind: ResourceKind::NatGateway, name: "shop-nat" };
+        match map(nat, &service(400, "NatGatewayLimitExceeded", "The maximum number of NAT Gateways has been reached.")) {
+            ProvisionError::Quota { why, fix } => {
+                assert_eq!(why, "NAT gateway shop-nat: NatGatewayLimitExceeded: The maximum number of NAT Gateways has been reached. (the account's quota of NAT gateways per Availability Zone (5 by default) is used up)");
+                assert!(fix.contains("Service Quotas") && fix.contains("Node subnets to public"), "{fix}");
+            }
+            other => panic!("{other:?}"),
+        }
+        let eip = About { kind: ResourceKind::ElasticIp, name: "shop-nat" };
+        assert!(matches!(map(eip, &service(400, "AddressLimitExceeded", "too many")), ProvisionError::Quota { why, .. } if why.contains("Elastic IP addresses per Region")));
+        assert!(!map(eip, &service(400, "AddressLimitExceeded", "too many")).is_retryable());
     }
 
     #[test]

@@ -159,11 +159,7 @@ impl AwsDriver {
                 Err(e) => return Err(fault::map(a, &e)),
             }
         }
-        match self.iam.delete_role().role_name(name).send().await {
-            Ok(_) => Ok(()),
-            Err(e) if fault::is_not_found(&e) => Ok(()),
-            Err(e) => Err(fault::map(a, &e)),
-        }
+        fault::gone(a, self.iam.delete_role().role_name(name).send().await)
     }
 }
 

@@ -1,5 +1,5 @@
-//! [`CloudDriver`] for AWS: the blueprint's resources on EC2, RDS, IAM and EKS (and SSM for the
-//! AMI parameter). One file per service; this one holds the driver, the dispatch by kind and the
+//! [`CloudDriver`] for AWS: the blueprint's resources on EC2, RDS, IAM, EKS and ECR (and SSM for
+//! the AMI parameter). One file per service; this one holds the driver, the dispatch by kind and the
 //! helpers they share.
 //!
 //! Rules every service module follows:
@@ -15,6 +15,7 @@
 //! - no secret (key material, database password) ever reaches a message or a log line.
 
 mod ec2;
+mod ecr;
 mod eks;
 mod fault;
 mod iam;
@@ -57,6 +58,7 @@ pub struct AwsDriver {
     pub(crate) eks: aws_sdk_eks::Client,
     pub(crate) iam: aws_sdk_iam::Client,
     pub(crate) ssm: aws_sdk_ssm::Client,
+    pub(crate) ecr: aws_sdk_ecr::Client,
     /// Pause between polls while an instance stops for a type change.
     pub(crate) poll_every: std::time::Duration,
 }
@@ -170,7 +172,7 @@ macro_rules! client {
 }
 
 impl AwsDriver {
-    /// Clients for EC2, RDS, EKS, IAM and SSM in the target's region, from one SdkConfig.
+    /// Clients for EC2, RDS, EKS, IAM, SSM and ECR in the target's region, from one SdkConfig.
     pub async fn new(target: &AwsTarget) -> Result<AwsDriver, UserError> {
         let config = crate::sdk_config(target, &target.region).await?;
         Ok(Self::from_config(config, None))
@@ -183,6 +185,7 @@ impl AwsDriver {
             eks: client!(aws_sdk_eks, &config, &account),
             iam: client!(aws_sdk_iam, &config, &account),
             ssm: client!(aws_sdk_ssm, &config, &account),
+            ecr: client!(aws_sdk_ecr, &config, &account),
             poll_every: std::time::Duration::from_secs(5),
             config,
             account,
@@ -217,20 +220,26 @@ impl CloudDriver for AwsDriver {
     async fn find(&self, project: &str, spec: &ResourceSpec) -> Result<Option<Observed>, ProvisionError> {
         use ResourceKind::*;
         match spec.kind {
-            Vpc | InternetGateway | Subnet | RouteTable | SecurityGroup | KeyPair | Instance => self.ec2_find(project, spec).await,
+            Vpc | InternetGateway | Subnet | RouteTable | ElasticIp | NatGateway | SecurityGroup | KeyPair | LaunchTemplate | Instance => {
+                self.ec2_find(project, spec).await
+            }
             DbSubnetGroup | DbInstance => self.rds_find(project, spec).await,
             IamRole => self.iam_find(project, spec).await,
             EksCluster | EksNodegroup => self.eks_find(project, spec).await,
+            EcrRepository => self.ecr_find(project, spec).await,
         }
     }
 
     async fn create(&self, spec: &ResourceSpec, ctx: &CreateCtx<'_>) -> Result<Created, ProvisionError> {
         use ResourceKind::*;
         let created = match spec.kind {
-            Vpc | InternetGateway | Subnet | RouteTable | SecurityGroup | KeyPair | Instance => self.ec2_create(spec, ctx).await?,
+            Vpc | InternetGateway | Subnet | RouteTable | ElasticIp | NatGateway | SecurityGroup | KeyPair | LaunchTemplate | Instance => {
+                self.ec2_create(spec, ctx).await?
+            }
             DbSubnetGroup | DbInstance => self.rds_create(spec, ctx).await?,
             IamRole => self.iam_create(spec, ctx).await?,
             EksCluster | EksNodegroup => self.eks_create(spec, ctx).await?,
+            EcrRepository => self.ecr_create(spec, ctx).await?,
         };
         tracing::info!(kind = ?spec.kind, id = %spec.id, physical_id = %created.observed.physical_id, state = %created.observed.state, "created");
         Ok(created)
@@ -243,6 +252,7 @@ impl CloudDriver for AwsDriver {
             ResourceKind::DbInstance => self.db_update(spec, current).await?,
             ResourceKind::EksCluster => self.cluster_update(spec, current).await?,
             ResourceKind::EksNodegroup => self.nodegroup_update(spec, current, ctx).await?,
+            ResourceKind::EcrRepository => self.ecr_update(spec, current).await?,
             other => return Err(about.fatal(format!("a {} cannot be changed in place; it needs a replace", other.label()))),
         };
         tracing::info!(kind = ?spec.kind, id = %spec.id, physical_id = %obs.physical_id, state = %obs.state, "updated");
@@ -252,29 +262,40 @@ impl CloudDriver for AwsDriver {
     async fn describe(&self, kind: ResourceKind, physical_id: &str) -> Result<Option<Observed>, ProvisionError> {
         use ResourceKind::*;
         match kind {
-            Vpc | InternetGateway | Subnet | RouteTable | SecurityGroup | KeyPair | Instance => self.ec2_describe(kind, physical_id).await,
+            Vpc | InternetGateway | Subnet | RouteTable | ElasticIp | NatGateway | SecurityGroup | KeyPair | LaunchTemplate | Instance => {
+                self.ec2_describe(kind, physical_id).await
+            }
             DbSubnetGroup | DbInstance => self.rds_describe(kind, physical_id).await,
             IamRole => self.iam_describe(physical_id).await,
             EksCluster | EksNodegroup => self.eks_describe(kind, physical_id).await,
+            EcrRepository => self.ecr_describe(physical_id).await,
         }
     }
 
     async fn delete(&self, observed: &Observed) -> Result<(), ProvisionError> {
         use ResourceKind::*;
         match observed.kind {
-            Vpc | InternetGateway | Subnet | RouteTable | SecurityGroup | KeyPair | Instance => self.ec2_delete(observed).await?,
+            Vpc | InternetGateway | Subnet | RouteTable | ElasticIp | NatGateway | SecurityGroup | KeyPair | LaunchTemplate | Instance => {
+                self.ec2_delete(observed).await?
+            }
             DbSubnetGroup | DbInstance => self.rds_delete(observed).await?,
             IamRole => self.iam_delete(observed).await?,
             EksCluster | EksNodegroup => self.eks_delete(observed).await?,
+            EcrRepository => self.ecr_delete(observed).await?,
         }
         tracing::info!(kind = ?observed.kind, physical_id = %observed.physical_id, "delete started");
         Ok(())
     }
 
     async fn list_tagged(&self, project: &str) -> Result<Vec<Observed>, ProvisionError> {
-        let (a, b, c, d) =
-            tokio::try_join!(self.ec2_list(project), self.rds_list(project), self.iam_list(project), self.eks_list(project))?;
-        Ok(a.into_iter().chain(b).chain(c).chain(d).collect())
+        let (a, b, c, d, e) = tokio::try_join!(
+            self.ec2_list(project),
+            self.rds_list(project),
+            self.iam_list(project),
+            self.eks_list(project),
+            self.ecr_list(project)
+        )?;
+        Ok(a.into_iter().chain(b).chain(c).chain(d).chain(e).collect())
     }
 }
 

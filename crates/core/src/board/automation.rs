@@ -37,10 +37,16 @@ impl ResourceGroup {
 
     pub fn of(kind: ResourceKind) -> Self {
         match kind {
-            ResourceKind::Vpc | ResourceKind::InternetGateway | ResourceKind::Subnet | ResourceKind::RouteTable | ResourceKind::SecurityGroup => Self::Network,
+            ResourceKind::Vpc
+            | ResourceKind::InternetGateway
+            | ResourceKind::Subnet
+            | ResourceKind::RouteTable
+            | ResourceKind::SecurityGroup
+            | ResourceKind::ElasticIp
+            | ResourceKind::NatGateway => Self::Network,
             ResourceKind::Instance | ResourceKind::KeyPair => Self::Compute,
             ResourceKind::DbSubnetGroup | ResourceKind::DbInstance => Self::Databases,
-            ResourceKind::EksCluster | ResourceKind::EksNodegroup => Self::Kubernetes,
+            ResourceKind::EksCluster | ResourceKind::EksNodegroup | ResourceKind::LaunchTemplate | ResourceKind::EcrRepository => Self::Kubernetes,
             ResourceKind::IamRole => Self::Iam,
         }
     }
@@ -57,10 +63,10 @@ impl ResourceGroup {
 
     pub fn title(self) -> &'static str {
         match self {
-            Self::Network => "Network: VPC, subnets, routes and security groups",
+            Self::Network => "Network: VPC, subnets, routes, NAT and security groups",
             Self::Compute => "Compute: CI and test VMs",
             Self::Databases => "Databases: MySQL test and live",
-            Self::Kubernetes => "Kubernetes: EKS cluster and node group",
+            Self::Kubernetes => "Kubernetes: EKS cluster, node group and image repositories",
             Self::Iam => "IAM roles",
         }
     }
@@ -501,7 +507,7 @@ mod tests {
             region: "us-east-1".into(),
             changes: specs
                 .iter()
-                .map(|r| Change { id: r.id.clone(), kind: r.kind, name: r.name.clone(), action: action(r), reason: None, physical_id: None, monthly_cost: None, expected_secs: 1 })
+                .map(|r| Change { id: r.id.clone(), kind: r.kind, name: r.name.clone(), action: action(r), reason: None, physical_id: None, monthly_cost: None, cost_note: None, expected_secs: 1 })
                 .collect(),
             monthly_total: 0.0,
             prices: crate::provision::cost::PriceTable::bundled().source("us-east-1"),

@@ -41,12 +41,17 @@ pub fn resource_type(kind: ResourceKind) -> &'static str {
         ResourceKind::IamRole => "aws_iam_role",
         ResourceKind::EksCluster => "aws_eks_cluster",
         ResourceKind::EksNodegroup => "aws_eks_node_group",
+        ResourceKind::ElasticIp => "aws_eip",
+        ResourceKind::NatGateway => "aws_nat_gateway",
+        ResourceKind::LaunchTemplate => "aws_launch_template",
+        ResourceKind::EcrRepository => "aws_ecr_repository",
     }
 }
 
-/// The Terraform name of a blueprint resource (`subnet-public-a` is `subnet_public_a`).
+/// The Terraform name of a blueprint resource (`subnet-public-a` is `subnet_public_a`,
+/// `ecr-web.v2` is `ecr_web_v2`).
 pub fn resource_name(logical_id: &str) -> String {
-    logical_id.replace('-', "_")
+    logical_id.replace(['-', '.'], "_")
 }
 
 /// The variable holding a database instance's master password.
@@ -367,6 +372,9 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
         node_instance_type,
         node_count,
         kubernetes_version,
+        node_subnets,
+        services,
+        ecr_keep_images,
     } = bp.clone();
     let vars = vec![
         Var {
@@ -381,7 +389,12 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
         var("vpc_cidr", "string", "The VPC's address range.", vpc_cidr),
         var("public_subnet_cidrs", "list(string)", "Two public subnets (CI and test VMs, load balancers), one per availability zone.", public_subnets),
         var("private_subnet_cidrs", "list(string)", "Two private subnets (databases, cluster nodes), one per availability zone.", private_subnets),
-        var("admin_cidr", "string", "Who may SSH to the VMs and open Jenkins (your address as a /32).", admin_cidr),
+        Var {
+            // Not set in the blueprint (no address detected): Terraform asks for it, never 0.0.0.0/0.
+            default: (!admin_cidr.trim().is_empty()).then(|| admin_cidr.into()),
+            validation: Some(("can(cidrhost(var.admin_cidr, 0))", "An IPv4 CIDR, e.g. your address as 203.0.113.7/32.")),
+            ..var("admin_cidr", "string", "Who may SSH to the VMs and open Jenkins (your address as a /32).", "")
+        },
         var("ci_instance_type", "string", "The CI VM's instance type.", ci_instance_type),
         var("test_instance_type", "string", "The test VM's instance type.", test_instance_type),
         var("ami", "string", "The VMs' AMI id; empty for the latest Amazon Linux 2023 (from SSM).", ami.unwrap_or_default()),
@@ -391,6 +404,10 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
         var("node_instance_type", "string", "The EKS nodes' instance type.", node_instance_type),
         Var { validation: Some(("var.node_count >= 1 && var.node_count <= 100", "1 to 100 nodes.")), ..var("node_count", "number", "How many EKS nodes run (the group scales from 1 to twice this).", node_count) },
         var("kubernetes_version", "string", "The EKS Kubernetes version.", kubernetes_version),
+        Var {
+            validation: Some(("var.ecr_keep_images >= 1 && var.ecr_keep_images <= 1000", "Keep 1 to 1000 images.")),
+            ..var("ecr_keep_images", "number", "How many images each ECR repository keeps (the newest; older ones expire).", ecr_keep_images)
+        },
     ];
     let probe = Blueprint {
         project: mark("var.project"),
@@ -416,6 +433,11 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
         node_instance_type: mark("var.node_instance_type"),
         node_count,
         kubernetes_version: mark("var.kubernetes_version"),
+        // These two choose which resources exist (a NAT gateway or not, a repository per
+        // service): the export is written for the values they have.
+        node_subnets,
+        services,
+        ecr_keep_images,
     };
     (vars, probe)
 }
@@ -440,15 +462,31 @@ impl Gen<'_> {
         Hcl::List(ids.iter().map(|i| self.r(i, attribute)).collect())
     }
 
-    fn tags(spec: &ResourceSpec) -> Item {
-        attr(
-            "tags",
-            Hcl::Object(vec![
-                (TAG_PROJECT.into(), raw("var.project")),
-                (TAG_RESOURCE.into(), s(spec.id.clone())),
-                ("Name".into(), s(spec.name.clone())),
-            ]),
-        )
+    /// Slipway's tags, then the spec's own (`tags`: the subnets' load-balancer discovery tags).
+    fn tags(spec: &ResourceSpec, p: &Props) -> Item {
+        let mut tags = vec![
+            (TAG_PROJECT.into(), raw("var.project")),
+            (TAG_RESOURCE.into(), s(spec.id.clone())),
+            ("Name".into(), s(spec.name.clone())),
+        ];
+        for (k, v) in p.get("tags").as_object().into_iter().flatten() {
+            tags.push((k.clone(), Hcl::from_json(v)));
+        }
+        attr("tags", Hcl::Object(tags))
+    }
+
+    /// `metadata_options` from a `metadataOptions` prop (IMDSv2 on instances and nodes).
+    fn metadata_options(p: &Props) -> Item {
+        let m = p.get("metadataOptions");
+        Item::Block(block(
+            "metadata_options",
+            &[],
+            vec![
+                attr("http_endpoint", Hcl::from_json(&m["httpEndpoint"])),
+                attr("http_tokens", Hcl::from_json(&m["httpTokens"])),
+                attr("http_put_response_hop_limit", Hcl::from_json(&m["httpPutResponseHopLimit"])),
+            ],
+        ))
     }
 
     /// The resource blocks of one spec (its own, then what the provider keeps separately).
@@ -485,16 +523,17 @@ impl Gen<'_> {
                         ],
                     ));
                 }
+                let target = match p.get("natGateway").as_str() {
+                    Some(nat) => attr("nat_gateway_id", self.r(nat, "id")),
+                    None => attr("gateway_id", self.r(&p.id("internetGateway"), "id")),
+                };
                 vec![
                     attr("vpc_id", self.r(&p.id("vpc"), "id")),
                     Item::Blank,
                     Item::Block(block(
                         "route",
                         &[],
-                        vec![
-                            attr("cidr_block", s("0.0.0.0/0")),
-                            attr("gateway_id", self.r(&p.id("internetGateway"), "id")),
-                        ],
+                        vec![attr("cidr_block", s("0.0.0.0/0")), target],
                     )),
                 ]
             }
@@ -542,6 +581,7 @@ impl Gen<'_> {
                 attr("ami", p.hcl("ami")),
                 attr("instance_type", p.hcl("instanceType")),
                 attr("subnet_id", self.r(&p.id("subnet"), "id")),
+                attr("associate_public_ip_address", p.hcl("publicIp")),
                 attr(
                     "vpc_security_group_ids",
                     self.rs(&p.ids("securityGroups"), "id"),
@@ -551,6 +591,8 @@ impl Gen<'_> {
                     "user_data",
                     Hcl::Heredoc(p.get("userData").as_str().unwrap_or_default().to_string()),
                 ),
+                Item::Blank,
+                Self::metadata_options(&p),
                 Item::Blank,
                 // Slipway compares only the instance type: a newer AMI or edited cloud-init does
                 // not replace a running VM.
@@ -590,7 +632,7 @@ impl Gen<'_> {
                         "vpc_security_group_ids",
                         self.rs(&p.ids("securityGroups"), "id"),
                     ),
-                    attr("publicly_accessible", raw("false")),
+                    attr("publicly_accessible", p.hcl("publiclyAccessible")),
                     attr("storage_encrypted", raw("true")),
                     attr("skip_final_snapshot", raw("true")),
                     attr("delete_automated_backups", raw("true")),
@@ -658,6 +700,10 @@ impl Gen<'_> {
                 depends_on.extend(self.attachment(&p.id("role")));
                 p.get("desiredSize");
                 p.get("maxSize");
+                // Only for the cost: the subnets give the nodes their public addresses (or not).
+                p.get("publicIps");
+                let lt = p.id("launchTemplate");
+                depends_on.extend(self.route_tables(spec));
                 vec![
                     attr("cluster_name", self.r(&p.id("cluster"), "name")),
                     attr("node_group_name", s(spec.name.clone())),
@@ -674,9 +720,49 @@ impl Gen<'_> {
                             attr("max_size", raw("var.node_count * 2")),
                         ],
                     )),
+                    Item::Blank,
+                    Item::Block(block(
+                        "launch_template",
+                        &[],
+                        vec![attr("id", self.r(&lt, "id")), attr("version", self.r(&lt, "latest_version"))],
+                    )),
+                ]
+            }
+            ResourceKind::ElasticIp => vec![attr("domain", s("vpc"))],
+            ResourceKind::NatGateway => {
+                // The NAT gateway works once its subnet routes to the internet gateway.
+                depends_on.extend(self.route_tables(spec));
+                vec![
+                    attr("allocation_id", self.r(&p.id("elasticIp"), "id")),
+                    attr("subnet_id", self.r(&p.id("subnet"), "id")),
+                ]
+            }
+            ResourceKind::LaunchTemplate => vec![
+                attr("name", s(spec.name.clone())),
+                attr("update_default_version", raw("true")),
+                Item::Blank,
+                Self::metadata_options(&p),
+            ],
+            ResourceKind::EcrRepository => {
+                extra.push(block(
+                    "resource",
+                    &["aws_ecr_lifecycle_policy", &name],
+                    vec![
+                        attr("repository", raw(format!("{ty}.{name}.name"))),
+                        attr("policy", raw(format!("jsonencode({})", lifecycle_policy(p.get("lifecyclePolicy")).render(1)))),
+                    ],
+                ));
+                vec![
+                    attr("name", s(spec.name.clone())),
+                    // `slipway destroy` removes a repository with its images.
+                    attr("force_delete", raw("true")),
+                    Item::Blank,
+                    Item::Block(block("image_scanning_configuration", &[], vec![attr("scan_on_push", p.hcl("scanOnPush"))])),
                 ]
             }
         };
+        body.push(Item::Blank);
+        body.push(Self::tags(spec, &p));
         let unused = p.unused();
         if !unused.is_empty() {
             return Err(format!(
@@ -686,8 +772,6 @@ impl Gen<'_> {
                 unused.join(", ")
             ));
         }
-        body.push(Item::Blank);
-        body.push(Self::tags(spec));
         if !depends_on.is_empty() {
             body.push(Item::Blank);
             body.push(attr(
@@ -700,6 +784,16 @@ impl Gen<'_> {
         Ok(out)
     }
 
+    /// The route tables a spec waits for without naming them in a prop (Terraform would not
+    /// see the dependency otherwise).
+    fn route_tables(&self, spec: &ResourceSpec) -> Vec<String> {
+        spec.depends_on
+            .iter()
+            .filter(|d| self.kinds.get(d.as_str()) == Some(&ResourceKind::RouteTable))
+            .map(|d| format!("{}.{}", resource_type(ResourceKind::RouteTable), resource_name(d)))
+            .collect()
+    }
+
     fn attachment(&self, role: &str) -> Option<String> {
         self.attachments
             .contains(role)
@@ -707,15 +801,34 @@ impl Gen<'_> {
     }
 }
 
+/// The ECR lifecycle policy as HCL for `jsonencode`, its image count the variable.
+fn lifecycle_policy(v: &Value) -> Hcl {
+    match v {
+        Value::Object(o) => Hcl::Object(
+            o.iter()
+                .map(|(k, v)| (k.clone(), if k == "countNumber" { raw("var.ecr_keep_images") } else { lifecycle_policy(v) }))
+                .collect(),
+        ),
+        Value::Array(a) => Hcl::List(a.iter().map(lifecycle_policy).collect()),
+        other => Hcl::from_json(other),
+    }
+}
+
 fn header(bp: &Blueprint, file: &str, what: &str) -> String {
     format!("# {file}: {what}\n# Slipway's architecture of project {} as Terraform, written by `slipway export terraform`.\n\n", bp.project)
 }
 
-/// The blueprint as main.tf, variables.tf and outputs.tf. The blueprint must be valid.
+/// The blueprint as main.tf, variables.tf and outputs.tf. The blueprint must be valid, but for
+/// an admin CIDR not set yet: `admin_cidr` is then a variable without a default.
 pub fn terraform(bp: &Blueprint) -> Result<Vec<ExportFile>, UserError> {
-    bp.validate(None)?;
-    let (vars, probe) = parameters(bp);
+    let admin = if bp.admin_cidr.trim().is_empty() { "203.0.113.7/32" } else { bp.admin_cidr.as_str() };
+    Blueprint { admin_cidr: admin.into(), ..bp.clone() }.validate(None)?;
+    let (mut vars, probe) = parameters(bp);
     let specs = probe.resources();
+    // Without a repository, the image count is no one's parameter.
+    if !specs.iter().any(|s| s.kind == ResourceKind::EcrRepository) {
+        vars.retain(|v| v.name != "ecr_keep_images");
+    }
     let real = bp.resources();
     if specs.iter().map(|s| &s.id).ne(real.iter().map(|s| &s.id)) {
         return Err(UserError::new(
@@ -875,6 +988,11 @@ pub fn terraform(bp: &Blueprint) -> Result<Vec<ExportFile>, UserError> {
                 raw(format!("{ty}.{n}.id")),
                 format!("The VPC's id ({}).", spec.id),
             )),
+            ResourceKind::EcrRepository => outs.push(out(
+                format!("{n}_url"),
+                raw(format!("{ty}.{n}.repository_url")),
+                format!("Where images of {} are pushed.", spec.name),
+            )),
             ResourceKind::Instance => outs.push(out(
                 format!("{n}_public_ip"),
                 raw(format!("{ty}.{n}.public_ip")),
@@ -959,7 +1077,13 @@ mod tests {
     fn every_prop_of_every_resource_is_exported() {
         // `terraform` fails when a renderer leaves a prop out: a new prop in the blueprint must
         // reach the export too.
-        let files = terraform(&Blueprint::default()).unwrap();
+        let files = terraform(&Blueprint {
+            admin_cidr: "203.0.113.7/32".into(),
+            node_subnets: crate::provision::NodeSubnets::PrivateNat,
+            services: vec!["web".into()],
+            ..Blueprint::default()
+        })
+        .unwrap();
         assert_eq!(
             files.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(),
             ["main.tf", "variables.tf", "outputs.tf"]
@@ -972,9 +1096,20 @@ mod tests {
     }
 
     #[test]
+    fn an_admin_cidr_not_set_is_a_variable_terraform_asks_for() {
+        let files = terraform(&Blueprint::default()).unwrap();
+        let vars = &files[1].content;
+        let admin = &vars[vars.find("variable \"admin_cidr\"").unwrap()..];
+        let admin = &admin[..admin.find("\n}\n").unwrap()];
+        assert!(!admin.contains("default"), "{admin}");
+        assert!(admin.contains("cidrhost(var.admin_cidr, 0)"), "{admin}");
+    }
+
+    #[test]
     fn an_invalid_blueprint_is_refused() {
         let e = terraform(&Blueprint {
             node_count: 0,
+            admin_cidr: "203.0.113.7/32".into(),
             ..Blueprint::default()
         })
         .unwrap_err();

@@ -1,30 +1,58 @@
 //! The architecture as data: parameters a person edits, their validation (before any AWS call),
 //! and the expansion into [`ResourceSpec`]s.
 //!
-//! Props per kind (what a [`super::CloudDriver`] reads; names of other resources are logical ids):
+//! What it must get right on real AWS (each is a test below named `aws_requirement_...`; only
+//! the emulator runs here, and it checks none of these):
+//! - Node-group instances have a route out (to join the cluster and pull images): public
+//!   subnets that give public IPs, routed to the internet gateway ([`NodeSubnets::Public`], the
+//!   default and the cheapest), or private subnets routed to a NAT gateway with an Elastic IP
+//!   in a public subnet ([`NodeSubnets::PrivateNat`]). The node group waits for that route.
+//! - Subnets carry the load-balancer discovery tags: public ones `kubernetes.io/role/elb=1`,
+//!   private ones `kubernetes.io/role/internal-elb=1`, all `kubernetes.io/cluster/<cluster>=shared`.
+//! - RDS stays private: not publicly accessible, only private subnets in its subnet group, its
+//!   security group open to the VPC's range only.
+//! - Instances require IMDSv2 (tokens required, hop limit 2 so containers on the host reach it):
+//!   the VMs in their RunInstances call, the EKS nodes through a launch template of their own
+//!   (EKS's default template leaves the metadata options to the AMI).
+//! - The admin CIDR (SSH, Jenkins) is the user's own address: the service layer fills it in (a
+//!   detected `<ip>/32`, `127.0.0.1/32` in the sandbox); a blueprint without one is refused,
+//!   never opened to 0.0.0.0/0 by default.
+//! - The EKS node role can pull from ECR (`AmazonEC2ContainerRegistryReadOnly`), and every
+//!   service of the project has an ECR repository (scan on push, the newest N images kept).
+//!
+//! Props per kind (what a [`super::CloudDriver`] reads; names of other resources are logical ids;
+//! `tags`, on any kind, are extra tags set in the create call beside Slipway's own):
 //! - `vpc`: `cidr`, `enableDnsHostnames` (bool), `enableDnsSupport` (bool)
 //! - `internetGateway`: `vpc`
-//! - `subnet`: `vpc`, `cidr`, `az`, `public` (bool: map public IPs on launch)
-//! - `routeTable`: `vpc`, `internetGateway` (route 0.0.0.0/0 to it), `subnets` (ids to associate)
+//! - `subnet`: `vpc`, `cidr`, `az`, `public` (bool: map public IPs on launch), `tags`
+//! - `routeTable`: `vpc`, `internetGateway` or `natGateway` (route 0.0.0.0/0 to it), `subnets`
+//!   (ids to associate)
+//! - `elasticIp`: (name only; a VPC address)
+//! - `natGateway`: `subnet` (a public one), `elasticIp`
 //! - `securityGroup`: `vpc`, `description`, `ingress`: [{`protocol`, `fromPort`, `toPort`, `cidr`}]
 //! - `keyPair`: (name only; the driver returns the private key once as `Created::secret`)
 //! - `instance`: `subnet`, `securityGroups` [ids], `keyPair`, `instanceType`, `ami` (an AMI id,
-//!   or `resolve:ssm:<parameter>`), `userData` (cloud-init text, the driver base64-encodes it)
+//!   or `resolve:ssm:<parameter>`), `userData` (cloud-init text, the driver base64-encodes it),
+//!   `metadataOptions` ({`httpTokens`, `httpPutResponseHopLimit`, `httpEndpoint`}), `publicIp`
+//!   (bool: its subnet gives it a public IPv4 address; for the cost)
+//! - `launchTemplate`: `metadataOptions` (as for instances)
 //! - `dbSubnetGroup`: `subnets` [ids], `description`
 //! - `dbInstance`: `engine` ("mysql"), `engineVersion`, `instanceClass`, `allocatedStorage` (GB),
-//!   `dbSubnetGroup`, `securityGroups` [ids], `masterUsername`, `dbName`; the master password comes
-//!   as `CreateCtx::secret`
+//!   `dbSubnetGroup`, `securityGroups` [ids], `masterUsername`, `dbName`, `publiclyAccessible`
+//!   (always false); the master password comes as `CreateCtx::secret`
 //! - `iamRole`: `service` (trusted principal, e.g. eks.amazonaws.com), `managedPolicies` [ARNs]
 //! - `eksCluster`: `version`, `role`, `subnets` [ids], `securityGroups` [ids]
 //! - `eksNodegroup`: `cluster`, `role`, `subnets` [ids], `instanceType`, `desiredSize`, `minSize`,
-//!   `maxSize`
+//!   `maxSize`, `launchTemplate`, `publicIps` (bool: the nodes get public IPv4 addresses; for the cost)
+//! - `ecrRepository`: `scanOnPush` (bool), `lifecyclePolicy` (the policy document as JSON)
 //!
 //! Observed attrs the plan compares (drivers report them with the same keys): vpc `cidr`;
 //! subnet `cidr`, `az`; instance `instanceType`; dbInstance `instanceClass`, `allocatedStorage`,
-//! `engineVersion`; eksCluster `version`; eksNodegroup `instanceType`, `desiredSize`.
+//! `engineVersion`; eksCluster `version`; eksNodegroup `instanceType`, `desiredSize`;
+//! ecrRepository `scanOnPush`, `lifecyclePolicy`.
 //! Outputs dependents read: dbInstance `endpoint`, `port`; eksCluster `endpoint`, `certificateAuthority`,
-//! `arn`; iamRole `arn`; instance `publicIp`, `privateIp`; securityGroup / subnet / vpc ids are the
-//! physical ids.
+//! `arn`; iamRole `arn`; instance `publicIp`, `privateIp`; launchTemplate `version`; ecrRepository
+//! `uri`; securityGroup / subnet / vpc / elasticIp (allocation) / natGateway ids are the physical ids.
 
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
@@ -36,6 +64,23 @@ use super::model::{ResourceKind, ResourceSpec};
 use crate::UserError;
 
 pub const AMAZON_LINUX_SSM: &str = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64";
+
+/// The managed policy that lets the EKS nodes pull images from the account's ECR repositories.
+pub const ECR_READ_ONLY_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly";
+
+/// Where the EKS nodes run, and so how they reach the internet (the cluster's API, image pulls).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum NodeSubnets {
+    /// The public subnets, with a public IP per node, routed to the internet gateway: the
+    /// cheapest (no NAT gateway), and what a hand-built setup usually does.
+    #[default]
+    Public,
+    /// The private subnets, routed to a NAT gateway (with an Elastic IP) in a public subnet: the
+    /// nodes have no public address; the NAT gateway costs by the hour and by the GB.
+    PrivateNat,
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
@@ -51,7 +96,9 @@ pub struct Blueprint {
     pub public_subnets: Vec<String>,
     /// Two private subnets (databases, cluster nodes), one per AZ.
     pub private_subnets: Vec<String>,
-    /// Who may SSH to the VMs and open Jenkins (the user's IP as a /32).
+    /// Who may SSH to the VMs and open Jenkins: the user's own address as a /32. Empty until
+    /// the service layer fills it (detected, or 127.0.0.1/32 in the sandbox); a blueprint
+    /// without one is refused at plan time.
     pub admin_cidr: String,
     pub ci_instance_type: String,
     pub test_instance_type: String,
@@ -63,6 +110,12 @@ pub struct Blueprint {
     pub node_instance_type: String,
     pub node_count: u32,
     pub kubernetes_version: String,
+    /// Where the EKS nodes run and how they reach the internet.
+    pub node_subnets: NodeSubnets,
+    /// The project's services: one ECR repository each, `<project>-<service>` (empty: none).
+    pub services: Vec<String>,
+    /// How many images each ECR repository keeps (the newest; older ones expire).
+    pub ecr_keep_images: u32,
 }
 
 impl Default for Blueprint {
@@ -74,7 +127,7 @@ impl Default for Blueprint {
             vpc_cidr: "10.20.0.0/16".into(),
             public_subnets: vec!["10.20.0.0/24".into(), "10.20.1.0/24".into()],
             private_subnets: vec!["10.20.10.0/24".into(), "10.20.11.0/24".into()],
-            admin_cidr: "0.0.0.0/0".into(),
+            admin_cidr: String::new(),
             ci_instance_type: "t3.medium".into(),
             test_instance_type: "t3.small".into(),
             ami: None,
@@ -84,6 +137,9 @@ impl Default for Blueprint {
             node_instance_type: "t3.medium".into(),
             node_count: 2,
             kubernetes_version: "1.30".into(),
+            node_subnets: NodeSubnets::Public,
+            services: vec![],
+            ecr_keep_images: 20,
         }
     }
 }
@@ -163,6 +219,12 @@ impl Blueprint {
                 nets.push((format!("{field} {n}"), n));
             }
         }
+        if self.admin_cidr.trim().is_empty() {
+            return Err(invalid(
+                "the admin CIDR (who may SSH to the VMs and open Jenkins) is not set: Slipway could not find your public address",
+                "Set Admin CIDR to your own address as a /32, e.g. 203.0.113.7/32 (https://checkip.amazonaws.com shows it)",
+            ));
+        }
         cidr("admin CIDR", &self.admin_cidr)?;
         instance_type("CI instance type", &self.ci_instance_type, "")?;
         instance_type("test instance type", &self.test_instance_type, "")?;
@@ -178,12 +240,54 @@ impl Blueprint {
         if !kv.strip_prefix("1.").is_some_and(|m| m.parse::<u32>().is_ok_and(|m| (23..=40).contains(&m))) {
             return Err(invalid(format!("Kubernetes version '{kv}' is not one EKS offers"), "Use a version such as 1.30"));
         }
+        for (i, svc) in self.services.iter().enumerate() {
+            let ok = !svc.is_empty()
+                && svc.len() <= 200
+                && svc.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && svc.ends_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
+                && svc.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' || c == '.')
+                && !svc.contains("--")
+                && !svc.contains("__")
+                && !svc.contains("..");
+            if !ok {
+                return Err(invalid(
+                    format!("service '{svc}' cannot name an ECR repository"),
+                    "Service names for ECR are lowercase letters and digits, separated by single '-', '_' or '.'",
+                ));
+            }
+            if self.services[..i].contains(svc) {
+                return Err(invalid(format!("service '{svc}' is listed twice"), "List each service once"));
+            }
+        }
+        if !(1..=1000).contains(&self.ecr_keep_images) {
+            return Err(invalid(format!("ECR repositories keeping {} images", self.ecr_keep_images), "Keep 1 to 1000 images per repository"));
+        }
         if let Some(ami) = &self.ami {
             if !ami.starts_with("ami-") {
                 return Err(invalid(format!("'{ami}' is not an AMI id"), "Leave it empty for Amazon Linux 2023, or use an id like ami-0abc..."));
             }
         }
         Ok(())
+    }
+
+    /// The EKS cluster's name (also in the subnets' discovery tags).
+    pub fn cluster_name(&self) -> String {
+        format!("{}-eks", self.project)
+    }
+
+    /// The ECR repository of a service: `<project>-<service>`, where a run pushes its image.
+    pub fn repository_name(&self, service: &str) -> String {
+        format!("{}-{service}", self.project)
+    }
+
+    /// The ECR lifecycle policy that keeps the newest `keep` images of a repository.
+    pub fn ecr_lifecycle_policy(keep: u32) -> serde_json::Value {
+        json!({"rules": [{
+            "rulePriority": 1,
+            "description": "Keep only the newest images",
+            "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": keep},
+            "action": {"type": "expire"}
+        }]})
     }
 
     /// The resources, in an order where every dependency comes first.
@@ -200,15 +304,39 @@ impl Blueprint {
         let vpc = self.vpc_cidr.as_str();
         let ami = self.ami.clone().unwrap_or_else(|| AMAZON_LINUX_SSM.into());
         let tcp = |port: u16, cidr: &str| json!({"protocol": "tcp", "fromPort": port, "toPort": port, "cidr": cidr});
-        vec![
+        let cluster_tag = format!("kubernetes.io/cluster/{}", self.cluster_name());
+        let subnet = |id: &str, name: &str, cidr: &str, az: &str, public: bool| {
+            let role = if public { "kubernetes.io/role/elb" } else { "kubernetes.io/role/internal-elb" };
+            r(id, ResourceKind::Subnet, format!("{p}-{name}"), &["vpc"],
+              json!({"vpc": "vpc", "cidr": cidr, "az": az, "public": public, "tags": {role: "1", cluster_tag.as_str(): "shared"}}), 5)
+        };
+        // IMDSv2 only; two hops so that containers on the host (pods, Jenkins builds) reach it.
+        let imds = json!({"httpTokens": "required", "httpPutResponseHopLimit": 2, "httpEndpoint": "enabled"});
+        let nat = self.node_subnets == NodeSubnets::PrivateNat;
+        let mut out = vec![
             r("vpc", ResourceKind::Vpc, format!("{p}-vpc"), &[], json!({"cidr": vpc, "enableDnsHostnames": true, "enableDnsSupport": true}), 5),
             r("igw", ResourceKind::InternetGateway, format!("{p}-igw"), &["vpc"], json!({"vpc": "vpc"}), 5),
-            r("subnet-public-a", ResourceKind::Subnet, format!("{p}-public-a"), &["vpc"], json!({"vpc": "vpc", "cidr": self.public_subnets[0], "az": self.azs[0], "public": true}), 5),
-            r("subnet-public-b", ResourceKind::Subnet, format!("{p}-public-b"), &["vpc"], json!({"vpc": "vpc", "cidr": self.public_subnets[1], "az": self.azs[1], "public": true}), 5),
-            r("subnet-private-a", ResourceKind::Subnet, format!("{p}-private-a"), &["vpc"], json!({"vpc": "vpc", "cidr": self.private_subnets[0], "az": self.azs[0], "public": false}), 5),
-            r("subnet-private-b", ResourceKind::Subnet, format!("{p}-private-b"), &["vpc"], json!({"vpc": "vpc", "cidr": self.private_subnets[1], "az": self.azs[1], "public": false}), 5),
+            subnet("subnet-public-a", "public-a", &self.public_subnets[0], &self.azs[0], true),
+            subnet("subnet-public-b", "public-b", &self.public_subnets[1], &self.azs[1], true),
+            subnet("subnet-private-a", "private-a", &self.private_subnets[0], &self.azs[0], false),
+            subnet("subnet-private-b", "private-b", &self.private_subnets[1], &self.azs[1], false),
             r("rt-public", ResourceKind::RouteTable, format!("{p}-public"), &["vpc", "igw", "subnet-public-a", "subnet-public-b"],
               json!({"vpc": "vpc", "internetGateway": "igw", "subnets": ["subnet-public-a", "subnet-public-b"]}), 5),
+        ];
+        if nat {
+            out.extend([
+                r("eip-nat", ResourceKind::ElasticIp, format!("{p}-nat"), &[], json!({}), 2),
+                r("nat", ResourceKind::NatGateway, format!("{p}-nat"), &["subnet-public-a", "eip-nat", "rt-public"],
+                  json!({"subnet": "subnet-public-a", "elasticIp": "eip-nat"}), 120),
+                r("rt-private", ResourceKind::RouteTable, format!("{p}-private"), &["vpc", "nat", "subnet-private-a", "subnet-private-b"],
+                  json!({"vpc": "vpc", "natGateway": "nat", "subnets": ["subnet-private-a", "subnet-private-b"]}), 5),
+            ]);
+        }
+        let vm = |subnet: &str, sg: &str, itype: &str, user_data: String| {
+            json!({"subnet": subnet, "securityGroups": [sg], "keyPair": "keypair", "instanceType": itype, "ami": ami,
+                   "userData": user_data, "metadataOptions": imds, "publicIp": true})
+        };
+        out.extend([
             r("sg-ci", ResourceKind::SecurityGroup, format!("{p}-ci"), &["vpc"],
               json!({"vpc": "vpc", "description": "Slipway CI VM: SSH and Jenkins from the admin address", "ingress": [tcp(22, &self.admin_cidr), tcp(8080, &self.admin_cidr)]}), 5),
             r("sg-test", ResourceKind::SecurityGroup, format!("{p}-test"), &["vpc"],
@@ -219,9 +347,9 @@ impl Blueprint {
               json!({"vpc": "vpc", "description": "Slipway cluster: HTTPS and HTTP", "ingress": [tcp(443, "0.0.0.0/0"), tcp(80, "0.0.0.0/0")]}), 5),
             r("keypair", ResourceKind::KeyPair, format!("{p}-key"), &[], json!({}), 2),
             r("vm-ci", ResourceKind::Instance, format!("{p}-ci"), &["subnet-public-a", "sg-ci", "keypair"],
-              json!({"subnet": "subnet-public-a", "securityGroups": ["sg-ci"], "keyPair": "keypair", "instanceType": self.ci_instance_type, "ami": ami, "userData": cloudinit::ci_vm()}), 60),
+              vm("subnet-public-a", "sg-ci", &self.ci_instance_type, cloudinit::ci_vm()), 60),
             r("vm-test", ResourceKind::Instance, format!("{p}-test"), &["subnet-public-b", "sg-test", "keypair"],
-              json!({"subnet": "subnet-public-b", "securityGroups": ["sg-test"], "keyPair": "keypair", "instanceType": self.test_instance_type, "ami": ami, "userData": cloudinit::test_vm()}), 60),
+              vm("subnet-public-b", "sg-test", &self.test_instance_type, cloudinit::test_vm()), 60),
             r("db-subnets", ResourceKind::DbSubnetGroup, format!("{p}-db"), &["subnet-private-a", "subnet-private-b"],
               json!({"subnets": ["subnet-private-a", "subnet-private-b"], "description": "Slipway databases"}), 5),
             r("db-test", ResourceKind::DbInstance, format!("{p}-test"), &["db-subnets", "sg-db"], self.db_props("apptest"), 480),
@@ -232,19 +360,29 @@ impl Blueprint {
               json!({"service": "ec2.amazonaws.com", "managedPolicies": [
                   "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy",
                   "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy",
-                  "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"]}), 5),
-            r("eks", ResourceKind::EksCluster, format!("{p}-eks"), &["role-cluster", "subnet-private-a", "subnet-private-b", "subnet-public-a", "subnet-public-b", "sg-cluster"],
+                  ECR_READ_ONLY_POLICY]}), 5),
+            r("eks", ResourceKind::EksCluster, self.cluster_name(), &["role-cluster", "subnet-private-a", "subnet-private-b", "subnet-public-a", "subnet-public-b", "sg-cluster"],
               json!({"version": self.kubernetes_version, "role": "role-cluster", "subnets": ["subnet-private-a", "subnet-private-b", "subnet-public-a", "subnet-public-b"], "securityGroups": ["sg-cluster"]}), 600),
-            r("nodes", ResourceKind::EksNodegroup, format!("{p}-nodes"), &["eks", "role-nodes", "subnet-private-a", "subnet-private-b"],
-              json!({"cluster": "eks", "role": "role-nodes", "subnets": ["subnet-private-a", "subnet-private-b"], "instanceType": self.node_instance_type,
-                     "desiredSize": self.node_count, "minSize": 1, "maxSize": self.node_count.max(1) * 2}), 240),
-        ]
+            r("lt-nodes", ResourceKind::LaunchTemplate, format!("{p}-nodes"), &[], json!({"metadataOptions": imds}), 2),
+        ]);
+        // The nodes start once their subnets have their route out: without it they never join.
+        let (a, b, route) = if nat { ("subnet-private-a", "subnet-private-b", "rt-private") } else { ("subnet-public-a", "subnet-public-b", "rt-public") };
+        out.push(r("nodes", ResourceKind::EksNodegroup, format!("{p}-nodes"), &["eks", "role-nodes", "lt-nodes", a, b, route],
+            json!({"cluster": "eks", "role": "role-nodes", "subnets": [a, b], "instanceType": self.node_instance_type,
+                   "desiredSize": self.node_count, "minSize": 1, "maxSize": self.node_count.max(1) * 2,
+                   "launchTemplate": "lt-nodes", "publicIps": !nat}), 240));
+        let policy = Self::ecr_lifecycle_policy(self.ecr_keep_images);
+        for svc in &self.services {
+            out.push(r(&format!("ecr-{svc}"), ResourceKind::EcrRepository, self.repository_name(svc), &[],
+                json!({"scanOnPush": true, "lifecyclePolicy": policy}), 3));
+        }
+        out
     }
 
     fn db_props(&self, db_name: &str) -> serde_json::Value {
         json!({"engine": "mysql", "engineVersion": self.db_engine_version, "instanceClass": self.db_instance_class,
                "allocatedStorage": self.db_storage_gb, "dbSubnetGroup": "db-subnets", "securityGroups": ["sg-db"],
-               "masterUsername": "admin", "dbName": db_name})
+               "masterUsername": "admin", "dbName": db_name, "publiclyAccessible": false})
     }
 }
 
@@ -252,28 +390,45 @@ impl Blueprint {
 mod tests {
     use super::*;
 
+    /// The defaults with the admin address the service layer would fill in.
+    fn valid() -> Blueprint {
+        Blueprint { admin_cidr: "203.0.113.7/32".into(), ..Blueprint::default() }
+    }
+
     fn err(b: Blueprint) -> String {
         b.validate(Some(&["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()])).unwrap_err().to_string()
     }
 
+    fn by_id(rs: &[ResourceSpec], id: &str) -> ResourceSpec {
+        rs.iter().find(|r| r.id == id).unwrap_or_else(|| panic!("no resource {id}")).clone()
+    }
+
+    fn ids(v: &serde_json::Value) -> Vec<String> {
+        v.as_array().into_iter().flatten().filter_map(|x| x.as_str().map(str::to_string)).collect()
+    }
+
     #[test]
     fn the_default_blueprint_is_valid_and_every_dependency_comes_first() {
-        let b = Blueprint::default();
-        b.validate(Some(&["us-east-1a".into(), "us-east-1b".into()])).unwrap();
-        let rs = b.resources();
-        let mut seen = std::collections::HashSet::new();
-        for r in &rs {
-            for d in &r.depends_on {
-                assert!(seen.contains(d.as_str()), "{} depends on {d}, which comes later", r.id);
+        for b in [valid(), Blueprint { node_subnets: NodeSubnets::PrivateNat, services: vec!["web".into(), "api".into()], ..valid() }] {
+            b.validate(Some(&["us-east-1a".into(), "us-east-1b".into()])).unwrap();
+            let rs = b.resources();
+            let mut seen = std::collections::HashSet::new();
+            for r in &rs {
+                for d in &r.depends_on {
+                    assert!(seen.contains(d.as_str()), "{} depends on {d}, which comes later", r.id);
+                }
+                assert!(seen.insert(r.id.as_str()), "duplicate id {}", r.id);
             }
-            assert!(seen.insert(r.id.as_str()), "duplicate id {}", r.id);
         }
-        assert_eq!(rs.len(), 21);
+        assert_eq!(valid().resources().len(), 22);
+        // A NAT gateway, its address and the private route table; a repository per service.
+        let more = Blueprint { node_subnets: NodeSubnets::PrivateNat, services: vec!["web".into(), "api".into()], ..valid() };
+        assert_eq!(more.resources().len(), 22 + 3 + 2);
     }
 
     #[test]
     fn bad_parameters_are_refused_with_the_reason() {
-        let d = Blueprint::default;
+        let d = valid;
         assert!(err(Blueprint { project: "Shop_App".into(), ..d() }).contains("project name 'Shop_App'"));
         assert!(err(Blueprint { vpc_cidr: "10.20.0.0/33".into(), ..d() }).contains("not an IPv4 CIDR"));
         assert!(err(Blueprint { vpc_cidr: "10.20.0.1/16".into(), ..d() }).contains("host bits"));
@@ -287,5 +442,179 @@ mod tests {
         assert!(err(Blueprint { db_instance_class: "t3.micro".into(), ..d() }).contains("database class 't3.micro'"));
         assert!(err(Blueprint { kubernetes_version: "2.0".into(), ..d() }).contains("Kubernetes version"));
         assert!(err(Blueprint { ami: Some("ubuntu".into()), ..d() }).contains("not an AMI id"));
+        assert!(err(Blueprint { services: vec!["Web".into()], ..d() }).contains("service 'Web' cannot name an ECR repository"));
+        assert!(err(Blueprint { services: vec!["api-".into()], ..d() }).contains("service 'api-'"));
+        assert!(err(Blueprint { services: vec!["api".into(), "api".into()], ..d() }).contains("listed twice"));
+        assert!(err(Blueprint { ecr_keep_images: 0, ..d() }).contains("keeping 0 images"));
+    }
+
+    /// The route table whose subnets include `subnet`, and where its 0.0.0.0/0 goes.
+    fn route_out(rs: &[ResourceSpec], subnet: &str) -> (ResourceSpec, ResourceKind, ResourceSpec) {
+        let rt = rs
+            .iter()
+            .find(|r| r.kind == ResourceKind::RouteTable && ids(&r.props["subnets"]).iter().any(|s| s == subnet))
+            .unwrap_or_else(|| panic!("subnet {subnet} has no route table: only the VPC's local route"))
+            .clone();
+        let (kind, target) = match (rt.props["internetGateway"].as_str(), rt.props["natGateway"].as_str()) {
+            (Some(igw), None) => (ResourceKind::InternetGateway, by_id(rs, igw)),
+            (None, Some(nat)) => (ResourceKind::NatGateway, by_id(rs, nat)),
+            other => panic!("{} routes 0.0.0.0/0 to {other:?}", rt.id),
+        };
+        assert_eq!(target.kind, kind);
+        (rt, kind, target)
+    }
+
+    #[test]
+    fn aws_requirement_node_group_instances_have_a_route_out() {
+        // Public (the default): public subnets that give public IPs, routed to the internet gateway.
+        assert_eq!(Blueprint::default().node_subnets, NodeSubnets::Public);
+        let rs = valid().resources();
+        let nodes = by_id(&rs, "nodes");
+        let subnets = ids(&nodes.props["subnets"]);
+        assert_eq!(subnets.len(), 2);
+        for s in &subnets {
+            assert_eq!(by_id(&rs, s).props["public"], true, "{s} must map public IPs on launch, or the nodes have no way out");
+            let (rt, kind, _) = route_out(&rs, s);
+            assert_eq!(kind, ResourceKind::InternetGateway);
+            assert!(nodes.depends_on.contains(&rt.id), "the nodes must wait for {} (their route out)", rt.id);
+        }
+        assert!(!rs.iter().any(|r| matches!(r.kind, ResourceKind::NatGateway | ResourceKind::ElasticIp)), "no NAT gateway is paid for in the public layout");
+
+        // Private behind a NAT gateway: the NAT gateway has an Elastic IP and sits in a public
+        // subnet whose own route goes to the internet gateway.
+        let rs = Blueprint { node_subnets: NodeSubnets::PrivateNat, ..valid() }.resources();
+        let nodes = by_id(&rs, "nodes");
+        let subnets = ids(&nodes.props["subnets"]);
+        assert_eq!(subnets, ["subnet-private-a", "subnet-private-b"]);
+        assert_eq!(nodes.props["publicIps"], false);
+        for s in &subnets {
+            assert_eq!(by_id(&rs, s).props["public"], false);
+            let (rt, kind, nat) = route_out(&rs, s);
+            assert_eq!(kind, ResourceKind::NatGateway);
+            assert!(nodes.depends_on.contains(&rt.id), "the nodes must wait for {}", rt.id);
+            let home = nat.props["subnet"].as_str().unwrap();
+            assert_eq!(by_id(&rs, home).props["public"], true, "a NAT gateway works from a public subnet only");
+            assert_eq!(route_out(&rs, home).1, ResourceKind::InternetGateway);
+            assert_eq!(by_id(&rs, nat.props["elasticIp"].as_str().unwrap()).kind, ResourceKind::ElasticIp);
+            assert!(nat.depends_on.contains(&"eip-nat".to_string()));
+        }
+    }
+
+    #[test]
+    fn aws_requirement_subnets_carry_the_load_balancer_discovery_tags() {
+        for layout in [NodeSubnets::Public, NodeSubnets::PrivateNat] {
+            let b = Blueprint { project: "shop".into(), node_subnets: layout, ..valid() };
+            let rs = b.resources();
+            let cluster = by_id(&rs, "eks").name;
+            assert_eq!(cluster, "shop-eks");
+            let subnets: Vec<_> = rs.iter().filter(|r| r.kind == ResourceKind::Subnet).collect();
+            assert_eq!(subnets.len(), 4);
+            for s in subnets {
+                let tags = &s.props["tags"];
+                assert_eq!(tags[format!("kubernetes.io/cluster/{cluster}")], "shared", "{}", s.id);
+                if s.props["public"] == true {
+                    assert_eq!(tags["kubernetes.io/role/elb"], "1", "{}", s.id);
+                    assert!(tags["kubernetes.io/role/internal-elb"].is_null());
+                } else {
+                    assert_eq!(tags["kubernetes.io/role/internal-elb"], "1", "{}", s.id);
+                    assert!(tags["kubernetes.io/role/elb"].is_null());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn aws_requirement_rds_stays_private() {
+        for layout in [NodeSubnets::Public, NodeSubnets::PrivateNat] {
+            let b = Blueprint { node_subnets: layout, ..valid() };
+            let rs = b.resources();
+            let vpc: Ipv4Net = b.vpc_cidr.parse().unwrap();
+            let dbs: Vec<_> = rs.iter().filter(|r| r.kind == ResourceKind::DbInstance).collect();
+            assert_eq!(dbs.len(), 2);
+            for db in dbs {
+                assert_eq!(db.props["publiclyAccessible"], false, "{}", db.id);
+                let group = by_id(&rs, db.props["dbSubnetGroup"].as_str().unwrap());
+                for s in ids(&group.props["subnets"]) {
+                    let subnet = by_id(&rs, &s);
+                    assert_eq!(subnet.props["public"], false, "{} puts {} in a public subnet", group.id, db.id);
+                    // No route from the internet: the subnet's table, if any, never points at the gateway.
+                    if let Some(rt) = rs.iter().find(|r| r.kind == ResourceKind::RouteTable && ids(&r.props["subnets"]).contains(&s)) {
+                        assert!(rt.props["internetGateway"].is_null(), "{s} is routed to the internet gateway");
+                    }
+                }
+                for sg in ids(&db.props["securityGroups"]) {
+                    let sg = by_id(&rs, &sg);
+                    for rule in sg.props["ingress"].as_array().unwrap() {
+                        let cidr: Ipv4Net = rule["cidr"].as_str().unwrap().parse().unwrap();
+                        assert!(vpc.contains(&cidr), "{} lets {cidr} in: only the VPC may reach the databases", sg.id);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn aws_requirement_instances_require_imdsv2() {
+        let rs = valid().resources();
+        let required = |m: &serde_json::Value, who: &str| {
+            assert_eq!(m["httpTokens"], "required", "{who} allows IMDSv1");
+            assert_eq!(m["httpPutResponseHopLimit"], 2, "{who}: containers on the host need a hop limit of 2");
+            assert_eq!(m["httpEndpoint"], "enabled", "{who}");
+        };
+        let vms: Vec<_> = rs.iter().filter(|r| r.kind == ResourceKind::Instance).collect();
+        assert_eq!(vms.len(), 2);
+        for vm in vms {
+            required(&vm.props["metadataOptions"], &vm.id);
+        }
+        // EKS's own default launch template leaves it to the AMI: the nodes get one of ours.
+        let nodes = by_id(&rs, "nodes");
+        let lt = by_id(&rs, nodes.props["launchTemplate"].as_str().expect("the node group names a launch template"));
+        assert_eq!(lt.kind, ResourceKind::LaunchTemplate);
+        assert!(nodes.depends_on.contains(&lt.id));
+        required(&lt.props["metadataOptions"], &lt.id);
+    }
+
+    #[test]
+    fn aws_requirement_the_admin_cidr_defaults_to_the_users_address_never_to_the_world() {
+        let d = Blueprint::default();
+        assert_ne!(d.admin_cidr, "0.0.0.0/0");
+        // Not filled in (no address detected): refused with what to do, before any AWS call.
+        let e = Blueprint { admin_cidr: String::new(), ..valid() }.validate(None).unwrap_err();
+        assert_eq!(e.what, "Blueprint not valid");
+        assert!(e.why.contains("admin CIDR") && e.why.contains("not set"), "{e}");
+        assert!(e.fix.contains("/32"), "{e}");
+        // Filled in: SSH and Jenkins open to that address only.
+        let rs = valid().resources();
+        for sg in ["sg-ci", "sg-test"] {
+            for rule in by_id(&rs, sg).props["ingress"].as_array().unwrap() {
+                assert_eq!(rule["cidr"], "203.0.113.7/32", "{sg}");
+            }
+        }
+    }
+
+    #[test]
+    fn aws_requirement_the_node_role_can_pull_from_ecr() {
+        let rs = valid().resources();
+        let nodes = by_id(&rs, "nodes");
+        let role = by_id(&rs, nodes.props["role"].as_str().unwrap());
+        assert_eq!(role.props["service"], "ec2.amazonaws.com");
+        assert!(ids(&role.props["managedPolicies"]).contains(&ECR_READ_ONLY_POLICY.to_string()), "{}", role.props);
+    }
+
+    #[test]
+    fn aws_requirement_every_service_has_an_ecr_repository_that_scans_and_expires_old_images() {
+        assert!(!valid().resources().iter().any(|r| r.kind == ResourceKind::EcrRepository), "no services, no repositories");
+        let b = Blueprint { project: "shop".into(), services: vec!["web".into(), "api".into()], ecr_keep_images: 7, ..valid() };
+        let repos: Vec<_> = b.resources().into_iter().filter(|r| r.kind == ResourceKind::EcrRepository).collect();
+        assert_eq!(repos.iter().map(|r| (r.id.as_str(), r.name.as_str())).collect::<Vec<_>>(), [("ecr-web", "shop-web"), ("ecr-api", "shop-api")]);
+        for r in &repos {
+            assert_eq!(r.props["scanOnPush"], true);
+            let rule = &r.props["lifecyclePolicy"]["rules"][0];
+            assert_eq!(rule["selection"]["countType"], "imageCountMoreThan");
+            assert_eq!(rule["selection"]["countNumber"], 7);
+            assert_eq!(rule["selection"]["tagStatus"], "any");
+            assert_eq!(rule["action"]["type"], "expire");
+        }
+        assert_eq!(b.repository_name("web"), "shop-web");
     }
 }

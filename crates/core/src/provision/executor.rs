@@ -207,9 +207,10 @@ struct Run {
 
 fn user_error(spec_kind: ResourceKind, name: &str, e: &ProvisionError) -> UserError {
     let fix = match e {
-        ProvisionError::Retryable(_) => "AWS kept refusing (throttling or errors); wait a few minutes and apply again: it resumes where it stopped",
-        ProvisionError::NotYet(_) => "Something still uses it; apply or destroy again in a few minutes",
-        ProvisionError::Fatal(_) => "Fix the cause named above (permissions, quotas or parameters), then apply again: finished resources are kept",
+        ProvisionError::Retryable(_) => "AWS kept refusing (throttling or errors); wait a few minutes and apply again: it resumes where it stopped".to_string(),
+        ProvisionError::NotYet(_) => "Something still uses it; apply or destroy again in a few minutes".to_string(),
+        ProvisionError::Fatal(_) => "Fix the cause named above (permissions, quotas or parameters), then apply again: finished resources are kept".to_string(),
+        ProvisionError::Quota { fix, .. } => format!("{fix}; then apply again: finished resources are kept"),
     };
     UserError::new(format!("{} {name} failed", spec_kind.label()), e.to_string(), fix)
 }
@@ -248,7 +249,7 @@ impl Executor {
                     let again = match &e {
                         ProvisionError::Retryable(_) => attempt + 1 < self.opts.max_attempts,
                         ProvisionError::NotYet(_) => not_yet_deadline.is_some_and(|d| Instant::now() < d) || attempt + 1 < self.opts.max_attempts,
-                        ProvisionError::Fatal(_) => false,
+                        ProvisionError::Fatal(_) | ProvisionError::Quota { .. } => false,
                     };
                     if !again {
                         return Err(e);
@@ -405,6 +406,7 @@ impl Executor {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn emit_one(&self, op: Operation, run: &Run, spec: &ResourceSpec, phase: Phase, obs: Option<&Observed>, since: Instant, error: Option<UserError>) {
         let done = run.done.load(std::sync::atomic::Ordering::SeqCst);
         self.journal
@@ -792,7 +794,7 @@ mod tests {
     }
 
     fn bp() -> Blueprint {
-        Blueprint { project: "shop".into(), ..Blueprint::default() }
+        Blueprint { project: "shop".into(), admin_cidr: "203.0.113.7/32".into(), ..Blueprint::default() }
     }
 
     #[tokio::test]
@@ -800,16 +802,16 @@ mod tests {
         let s = setup();
         s.cloud.state.lock().unwrap().polls_until_ready = 2;
         let r = s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
-        assert_eq!(r.created, 21);
-        assert_eq!(r.resources.len(), 21);
+        assert_eq!(r.created, 22);
+        assert_eq!(r.resources.len(), 22);
         assert!(s.cloud.state.lock().unwrap().violations.is_empty(), "{:?}", s.cloud.state.lock().unwrap().violations);
-        assert_eq!(s.cloud.total("shop"), 21);
+        assert_eq!(s.cloud.total("shop"), 22);
         // The key pair's private key and the DB passwords went to the keychain.
         assert!(s.exec.resource_secret("shop", "keypair").unwrap().unwrap().expose().contains("PRIVATE KEY"));
         assert_eq!(s.exec.resource_secret("shop", "db-test").unwrap().unwrap().expose().len(), 28);
         let before = s.cloud.state.lock().unwrap().mutating_calls;
         let r = s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
-        assert_eq!(r.unchanged, 21);
+        assert_eq!(r.unchanged, 22);
         assert_eq!(s.cloud.state.lock().unwrap().mutating_calls, before, "a second apply must make no mutating call");
         let plan = s.exec.plan(&bp()).await.unwrap();
         assert!(plan.is_empty(), "{}", plan.summary());
@@ -827,14 +829,14 @@ mod tests {
         while let Ok(e) = rx.try_recv() {
             match e.event {
                 Event::ResourceProgress(p) => {
-                    assert_eq!(p.total, 21);
+                    assert_eq!(p.total, 22);
                     if p.phase == Phase::Waiting {
                         waiting += 1;
                         assert_eq!(p.cloud_state.as_deref(), Some("creating"));
                         assert!(p.expected_ms > 0);
                     }
                     if p.phase == Phase::Ready {
-                        assert!(p.done > last_done || p.done == last_done);
+                        assert!(p.done >= last_done);
                         last_done = p.done;
                     }
                 }
@@ -842,8 +844,8 @@ mod tests {
                 _ => {}
             }
         }
-        assert!(waiting >= 21, "every resource was polled while creating ({waiting})");
-        assert_eq!(last_done, 21);
+        assert!(waiting >= 22, "every resource was polled while creating ({waiting})");
+        assert_eq!(last_done, 22);
         assert!(finished);
     }
 
@@ -890,7 +892,7 @@ mod tests {
         s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
         s.cloud.state.lock().unwrap().half_made.push("igw".into());
         let r = s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
-        assert_eq!(r.unchanged, 21, "{}", r.summary);
+        assert_eq!(r.unchanged, 22, "{}", r.summary);
         assert!(s.cloud.state.lock().unwrap().half_made.is_empty(), "the half-made gateway was not finished");
         assert_eq!(s.cloud.count("shop", "igw"), 1);
         let before = s.cloud.state.lock().unwrap().mutating_calls;
@@ -907,7 +909,7 @@ mod tests {
             assert_eq!(s.cloud.count("shop", &spec.id), 1, "{}", spec.id);
         }
         let r = s.exec.destroy("shop", CancellationToken::new()).await.unwrap();
-        assert_eq!(r.removed.len(), 21);
+        assert_eq!(r.removed.len(), 22);
         assert_eq!(s.cloud.total("shop"), 0);
     }
 
@@ -930,13 +932,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_quota_refusal_is_not_retried_and_says_which_quota_and_what_to_do() {
+        use crate::provision::blueprint::NodeSubnets;
+        let s = setup();
+        s.cloud.state.lock().unwrap().quota_create = Some("nat".into());
+        let b = Blueprint { node_subnets: NodeSubnets::PrivateNat, ..bp() };
+        let e = s.exec.apply(&b, CancellationToken::new()).await.unwrap_err();
+        assert_eq!(e.what, "NAT gateway shop-nat failed");
+        assert!(e.why.contains("NatGatewayLimitExceeded"), "{e}");
+        assert!(e.fix.starts_with("Delete an unused NAT gateway, or ask for more; then apply again"), "{e}");
+        let created = s.cloud.state.lock().unwrap().created.clone();
+        assert_eq!(created.iter().filter(|c| *c == "nat").count(), 0);
+        assert!(!created.contains(&"rt-private".to_string()) && !created.contains(&"nodes".to_string()));
+        // What was made before stays.
+        assert!(created.contains(&"eip-nat".to_string()) && s.cloud.count("shop", "eip-nat") == 1);
+    }
+
+    #[tokio::test]
     async fn destroy_without_local_state_uses_the_tags_and_forgets_the_secrets() {
         let cloud = Arc::new(FakeCloud::default());
         let s = setup_with(cloud.clone(), None);
         s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
         let s2 = setup_with(cloud.clone(), None);
         let r = s2.exec.destroy("shop", CancellationToken::new()).await.unwrap();
-        assert_eq!(r.removed.len(), 21);
+        assert_eq!(r.removed.len(), 22);
         // Dependents went before what they depend on.
         let pos = |id: &str| r.removed.iter().position(|o| o.logical_id.as_deref() == Some(id)).unwrap();
         assert!(pos("nodes") < pos("eks"));
@@ -944,6 +963,29 @@ mod tests {
         assert!(pos("vm-ci") < pos("subnet-public-a"));
         assert!(s.secrets.get(&s.exec.secret_ref("shop", "keypair")).unwrap().is_some(), "the first store's keychain is separate");
         assert!(s2.exec.resource_secret("shop", "db-test").unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_nat_layout_and_repositories_are_applied_and_destroyed_in_dependency_order() {
+        use crate::provision::blueprint::NodeSubnets;
+        let cloud = Arc::new(FakeCloud::default());
+        let s = setup_with(cloud.clone(), None);
+        let b = Blueprint { node_subnets: NodeSubnets::PrivateNat, services: vec!["web".into(), "api".into()], ..bp() };
+        let r = s.exec.apply(&b, CancellationToken::new()).await.unwrap();
+        assert_eq!(r.created, 27, "{}", r.summary);
+        assert!(cloud.state.lock().unwrap().violations.is_empty(), "{:?}", cloud.state.lock().unwrap().violations);
+        // Destroy without local state: the kind waves alone give the order.
+        let s2 = setup_with(cloud.clone(), None);
+        let r = s2.exec.destroy("shop", CancellationToken::new()).await.unwrap();
+        assert_eq!(r.removed.len(), 27);
+        let pos = |id: &str| r.removed.iter().position(|o| o.logical_id.as_deref() == Some(id)).unwrap_or_else(|| panic!("{id} not removed"));
+        assert!(pos("nodes") < pos("lt-nodes"));
+        assert!(pos("rt-private") < pos("nat"), "the route goes before its NAT gateway");
+        assert!(pos("nat") < pos("eip-nat"), "the address is released after its NAT gateway");
+        assert!(pos("nat") < pos("subnet-public-a"));
+        assert!(pos("eip-nat") < pos("igw"), "AWS refuses to detach the gateway while addresses are mapped");
+        assert!(pos("ecr-web") < pos("vpc") && pos("ecr-api") < pos("vpc"));
+        assert_eq!(cloud.total("shop"), 0);
     }
 
     #[tokio::test]
@@ -959,9 +1001,9 @@ mod tests {
         assert_eq!(by("nodes").details, vec!["desiredSize 7 -> 2"]);
         assert_eq!(by("vpc").status, DriftStatus::InSync);
         let plan = s.exec.plan(&bp()).await.unwrap();
-        assert_eq!(plan.summary(), "1 to create, 1 to update, 0 to replace, 0 to delete, 19 unchanged");
+        assert_eq!(plan.summary(), "1 to create, 1 to update, 0 to replace, 0 to delete, 20 unchanged");
         let r = s.exec.apply(&bp(), CancellationToken::new()).await.unwrap();
-        assert_eq!((r.created, r.updated, r.unchanged), (1, 1, 19));
+        assert_eq!((r.created, r.updated, r.unchanged), (1, 1, 20));
     }
 
     #[tokio::test]

@@ -16,6 +16,8 @@ pub struct FakeState {
     pub throttle_every: u32,
     /// Creating this logical id fails for good.
     pub fail_create: Option<String>,
+    /// Creating this logical id is refused for a quota.
+    pub quota_create: Option<String>,
     /// Polls a new resource stays "creating".
     pub polls_until_ready: u32,
     /// Order in which resources were created (logical ids), and the ready set at each create.
@@ -35,7 +37,7 @@ impl FakeCloud {
     fn call(&self, mutating: bool) -> Result<std::sync::MutexGuard<'_, FakeState>, ProvisionError> {
         let mut st = self.state.lock().unwrap();
         st.calls += 1;
-        if st.throttle_every > 0 && st.calls % st.throttle_every == 0 {
+        if st.throttle_every > 0 && st.calls.is_multiple_of(st.throttle_every) {
             return Err(ProvisionError::Retryable("Throttling: Rate exceeded".into()));
         }
         if mutating {
@@ -73,7 +75,7 @@ impl FakeCloud {
 
 fn attrs_of(spec: &ResourceSpec) -> serde_json::Value {
     let mut a = json!({});
-    for k in ["cidr", "az", "instanceType", "instanceClass", "allocatedStorage", "engineVersion", "version", "desiredSize"] {
+    for k in ["cidr", "az", "instanceType", "instanceClass", "allocatedStorage", "engineVersion", "version", "desiredSize", "scanOnPush", "lifecyclePolicy"] {
         if !spec.props[k].is_null() {
             a[k] = spec.props[k].clone();
         }
@@ -105,6 +107,12 @@ impl CloudDriver for FakeCloud {
             if let Some(o) = o {
                 return Ok(Created { observed: o, secret: None });
             }
+        }
+        if st.quota_create.as_deref() == Some(spec.id.as_str()) {
+            return Err(ProvisionError::Quota {
+                why: format!("{} {}: NatGatewayLimitExceeded: too many NAT gateways", spec.kind.label(), spec.name),
+                fix: "Delete an unused NAT gateway, or ask for more".into(),
+            });
         }
         if st.fail_create.as_deref() == Some(spec.id.as_str()) {
             return Err(ProvisionError::Fatal(format!("{} {}: InsufficientInstanceCapacity: no capacity", spec.kind.label(), spec.name)));

@@ -10,5 +10,5 @@ pub mod fake;
 pub mod model;
 pub mod plan;
 
-pub use blueprint::Blueprint;
+pub use blueprint::{Blueprint, NodeSubnets};
 pub use model::*;

@@ -26,6 +26,10 @@ pub enum ResourceKind {
     IamRole,
     EksCluster,
     EksNodegroup,
+    ElasticIp,
+    NatGateway,
+    LaunchTemplate,
+    EcrRepository,
 }
 
 impl ResourceKind {
@@ -43,6 +47,10 @@ impl ResourceKind {
             Self::IamRole => "IAM role",
             Self::EksCluster => "EKS cluster",
             Self::EksNodegroup => "EKS node group",
+            Self::ElasticIp => "Elastic IP",
+            Self::NatGateway => "NAT gateway",
+            Self::LaunchTemplate => "Launch template",
+            Self::EcrRepository => "ECR repository",
         }
     }
 
@@ -53,11 +61,15 @@ impl ResourceKind {
             Self::EksNodegroup => 0,
             Self::Instance | Self::DbInstance => 1,
             Self::EksCluster => 2,
-            Self::DbSubnetGroup | Self::KeyPair => 3,
+            Self::DbSubnetGroup | Self::KeyPair | Self::LaunchTemplate | Self::EcrRepository => 3,
             Self::RouteTable => 4,
-            Self::SecurityGroup | Self::Subnet => 5,
-            Self::InternetGateway => 6,
-            Self::Vpc | Self::IamRole => 7,
+            // A NAT gateway goes once no route points at it, and before its subnet and address.
+            Self::NatGateway => 5,
+            // An Elastic IP is released once the NAT gateway that held it is gone, and before the
+            // internet gateway (AWS refuses to detach one while the VPC has mapped addresses).
+            Self::SecurityGroup | Self::Subnet | Self::ElasticIp => 6,
+            Self::InternetGateway => 7,
+            Self::Vpc | Self::IamRole => 8,
         }
     }
 }
@@ -132,11 +144,15 @@ pub enum ProvisionError {
     /// Everything else: a clear message naming the resource and the cause.
     #[error("{0}")]
     Fatal(String),
+    /// AWS refused because an account quota is used up (NAT gateways per zone, Elastic IPs per
+    /// region...): retrying does not help; `fix` names the quota and how to get room.
+    #[error("{why}")]
+    Quota { why: String, fix: String },
 }
 
 impl ProvisionError {
     pub fn is_retryable(&self) -> bool {
-        !matches!(self, ProvisionError::Fatal(_))
+        matches!(self, ProvisionError::Retryable(_) | ProvisionError::NotYet(_))
     }
 }
 

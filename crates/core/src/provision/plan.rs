@@ -31,6 +31,8 @@ pub struct Change {
     pub physical_id: Option<String>,
     /// Monthly cost after the change (0 for a delete); None when the type has no price.
     pub monthly_cost: Option<f64>,
+    /// What the cost assumes, where it depends on use (NAT traffic, image storage).
+    pub cost_note: Option<String>,
     pub expected_secs: u32,
 }
 
@@ -77,6 +79,7 @@ fn comparable(kind: ResourceKind) -> (&'static [&'static str], &'static [&'stati
         ResourceKind::DbInstance => (&["instanceClass", "allocatedStorage", "engineVersion"], &[]),
         ResourceKind::EksCluster => (&["version"], &[]),
         ResourceKind::EksNodegroup => (&["desiredSize"], &["instanceType"]),
+        ResourceKind::EcrRepository => (&["scanOnPush", "lifecyclePolicy"], &[]),
         _ => (&[], &[]),
     }
 }
@@ -136,6 +139,7 @@ pub fn diff(project: &str, region: &str, specs: &[ResourceSpec], actual: &[Obser
             reason,
             physical_id,
             monthly_cost: prices.monthly(spec),
+            cost_note: prices.note(spec),
             expected_secs: spec.expected_secs,
         });
     }
@@ -159,6 +163,7 @@ pub fn diff(project: &str, region: &str, specs: &[ResourceSpec], actual: &[Obser
             reason: Some(reason),
             physical_id: Some(obs.physical_id.clone()),
             monthly_cost: Some(0.0),
+            cost_note: None,
             expected_secs: 5,
         });
     }
@@ -174,7 +179,7 @@ mod tests {
 
     fn observed(spec: &ResourceSpec, n: usize) -> Observed {
         let mut attrs = json!({});
-        for k in ["cidr", "az", "instanceType", "instanceClass", "allocatedStorage", "version", "desiredSize"] {
+        for k in ["cidr", "az", "instanceType", "instanceClass", "allocatedStorage", "version", "desiredSize", "scanOnPush", "lifecyclePolicy"] {
             if !spec.props[k].is_null() {
                 attrs[k] = spec.props[k].clone();
             }
@@ -217,6 +222,6 @@ mod tests {
         assert_eq!(by("vpc-dup").action, Action::Delete);
         assert_eq!(by("vpc-dup").reason.as_deref(), Some("a second copy of vpc"));
         assert_eq!(by("vm-old").reason.as_deref(), Some("vm-old is no longer in the blueprint"));
-        assert_eq!(p.summary(), "0 to create, 1 to update, 1 to replace, 2 to delete, 19 unchanged");
+        assert_eq!(p.summary(), "0 to create, 1 to update, 1 to replace, 2 to delete, 20 unchanged");
     }
 }

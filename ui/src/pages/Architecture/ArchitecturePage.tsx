@@ -332,20 +332,38 @@ export function ArchitecturePage() {
         {form ? (
           <form onSubmit={save}>
             <div className="fields">
-              {BP_FIELDS.map(({ field, label, kind }) => (
+              {BP_FIELDS.map(({ field, label, kind, options }) => (
                 <div key={field} className="bp-field">
                   <label htmlFor={`${uid}-${field}`}>{label}</label>
-                  <input
-                    id={`${uid}-${field}`}
-                    data-testid={`bp-${field}`}
-                    value={form[field]}
-                    inputMode={kind === "number" ? "numeric" : undefined}
-                    spellCheck={false}
-                    onChange={(e) => {
-                      setForm((f) => (f ? { ...f, [field]: e.target.value } : f));
-                      setSaved(false);
-                    }}
-                  />
+                  {kind === "select" ? (
+                    <select
+                      id={`${uid}-${field}`}
+                      data-testid={`bp-${field}`}
+                      value={form[field]}
+                      onChange={(e) => {
+                        setForm((f) => (f ? { ...f, [field]: e.target.value } : f));
+                        setSaved(false);
+                      }}
+                    >
+                      {options?.map((o) => (
+                        <option key={o.value} value={o.value}>
+                          {o.label}
+                        </option>
+                      ))}
+                    </select>
+                  ) : (
+                    <input
+                      id={`${uid}-${field}`}
+                      data-testid={`bp-${field}`}
+                      value={form[field]}
+                      inputMode={kind === "number" ? "numeric" : undefined}
+                      spellCheck={false}
+                      onChange={(e) => {
+                        setForm((f) => (f ? { ...f, [field]: e.target.value } : f));
+                        setSaved(false);
+                      }}
+                    />
+                  )}
                 </div>
               ))}
             </div>

@@ -66,7 +66,14 @@ export function PlanTable({ plan }: { plan: Plan }) {
               <td>
                 <code>{c.physicalId ?? "—"}</code>
               </td>
-              <td className="num">{c.monthlyCost == null ? "no price" : money(c.monthlyCost, cur)}</td>
+              <td className="num">
+                {c.monthlyCost == null ? "no price" : money(c.monthlyCost, cur)}
+                {c.costNote && (
+                  <div className="muted plan-note" data-testid={`plan-note-${c.id}`}>
+                    {c.costNote}
+                  </div>
+                )}
+              </td>
             </tr>
           ))}
           {unchanged > 0 && (

@@ -51,11 +51,11 @@ describe("graph helpers", () => {
 
   test("every resource is placed once, dependencies strictly to the left, no overlaps", () => {
     const placed = layout(specs);
-    expect(placed).toHaveLength(21);
+    expect(placed).toHaveLength(22);
     const at = new Map(placed.map((p) => [p.id, p]));
     for (const s of specs) for (const dep of s.dependsOn) expect(at.get(dep)!.x).toBeLessThan(at.get(s.id)!.x);
     const spots = new Set(placed.map((p) => `${p.x},${p.y}`));
-    expect(spots.size).toBe(21);
+    expect(spots.size).toBe(22);
     const perColumn = new Map<number, number>();
     placed.forEach((p) => perColumn.set(p.x, (perColumn.get(p.x) ?? 0) + 1));
     for (const n of perColumn.values()) expect(n).toBeLessThanOrEqual(MAX_ROWS);
@@ -77,6 +77,7 @@ describe("graph helpers", () => {
     expect(area("sg-cluster")).toBe("cluster");
     expect(area("nodes")).toBe("cluster");
     expect(area("role-nodes")).toBe("iam");
+    expect(area("lt-nodes")).toBe("cluster");
   });
 });
 

@@ -34,6 +34,10 @@ export const KIND_LABEL: Record<ResourceKind, string> = {
   iamRole: "IAM role",
   eksCluster: "EKS cluster",
   eksNodegroup: "Node group",
+  elasticIp: "Elastic IP",
+  natGateway: "NAT gateway",
+  launchTemplate: "Launch template",
+  ecrRepository: "ECR repository",
 };
 
 export function areaOf(spec: Pick<ResourceSpec, "id" | "kind">): Area {
@@ -42,6 +46,8 @@ export function areaOf(spec: Pick<ResourceSpec, "id" | "kind">): Area {
     case "internetGateway":
     case "subnet":
     case "routeTable":
+    case "elasticIp":
+    case "natGateway":
       return "network";
     case "securityGroup":
       // A security group belongs to what it protects.
@@ -58,6 +64,8 @@ export function areaOf(spec: Pick<ResourceSpec, "id" | "kind">): Area {
       return "iam";
     case "eksCluster":
     case "eksNodegroup":
+    case "launchTemplate":
+    case "ecrRepository":
       return "cluster";
   }
 }
@@ -219,7 +227,7 @@ export function applyEvents(state: Progress, batch: EventEnvelope[], project: st
 
 // ---- blueprint form -------------------------------------------------------------------------
 
-export type FieldDef = { field: string; label: string; kind: "text" | "number" };
+export type FieldDef = { field: string; label: string; kind: "text" | "number" | "select"; options?: { value: string; label: string }[] };
 
 /** The editable parameters, in the side panel's order (bp-<field> test ids). */
 export const BP_FIELDS: FieldDef[] = [
@@ -238,11 +246,22 @@ export const BP_FIELDS: FieldDef[] = [
   { field: "nodeInstanceType", label: "Node type", kind: "text" },
   { field: "nodeCount", label: "Node count", kind: "number" },
   { field: "kubernetesVersion", label: "Kubernetes version", kind: "text" },
+  {
+    field: "nodeSubnets",
+    label: "Nodes' way out",
+    kind: "select",
+    options: [
+      { value: "public", label: "Public subnets (no NAT, cheapest)" },
+      { value: "private-nat", label: "Private subnets behind a NAT gateway" },
+    ],
+  },
+  { field: "services", label: "ECR repositories (services, comma-separated)", kind: "text" },
+  { field: "ecrKeepImages", label: "Images kept per repository", kind: "number" },
 ];
 
 export type BlueprintForm = Record<string, string>;
 
-const LIST_FIELDS = new Set(["azs", "publicSubnets", "privateSubnets"]);
+const LIST_FIELDS = new Set(["azs", "publicSubnets", "privateSubnets", "services"]);
 
 export function toForm(bp: Blueprint): BlueprintForm {
   const f: BlueprintForm = {};
