@@ -64,7 +64,8 @@ fn print_project(json: bool, p: &Project) {
         );
     }
     if let Some(db) = &p.database {
-        println!("  database {} ({}) schema {}", db.name, db.image, db.schema.as_deref().unwrap_or("-"));
+        let scripts = db.scripts();
+        println!("  database {} ({} {}) database {} user {} schema {}", db.name, db.engine.as_str(), db.image, db.database, db.user, if scripts.is_empty() { "-".to_string() } else { scripts.join(", ") });
     }
     if !p.manifests.is_empty() {
         println!("  manifests: {}", p.manifests.join(", "));
@@ -72,8 +73,24 @@ fn print_project(json: bool, p: &Project) {
     if !p.env_vars.is_empty() {
         println!("  environment: {}", p.env_vars.join(", "));
     }
-    println!("  deploy: {} replicas, entry {}; concurrency {}", p.deploy.replicas, p.entry_service().map(|s| s.name.as_str()).unwrap_or("-"), p.concurrency);
+    println!(
+        "  deploy: {} replicas, entry {}{}; concurrency {}",
+        p.deploy.replicas,
+        p.entry_service().map(|s| s.name.as_str()).unwrap_or("-"),
+        p.deploy.entry_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
+        p.concurrency
+    );
     println!("  detected from: {}", p.detected_from.join(", "));
+    for c in &p.committed_secrets {
+        println!("  ! {}", c.message());
+    }
+    if !p.facts.is_empty() {
+        println!("  facts:");
+        for f in &p.facts {
+            let from = if f.source.is_empty() { String::new() } else { format!("  (from {})", f.source) };
+            println!("    [{}] {}: {}{from}", f.topic, f.subject, f.text);
+        }
+    }
 }
 
 pub async fn project(app: &Arc<Slipway>, json: bool, cmd: ProjectCmd) -> Result<(), UserError> {

@@ -626,7 +626,23 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
         if needs_db {
             c["envFrom"] = json!([{"secretRef": {"name": db_connection_secret(p)}}]);
         }
-        if let Some(pr) = probe(s.port, s.health_path.as_deref()) {
+        // Compose's command and entrypoint (args and command in Kubernetes' words).
+        if let Some(cmd) = &s.command {
+            c["args"] = json!(cmd);
+        }
+        if let Some(ep) = &s.entrypoint {
+            c["command"] = json!(ep);
+        }
+        // Compose's health check is the readiness probe when it runs a command.
+        let compose_probe = s.healthcheck.as_ref().and_then(|h| {
+            let cmd: Vec<String> = match h.test.first().map(String::as_str) {
+                Some("CMD") => h.test[1..].to_vec(),
+                Some("CMD-SHELL") => vec!["sh".into(), "-c".into(), h.test[1..].join(" ")],
+                _ => return None,
+            };
+            Some(json!({"exec": {"command": cmd}, "periodSeconds": (h.interval_ms / 1000).clamp(1, 30), "timeoutSeconds": (h.timeout_ms / 1000).clamp(1, 30), "failureThreshold": h.retries.max(1)}))
+        });
+        if let Some(pr) = compose_probe.or_else(|| probe(s.port, s.health_path.as_deref())) {
             c["readinessProbe"] = pr;
         }
         out.push(json!({
@@ -640,11 +656,14 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
             }
         }));
         if let Some(port) = s.port {
-            out.push(json!({
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": s.name, "labels": labels},
-                "spec": {"type": "ClusterIP", "selector": labels, "ports": [{"name": "http", "port": port, "targetPort": port}]}
-            }));
+            // A Service under every name other services use (compose's container_name too).
+            for n in s.names().iter().filter(|n| is_dns_label(n)) {
+                out.push(json!({
+                    "apiVersion": "v1", "kind": "Service",
+                    "metadata": {"name": n, "labels": labels},
+                    "spec": {"type": "ClusterIP", "selector": labels, "ports": [{"name": "http", "port": port, "targetPort": port}]}
+                }));
+            }
         }
     }
     if let Some(entry) = p.entry_service().filter(|e| e.port.is_some()) {

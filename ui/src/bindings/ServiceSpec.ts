@@ -72,4 +72,8 @@ timeoutSecs: number | null,
 /**
  * The least line coverage (percent) the tests must reach; None: no coverage gate.
  */
-coverageMin: number | null, };
+coverageMin: number | null, 
+/**
+ * Timeout of this service's test suite, in seconds (over `timeout_secs`).
+ */
+testTimeoutSecs: number | null, };

@@ -176,6 +176,9 @@ pub struct ServiceSpec {
     /// The least line coverage (percent) the tests must reach; None: no coverage gate.
     #[serde(default)]
     pub coverage_min: Option<u32>,
+    /// Timeout of this service's test suite, in seconds (over `timeout_secs`).
+    #[serde(default)]
+    pub test_timeout_secs: Option<u32>,
 }
 
 impl ServiceSpec {
@@ -391,7 +394,7 @@ impl Project {
             if s.context.contains("..") || Path::new(&s.context).is_absolute() {
                 return bad(format!("service {}: the build context \"{}\" is outside the repository", s.name, s.context), "Use a folder inside the repository");
             }
-            if let Some(t) = s.timeout_secs {
+            for t in [s.timeout_secs, s.test_timeout_secs].into_iter().flatten() {
                 if !(5..=7200).contains(&t) {
                     return bad(format!("service {}: a timeout of {t} s", s.name), "Use 5 to 7200 seconds");
                 }
@@ -552,6 +555,8 @@ struct ServiceOverrides {
     image: Option<String>,
     /// Seconds each step of this service may take (build, start, tests).
     timeout: Option<u32>,
+    /// Seconds its tests may run (over `timeout`).
+    test_timeout: Option<u32>,
     /// The least line coverage (percent) its tests must reach.
     coverage: Option<u32>,
 }
@@ -694,6 +699,10 @@ pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
         if let Some(t) = so.timeout {
             facts.push(Fact::new("test", name.clone(), format!("each step may take {t} s"), line(&section, "timeout")));
             s.timeout_secs = Some(t);
+        }
+        if let Some(t) = so.test_timeout {
+            facts.push(Fact::new("test", name.clone(), format!("its tests may run {t} s"), line(&section, "test_timeout")));
+            s.test_timeout_secs = Some(t);
         }
         if let Some(c) = so.coverage {
             facts.push(Fact::new("test", name.clone(), format!("its tests must cover at least {c}% of the lines"), line(&section, "coverage")));

@@ -735,7 +735,7 @@ impl Pipeline {
         let service = svc.name.clone();
         let id = self.engine.run(&spec).await?;
         let follower = spawn_follow(self.engine.clone(), id.clone(), log.clone());
-        let limit = step_timeout(svc, self.step_timeout);
+        let limit = svc.test_timeout_secs.map(|s| Duration::from_secs(s as u64)).unwrap_or_else(|| step_timeout(svc, self.step_timeout));
         let code = match tokio::time::timeout(limit, self.engine.wait(&id)).await {
             Ok(code) => code?,
             Err(_) => {
@@ -753,7 +753,7 @@ impl Pipeline {
                         &format!("Tests of {service} (step test/{service})"),
                         limit,
                         log.path(),
-                        &format!("Find the test that hangs (its log is in this step), or give {service} more time: `timeout = {}` under [services.{service}] in slipway.toml", limit.as_secs() * 2),
+                        &format!("Find the test that hangs (its log is in this step), or give {service} more time: `test_timeout = {}` under [services.{service}] in slipway.toml", limit.as_secs() * 2),
                     )),
                 });
             }
