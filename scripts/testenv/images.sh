@@ -26,13 +26,33 @@
 #                           no sites-enabled default, a `nginx` user, logs to stdout/stderr,
 #                           CMD nginx -g 'daemon off;', EXPOSE 80, STOPSIGNAL SIGQUIT. Build
 #                           measured 7-9 s (two runs).
-# Images that exist already are not rebuilt (except python:3.11-slim when the host's extra CAs
-# changed). images_status: exit 0 when all of IMAGES_ALL exist.
+#   postgres:15             FROM debian:bookworm-slim + apt postgresql-15, an entrypoint like the
+#                           Docker Hub image's for the common part: POSTGRES_PASSWORD (or
+#                           POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_USER (default postgres),
+#                           POSTGRES_DB (default the user); /docker-entrypoint-initdb.d/*.sql|*.sql.gz|*.sh
+#                           run once on first start by `psql -v ON_ERROR_STOP=1` against a socket-only
+#                           server (so an SQL error stops the container with
+#                           `psql:<file>:<line>: ERROR: ...`); postgres in the foreground as user
+#                           postgres on 0.0.0.0:5432, scram-sha-256 over TCP; PGDATA
+#                           /var/lib/postgresql/data; HEALTHCHECK pg_isready over TCP.
+#   node:18                 FROM debian:bookworm-slim + apt nodejs (18.x) and npm, trusting the host's
+#                           extra CAs like python:3.11-slim (NODE_EXTRA_CA_CERTS), CMD node.
+#   tags                    names the corpus under tests/fixtures/repos uses, pointing at the local
+#                           builds: python:3.9, python:3.9-slim, python:3.10, python:3.10-slim,
+#                           python:3 -> python:3.11-slim; mysql:8, mysql:5.7, mysql:latest, mysql
+#                           (latest) -> mariadb:10.11; node:18-slim -> node:18. A tag is moved when
+#                           its target is rebuilt.
+# Images that exist already are not rebuilt (except python:3.11-slim and node:18 when the host's
+# extra CAs changed). images_status: exit 0 when all of IMAGES_ALL exist.
 # debootstrap and the containers' apt use the Debian mirror found in /etc/apt/sources.list(.d).
 
 : "${SLIPWAY_DOCKER_SOCK:=/var/run/docker.sock}"
 IMAGES_DEBIAN_TAR="$SLIPWAY_CACHE/images/debian-bookworm.tar"
-IMAGES_ALL=(slipway/busybox:latest debian:bookworm-slim python:3.11-slim mariadb:10.11 nginx:stable)
+IMAGES_ALL=(slipway/busybox:latest debian:bookworm-slim python:3.11-slim mariadb:10.11 nginx:stable postgres:15 node:18)
+# alias -> the local build it names
+IMAGES_TAGS=(python:3.9=python:3.11-slim python:3.9-slim=python:3.11-slim python:3.10=python:3.11-slim
+             python:3.10-slim=python:3.11-slim python:3=python:3.11-slim mysql:8=mariadb:10.11
+             mysql:5.7=mariadb:10.11 mysql:latest=mariadb:10.11 node:18-slim=node:18)
 
 IMAGES_EXTRA_CA_DIR=${SLIPWAY_EXTRA_CA_DIR:-/usr/local/share/ca-certificates}
 
@@ -393,6 +413,118 @@ DF
   rm -rf "$ctx"
 }
 
+images_build_postgres() {
+  local ctx; ctx=$(mktemp -d)
+  cat > "$ctx/docker-entrypoint.sh" <<'SH'
+#!/bin/bash
+# The common part of the Docker Hub postgres image's entrypoint: on an empty PGDATA, initdb with
+# POSTGRES_USER and POSTGRES_PASSWORD, create POSTGRES_DB, run /docker-entrypoint-initdb.d/* against
+# a server that listens on its socket only; then exec postgres in the foreground as postgres.
+set -eo pipefail
+log() { printf '%s [Entrypoint]: %s\n' "$(date -u '+%Y-%m-%d %H:%M:%S%:z')" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+if [ "${1:0:1}" = '-' ]; then set -- postgres "$@"; fi
+if [ "$1" != postgres ]; then exec "$@"; fi
+export PGDATA=${PGDATA:-/var/lib/postgresql/data}
+if [ "$(id -u)" = 0 ]; then
+  mkdir -p "$PGDATA" /var/run/postgresql
+  chown -R postgres:postgres "$PGDATA" /var/run/postgresql
+  chmod 700 "$PGDATA"
+  exec setpriv --reuid=postgres --regid=postgres --init-groups "$0" "$@"
+fi
+shift
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  : "${POSTGRES_USER:=postgres}"
+  : "${POSTGRES_DB:=$POSTGRES_USER}"
+  if [ -z "$POSTGRES_PASSWORD" ] && [ "$POSTGRES_HOST_AUTH_METHOD" != trust ]; then
+    die "the database is uninitialized and POSTGRES_PASSWORD is not set (or set POSTGRES_HOST_AUTH_METHOD=trust)"
+  fi
+  log "initializing the database in $PGDATA"
+  pwfile=$(mktemp)
+  printf '%s' "$POSTGRES_PASSWORD" > "$pwfile"
+  initdb --username="$POSTGRES_USER" --pwfile="$pwfile" -D "$PGDATA" -E UTF8 --locale=C.UTF-8 \
+    --auth-local=trust --auth-host="${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >/dev/null
+  rm -f "$pwfile"
+  printf 'host all all all %s\n' "${POSTGRES_HOST_AUTH_METHOD:-scram-sha-256}" >> "$PGDATA/pg_hba.conf"
+  log "starting a temporary server (socket only)"
+  pg_ctl -D "$PGDATA" -o "-c listen_addresses='' -p 5432" -w start >/dev/null
+  psql=(psql -v ON_ERROR_STOP=1 --username "$POSTGRES_USER" --no-password --no-psqlrc)
+  if [ "$POSTGRES_DB" != postgres ]; then
+    "${psql[@]}" --dbname postgres --set db="$POSTGRES_DB" <<<'CREATE DATABASE :"db" ;' >/dev/null
+  fi
+  for f in /docker-entrypoint-initdb.d/*; do
+    case "$f" in
+      *.sh)     log "running $f"; if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
+      *.sql)    log "running $f"; "${psql[@]}" --dbname "$POSTGRES_DB" -f "$f" >/dev/null ;;
+      *.sql.gz) log "running $f"; gunzip -c "$f" | "${psql[@]}" --dbname "$POSTGRES_DB" >/dev/null ;;
+      *) [ ! -e "$f" ] || log "ignoring $f" ;;
+    esac
+  done
+  log "stopping the temporary server"
+  pg_ctl -D "$PGDATA" -m fast -w stop >/dev/null
+  log "initialization done"
+fi
+log "starting postgres"
+exec postgres -D "$PGDATA" -c listen_addresses='*' "$@"
+SH
+  cat > "$ctx/Dockerfile" <<'DF'
+FROM debian:bookworm-slim
+ENV LANG=C.UTF-8 PGDATA=/var/lib/postgresql/data PATH=/usr/lib/postgresql/15/bin:$PATH
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql-15 postgresql-client-15 ca-certificates gzip \
+ && (pg_dropcluster --stop 15 main || true) \
+ && rm -rf /var/lib/apt/lists/* /var/lib/postgresql/15 \
+ && mkdir -p /var/lib/postgresql/data /var/run/postgresql /docker-entrypoint-initdb.d \
+ && chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql && chmod 2777 /var/run/postgresql
+COPY docker-entrypoint.sh /usr/local/bin/
+RUN chmod 0755 /usr/local/bin/docker-entrypoint.sh
+VOLUME /var/lib/postgresql/data
+EXPOSE 5432
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=2s --timeout=5s --start-period=5s --retries=15 CMD ["sh", "-c", "pg_isready -h 127.0.0.1 -p 5432 -U \"${POSTGRES_USER:-postgres}\""]
+ENTRYPOINT ["docker-entrypoint.sh"]
+CMD ["postgres"]
+DF
+  if ! images_docker build -t postgres:15 "$ctx" > "$TESTENV_DIR/images-postgres.log" 2>&1; then
+    tail -n 30 "$TESTENV_DIR/images-postgres.log" >&2; rm -rf "$ctx"
+    die "building postgres:15 failed (log: $TESTENV_DIR/images-postgres.log)"
+  fi
+  rm -rf "$ctx"
+}
+
+images_build_node() {
+  local ctx; ctx=$(mktemp -d)
+  mkdir -p "$ctx/extra-ca"
+  find "$IMAGES_EXTRA_CA_DIR" -maxdepth 1 -type f -name '*.crt' -exec cp {} "$ctx/extra-ca/" \; 2>/dev/null || true
+  cat > "$ctx/Dockerfile" <<'DF'
+FROM debian:bookworm-slim
+ENV LANG=C.UTF-8 NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt \
+    npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
+COPY extra-ca/ /usr/local/share/ca-certificates/
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs npm ca-certificates \
+ && update-ca-certificates \
+ && rm -rf /var/lib/apt/lists/*
+CMD ["node"]
+DF
+  if ! images_docker build --label "slipway.extra-ca=$(images_extra_ca_sum)" -t node:18 "$ctx" > "$TESTENV_DIR/images-node.log" 2>&1; then
+    tail -n 30 "$TESTENV_DIR/images-node.log" >&2; rm -rf "$ctx"
+    die "building node:18 failed (log: $TESTENV_DIR/images-node.log)"
+  fi
+  rm -rf "$ctx"
+}
+
+# images_tags: every alias of IMAGES_TAGS points at the current image of its target.
+images_tags() {
+  local t alias target want have
+  for t in "${IMAGES_TAGS[@]}"; do
+    alias=${t%%=*}; target=${t#*=}
+    want=$(images_docker image inspect -f '{{.Id}}' "$target" 2>/dev/null) || continue
+    have=$(images_docker image inspect -f '{{.Id}}' "$alias" 2>/dev/null || true)
+    [ "$want" = "$have" ] || images_docker tag "$target" "$alias"
+  done
+}
+
 images_up() {
   images_docker version >/dev/null 2>&1 \
     || die "images: dockerd is not answering on unix://$SLIPWAY_DOCKER_SOCK (scripts/testenv.sh up docker images)"
@@ -419,7 +551,19 @@ images_up() {
     log "building nginx:stable FROM debian:bookworm-slim (apt nginx, ~10 s)"
     images_build_nginx
   fi
-  log "images: ${IMAGES_ALL[*]}"
+  if ! images_exists postgres:15; then
+    log "building postgres:15 FROM debian:bookworm-slim (apt postgresql-15)"
+    images_build_postgres
+  fi
+  if ! images_exists node:18; then
+    log "building node:18 FROM debian:bookworm-slim (apt nodejs npm)"
+    images_build_node
+  elif [ "$(images_docker image inspect -f '{{index .Config.Labels "slipway.extra-ca"}}' node:18)" != "$(images_extra_ca_sum)" ]; then
+    log "rebuilding node:18: the host's extra CA certificates ($IMAGES_EXTRA_CA_DIR) changed"
+    images_build_node
+  fi
+  images_tags
+  log "images: ${IMAGES_ALL[*]} (and ${#IMAGES_TAGS[@]} tags)"
 }
 
 images_down() { :; }  # images stay in dockerd's data root
@@ -427,7 +571,7 @@ images_down() { :; }  # images stay in dockerd's data root
 images_status() {
   if ! images_docker version >/dev/null 2>&1; then echo "images: stopped (dockerd not answering)"; return 1; fi
   local have=() missing=() i
-  for i in "${IMAGES_ALL[@]}"; do
+  for i in "${IMAGES_ALL[@]}" "${IMAGES_TAGS[@]%%=*}"; do
     if images_exists "$i"; then have+=("$i"); else missing+=("$i"); fi
   done
   if [ ${#missing[@]} -eq 0 ]; then

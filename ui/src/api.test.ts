@@ -18,9 +18,13 @@ const PROJECT: Project = {
   database: null,
   manifests: [],
   envVars: [],
-  deploy: { replicas: 3, entry: null, proxyPort: 0 },
+  deploy: { replicas: 3, entry: null, proxyPort: 0, entryReason: null },
   concurrency: 1,
   detectedFrom: [],
+  facts: [],
+  settings: [],
+  committedSecrets: [],
+  composeFile: null,
 };
 
 function record(answer: (cmd: string, args: unknown) => unknown = () => null): Call[] {

@@ -559,6 +559,16 @@ impl Slipway {
         .await;
     }
 
+    /// A project's committed secrets: a card listing them, moved to Done once they are in the
+    /// keychain.
+    pub async fn board_committed_secrets(&self, project: &str, secrets: &[slipway_core::pipeline::project::CommittedSecret], moved: bool) {
+        let (p, list) = (project.to_string(), secrets.to_vec());
+        self.automate(project, "committed secrets", move |b, now| {
+            automation::on_committed_secrets(b, &p, &list, moved, now)
+        })
+        .await;
+    }
+
     /// A deploy revision began or ended.
     pub async fn board_on_revision(&self, rev: &Revision) {
         let r = rev.clone();

@@ -347,8 +347,9 @@ impl Slipway {
             KubeDatabase::InCluster => Ok((
                 DbPlan::InCluster,
                 Some(DbConnection {
+                    engine: db.engine,
                     host: db.name.clone(),
-                    port: 3306,
+                    port: db.port(),
                     user: db.user.clone(),
                     database: db.database.clone(),
                     password: self.kube_db_password(&p.id, &env.name)?,
@@ -358,6 +359,13 @@ impl Slipway {
                 blueprint,
                 instance,
             } => {
+                if db.engine != slipway_core::pipeline::dburl::DbEngine::Mysql {
+                    return Err(UserError::new(
+                        "The RDS database is MySQL",
+                        format!("project {} uses {}, and the blueprint's RDS instance runs MySQL", p.id, db.engine.as_str()),
+                        "Use the in-cluster database for this environment (`slipway env set NAME --database in-cluster`)",
+                    ));
+                }
                 let rds = self
                     .rds_database(blueprint.as_deref(), instance.as_deref())
                     .await?;
@@ -389,6 +397,7 @@ impl Slipway {
                         database: rds.database.clone(),
                     },
                     Some(DbConnection {
+                        engine: db.engine,
                         host: host.into(),
                         port,
                         user: rds.user,
@@ -637,6 +646,7 @@ impl Slipway {
             images: &run.artifacts.images,
             repo,
             db_password: self.local_db_password(&p.id)?,
+            settings: self.env_settings(&p.id, &e.name).await?,
         };
         let r = LocalDocker::new(engine)
             .deploy(&req, &log, &CancellationToken::new())
@@ -733,6 +743,24 @@ impl Slipway {
             .await;
         let db = self.db_plan(p, env, t).await?;
         let plan = db.0.clone();
+        let settings = self.env_settings(&p.id, &env.name).await?;
+        // Every service's environment for this environment (secrets included; they reach the
+        // cluster only as Secrets), worked out before anything is applied.
+        let conn = db.1.as_ref().map(|c| slipway_core::pipeline::config::DbConn {
+            engine: c.engine,
+            host: c.host.clone(),
+            port: c.port,
+            user: c.user.clone(),
+            password: c.password.expose().to_string(),
+            database: c.database.clone(),
+        });
+        let envs = slipway_core::pipeline::runner::resolve_envs(
+            repo,
+            p,
+            &settings,
+            conn.as_ref(),
+            &env.name,
+        )?;
         let rendered = manifests::render(&RenderInput {
             project: p,
             environment: &env.name,
@@ -743,6 +771,9 @@ impl Slipway {
             proxy_image: "nginx:stable",
             progress_deadline_secs: t.progress_deadline_secs,
             pull_secret: pull.is_some(),
+            settings: &settings,
+            envs: Some(&envs),
+            db: db.1.as_ref(),
         })?;
         let ctx = self
             .ctx(p, env, rendered.namespace.clone(), pull, db)
@@ -771,6 +802,7 @@ impl Slipway {
             rendered.objects,
             meta,
             rendered.notes,
+            rendered.secrets,
             step_log,
             cancel,
         )
@@ -818,6 +850,7 @@ impl Slipway {
             DeployOperation::Redeploy,
             objects,
             meta,
+            vec![],
             vec![],
             None,
             &CancellationToken::new(),
@@ -934,6 +967,7 @@ impl Slipway {
             objects,
             meta,
             vec![],
+            vec![],
             None,
             &CancellationToken::new(),
         )
@@ -978,11 +1012,12 @@ impl Slipway {
         objects: Vec<Value>,
         meta: Meta,
         notes: Vec<String>,
+        made: Vec<manifests::SecretSpec>,
         step_log: Option<&StepLog>,
         cancel: &CancellationToken,
     ) -> Result<Revision, UserError> {
         let _busy = self.deploys.acquire(&ctx.project.id, &ctx.env.name)?;
-        self.execute_locked(ctx, op, objects, meta, notes, step_log, cancel, true)
+        self.execute_locked(ctx, op, objects, meta, notes, made, step_log, cancel, true)
             .await
     }
 
@@ -994,6 +1029,7 @@ impl Slipway {
         objects: Vec<Value>,
         meta: Meta,
         notes: Vec<String>,
+        made: Vec<manifests::SecretSpec>,
         step_log: Option<&StepLog>,
         cancel: &CancellationToken,
         roll_back_on_failure: bool,
@@ -1006,13 +1042,15 @@ impl Slipway {
                 o["spec"]["progressDeadlineSeconds"] = serde_json::json!(s);
             }
         }
-        let (secrets, required) = manifests::secrets_for(
+        let (mut secrets, required) = manifests::secrets_for(
             p,
             &objects,
             ctx.db.as_ref(),
             ctx.in_cluster_db,
             ctx.pull.as_ref(),
+            &made,
         )?;
+        secrets.extend(made);
         let images: Vec<DeployedImage> = manifests::images(&objects)
             .into_iter()
             .map(|(workload, container, image)| DeployedImage {
@@ -1107,7 +1145,7 @@ impl Slipway {
                             line(format!("Rolling back to revision {} (it served before)", prev.number));
                             let back = self.store.revision_objects(&p.id, &ctx.env.name, prev.number).await?.unwrap_or_default();
                             let m = Meta { run: prev.run.clone(), commit: prev.commit.clone(), rollback_to: Some(prev.number), reason: format!("automatic rollback to revision {}: revision {} failed", prev.number, rev.number) };
-                            let r = Box::pin(self.execute_locked(ctx, DeployOperation::Rollback, back, m, vec![], step_log, &CancellationToken::new(), false)).await;
+                            let r = Box::pin(self.execute_locked(ctx, DeployOperation::Rollback, back, m, vec![], vec![], step_log, &CancellationToken::new(), false)).await;
                             match r {
                                 Ok(r) => format!("Rolled back automatically: revision {} (the images of revision {}) serves again.", r.number, prev.number),
                                 Err(e2) => format!("The automatic rollback to revision {} failed too ({}: {}); namespace {} is left as it is.", prev.number, e2.what, e2.why, ctx.namespace),
@@ -1387,6 +1425,10 @@ impl DeployTarget for KubeRunTarget {
             ),
             EnvironmentTarget::Local => "local Docker engine".into(),
         }
+    }
+
+    async fn preflight(&self, project: &Project, repo: &Path) -> Result<(), UserError> {
+        manifests::check_images(project, repo)
     }
 
     async fn deploy(

@@ -4,6 +4,7 @@
 //! the Tauri commands only parse input and print or forward output.
 
 pub mod board;
+pub mod config;
 pub mod deploy;
 pub mod ecr;
 pub mod export;

@@ -159,6 +159,9 @@ impl Slipway {
     pub async fn save_project(&self, p: Project) -> Result<Project, UserError> {
         p.validate()?;
         self.store.save_project(&p).await?;
+        if !p.committed_secrets.is_empty() {
+            self.board_committed_secrets(&p.id, &p.committed_secrets, false).await;
+        }
         Ok(p)
     }
 
@@ -408,6 +411,14 @@ impl Slipway {
         let engine: Arc<dyn ContainerEngine> =
             Arc::new(slipway_docker::engine::DockerEngine::connect().await?);
         self.sweep_pending_cleanups().await;
+        let run_env = self
+            .store
+            .environments(Some(&project.id))
+            .await?
+            .into_iter()
+            .find(|e| e.runs)
+            .map(|e| e.name)
+            .unwrap_or_else(|| slipway_core::pipeline::config::LOCAL_ENV.to_string());
         let pipeline = Pipeline {
             engine: engine.clone(),
             source: Arc::new(slipway_git_host::checkout::Git),
@@ -418,6 +429,11 @@ impl Slipway {
             work_dir: self.work_dir(),
             db_password: self.local_db_password(&project.id)?,
             ready_timeout: Duration::from_secs(120),
+            step_timeout: slipway_core::pipeline::runner::DEFAULT_STEP_TIMEOUT,
+            test_settings: self
+                .env_settings(&project.id, slipway_core::pipeline::config::TEST_ENV)
+                .await?,
+            deploy_settings: self.env_settings(&project.id, &run_env).await?,
         };
         // Where the Deploy stage goes: a Kubernetes environment records revisions (and moves
         // the board through them); the local engine does not, so the run itself does.

@@ -75,6 +75,16 @@ pub enum EnvCmd {
         #[arg(long)]
         kubeconfig: Option<String>,
     },
+    /// Configuration per environment: list, set, unset, move-secrets.
+    Config {
+        #[arg(long)]
+        project: Option<String>,
+        /// all (the default for every environment), test, local, or an environment's name.
+        #[arg(long = "env")]
+        env: Option<String>,
+        #[command(subcommand)]
+        action: Option<crate::config_cmd::ConfigCmd>,
+    },
 }
 
 fn fmt_time(ms: i64) -> String {
@@ -162,6 +172,7 @@ pub async fn env(app: &Arc<Slipway>, json: bool, cmd: EnvCmd) -> Result<(), User
                 outln!("environment {name} of {project} removed");
             }
         }
+        EnvCmd::Config { project, env, action } => crate::config_cmd::config(app, json, project, env, action).await?,
         EnvCmd::Contexts { kubeconfig } => {
             let cs = app.kube_contexts(kubeconfig).await?;
             if json {

@@ -287,6 +287,7 @@ enum SettingsCmd {
     Set { key: String, value: String },
 }
 
+mod config_cmd;
 mod board_cmd;
 mod deploy_cmd;
 mod export_cmd;

@@ -64,7 +64,8 @@ fn print_project(json: bool, p: &Project) {
         );
     }
     if let Some(db) = &p.database {
-        outln!("  database {} ({}) schema {}", db.name, db.image, db.schema.as_deref().unwrap_or("-"));
+        let scripts = db.scripts();
+        outln!("  database {} ({} {}) database {} user {} schema {}", db.name, db.engine.as_str(), db.image, db.database, db.user, if scripts.is_empty() { "-".to_string() } else { scripts.join(", ") });
     }
     if !p.manifests.is_empty() {
         outln!("  manifests: {}", p.manifests.join(", "));
@@ -72,8 +73,24 @@ fn print_project(json: bool, p: &Project) {
     if !p.env_vars.is_empty() {
         outln!("  environment: {}", p.env_vars.join(", "));
     }
-    outln!("  deploy: {} replicas, entry {}; concurrency {}", p.deploy.replicas, p.entry_service().map(|s| s.name.as_str()).unwrap_or("-"), p.concurrency);
+    outln!(
+        "  deploy: {} replicas, entry {}{}; concurrency {}",
+        p.deploy.replicas,
+        p.entry_service().map(|s| s.name.as_str()).unwrap_or("-"),
+        p.deploy.entry_reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default(),
+        p.concurrency
+    );
     outln!("  detected from: {}", p.detected_from.join(", "));
+    for c in &p.committed_secrets {
+        outln!("  ! {}", c.message());
+    }
+    if !p.facts.is_empty() {
+        outln!("  facts:");
+        for f in &p.facts {
+            let from = if f.source.is_empty() { String::new() } else { format!("  (from {})", f.source) };
+            outln!("    [{}] {}: {}{from}", f.topic, f.subject, f.text);
+        }
+    }
 }
 
 pub async fn project(app: &Arc<Slipway>, json: bool, cmd: ProjectCmd) -> Result<(), UserError> {

@@ -616,6 +616,7 @@ fn svc(name: &str, port: u16, deps: &[&str], test: &[&str]) -> ServiceSpec {
         )]),
         language: Some("python".into()),
         health_path: Some("/healthz".into()),
+        ..Default::default()
     }
 }
 
@@ -652,12 +653,14 @@ fn project() -> Project {
             schema: Some("db/schema.sql".into()),
             database: "sample".into(),
             user: "sample".into(),
+            ..Default::default()
         }),
         manifests: vec![],
         env_vars: vec![],
         deploy: DeploySpec::default(),
         concurrency: 1,
         detected_from: vec![],
+        ..Default::default()
     }
 }
 

@@ -429,7 +429,8 @@ fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         }
         // The engine refuses intervals under 1 ms.
         let interval = (h.interval_ms.max(1) as i64).saturating_mul(1_000_000);
-        HealthConfig { test: Some(test), interval: Some(interval), retries: Some(h.retries as i64), ..Default::default() }
+        let ns = |ms: u64| (ms > 0).then(|| (ms as i64).saturating_mul(1_000_000));
+        HealthConfig { test: Some(test), interval: Some(interval), retries: Some(h.retries as i64), timeout: ns(h.timeout_ms), start_period: ns(h.start_period_ms), ..Default::default() }
     });
     let networking_config = spec.network.as_ref().map(|net| NetworkingConfig {
         endpoints_config: Some(HashMap::from([(
@@ -442,7 +443,13 @@ fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
     });
     ContainerCreateBody {
         image: Some(spec.image.clone()),
-        cmd: spec.cmd.clone(),
+        // With an entrypoint of its own, the image's CMD is not used (like `docker run
+        // --entrypoint`): an empty list says so explicitly.
+        cmd: match (&spec.entrypoint, &spec.cmd) {
+            (Some(_), None) => Some(vec![]),
+            (_, c) => c.clone(),
+        },
+        entrypoint: spec.entrypoint.clone(),
         env: Some(spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect()),
         labels: Some(spec.labels.iter().map(|(k, v)| (k.clone(), v.clone())).collect()),
         exposed_ports: if exposed.is_empty() { None } else { Some(exposed) },
@@ -452,6 +459,7 @@ fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         attach_stderr: Some(false),
         host_config: Some(HostConfig {
             port_bindings: if port_bindings.is_empty() { None } else { Some(port_bindings) },
+            binds: if spec.mounts.is_empty() { None } else { Some(spec.mounts.iter().map(|(h, c)| format!("{h}:{c}")).collect()) },
             memory: spec.memory_bytes,
             network_mode: spec.network.clone(),
             ..Default::default()

@@ -233,6 +233,7 @@ async fn containers_reach_each_other_by_alias_with_files_ports_health_and_memory
             test: vec!["wget".into(), "-qO-".into(), "http://127.0.0.1:8080/".into()],
             interval_ms: 200,
             retries: 20,
+            ..Default::default()
         }),
         memory_bytes: Some(64 * 1024 * 1024),
         env: BTreeMap::from([("APP_MODE".to_string(), "test".to_string())]),

@@ -71,13 +71,17 @@ pub fn export(input: &ExportInput) -> Result<KubeExport, UserError> {
         proxy_image: "nginx:stable",
         progress_deadline_secs: input.progress_deadline_secs,
         pull_secret: false,
+        settings: &BTreeMap::new(),
+        envs: None,
+        db: None,
     })?;
     let ns = rendered.namespace.clone();
     let mut notes = rendered.notes.clone();
     let conn = match (input.database, &p.database) {
         (DbPlan::InCluster, Some(db)) => Some(DbConnection {
+            engine: db.engine,
             host: db.name.clone(),
-            port: 3306,
+            port: db.port(),
             user: db.user.clone(),
             database: db.database.clone(),
             password: Secret::new(PASSWORD_MARK),
@@ -89,8 +93,9 @@ pub fn export(input: &ExportInput) -> Result<KubeExport, UserError> {
                 user,
                 database,
             },
-            Some(_),
+            Some(db),
         ) => Some(DbConnection {
+            engine: db.engine,
             host: host.clone(),
             port: *port,
             user: user.clone(),
@@ -105,7 +110,11 @@ pub fn export(input: &ExportInput) -> Result<KubeExport, UserError> {
         conn.as_ref(),
         *input.database == DbPlan::InCluster,
         None,
+        &rendered.secrets,
     )?;
+    for s in &rendered.secrets {
+        notes.push(format!("The Secret {} ({}) is not in this export: create it in namespace {ns} before applying", s.name, s.purpose));
+    }
     for r in &required {
         notes.push(format!("The manifests read the Secret {r}, which is not in this export: create it in namespace {ns} before applying"));
     }

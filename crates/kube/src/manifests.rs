@@ -8,10 +8,14 @@
 
 use serde_json::{json, Map, Value};
 use slipway_core::deploy::{is_dns_label, LABEL_ENVIRONMENT, LABEL_MANAGED_BY, LABEL_PROJECT, LABEL_ROLE};
+use slipway_core::pipeline::config::{self, DbConn};
+use slipway_core::pipeline::dburl::{self, DbEngine};
+use slipway_core::pipeline::detect::{self, match_image, ImageMatch};
 use slipway_core::pipeline::engine::RegistryAuth;
 use slipway_core::pipeline::project::{DatabaseSpec, Project};
 use slipway_core::pipeline::run::ImageArtifact;
 use slipway_core::pipeline::runner::{database_container_env, database_env};
+use slipway_core::pipeline::testing::placed_name;
 use slipway_core::secrets::Secret;
 use slipway_core::UserError;
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,6 +58,13 @@ pub struct RenderInput<'a> {
     /// Pods get `imagePullSecrets: [slipway-registry]` (the images are in a registry that needs
     /// credentials).
     pub pull_secret: bool,
+    /// The environment's own configuration values (secrets from the keychain), by name.
+    pub settings: &'a BTreeMap<String, Secret>,
+    /// Each service's environment for this environment (secrets included), when the caller
+    /// deploys: its secret values go to the `<project>-config` Secret. None for an export.
+    pub envs: Option<&'a BTreeMap<String, BTreeMap<String, String>>>,
+    /// The database the services reach (committed Secrets and literal URLs are pointed at it).
+    pub db: Option<&'a DbConnection>,
 }
 
 /// The objects of a deployment (never a Secret made by Slipway).
@@ -63,6 +74,20 @@ pub struct Rendered {
     pub objects: Vec<Value>,
     /// What was done, for the deploy log: "backend: sample-backend:latest -> ...".
     pub notes: Vec<String>,
+    /// Secrets Slipway makes in place of values: the `<project>-config` Secret (secret
+    /// settings), and the repository's committed Secrets filled from the keychain. Applied,
+    /// never stored.
+    pub secrets: Vec<SecretSpec>,
+}
+
+/// The Secret holding a project's secret settings (`<service>.<NAME>` keys).
+pub fn config_secret(project: &Project) -> String {
+    format!("{}-config", project.id)
+}
+
+/// A key of the config Secret: `<service or workload>.<NAME>`.
+fn config_key(owner: &str, name: &str) -> String {
+    format!("{owner}.{name}")
 }
 
 fn invalid(why: impl Into<String>, fix: impl Into<String>) -> UserError {
@@ -108,26 +133,26 @@ pub fn describe(o: &Value) -> String {
 
 /// Reads the manifests' YAML documents (several per file, `kind: List` unpacked).
 pub fn load(repo: &Path, files: &[String]) -> Result<Vec<Value>, UserError> {
+    Ok(load_docs(repo, files)?.into_iter().map(|d| d.object).collect())
+}
+
+/// Reads the manifests' documents with the file and line each starts on.
+pub fn load_docs(repo: &Path, files: &[String]) -> Result<Vec<detect::ManifestDoc>, UserError> {
     let mut out = vec![];
     for f in files {
         let path = slipway_core::pipeline::confine::inside(repo, "the manifest", f)?;
         let text = std::fs::read_to_string(&path).map_err(|e| invalid(format!("{f}: {e}"), "Fix the manifest paths on the Project page (they are relative to the project folder)"))?;
-        let docs: Vec<Value> = serde_saphyr::from_multiple(&text).map_err(|e| invalid(format!("{f} is not valid YAML: {e}"), format!("Fix {f}; nothing was applied")))?;
-        for d in docs {
-            if d.is_null() {
-                continue;
-            }
-            let objs = if kind(&d) == "List" { d["items"].as_array().cloned().unwrap_or_default() } else { vec![d] };
-            for o in &objs {
-                check_shape(o, f)?;
-            }
-            out.extend(objs);
+        let docs = detect::kube_documents(&text, f).map_err(|e| invalid(format!("{f} is not valid YAML: {e}"), format!("Fix {f}; nothing was applied")))?;
+        for d in &docs {
+            check_shape(&d.object, f)?;
         }
+        out.extend(docs);
     }
-    for o in &out {
+    for d in &out {
+        let o = &d.object;
         if !o.is_object() || kind(o).is_empty() || o["apiVersion"].as_str().is_none() || name(o).is_empty() {
             let shown: String = o.to_string().chars().take(120).collect();
-            return Err(invalid(format!("a document has no apiVersion, kind or metadata.name: {shown}"), "Give every document apiVersion, kind and metadata.name"));
+            return Err(invalid(format!("{} line {}: a document has no apiVersion, kind or metadata.name: {shown}", d.file, d.line), "Give every document apiVersion, kind and metadata.name"));
         }
     }
     Ok(out)
@@ -198,6 +223,42 @@ fn check_shape(o: &Value, file: &str) -> Result<(), UserError> {
     Ok(())
 }
 
+/// The line of a container's `image:` in its manifest file.
+fn image_line(repo: &Path, file: &str, from: usize, image: &str) -> usize {
+    let text = std::fs::read_to_string(repo.join(file)).unwrap_or_default();
+    slipway_core::pipeline::compose::find_line(&text, from, &format!("image: {image}"))
+        .or_else(|| slipway_core::pipeline::compose::find_line(&text, from, image))
+        .unwrap_or(from)
+}
+
+/// Checks the manifests before anything is built: every container image is a service's, a
+/// database's or a public one. A repository image that matches no service is an error naming
+/// the file and line.
+pub fn check_images(p: &Project, repo: &Path) -> Result<(), UserError> {
+    if p.manifests.is_empty() {
+        return Ok(());
+    }
+    for d in load_docs(repo, &p.manifests)? {
+        let Some(spec) = pod_spec(&d.object) else { continue };
+        for c in containers(spec) {
+            let image = c["image"].as_str().unwrap_or_default();
+            if match_image(p, name(&d.object), c["name"].as_str().unwrap_or_default(), image) == ImageMatch::Unknown {
+                let line = image_line(repo, &d.file, d.line, image);
+                return Err(unmatched(p, &d.file, line, &describe(&d.object), image));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unmatched(p: &Project, file: &str, line: usize, what: &str, image: &str) -> UserError {
+    UserError::new(
+        "The Kubernetes manifests cannot be used",
+        format!("{file} line {line}: {what} runs the image {image}, which matches no service ({})", p.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")),
+        format!("Name the image after its service, or set `image = \"{}\"` under [services.<name>] in slipway.toml; nothing was built or applied", detect::image_repo(image)),
+    )
+}
+
 /// The namespace the manifests name (a Namespace object, else the first metadata.namespace).
 pub fn manifests_namespace(objects: &[Value]) -> Option<String> {
     objects
@@ -215,16 +276,12 @@ fn image_base(image: &str) -> &str {
     last.split(':').next().unwrap_or(last)
 }
 
-/// The project service a container runs: the container's name, else the workload's, else the
-/// image's repository (`<service>` or `<anything>-<service>`).
+/// The project service a container runs (see [`match_image`]).
 fn service_of<'a>(project: &'a Project, workload: &str, container: &Value) -> Option<&'a str> {
-    let cname = container["name"].as_str().unwrap_or_default();
-    let image = container["image"].as_str().unwrap_or_default();
-    let base = image_base(image);
-    let svc = |n: &str| project.services.iter().find(|s| s.name == n).map(|s| s.name.as_str());
-    svc(cname).or_else(|| svc(workload)).or_else(|| {
-        project.services.iter().find(|s| base == s.name || base.ends_with(&format!("-{}", s.name))).map(|s| s.name.as_str())
-    })
+    match match_image(project, workload, container["name"].as_str().unwrap_or_default(), container["image"].as_str().unwrap_or_default()) {
+        ImageMatch::Service(s) => project.services.iter().find(|x| x.name == s).map(|x| x.name.as_str()),
+        _ => None,
+    }
 }
 
 /// The image reference the cluster should run for an artifact: the pushed one when there is
@@ -313,15 +370,53 @@ fn db_connection_secret(project: &Project) -> String {
 pub fn render(input: &RenderInput) -> Result<Rendered, UserError> {
     let p = input.project;
     let mut notes = vec![];
+    let mut secrets: Vec<SecretSpec> = vec![];
+    let mut config: BTreeMap<String, Secret> = BTreeMap::new();
     let from_repo = !p.manifests.is_empty();
     let mut objects = if from_repo {
-        let objs = load(input.repo, &p.manifests)?;
+        let docs = load_docs(input.repo, &p.manifests)?;
         notes.push(format!("Using the repository's manifests: {}", p.manifests.join(", ")));
+        // Images that match no service stop here, with their file and line.
+        for d in &docs {
+            let Some(spec) = pod_spec(&d.object) else { continue };
+            for c in containers(spec) {
+                let image = c["image"].as_str().unwrap_or_default();
+                if match_image(p, name(&d.object), c["name"].as_str().unwrap_or_default(), image) == ImageMatch::Unknown {
+                    let line = image_line(input.repo, &d.file, d.line, image);
+                    return Err(unmatched(p, &d.file, line, &describe(&d.object), image));
+                }
+            }
+        }
+        let mut objs = vec![];
+        for d in docs {
+            if kind(&d.object) == "Secret" {
+                secrets.push(committed_secret(input, &d, &mut notes));
+                continue;
+            }
+            objs.push(d.object);
+        }
+        for o in objs.iter_mut() {
+            literal_env(input, o, &mut config, &mut notes);
+        }
         objs
     } else {
         notes.push(format!("The repository has no Kubernetes manifests: generating them for {}", p.services.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join(", ")));
-        generate(input)?
+        let objs = generate(input)?;
+        if let Some(envs) = input.envs {
+            for s in &p.services {
+                for k in secret_keys(p, s) {
+                    if let Some(v) = envs.get(&s.name).and_then(|e| e.get(&k)) {
+                        config.insert(config_key(&s.name, &k), Secret::new(v.clone()));
+                    }
+                }
+            }
+        }
+        objs
     };
+    if !config.is_empty() {
+        notes.push(format!("Secret values reach the pods from the Secret {} ({} keys), never from the manifests", config_secret(p), config.len()));
+        secrets.push(SecretSpec { name: config_secret(p), secret_type: "Opaque".into(), data: config, purpose: "the project's secret settings".into() });
+    }
     let namespace = input.namespace.map(str::to_string).or_else(|| manifests_namespace(&objects)).unwrap_or_else(|| p.id.clone());
     if !is_dns_label(&namespace) {
         return Err(invalid(format!("\"{namespace}\" is not a namespace name"), "Set a namespace for the environment (lowercase letters, digits and dashes)"));
@@ -334,7 +429,11 @@ pub fn render(input: &RenderInput) -> Result<Rendered, UserError> {
             return Err(invalid(format!("{} is defined twice", describe(o)), "Remove one of the two definitions"));
         }
     }
-    if let (DbPlan::InCluster, Some(db)) = (input.database, &p.database) {
+    let own_db = objects.iter().any(|o| pod_spec(o).is_some_and(|s| containers(s).iter().any(|c| DbEngine::of_image(c["image"].as_str().unwrap_or_default()).is_some())));
+    if own_db && from_repo {
+        notes.push("The manifests run their own database: Slipway leaves it as written and adds none".into());
+    }
+    if let (DbPlan::InCluster, Some(db), false) = (input.database, &p.database, own_db) {
         let db_objects = database_objects(p, db, input.repo)?;
         for o in &db_objects {
             if seen.contains(&(kind(o).to_string(), name(o).to_string())) {
@@ -344,7 +443,7 @@ pub fn render(input: &RenderInput) -> Result<Rendered, UserError> {
                 ));
             }
         }
-        notes.push(format!("The sandbox database {} ({}) runs in the namespace, loaded with {}", db.name, db.image, db.schema.as_deref().unwrap_or("no schema")));
+        notes.push(format!("The sandbox database {} ({} {}) runs in the namespace, loaded with {}", db.name, db.engine.as_str(), db.image, if db.scripts().is_empty() { "no schema".to_string() } else { db.scripts().join(", ") }));
         objects.extend(db_objects);
     }
     let used = BTreeSet::new();
@@ -431,7 +530,109 @@ pub fn render(input: &RenderInput) -> Result<Rendered, UserError> {
     }
     // Apply order: config before the workloads that read it, Services before their clients.
     objects.sort_by_key(|o| apply_rank(kind(o)));
-    Ok(Rendered { namespace, objects, notes })
+    Ok(Rendered { namespace, objects, notes, secrets })
+}
+
+/// The variables of a service whose values are secret (they reach its pods from the config
+/// Secret): its secret settings and its database URLs, not the connection keys the database
+/// Secret gives.
+fn secret_keys(p: &Project, s: &slipway_core::pipeline::project::ServiceSpec) -> Vec<String> {
+    let mut v: Vec<String> = s.secret_env.iter().filter(|k| !DB_KEYS.contains(&k.as_str())).cloned().collect();
+    if let Some(db) = &p.database {
+        for u in db.urls.iter().filter(|u| u.service == s.name) {
+            if !v.contains(&u.name) && !DB_KEYS.contains(&u.name.as_str()) {
+                v.push(u.name.clone());
+            }
+        }
+    }
+    v
+}
+
+/// The DbConn of a connection (for pointing values at it).
+fn conn_of(c: &DbConnection) -> DbConn {
+    DbConn { engine: c.engine, host: c.host.clone(), port: c.port, user: c.user.clone(), password: c.password.expose().to_string(), database: c.database.clone() }
+}
+
+/// A Secret the repository commits in its manifests: made by Slipway instead, each key from the
+/// environment's settings (keychain) when set, else the committed value, with database URLs
+/// and settings pointed at the database Slipway provides.
+fn committed_secret(input: &RenderInput, d: &detect::ManifestDoc, notes: &mut Vec<String>) -> SecretSpec {
+    let o = &d.object;
+    let mut data: BTreeMap<String, String> = BTreeMap::new();
+    for (k, v) in o["data"].as_object().into_iter().flatten() {
+        let raw = v.as_str().unwrap_or_default();
+        let bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, raw.trim()).unwrap_or_default();
+        data.insert(k.clone(), String::from_utf8_lossy(&bytes).into_owned());
+    }
+    for (k, v) in o["stringData"].as_object().into_iter().flatten() {
+        data.insert(k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    }
+    let mut from_keychain = vec![];
+    for (k, v) in data.iter_mut() {
+        if let Some(s) = input.settings.get(k) {
+            *v = s.expose().to_string();
+            from_keychain.push(k.clone());
+        }
+    }
+    if let Some(c) = input.db {
+        let aliases: Vec<String> = input.project.database.iter().flat_map(|d| std::iter::once(d.name.clone()).chain(d.aliases.iter().cloned())).collect();
+        config::point_at_db(&mut data, &conn_of(c), None, &aliases, &[]);
+    }
+    let kept: Vec<&String> = data.keys().filter(|k| !from_keychain.contains(k)).collect();
+    notes.push(format!(
+        "Secret/{} is committed in {} line {}: Slipway makes it instead{}{}",
+        name(o),
+        d.file,
+        d.line,
+        if from_keychain.is_empty() { String::new() } else { format!(", {} from the keychain", from_keychain.join(", ")) },
+        if kept.is_empty() { String::new() } else { format!(", {} as committed (move them to the keychain with `slipway env config move-secrets`)", kept.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")) },
+    ));
+    SecretSpec {
+        name: name(o).to_string(),
+        secret_type: o["type"].as_str().unwrap_or("Opaque").to_string(),
+        data: data.into_iter().map(|(k, v)| (k, Secret::new(v))).collect(),
+        purpose: format!("committed in {} line {}, filled by Slipway", d.file, d.line),
+    }
+}
+
+/// A workload of the repository's manifests: literal environment values that are secret (or
+/// that the environment sets as secret) move to the config Secret; database URLs and the
+/// environment's other settings are written in.
+fn literal_env(input: &RenderInput, o: &mut Value, config: &mut BTreeMap<String, Secret>, notes: &mut Vec<String>) {
+    if pod_spec(o).is_none() {
+        return;
+    }
+    let w = name(o).to_string();
+    let p = input.project;
+    let secret_name = config_secret(p);
+    let conn = input.db.map(conn_of);
+    let aliases: Vec<String> = p.database.iter().flat_map(|d| std::iter::once(d.name.clone()).chain(d.aliases.iter().cloned())).collect();
+    for c in containers_mut(&mut o["spec"]["template"]["spec"]) {
+        let Some(env) = c.get_mut("env").and_then(Value::as_array_mut) else { continue };
+        for e in env.iter_mut() {
+            let (Some(n), Some(v)) = (e["name"].as_str().map(str::to_string), e["value"].as_str().map(str::to_string)) else { continue };
+            let mut one = BTreeMap::from([(n.clone(), v.clone())]);
+            let set = input.settings.get(&n);
+            if let Some(s) = set {
+                one.insert(n.clone(), s.expose().to_string());
+            } else if let Some(c) = &conn {
+                if dburl::parse(&v).is_some() {
+                    config::point_at_db(&mut one, c, None, &aliases, &[]);
+                }
+            }
+            let value = one.remove(&n).unwrap_or(v.clone());
+            let secret = detect::secret_kind(&n, &value).is_some() || detect::secret_kind(&n, &v).is_some();
+            if secret {
+                let key = config_key(&w, &n);
+                config.insert(key.clone(), Secret::new(value));
+                *e = json!({"name": n, "valueFrom": {"secretKeyRef": {"name": secret_name, "key": key}}});
+                notes.push(format!("{w}: {n} comes from the Secret {secret_name} ({})", if set.is_some() { "the environment's value" } else { "the manifest's value" }));
+            } else if value != v {
+                e["value"] = json!(value);
+                notes.push(format!("{w}: {n} set to the environment's value"));
+            }
+        }
+    }
 }
 
 /// Where an object comes in the apply order.
@@ -466,14 +667,23 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
     let deadline = input.progress_deadline_secs.unwrap_or(GENERATED_PROGRESS_DEADLINE);
     let mut out = vec![];
     for s in &p.services {
-        let needs_db = p.database.as_ref().is_some_and(|db| s.depends_on.contains(&db.name)) && *input.database != DbPlan::None;
+        let needs_db = p.uses_db(s) && *input.database != DbPlan::None;
         let labels = json!({"app.kubernetes.io/name": s.name, "app.kubernetes.io/part-of": p.id});
-        let env: Vec<Value> = s
-            .env
-            .iter()
-            .filter(|(k, _)| !(needs_db && DB_KEYS.contains(&k.as_str())))
-            .map(|(k, v)| json!({"name": k, "value": v}))
+        let secret = secret_keys(p, s);
+        let resolved = input.envs.and_then(|e| e.get(&s.name));
+        let mut names: Vec<&String> = s.env.keys().collect();
+        if let Some(r) = resolved {
+            // Values the environment adds (settings that no service had).
+            names.extend(r.keys().filter(|k| !s.env.contains_key(*k) && !secret.contains(k) && !s.secret_env.contains(k)));
+        }
+        let mut env: Vec<Value> = names
+            .into_iter()
+            .filter(|k| !(needs_db && DB_KEYS.contains(&k.as_str())) && !secret.contains(k))
+            .map(|k| json!({"name": k, "value": resolved.and_then(|r| r.get(k)).or_else(|| s.env.get(k)).cloned().unwrap_or_default()}))
             .collect();
+        for k in &secret {
+            env.push(json!({"name": k, "valueFrom": {"secretKeyRef": {"name": config_secret(p), "key": config_key(&s.name, k)}}}));
+        }
         let mut c = json!({"name": s.name, "image": format!("{}-{}", p.id, s.name), "imagePullPolicy": "IfNotPresent"});
         if let Some(port) = s.port {
             c["ports"] = json!([{"name": "http", "containerPort": port}]);
@@ -484,7 +694,23 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
         if needs_db {
             c["envFrom"] = json!([{"secretRef": {"name": db_connection_secret(p)}}]);
         }
-        if let Some(pr) = probe(s.port, s.health_path.as_deref()) {
+        // Compose's command and entrypoint (args and command in Kubernetes' words).
+        if let Some(cmd) = &s.command {
+            c["args"] = json!(cmd);
+        }
+        if let Some(ep) = &s.entrypoint {
+            c["command"] = json!(ep);
+        }
+        // Compose's health check is the readiness probe when it runs a command.
+        let compose_probe = s.healthcheck.as_ref().and_then(|h| {
+            let cmd: Vec<String> = match h.test.first().map(String::as_str) {
+                Some("CMD") => h.test[1..].to_vec(),
+                Some("CMD-SHELL") => vec!["sh".into(), "-c".into(), h.test[1..].join(" ")],
+                _ => return None,
+            };
+            Some(json!({"exec": {"command": cmd}, "periodSeconds": (h.interval_ms / 1000).clamp(1, 30), "timeoutSeconds": (h.timeout_ms / 1000).clamp(1, 30), "failureThreshold": h.retries.max(1)}))
+        });
+        if let Some(pr) = compose_probe.or_else(|| probe(s.port, s.health_path.as_deref())) {
             c["readinessProbe"] = pr;
         }
         out.push(json!({
@@ -498,11 +724,14 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
             }
         }));
         if let Some(port) = s.port {
-            out.push(json!({
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": s.name, "labels": labels},
-                "spec": {"type": "ClusterIP", "selector": labels, "ports": [{"name": "http", "port": port, "targetPort": port}]}
-            }));
+            // A Service under every name other services use (compose's container_name too).
+            for n in s.names().iter().filter(|n| is_dns_label(n)) {
+                out.push(json!({
+                    "apiVersion": "v1", "kind": "Service",
+                    "metadata": {"name": n, "labels": labels},
+                    "spec": {"type": "ClusterIP", "selector": labels, "ports": [{"name": "http", "port": port, "targetPort": port}]}
+                }));
+            }
         }
     }
     if let Some(entry) = p.entry_service().filter(|e| e.port.is_some()) {
@@ -543,6 +772,8 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
 /// The sandbox database's readiness check (the root password comes from the container's own
 /// environment, never from the pod spec).
 const DB_PING: &str = "export MYSQL_PWD=\"$MARIADB_ROOT_PASSWORD\"; mariadb-admin ping -h 127.0.0.1 --protocol=tcp -uroot --silent || mysqladmin ping -h 127.0.0.1 --protocol=tcp -uroot --silent";
+/// PostgreSQL's: it accepts connections over TCP.
+const PG_PING: &str = "pg_isready -h 127.0.0.1 -p 5432 -U \"$POSTGRES_USER\" -d \"$POSTGRES_DB\"";
 
 /// The sandbox database in the namespace: its schema as a ConfigMap, a one-replica MariaDB
 /// Deployment (Recreate; data in an emptyDir) reading its passwords from a Secret, and a
@@ -550,20 +781,29 @@ const DB_PING: &str = "export MYSQL_PWD=\"$MARIADB_ROOT_PASSWORD\"; mariadb-admi
 pub fn database_objects(p: &Project, db: &DatabaseSpec, repo: &Path) -> Result<Vec<Value>, UserError> {
     let labels = json!({"app.kubernetes.io/name": db.name, "app.kubernetes.io/part-of": p.id, LABEL_ROLE: "database"});
     let mut out = vec![];
-    let mut mounts = vec![json!({"name": "data", "mountPath": "/var/lib/mysql"})];
+    let mut mounts = vec![json!({"name": "data", "mountPath": config::database_data_dir(db.engine)})];
     let mut volumes = vec![json!({"name": "data", "emptyDir": {}})];
-    if let Some(schema) = &db.schema {
-        let text = std::fs::read_to_string(slipway_core::pipeline::confine::inside(repo, "the database schema", schema)?)
-            .map_err(|e| UserError::new("The database schema could not be read", format!("{schema}: {e}"), "Fix the schema path in the compose file or slipway.toml"))?;
+    let scripts = db.scripts();
+    if !scripts.is_empty() {
+        let mut data = Map::new();
+        for (i, f) in scripts.iter().enumerate() {
+            let text = std::fs::read_to_string(slipway_core::pipeline::confine::inside(repo, "the database schema", f)?)
+                .map_err(|e| UserError::new("The database schema could not be read", format!("{f}: {e}"), "Fix the schema path in the compose file or slipway.toml"))?;
+            data.insert(placed_name(i, f), json!(text));
+        }
         let cm = format!("{}-schema", db.name);
         out.push(json!({
             "apiVersion": "v1", "kind": "ConfigMap",
             "metadata": {"name": cm, "labels": labels},
-            "data": {"schema.sql": text}
+            "data": data
         }));
         mounts.push(json!({"name": "schema", "mountPath": "/docker-entrypoint-initdb.d", "readOnly": true}));
         volumes.push(json!({"name": "schema", "configMap": {"name": cm}}));
     }
+    let (port_name, port, ping) = match db.engine {
+        DbEngine::Mysql => ("mysql", 3306, DB_PING),
+        DbEngine::Postgres => ("postgres", 5432, PG_PING),
+    };
     out.push(json!({
         "apiVersion": "apps/v1", "kind": "Deployment",
         "metadata": {"name": db.name, "labels": labels},
@@ -574,23 +814,26 @@ pub fn database_objects(p: &Project, db: &DatabaseSpec, repo: &Path) -> Result<V
             "template": {"metadata": {"labels": labels}, "spec": {
                 "containers": [{
                     "name": "database", "image": db.image, "imagePullPolicy": "IfNotPresent",
-                    "ports": [{"name": "mysql", "containerPort": 3306}],
+                    "ports": [{"name": port_name, "containerPort": port}],
                     "envFrom": [{"secretRef": {"name": db_server_secret(p)}}],
                     "volumeMounts": mounts,
                     // An authenticated ping over TCP: the images' first-start init server does
                     // not listen on the network, so it passes once the real server runs; a bare
                     // TCP probe or a ping without the password logs a warning every period.
-                    "readinessProbe": {"exec": {"command": ["sh", "-c", DB_PING]}, "periodSeconds": 2, "timeoutSeconds": 5}
+                    "readinessProbe": {"exec": {"command": ["sh", "-c", ping]}, "periodSeconds": 2, "timeoutSeconds": 5}
                 }],
                 "volumes": volumes
             }}
         }
     }));
-    out.push(json!({
-        "apiVersion": "v1", "kind": "Service",
-        "metadata": {"name": db.name, "labels": labels},
-        "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": db.name, "app.kubernetes.io/part-of": p.id}, "ports": [{"name": "mysql", "port": 3306, "targetPort": 3306}]}
-    }));
+    // The database under every name the services use for it.
+    for n in std::iter::once(&db.name).chain(db.aliases.iter().filter(|a| is_dns_label(a) && p.service(a).is_none())) {
+        out.push(json!({
+            "apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": n, "labels": labels},
+            "spec": {"type": "ClusterIP", "selector": {"app.kubernetes.io/name": db.name, "app.kubernetes.io/part-of": p.id}, "ports": [{"name": port_name, "port": port, "targetPort": port}]}
+        }));
+    }
     Ok(out)
 }
 
@@ -630,6 +873,7 @@ impl SecretSpec {
 /// The database as the services reach it, with its password.
 #[derive(Clone)]
 pub struct DbConnection {
+    pub engine: DbEngine,
     pub host: String,
     pub port: u16,
     pub user: String,
@@ -641,15 +885,12 @@ pub struct DbConnection {
 /// the database connection (for every Secret a database-using workload references that the
 /// manifests do not define; `<project>-db` in generated manifests), the sandbox database's
 /// server passwords, and the registry pull secret.
-pub fn secrets_for(p: &Project, objects: &[Value], db: Option<&DbConnection>, in_cluster_db: bool, pull: Option<&RegistryAuth>) -> Result<(Vec<SecretSpec>, Vec<String>), UserError> {
-    let defined: BTreeSet<&str> = objects.iter().filter(|o| kind(o) == "Secret").map(name).collect();
+pub fn secrets_for(p: &Project, objects: &[Value], db: Option<&DbConnection>, in_cluster_db: bool, pull: Option<&RegistryAuth>, made: &[SecretSpec]) -> Result<(Vec<SecretSpec>, Vec<String>), UserError> {
+    let defined: BTreeSet<&str> = objects.iter().filter(|o| kind(o) == "Secret").map(name).chain(made.iter().map(|s| s.name.as_str())).collect();
     let refs = secret_references(objects);
     let mut out = vec![];
     let mut required = vec![];
-    let db_users: BTreeSet<String> = match &p.database {
-        Some(d) => p.services.iter().filter(|s| s.depends_on.contains(&d.name)).map(|s| s.name.clone()).collect(),
-        None => BTreeSet::new(),
-    };
+    let db_users: BTreeSet<String> = p.services.iter().filter(|s| p.uses_db(s)).map(|s| s.name.clone()).collect();
     // The workloads that run a database-using service (by their role labels' services).
     let db_workloads: BTreeSet<String> = objects
         .iter()
@@ -661,10 +902,10 @@ pub fn secrets_for(p: &Project, objects: &[Value], db: Option<&DbConnection>, in
         .map(|o| name(o).to_string())
         .collect();
     let conn_data = |c: &DbConnection| -> BTreeMap<String, Secret> {
-        let spec = DatabaseSpec { name: c.host.clone(), image: String::new(), schema: None, database: c.database.clone(), user: c.user.clone() };
+        let spec = DatabaseSpec { name: c.host.clone(), database: c.database.clone(), user: c.user.clone(), engine: c.engine, ..Default::default() };
         let mut env = database_env(&spec, &c.host, c.password.expose());
         env.insert("DB_PORT".into(), c.port.to_string());
-        env.insert("DATABASE_URL".into(), format!("mysql://{}:{}@{}:{}/{}", c.user, c.password.expose(), c.host, c.port, c.database));
+        env.insert("DATABASE_URL".into(), dburl::write(c.engine.default_scheme(), "", &conn_of(c).target()));
         env.into_iter().map(|(k, v)| (k, Secret::new(v))).collect()
     };
     for (secret, (workloads, keys)) in &refs {
@@ -798,6 +1039,8 @@ mod tests {
     use super::*;
     use slipway_core::pipeline::project::{DeploySpec, ServiceSpec, Source};
 
+    static NO_SETTINGS: BTreeMap<String, Secret> = BTreeMap::new();
+
     fn svc(name: &str, port: u16, deps: &[&str]) -> ServiceSpec {
         let mut env = BTreeMap::new();
         env.insert("GREETING".into(), "hi".into());
@@ -814,6 +1057,7 @@ mod tests {
             build_args: BTreeMap::new(),
             language: None,
             health_path: Some("/healthz".into()),
+            ..Default::default()
         }
     }
 
@@ -824,12 +1068,13 @@ mod tests {
             subdir: String::new(),
             git_ref: "HEAD".into(),
             services: vec![svc("backend", 8000, &["db"]), svc("frontend", 8080, &["backend"])],
-            database: Some(DatabaseSpec { name: "db".into(), image: "mariadb:10.11".into(), schema: Some("db/schema.sql".into()), database: "sample".into(), user: "sample".into() }),
+            database: Some(DatabaseSpec { name: "db".into(), image: "mariadb:10.11".into(), schema: Some("db/schema.sql".into()), database: "sample".into(), user: "sample".into(), ..Default::default() }),
             manifests: manifests.iter().map(|s| s.to_string()).collect(),
             env_vars: vec![],
-            deploy: DeploySpec { replicas: 3, entry: Some("frontend".into()), proxy_port: 0 },
+            deploy: DeploySpec { replicas: 3, entry: Some("frontend".into()), proxy_port: 0, entry_reason: None },
             concurrency: 1,
             detected_from: vec![],
+            ..Default::default()
         }
     }
 
@@ -845,7 +1090,7 @@ mod tests {
     }
 
     fn input<'a>(p: &'a Project, imgs: &'a [ImageArtifact], repo: &'a Path, db: &'a DbPlan, ns: Option<&'a str>) -> RenderInput<'a> {
-        RenderInput { project: p, environment: "dev", repo, images: imgs, namespace: ns, database: db, proxy_image: "nginx:stable", progress_deadline_secs: None, pull_secret: false }
+        RenderInput { project: p, environment: "dev", repo, images: imgs, namespace: ns, database: db, proxy_image: "nginx:stable", progress_deadline_secs: None, pull_secret: false, settings: &NO_SETTINGS, envs: None, db: None }
     }
 
     fn find<'a>(objs: &'a [Value], k: &str, n: &str) -> &'a Value {
@@ -875,7 +1120,7 @@ mod tests {
         assert_eq!(role(backend), "app");
         // The sandbox database came along.
         assert_eq!(role(find(&r.objects, "Deployment", "db")), "database");
-        assert!(find(&r.objects, "ConfigMap", "db-schema")["data"]["schema.sql"].as_str().unwrap().contains("CREATE TABLE"));
+        assert!(find(&r.objects, "ConfigMap", "db-schema")["data"]["01-schema.sql"].as_str().unwrap().contains("CREATE TABLE"));
         find(&r.objects, "Service", "db");
         // Order: config, services, then workloads.
         let ranks: Vec<u8> = r.objects.iter().map(|o| apply_rank(kind(o))).collect();
@@ -894,8 +1139,8 @@ mod tests {
         let imgs = images();
         let repo = sample_repo();
         let r = render(&input(&p, &imgs, &repo, &DbPlan::InCluster, Some("n"))).unwrap();
-        let conn = DbConnection { host: "db".into(), port: 3306, user: "sample".into(), database: "sample".into(), password: Secret::new("pw-123") };
-        let (secrets, required) = secrets_for(&p, &r.objects, Some(&conn), true, None).unwrap();
+        let conn = DbConnection { engine: DbEngine::Mysql, host: "db".into(), port: 3306, user: "sample".into(), database: "sample".into(), password: Secret::new("pw-123") };
+        let (secrets, required) = secrets_for(&p, &r.objects, Some(&conn), true, None, &[]).unwrap();
         assert!(required.is_empty(), "{required:?}");
         let names: Vec<&str> = secrets.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["sample-db", "sample-db-server"]);
@@ -912,7 +1157,7 @@ mod tests {
 
         // Without a database plan the Secret must already be in the cluster.
         let without = render(&input(&p, &imgs, &repo, &DbPlan::None, Some("n"))).unwrap();
-        let (secrets, required) = secrets_for(&p, &without.objects, None, false, None).unwrap();
+        let (secrets, required) = secrets_for(&p, &without.objects, None, false, None, &[]).unwrap();
         assert!(secrets.is_empty());
         assert_eq!(required, ["sample-db"]);
 
@@ -920,7 +1165,7 @@ mod tests {
         let mut objs = r.objects.clone();
         let b = objs.iter_mut().find(|o| kind(o) == "Deployment" && name(o) == "backend").unwrap();
         b["spec"]["template"]["spec"]["containers"][0]["env"] = json!([{"name": "PW", "valueFrom": {"secretKeyRef": {"name": "sample-db", "key": "password"}}}]);
-        let e = secrets_for(&p, &objs, Some(&conn), true, None).unwrap_err();
+        let e = secrets_for(&p, &objs, Some(&conn), true, None, &[]).unwrap_err();
         assert!(e.why.contains("the key password of Secret sample-db"), "{e}");
     }
 

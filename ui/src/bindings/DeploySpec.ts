@@ -6,10 +6,14 @@ export type DeploySpec = {
  */
 replicas: number, 
 /**
- * The service NGINX sends `/` to (the first service nothing depends on, by default).
+ * The service NGINX sends `/` to: the one a browser reaches.
  */
 entry: string | null, 
 /**
  * Loopback port of the NGINX proxy (0 = a free port).
  */
-proxyPort: number, };
+proxyPort: number, 
+/**
+ * Why `entry` is the entry service ("nginx/default.conf line 9 proxies / to frontend").
+ */
+entryReason: string | null, };

@@ -77,7 +77,24 @@ export function validateProject(p: Project): UserError | null {
 
 const PYTEST = ["pytest", "-q", "--junitxml=/reports/junit.xml", "--cov=.", "--cov-report=xml:/reports/coverage.xml"];
 
-function service(name: string, port: number, env: Record<string, string>, dependsOn: string[]): ServiceSpec {
+/** The fields of a ServiceSpec detection leaves empty unless the repository says otherwise. */
+export const SERVICE_DEFAULTS = {
+  image: null,
+  aliases: [],
+  command: null,
+  entrypoint: null,
+  healthcheck: null,
+  dependsConditions: {},
+  secretEnv: [],
+  timeoutSecs: null,
+  coverageMin: null,
+  testTimeoutSecs: null,
+} satisfies Partial<ServiceSpec>;
+
+/** The fields of a Project detection leaves empty unless the repository says otherwise. */
+export const PROJECT_DEFAULTS = { facts: [], settings: [], committedSecrets: [], composeFile: null } satisfies Partial<Project>;
+
+function service(name: string, port: number, env: Record<string, string>, dependsOn: string[], conditions: Record<string, string>): ServiceSpec {
   return {
     name,
     context: name,
@@ -90,6 +107,8 @@ function service(name: string, port: number, env: Record<string, string>, depend
     buildArgs: {},
     language: "python",
     healthPath: "/healthz",
+    ...SERVICE_DEFAULTS,
+    dependsConditions: conditions,
   };
 }
 
@@ -101,15 +120,35 @@ export function sampleProject(id: string, source: Project["source"]): Project {
     subdir: "",
     gitRef: "HEAD",
     services: [
-      service("backend", 8000, { DB_HOST: "db", DB_NAME: "sample", DB_PASSWORD: "sample-password", DB_PORT: "3306", DB_USER: "sample" }, ["db"]),
-      service("frontend", 8080, { BACKEND_URL: "http://backend:8000" }, ["backend"]),
+      { ...service("backend", 8000, { DB_HOST: "db", DB_NAME: "sample", DB_PORT: "3306", DB_USER: "sample" }, ["db"], { db: "service_healthy" }), secretEnv: ["DB_PASSWORD"] },
+      service("frontend", 8080, { BACKEND_URL: "http://backend:8000" }, ["backend"], { backend: "service_started" }),
     ],
-    database: { name: "db", image: "mariadb:10.11", schema: "db/schema.sql", database: "sample", user: "sample" },
+    database: { name: "db", image: "mariadb:10.11", schema: "db/schema.sql", database: "sample", user: "sample", engine: "mysql", schemaFiles: [], aliases: [], urls: [] },
     manifests: ["k8s/backend.yaml", "k8s/frontend.yaml", "k8s/namespace.yaml", "k8s/nginx.yaml"],
     envVars: ["BACKEND_TIMEOUT", "BACKEND_URL", "DB_CONNECT_TIMEOUT", "DB_HOST", "DB_NAME", "DB_PASSWORD", "DB_PORT", "DB_USER"],
-    deploy: { replicas: 3, entry: null, proxyPort: 0 },
+    deploy: { replicas: 3, entry: "frontend", proxyPort: 0, entryReason: "set in slipway.toml line 23" },
     concurrency: 1,
-    detectedFrom: ["docker-compose.yml"],
+    detectedFrom: ["docker-compose.yml", "slipway.toml"],
+    // What `slipway project detect examples/sample-app` reports (a part of it), word for word.
+    facts: [
+      { topic: "service", subject: "backend", text: "depends on db (service_healthy)", source: "docker-compose.yml services.backend.depends_on" },
+      { topic: "test", subject: "backend", text: "Python tests (pytest), run by pytest", source: "backend/tests/test_api.py" },
+      { topic: "database", subject: "backend", text: "uses the database through DB_HOST=db", source: "docker-compose.yml line 25" },
+      { topic: "database", subject: "db", text: "schema loaded from db/schema.sql", source: "db/schema.sql (from docker-compose.yml services.db.volumes)" },
+      { topic: "setting", subject: "BACKEND_URL", text: "BACKEND_URL=http://backend:8000 for frontend", source: "docker-compose.yml line 39" },
+      { topic: "secret", subject: "DB_PASSWORD", text: "this repository commits a database password in docker-compose.yml line 28 (DB_PASSWORD)", source: "docker-compose.yml line 28" },
+      { topic: "entry", subject: "frontend", text: "frontend is the entry service", source: "slipway.toml line 23" },
+    ],
+    settings: [
+      { name: "BACKEND_URL", value: "http://backend:8000", secret: false, services: ["frontend"], source: "docker-compose.yml line 39" },
+      { name: "DB_PASSWORD", value: null, secret: true, services: ["backend"], source: "docker-compose.yml line 28" },
+    ],
+    committedSecrets: [
+      { name: "MARIADB_PASSWORD", what: "a database password", file: "docker-compose.yml", line: 10 },
+      { name: "MARIADB_ROOT_PASSWORD", what: "a database password", file: "docker-compose.yml", line: 7 },
+      { name: "DB_PASSWORD", what: "a database password", file: "docker-compose.yml", line: 28 },
+    ],
+    composeFile: "docker-compose.yml",
   };
 }
 
@@ -133,14 +172,21 @@ function plainProject(id: string, source: Project["source"]): Project {
         buildArgs: {},
         language: null,
         healthPath: null,
+        ...SERVICE_DEFAULTS,
       },
     ],
     database: null,
     manifests: [],
     envVars: ["PORT"],
-    deploy: { replicas: 3, entry: null, proxyPort: 0 },
+    deploy: { replicas: 3, entry: id, proxyPort: 0, entryReason: "the only service" },
     concurrency: 1,
     detectedFrom: ["Dockerfile"],
+    ...PROJECT_DEFAULTS,
+    facts: [
+      { topic: "service", subject: id, text: "built from Dockerfile", source: "Dockerfile" },
+      { topic: "warning", subject: id, text: "no tests found: the Test stage fails until tests exist or slipway.toml says `tests = false`", source: "." },
+      { topic: "entry", subject: id, text: `${id} is the entry service: the only service`, source: "" },
+    ],
   };
 }
 

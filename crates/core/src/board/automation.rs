@@ -416,6 +416,49 @@ pub fn on_run_finished(s: &mut BoardState, run: &Run, local_deploy: bool, now: i
     t.0
 }
 
+pub fn secrets_card_key(project: &str) -> String {
+    format!("secrets:{project}")
+}
+
+/// A project's detection found secrets committed in its repository: a card listing each (file
+/// and line) in To do; once they are moved to the keychain (`moved`), the card goes to Done.
+pub fn on_committed_secrets(s: &mut BoardState, project: &str, secrets: &[crate::pipeline::project::CommittedSecret], moved: bool, now: i64) -> Vec<String> {
+    let mut t = Touched::default();
+    if !s.board.automation {
+        return t.0;
+    }
+    let akey = secrets_card_key(project);
+    if moved {
+        if let Some(key) = s.automated_card(&akey).map(|c| c.key.clone()) {
+            if s.automove(&key, ColumnCategory::Done, "the committed secrets were moved to the keychain", now) {
+                t.add(&key);
+            }
+        }
+        return t.0;
+    }
+    if secrets.is_empty() {
+        return t.0;
+    }
+    let mut description = format!("Detection found secrets committed in the repository of {project}:\n\n");
+    for c in secrets {
+        description.push_str(&format!("- {}\n", c.message()));
+    }
+    description.push_str("\nMove them to the keychain (`slipway env config move-secrets`, or the Project page), then remove them from the repository and rotate them.\n");
+    let input = CardInput {
+        title: format!("Move the secrets {project} commits to the keychain"),
+        description,
+        kind: CardKind::Bug,
+        labels: vec!["security".into()],
+        ..Default::default()
+    };
+    let note = format!("{} committed secret{} found", secrets.len(), if secrets.len() == 1 { "" } else { "s" });
+    let (key, made) = s.ensure_card(&akey, input, ColumnCategory::Todo, &note, now);
+    if made {
+        t.add(&key);
+    }
+    t.0
+}
+
 fn deploy_input(project: &str, environment: &str, links: Vec<CardLink>) -> CardInput {
     CardInput {
         title: format!("Deploy {project} to {environment}"),

@@ -505,6 +505,7 @@ pub(crate) mod tests {
             build_args: BTreeMap::new(),
             language: Some("python".into()),
             health_path: Some("/healthz".into()),
+            ..Default::default()
         }
     }
 
@@ -534,12 +535,14 @@ pub(crate) mod tests {
                 schema: Some("db/schema.sql".into()),
                 database: "sample".into(),
                 user: "sample".into(),
+                ..Default::default()
             }),
             manifests: vec![],
             env_vars: vec![],
             deploy: DeploySpec::default(),
             concurrency: 1,
             detected_from: vec![],
+            ..Default::default()
         }
     }
 

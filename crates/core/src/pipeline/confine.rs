@@ -150,8 +150,8 @@ pub fn check_project(p: &Project) -> Result<(), UserError> {
         check_relative("the manifest", m)?;
     }
     if let Some(db) = &p.database {
-        if let Some(schema) = &db.schema {
-            check_relative("the database schema", schema)?;
+        for schema in db.scripts() {
+            check_relative("the database schema", &schema)?;
         }
         let ok = !db.name.is_empty()
             && db.name.len() <= 63

@@ -46,6 +46,11 @@ pub struct ContainerSpec {
     pub image: String,
     /// None keeps the image's CMD.
     pub cmd: Option<Vec<String>>,
+    /// Replaces the image's ENTRYPOINT (and, as with `docker run --entrypoint`, its CMD: only
+    /// `cmd` follows it). None keeps the image's.
+    pub entrypoint: Option<Vec<String>>,
+    /// Folders of this machine mounted into the container: (host path, container path).
+    pub mounts: Vec<(String, String)>,
     pub env: BTreeMap<String, String>,
     /// A user-defined network to join, with these DNS aliases on it.
     pub network: Option<String>,
@@ -60,11 +65,15 @@ pub struct ContainerSpec {
     pub memory_bytes: Option<i64>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct HealthCheck {
     pub test: Vec<String>,
     pub interval_ms: u64,
     pub retries: u32,
+    /// How long one check may take (0: the engine's default, 30 s).
+    pub timeout_ms: u64,
+    /// Failures in this first period do not count (0: none).
+    pub start_period_ms: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

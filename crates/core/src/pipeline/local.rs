@@ -11,8 +11,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::engine::{ContainerEngine, ContainerSpec, Labels};
 use super::logs::StepLog;
+use super::config::{DbConn, LOCAL_ENV};
 use super::project::{Project, ServiceSpec};
-use super::runner::{database_container_env, database_healthcheck, http_get, schema_file, service_env, spawn_follow, wait_ready, DeployOutcome, DeployRequest, DeployTarget};
+use super::runner::{database_container_env, database_healthcheck, database_start_error, http_get, resolve_envs, schema_files, service_healthcheck, spawn_follow, wait_ready, DeployOutcome, DeployRequest, DeployTarget};
 use crate::UserError;
 
 pub struct LocalDocker {
@@ -56,25 +57,7 @@ pub fn nginx_config(upstreams: &[String]) -> String {
 
 fn order(project: &Project) -> Vec<&ServiceSpec> {
     // Dependencies first, so a service starts after the ones it calls.
-    let mut out: Vec<&ServiceSpec> = vec![];
-    let mut guard = 0;
-    while out.len() < project.services.len() && guard < 100 {
-        guard += 1;
-        for s in &project.services {
-            if out.iter().any(|o| o.name == s.name) {
-                continue;
-            }
-            if s.depends_on.iter().all(|d| project.service(d).is_none() || out.iter().any(|o| &o.name == d)) {
-                out.push(s);
-            }
-        }
-    }
-    for s in &project.services {
-        if !out.iter().any(|o| o.name == s.name) {
-            out.push(s); // a dependency cycle: start them anyway
-        }
-    }
-    out
+    project.start_order()
 }
 
 #[async_trait]
@@ -108,7 +91,9 @@ impl LocalDocker {
         let net = format!("slipway-{}-local", p.id);
         engine.create_network(&net, &Self::base_labels(&p.id)).await?;
         let runs_log = log.path().parent().map(|d| d.to_path_buf()).unwrap_or_default();
-        let db_host = p.database.as_ref().map(|d| d.name.clone()).unwrap_or_else(|| "db".into());
+        // Every replica's environment, worked out before anything starts.
+        let conn = p.database.as_ref().map(|db| DbConn::provided(db, req.db_password.expose()));
+        let envs = resolve_envs(req.repo, p, &req.settings, conn.as_ref(), LOCAL_ENV)?;
         if let Some(db) = &p.database {
             let running = engine.list(&Self::role(&p.id, "db")).await?.into_iter().find(|c| c.running);
             match running {
@@ -121,17 +106,23 @@ impl LocalDocker {
                         image: db.image.clone(),
                         env: database_container_env(db, req.db_password.expose(), req.db_password.expose()),
                         network: Some(net.clone()),
-                        aliases: vec![db.name.clone()],
+                        aliases: std::iter::once(db.name.clone()).chain(db.aliases.iter().cloned()).collect(),
                         labels: Self::role(&p.id, "db"),
-                        files: schema_file(req.repo, db)?,
-                        healthcheck: Some(database_healthcheck()),
+                        files: schema_files(req.repo, db)?,
+                        healthcheck: Some(database_healthcheck(db.engine)),
                         ..Default::default()
                     };
                     let id = engine.run(&spec).await?;
                     let db_log = StepLog::create(runs_log.join(format!("{}.log", db.name)))
                         .map_err(|e| UserError::new("The deploy log could not be written", e.to_string(), "Check the data folder"))?;
-                    spawn_follow(self.engine.clone(), id.clone(), db_log.clone());
-                    wait_ready(engine, &id, &format!("The database {}", db.name), db_log.path(), self.ready_timeout, cancel, None).await?;
+                    let follower = spawn_follow(self.engine.clone(), id.clone(), db_log.clone());
+                    if let Err(e) = wait_ready(engine, &id, &format!("The database {}", db.name), db_log.path(), self.ready_timeout, cancel, None).await {
+                        let _ = tokio::time::timeout(Duration::from_secs(2), follower).await;
+                        let e = database_start_error(e, db, db_log.path());
+                        // A database that never started is not kept for the next deploy.
+                        let _ = engine.remove_labelled(&Self::role(&p.id, "db")).await;
+                        return Err(e);
+                    }
                     log.line(format!("Database {} is ready", db.name));
                 }
             }
@@ -150,18 +141,21 @@ impl LocalDocker {
                 let spec = ContainerSpec {
                     name: Some(name.clone()),
                     image: image.clone(),
-                    env: service_env(p, svc, &db_host, req.db_password.expose()),
+                    cmd: svc.command.clone(),
+                    entrypoint: svc.entrypoint.clone(),
+                    env: envs.get(&svc.name).cloned().unwrap_or_default(),
                     network: Some(net.clone()),
-                    aliases: vec![svc.name.clone()],
+                    aliases: svc.names(),
                     publish: svc.port.map(|port| vec![(port, 0)]).unwrap_or_default(),
                     labels: rev.clone(),
+                    healthcheck: service_healthcheck(svc),
                     ..Default::default()
                 };
                 let id = engine.run(&spec).await?;
                 let rlog = StepLog::create(runs_log.join(format!("{}-{n}.log", svc.name)))
                     .map_err(|e| UserError::new("The deploy log could not be written", e.to_string(), "Check the data folder"))?;
                 spawn_follow(self.engine.clone(), id.clone(), rlog.clone());
-                let probe = svc.port.map(|port| (port, svc.health_path.clone()));
+                let probe = if svc.healthcheck.is_some() { None } else { svc.port.map(|port| (port, svc.health_path.clone())) };
                 wait_ready(engine, &id, &format!("Replica {n} of {}", svc.name), rlog.path(), self.ready_timeout, cancel, probe).await?;
                 log.line(format!("{name} is ready"));
                 if svc.name == entry {

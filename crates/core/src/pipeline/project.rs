@@ -1,14 +1,18 @@
-//! A project: the repository and the services found in it. Detection reads a checked-out
-//! folder: a compose file's services (build context, ports, environment, depends_on), otherwise
-//! the Dockerfiles; each service's test command (pytest for Python services); Kubernetes
-//! manifests; the environment variables the code reads. A `slipway.toml` at the root overrides
-//! and extends what was found. Detection only reads files; it never runs anything.
+//! A project: the repository and the services found in it. Detection (in [`super::detect`])
+//! reads a checked-out folder the way a person would: the compose file with its `.env` and env
+//! files, otherwise the Dockerfiles; each service's language and test command; the database
+//! (an image service, a database URL, a schema folder); the entry service a browser reaches;
+//! Kubernetes manifests in any folder; the settings and the secrets the repository commits.
+//! Every fact keeps its source ("from .env line 2"). A `slipway.toml` at the root overrides what
+//! was found. Detection only reads files; it never runs anything.
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use ts_rs::TS;
 
+pub use super::dburl::DbEngine;
+pub use super::detect::{detect, detect_full, secret_values, Detected};
 use crate::UserError;
 
 /// Where the code comes from.
@@ -33,21 +37,90 @@ impl Source {
     }
 }
 
-/// The database the services need: started next to the tests and the local deployment.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+impl Default for Source {
+    fn default() -> Self {
+        Source::Path { path: String::new() }
+    }
+}
+
+/// An environment variable of a service that holds a database URL: Slipway points it at the
+/// database it provides, keeping the scheme, the driver and the query.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct DbUrl {
+    pub service: String,
+    /// The variable, e.g. `SQLALCHEMY_DATABASE_URI`.
+    pub name: String,
+    /// `mysql+pymysql`, `postgresql`, ...
+    pub scheme: String,
+    /// The URL's query (`?charset=utf8mb4`), kept as written.
+    #[serde(default)]
+    pub query: String,
+    /// A `TEST_*` variable: it gets the test database.
+    pub test: bool,
+    pub source: String,
+}
+
+/// The database the services need: Slipway provides it (for the tests, the local deployment
+/// and Kubernetes) and loads the schema.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct DatabaseSpec {
-    /// The compose service name, used as the host name the services connect to.
+    /// The host name the services use for it (the compose service name, or the host in their
+    /// database URLs).
     pub name: String,
     pub image: String,
     /// A SQL file (relative to the repository root) loaded on first start.
     pub schema: Option<String>,
     pub database: String,
     pub user: String,
+    #[serde(default)]
+    pub engine: DbEngine,
+    /// Every script loaded on first start, in order (`schema` is the first when set). SQL
+    /// files and shell scripts, as `/docker-entrypoint-initdb.d` runs them.
+    #[serde(default)]
+    pub schema_files: Vec<String>,
+    /// Other host names the services reach it by (a container_name, the host of a URL).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// The services' variables that hold database URLs.
+    #[serde(default)]
+    pub urls: Vec<DbUrl>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+impl DatabaseSpec {
+    /// The scripts to load, in order.
+    pub fn scripts(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.schema.iter().cloned().collect();
+        for f in &self.schema_files {
+            if !v.contains(f) {
+                v.push(f.clone());
+            }
+        }
+        v
+    }
+
+    pub fn port(&self) -> u16 {
+        self.engine.port()
+    }
+}
+
+/// A service's health check, as the compose file writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ServiceHealth {
+    /// `CMD ...`, `CMD-SHELL ...` (compose's forms).
+    pub test: Vec<String>,
+    pub interval_ms: u32,
+    pub timeout_ms: u32,
+    pub retries: u32,
+    pub start_period_ms: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct ServiceSpec {
@@ -58,20 +131,71 @@ pub struct ServiceSpec {
     pub dockerfile: String,
     /// The port the service listens on inside its container.
     pub port: Option<u16>,
-    /// Environment from the compose file or slipway.toml. Values here are not secret: secrets
-    /// are referenced by name and resolved at run time.
+    /// Environment from the compose file, its env files and `.env`, or slipway.toml. Only
+    /// values that are not secret are kept here; the names in `secret_env` get their values
+    /// at run time (the environment's settings in the keychain, else the repository's).
     pub env: BTreeMap<String, String>,
     pub depends_on: Vec<String>,
-    /// The test command, run inside the service's image. None: the service has no tests, which
-    /// fails the Test stage unless `tests = false` is set for it in slipway.toml.
+    /// The test command, run in a one-off container of the service's image as its entrypoint
+    /// (the image's ENTRYPOINT is replaced, never appended to). Reports go to `/reports`, a
+    /// folder Slipway mounts. None: the service has no tests, which fails the Test stage unless
+    /// `tests = false` is set for it in slipway.toml.
     pub test_command: Option<Vec<String>>,
     /// False when slipway.toml says the service has no tests to run.
     pub tests: bool,
     pub build_args: BTreeMap<String, String>,
-    /// What the detection saw (e.g. "python"), for the Project page.
+    /// What the detection saw: "python", "node" or "go".
     pub language: Option<String>,
     /// Path the deployment health-checks (HTTP GET); None = the port accepting connections.
     pub health_path: Option<String>,
+    /// The compose `image:` of a built service: manifests that run it name this image.
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Other names the service is reached by (compose `container_name`, `hostname`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Compose `command`: replaces the image's CMD.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Compose `entrypoint`: replaces the image's ENTRYPOINT.
+    #[serde(default)]
+    pub entrypoint: Option<Vec<String>>,
+    #[serde(default)]
+    pub healthcheck: Option<ServiceHealth>,
+    /// depends_on conditions: `service_started`, `service_healthy`,
+    /// `service_completed_successfully`.
+    #[serde(default)]
+    pub depends_conditions: BTreeMap<String, String>,
+    /// Variables whose values are secret (never stored by Slipway).
+    #[serde(default)]
+    pub secret_env: Vec<String>,
+    /// Timeout of each of this service's steps (build, start, tests), in seconds; None: the
+    /// pipeline's default.
+    #[serde(default)]
+    pub timeout_secs: Option<u32>,
+    /// The least line coverage (percent) the tests must reach; None: no coverage gate.
+    #[serde(default)]
+    pub coverage_min: Option<u32>,
+    /// Timeout of this service's test suite, in seconds (over `timeout_secs`).
+    #[serde(default)]
+    pub test_timeout_secs: Option<u32>,
+}
+
+impl ServiceSpec {
+    pub fn new(name: impl Into<String>, context: impl Into<String>) -> Self {
+        ServiceSpec { name: name.into(), context: context.into(), dockerfile: "Dockerfile".into(), tests: true, ..Default::default() }
+    }
+
+    /// Every name other containers may use for this service.
+    pub fn names(&self) -> Vec<String> {
+        let mut v = vec![self.name.clone()];
+        for a in &self.aliases {
+            if !v.contains(a) {
+                v.push(a.clone());
+            }
+        }
+        v
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -80,19 +204,78 @@ pub struct ServiceSpec {
 pub struct DeploySpec {
     /// Replicas per service in the local deployment.
     pub replicas: u32,
-    /// The service NGINX sends `/` to (the first service nothing depends on, by default).
+    /// The service NGINX sends `/` to: the one a browser reaches.
     pub entry: Option<String>,
     /// Loopback port of the NGINX proxy (0 = a free port).
     pub proxy_port: u16,
+    /// Why `entry` is the entry service ("nginx/default.conf line 9 proxies / to frontend").
+    #[serde(default)]
+    pub entry_reason: Option<String>,
 }
 
 impl Default for DeploySpec {
     fn default() -> Self {
-        Self { replicas: 3, entry: None, proxy_port: 0 }
+        Self { replicas: 3, entry: None, proxy_port: 0, entry_reason: None }
     }
 }
 
+/// One thing detection found, with where it found it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Fact {
+    /// `service`, `database`, `entry`, `test`, `manifest`, `setting`, `secret` or `warning`.
+    pub topic: String,
+    /// What it is about: a service, the database, a variable, a file.
+    pub subject: String,
+    pub text: String,
+    /// "docker-compose.yml services.backend.depends_on", ".env line 2", "database/Create.sql".
+    pub source: String,
+}
+
+impl Fact {
+    pub fn new(topic: &str, subject: impl Into<String>, text: impl Into<String>, source: impl Into<String>) -> Self {
+        Fact { topic: topic.into(), subject: subject.into(), text: text.into(), source: source.into() }
+    }
+}
+
+/// A configuration value of the project (from `.env`, an env file, the compose file or
+/// slipway.toml): each environment (test, local, a Kubernetes one) may set its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Setting {
+    pub name: String,
+    /// The repository's value; None for a secret (never stored).
+    pub value: Option<String>,
+    /// It looks secret (PASSWORD, SECRET, KEY, TOKEN, a URL with credentials).
+    pub secret: bool,
+    /// The services that get it.
+    pub services: Vec<String>,
+    pub source: String,
+}
+
+/// A secret the repository commits: reported, and moved to the keychain once the user says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct CommittedSecret {
+    /// The variable (or `Secret/<name>.<key>` for a Kubernetes Secret in the manifests).
+    pub name: String,
+    /// "a database password", "a secret key", "a database URL with its password", "a token".
+    pub what: String,
+    pub file: String,
+    pub line: u32,
+}
+
+impl CommittedSecret {
+    /// "this repository commits a database password in .env line 1 (MYSQL_PASSWORD)".
+    pub fn message(&self) -> String {
+        format!("this repository commits {} in {} line {} ({})", self.what, self.file, self.line, self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, Default)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Project {
@@ -115,6 +298,18 @@ pub struct Project {
     pub concurrency: u32,
     /// Where the detection found its facts ("docker-compose.yml", "slipway.toml", ...).
     pub detected_from: Vec<String>,
+    /// Every detected fact with its source, for the Project page.
+    #[serde(default)]
+    pub facts: Vec<Fact>,
+    /// The configuration values the repository gives (per-environment values are kept apart).
+    #[serde(default)]
+    pub settings: Vec<Setting>,
+    /// Secrets written in the repository's files.
+    #[serde(default)]
+    pub committed_secrets: Vec<CommittedSecret>,
+    /// The compose file read, relative to the project folder.
+    #[serde(default)]
+    pub compose_file: Option<String>,
 }
 
 impl Project {
@@ -125,10 +320,55 @@ impl Project {
     /// The service NGINX fronts.
     pub fn entry_service(&self) -> Option<&ServiceSpec> {
         if let Some(e) = &self.deploy.entry {
-            return self.service(e);
+            if let Some(s) = self.service(e) {
+                return Some(s);
+            }
         }
         let needed: BTreeSet<&str> = self.services.iter().flat_map(|s| s.depends_on.iter().map(String::as_str)).collect();
         self.services.iter().find(|s| !needed.contains(s.name.as_str())).or(self.services.first())
+    }
+
+    /// Does this service use the database (directly)?
+    pub fn uses_db(&self, svc: &ServiceSpec) -> bool {
+        let Some(db) = &self.database else { return false };
+        svc.depends_on.contains(&db.name) || db.urls.iter().any(|u| u.service == svc.name)
+    }
+
+    /// Services (transitively) needed by `svc`, dependencies first.
+    pub fn dependencies<'a>(&'a self, svc: &ServiceSpec) -> Vec<&'a ServiceSpec> {
+        let mut out: Vec<&ServiceSpec> = vec![];
+        let mut seen = BTreeSet::new();
+        fn visit<'a>(p: &'a Project, name: &str, seen: &mut BTreeSet<String>, out: &mut Vec<&'a ServiceSpec>) {
+            let Some(s) = p.service(name) else { return };
+            if !seen.insert(name.to_string()) {
+                return;
+            }
+            for d in &s.depends_on {
+                visit(p, d, seen, out);
+            }
+            out.push(s);
+        }
+        for d in &svc.depends_on {
+            visit(self, d, &mut seen, &mut out);
+        }
+        out.retain(|s| s.name != svc.name);
+        out
+    }
+
+    /// Every service in start order: a service after the ones it depends on.
+    pub fn start_order(&self) -> Vec<&ServiceSpec> {
+        let mut out: Vec<&ServiceSpec> = vec![];
+        for s in &self.services {
+            for d in self.dependencies(s) {
+                if !out.iter().any(|o| o.name == d.name) {
+                    out.push(d);
+                }
+            }
+            if !out.iter().any(|o| o.name == s.name) {
+                out.push(s);
+            }
+        }
+        out
     }
 
     /// Checks what a person may have edited on the Project page.
@@ -153,6 +393,16 @@ impl Project {
             }
             if s.context.contains("..") || Path::new(&s.context).is_absolute() {
                 return bad(format!("service {}: the build context \"{}\" is outside the repository", s.name, s.context), "Use a folder inside the repository");
+            }
+            for t in [s.timeout_secs, s.test_timeout_secs].into_iter().flatten() {
+                if !(5..=7200).contains(&t) {
+                    return bad(format!("service {}: a timeout of {t} s", s.name), "Use 5 to 7200 seconds");
+                }
+            }
+            if let Some(c) = s.coverage_min {
+                if c > 100 {
+                    return bad(format!("service {}: a coverage threshold of {c}%", s.name), "Use a percentage from 0 to 100");
+                }
             }
         }
         for s in &self.services {
@@ -205,373 +455,50 @@ pub fn id_from_name(name: &str) -> String {
     }
 }
 
-fn detect_error(why: String, fix: &str) -> UserError {
+pub(crate) fn detect_error(why: String, fix: &str) -> UserError {
     UserError::new("Project detection failed", why, fix)
 }
 
-const COMPOSE_FILES: [&str; 4] = ["compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"];
-const DB_IMAGES: [&str; 3] = ["mariadb", "mysql", "postgres"];
-
-/// Detects the project in a checked-out repository folder.
-pub fn detect(root: &Path, id: &str, source: Source) -> Result<Project, UserError> {
-    if !root.is_dir() {
-        return Err(detect_error(format!("{} is not a folder", root.display()), "Check the repository path"));
-    }
-    super::confine::check_detect_inputs(root)?;
-    let mut p = Project {
-        id: id.to_string(),
-        source,
-        subdir: String::new(),
-        git_ref: "HEAD".into(),
-        services: vec![],
-        database: None,
-        manifests: vec![],
-        env_vars: vec![],
-        deploy: DeploySpec::default(),
-        concurrency: 1,
-        detected_from: vec![],
-    };
-    if let Some(f) = COMPOSE_FILES.iter().find(|f| root.join(f).is_file()) {
-        from_compose(root, f, &mut p)?;
-        p.detected_from.push(f.to_string());
-    }
-    if p.services.is_empty() {
-        for df in find_files(root, 3, &|name| name == "Dockerfile") {
-            let dir = df.parent().unwrap_or(root);
-            let rel = rel_path(root, dir);
-            let name = if rel == "." { id_from_name(&dir_name(root)) } else { id_from_name(&dir_name(dir)) };
-            p.services.push(new_service(name, rel));
-            p.detected_from.push(rel_path(root, &df));
-        }
-    }
-    for s in &mut p.services {
-        let ctx = root.join(&s.context);
-        if is_python(&ctx) {
-            s.language = Some("python".into());
-            if s.test_command.is_none() && has_python_tests(&ctx) {
-                s.test_command = Some(default_pytest());
-            }
-        }
-        if s.port.is_none() {
-            s.port = dockerfile_expose(&ctx.join(&s.dockerfile));
-        }
-        if s.health_path.is_none() && file_mentions(&ctx, "/healthz") {
-            s.health_path = Some("/healthz".into());
-        }
-    }
-    p.manifests = find_manifests(root);
-    p.env_vars = find_env_vars(root, &p);
-    let toml_path = root.join("slipway.toml");
-    if toml_path.is_file() {
-        let text = std::fs::read_to_string(&toml_path)
-            .map_err(|e| detect_error(format!("cannot read slipway.toml: {e}"), "Check the file's permissions"))?;
-        apply_overrides(&mut p, &text)?;
-        p.detected_from.push("slipway.toml".into());
-    }
-    if p.services.is_empty() {
-        return Err(detect_error(
-            format!("no Dockerfile and no compose service with a build section in {}", root.display()),
-            "Add a Dockerfile for each service (or a compose file), or list the services in slipway.toml",
-        ));
-    }
-    p.services.sort_by(|a, b| a.name.cmp(&b.name));
-    p.validate()?;
-    Ok(p)
+/// The test command of a Python service: pytest (which also runs unittest and flask_testing
+/// suites) writing JUnit XML and Cobertura coverage to /reports. When pytest (or pytest-cov)
+/// is not in the image it is installed into the test container; when that fails, the message
+/// names the line to add to `requirements` (the service's requirements file).
+pub fn python_test_command(requirements: &str) -> Vec<String> {
+    let script = format!(
+        "PY=$(command -v python3 || command -v python) || {{ echo 'slipway: python is not in the image' >&2; exit 3; }}\n\
+if ! \"$PY\" -c 'import pytest' 2>/dev/null || ! \"$PY\" -c 'import pytest_cov' 2>/dev/null; then\n\
+  echo 'slipway: pytest or pytest-cov is not in the image: installing them into this test container'\n\
+  \"$PY\" -m pip install --no-cache-dir --disable-pip-version-check -q pytest pytest-cov || {{ echo 'slipway: pytest could not be installed: add the line \"pytest\" (and \"pytest-cov\") to {requirements}' >&2; exit 3; }}\n\
+fi\n\
+exec \"$PY\" -m pytest -q -p no:cacheprovider -o 'python_files=test_*.py *_test.py tests.py test.py' --junitxml=/reports/junit.xml --cov=. --cov-report=xml:/reports/coverage.xml"
+    );
+    vec!["sh".into(), "-c".into(), script]
 }
 
-/// The test command used for Python services unless slipway.toml sets one: JUnit XML and
-/// Cobertura coverage land in /reports, where the Test stage collects them.
+/// The test command used for Python services without a requirements file.
 pub fn default_pytest() -> Vec<String> {
-    ["pytest", "-q", "--junitxml=/reports/junit.xml", "--cov=.", "--cov-report=xml:/reports/coverage.xml"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    python_test_command("requirements.txt")
 }
 
-fn new_service(name: String, context: String) -> ServiceSpec {
-    ServiceSpec {
-        name,
-        context,
-        dockerfile: "Dockerfile".into(),
-        port: None,
-        env: BTreeMap::new(),
-        depends_on: vec![],
-        test_command: None,
-        tests: true,
-        build_args: BTreeMap::new(),
-        language: None,
-        health_path: None,
-    }
+/// `npm test` with a JUnit reporter (jest-junit for jest, the built-in one for vitest) and
+/// Cobertura coverage, reports in /reports.
+pub fn node_test_command(runner: &str) -> Vec<String> {
+    let script = match runner {
+        "vitest" => "exec npm test -- --run --reporter=default --reporter=junit --outputFile.junit=/reports/junit.xml --coverage.enabled=true --coverage.reporter=cobertura --coverage.reportsDirectory=/reports".to_string(),
+        _ => "if ! node -e \"require.resolve('jest-junit')\" 2>/dev/null; then\n  echo 'slipway: jest-junit is not in the image: installing it into this test container (add it to devDependencies to pin it)'\n  npm install --no-save --no-audit --no-fund jest-junit >/dev/null || { echo 'slipway: jest-junit could not be installed: add \"jest-junit\" to devDependencies in package.json' >&2; exit 3; }\nfi\n\
+JEST_JUNIT_OUTPUT_DIR=/reports JEST_JUNIT_OUTPUT_NAME=junit.xml exec npm test -- --ci --reporters=default --reporters=jest-junit --coverage --coverageReporters=cobertura --coverageDirectory=/reports".to_string(),
+    };
+    vec!["sh".into(), "-c".into(), script]
 }
 
-fn dir_name(p: &Path) -> String {
-    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "app".into())
-}
-
-fn rel_path(root: &Path, p: &Path) -> String {
-    match p.strip_prefix(root) {
-        Ok(r) if r.as_os_str().is_empty() => ".".into(),
-        Ok(r) => r.to_string_lossy().replace('\\', "/"),
-        Err(_) => p.to_string_lossy().into_owned(),
-    }
-}
-
-const SKIP_DIRS: [&str; 6] = [".git", "node_modules", "target", ".venv", "venv", "__pycache__"];
-
-fn find_files(root: &Path, depth: usize, want: &dyn Fn(&str) -> bool) -> Vec<PathBuf> {
-    let mut out = vec![];
-    fn walk(dir: &Path, depth: usize, want: &dyn Fn(&str) -> bool, out: &mut Vec<PathBuf>) {
-        let Ok(rd) = std::fs::read_dir(dir) else { return };
-        let mut entries: Vec<_> = rd.flatten().collect();
-        entries.sort_by_key(|e| e.file_name());
-        for e in entries {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let Ok(ft) = e.file_type() else { continue };
-            if ft.is_dir() {
-                if depth > 0 && !SKIP_DIRS.contains(&name.as_str()) {
-                    walk(&e.path(), depth - 1, want, out);
-                }
-            } else if ft.is_file() && want(&name) {
-                out.push(e.path());
-            }
-        }
-    }
-    walk(root, depth, want, &mut out);
-    out
-}
-
-// --- compose ---------------------------------------------------------------------------------
-
-#[derive(Deserialize)]
-struct ComposeFile {
-    #[serde(default)]
-    services: BTreeMap<String, ComposeService>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ComposeBuild {
-    Context(String),
-    Full {
-        #[serde(default)]
-        context: Option<String>,
-        #[serde(default)]
-        dockerfile: Option<String>,
-        #[serde(default)]
-        args: Option<KeyValues>,
-    },
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum KeyValues {
-    Map(BTreeMap<String, Option<serde_json::Value>>),
-    List(Vec<String>),
-}
-
-impl KeyValues {
-    fn into_map(self) -> BTreeMap<String, String> {
-        match self {
-            KeyValues::Map(m) => m
-                .into_iter()
-                .map(|(k, v)| {
-                    let v = match v {
-                        None | Some(serde_json::Value::Null) => String::new(),
-                        Some(serde_json::Value::String(s)) => s,
-                        Some(other) => other.to_string(),
-                    };
-                    (k, v)
-                })
-                .collect(),
-            KeyValues::List(l) => l
-                .into_iter()
-                .map(|kv| match kv.split_once('=') {
-                    Some((k, v)) => (k.to_string(), v.to_string()),
-                    None => (kv, String::new()),
-                })
-                .collect(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ComposePort {
-    Short(serde_json::Value),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum DependsOn {
-    List(Vec<String>),
-    Map(BTreeMap<String, serde_json::Value>),
-}
-
-#[derive(Deserialize)]
-struct ComposeService {
-    #[serde(default)]
-    build: Option<ComposeBuild>,
-    #[serde(default)]
-    image: Option<String>,
-    #[serde(default)]
-    ports: Vec<ComposePort>,
-    #[serde(default)]
-    expose: Vec<serde_json::Value>,
-    #[serde(default)]
-    environment: Option<KeyValues>,
-    #[serde(default)]
-    depends_on: Option<DependsOn>,
-    #[serde(default)]
-    volumes: Vec<serde_json::Value>,
-}
-
-/// The container port of a compose `ports` entry: "8000", "8080:80", "127.0.0.1:8080:80/tcp",
-/// a number, or the long form `{target: 80}`.
-fn container_port(v: &serde_json::Value) -> Option<u16> {
-    match v {
-        serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        serde_json::Value::String(s) => {
-            let s = s.split('/').next().unwrap_or(s);
-            s.rsplit(':').next().and_then(|p| p.split('-').next()).and_then(|p| p.trim().parse().ok())
-        }
-        serde_json::Value::Object(o) => o.get("target").and_then(container_port),
-        _ => None,
-    }
-}
-
-fn from_compose(root: &Path, file: &str, p: &mut Project) -> Result<(), UserError> {
-    let text = std::fs::read_to_string(root.join(file)).map_err(|e| detect_error(format!("cannot read {file}: {e}"), "Check the file's permissions"))?;
-    let compose: ComposeFile = serde_saphyr::from_str(&text).map_err(|e| {
-        detect_error(format!("{file} is not a valid compose file: {e}"), "Fix the YAML (docker compose config shows the same problem), then detect again")
-    })?;
-    let mut db_names = BTreeSet::new();
-    for (name, svc) in compose.services {
-        let env = svc.environment.map(KeyValues::into_map).unwrap_or_default();
-        let depends_on = match svc.depends_on {
-            Some(DependsOn::List(l)) => l,
-            Some(DependsOn::Map(m)) => m.into_keys().collect(),
-            None => vec![],
-        };
-        match svc.build {
-            Some(build) => {
-                let (context, dockerfile, args) = match build {
-                    ComposeBuild::Context(c) => (c, None, None),
-                    ComposeBuild::Full { context, dockerfile, args } => (context.unwrap_or_else(|| ".".into()), dockerfile, args),
-                };
-                let context = context.trim_start_matches("./").trim_end_matches('/').to_string();
-                let context = if context.is_empty() { ".".into() } else { context };
-                let mut s = new_service(id_from_name(&name), context);
-                if let Some(d) = dockerfile {
-                    s.dockerfile = d;
-                }
-                s.build_args = args.map(KeyValues::into_map).unwrap_or_default();
-                s.port = svc.ports.iter().find_map(|ComposePort::Short(v)| container_port(v)).or_else(|| svc.expose.iter().find_map(container_port));
-                s.env = env;
-                s.depends_on = depends_on;
-                p.services.push(s);
-            }
-            None => {
-                let image = svc.image.unwrap_or_default();
-                let base = image.rsplit('/').next().unwrap_or(&image).split(':').next().unwrap_or("").to_string();
-                if p.database.is_none() && DB_IMAGES.contains(&base.as_str()) && base != "postgres" {
-                    let get = |keys: &[&str]| keys.iter().find_map(|k| env.get(*k).cloned()).unwrap_or_default();
-                    let schema = svc.volumes.iter().find_map(|v| {
-                        let s = v.as_str()?;
-                        let (host, target) = s.split_once(':')?;
-                        let target = target.split(':').next()?;
-                        if !target.starts_with("/docker-entrypoint-initdb.d") || !host.ends_with(".sql") {
-                            return None;
-                        }
-                        Some(host.trim_start_matches("./").to_string())
-                    });
-                    p.database = Some(DatabaseSpec {
-                        name: name.clone(),
-                        image,
-                        schema,
-                        database: get(&["MARIADB_DATABASE", "MYSQL_DATABASE"]),
-                        user: get(&["MARIADB_USER", "MYSQL_USER"]),
-                    });
-                    db_names.insert(name);
-                }
-            }
-        }
-    }
-    // depends_on may name image-only services other than the database (a cache, say): keep
-    // only what Slipway runs.
-    let known: BTreeSet<String> = p.services.iter().map(|s| s.name.clone()).chain(db_names).collect();
-    for s in &mut p.services {
-        s.depends_on.retain(|d| known.contains(d));
-    }
-    Ok(())
-}
-
-// --- facts from files -------------------------------------------------------------------------
-
-fn is_python(ctx: &Path) -> bool {
-    ["requirements.txt", "pyproject.toml", "setup.py", "Pipfile"].iter().any(|f| ctx.join(f).is_file())
-}
-
-fn has_python_tests(ctx: &Path) -> bool {
-    ctx.join("tests").is_dir()
-        || !find_files(ctx, 2, &|n| (n.starts_with("test_") || n.ends_with("_test.py")) && n.ends_with(".py")).is_empty()
-        || std::fs::read_to_string(ctx.join("requirements.txt")).map(|t| t.contains("pytest")).unwrap_or(false)
-}
-
-fn dockerfile_expose(path: &Path) -> Option<u16> {
-    let text = std::fs::read_to_string(path).ok()?;
-    text.lines().find_map(|l| {
-        let l = l.trim();
-        let rest = l.strip_prefix("EXPOSE ").or_else(|| l.strip_prefix("expose "))?;
-        rest.split_whitespace().next()?.split('/').next()?.parse().ok()
-    })
-}
-
-fn file_mentions(ctx: &Path, needle: &str) -> bool {
-    find_files(ctx, 2, &|n| n.ends_with(".py") && !n.starts_with("test_"))
-        .iter()
-        .any(|f| std::fs::read_to_string(f).map(|t| t.contains(needle)).unwrap_or(false))
-}
-
-const MANIFEST_DIRS: [&str; 5] = ["k8s", "kubernetes", "manifests", "deploy", ".k8s"];
-
-fn find_manifests(root: &Path) -> Vec<String> {
-    let mut out = vec![];
-    for d in MANIFEST_DIRS {
-        let dir = root.join(d);
-        if !dir.is_dir() {
-            continue;
-        }
-        for f in find_files(&dir, 2, &|n| n.ends_with(".yaml") || n.ends_with(".yml")) {
-            let text = std::fs::read_to_string(&f).unwrap_or_default();
-            if text.lines().any(|l| l.starts_with("apiVersion:")) && text.lines().any(|l| l.starts_with("kind:")) {
-                out.push(rel_path(root, &f));
-            }
-        }
-    }
-    out
-}
-
-/// Names read through `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`,
-/// `process.env.X` or `std::env::var("X")` in the services' code, plus the compose environment.
-fn find_env_vars(root: &Path, p: &Project) -> Vec<String> {
-    let mut names: BTreeSet<String> = p.services.iter().flat_map(|s| s.env.keys().cloned()).collect();
-    let patterns = ["os.environ[\"", "os.environ['", "os.environ.get(\"", "os.environ.get('", "os.getenv(\"", "os.getenv('", "env::var(\"", "process.env."];
-    for s in &p.services {
-        let ctx = root.join(&s.context);
-        for f in find_files(&ctx, 3, &|n| [".py", ".js", ".ts", ".rs"].iter().any(|e| n.ends_with(e))) {
-            let Ok(text) = std::fs::read_to_string(&f) else { continue };
-            for pat in patterns {
-                for (i, _) in text.match_indices(pat) {
-                    let rest = &text[i + pat.len()..];
-                    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-                    if !name.is_empty() && name.chars().next().is_some_and(|c| c.is_ascii_uppercase()) {
-                        names.insert(name);
-                    }
-                }
-            }
-        }
-    }
-    names.into_iter().collect()
+/// `go test -json` into /reports/go-test.json (Slipway turns it into JUnit) with a cover
+/// profile in /reports/cover.out.
+pub fn go_test_command() -> Vec<String> {
+    vec![
+        "sh".into(),
+        "-c".into(),
+        "command -v go >/dev/null || { echo 'slipway: go is not in the image (a multi-stage build leaves it out): set `test` for this service in slipway.toml' >&2; exit 3; }\ngo test -json -coverprofile=/reports/cover.out ./... > /reports/go-test.json; code=$?\ncat /reports/go-test.json\nexit $code".into(),
+    ]
 }
 
 // --- slipway.toml ----------------------------------------------------------------------------
@@ -612,6 +539,14 @@ struct ServiceOverrides {
     #[serde(default)]
     build_args: BTreeMap<String, String>,
     health_path: Option<String>,
+    /// The image name the manifests use for this service.
+    image: Option<String>,
+    /// Seconds each step of this service may take (build, start, tests).
+    timeout: Option<u32>,
+    /// Seconds its tests may run (over `timeout`).
+    test_timeout: Option<u32>,
+    /// The least line coverage (percent) its tests must reach.
+    coverage: Option<u32>,
 }
 
 #[derive(Deserialize)]
@@ -622,13 +557,22 @@ enum TestOverride {
 }
 
 #[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct DatabaseOverrides {
     name: Option<String>,
     image: Option<String>,
-    schema: Option<String>,
+    schema: Option<OneOrMany>,
     database: Option<String>,
     user: Option<String>,
+    /// "mysql" or "postgres".
+    engine: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -639,6 +583,25 @@ struct DeployOverrides {
     proxy_port: Option<u16>,
 }
 
+/// The 1-based line of `key = ` (or `[section]`) in a TOML text.
+fn toml_line(text: &str, section: &str, key: &str) -> usize {
+    let mut in_section = section.is_empty();
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if t.starts_with('[') {
+            in_section = t.trim_matches(|c| c == '[' || c == ']').trim() == section;
+            if key.is_empty() && in_section {
+                return i + 1;
+            }
+            continue;
+        }
+        if in_section && t.split('=').next().map(str::trim) == Some(key) {
+            return i + 1;
+        }
+    }
+    1
+}
+
 /// Applies a slipway.toml to a detected project. An unknown key or a wrong type is an error
 /// naming the line.
 pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
@@ -647,6 +610,7 @@ pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
         let at = line.map(|l| format!(" at line {l}")).unwrap_or_default();
         detect_error(format!("slipway.toml is not valid{at}: {}", e.message()), "Fix slipway.toml (examples/sample-app/slipway.toml lists every key), then detect again")
     })?;
+    let line = |section: &str, key: &str| format!("slipway.toml line {}", toml_line(text, section, key));
     if let Some(po) = o.project {
         if let Some(id) = po.id {
             p.id = id;
@@ -658,20 +622,24 @@ pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
             p.concurrency = c;
         }
         if let Some(m) = po.manifests {
+            p.facts.push(Fact::new("manifest", "manifests", format!("Kubernetes manifests: {}", m.join(", ")), line("project", "manifests")));
             p.manifests = m;
         }
     }
     for (name, so) in o.services {
+        let section = format!("services.{name}");
         let idx = match p.services.iter().position(|s| s.name == name) {
             Some(i) => i,
             None => {
                 let ctx = so.context.clone().ok_or_else(|| {
                     detect_error(format!("slipway.toml names a service \"{name}\" that was not detected and gives it no context"), "Add `context = \"folder\"` for it, or fix the name")
                 })?;
-                p.services.push(new_service(name.clone(), ctx));
+                p.services.push(ServiceSpec::new(name.clone(), ctx));
+                p.facts.push(Fact::new("service", name.clone(), "a service listed in slipway.toml", line(&section, "")));
                 p.services.len() - 1
             }
         };
+        let mut facts = vec![];
         let s = &mut p.services[idx];
         if let Some(c) = so.context {
             s.context = c;
@@ -681,40 +649,98 @@ pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
         }
         if let Some(port) = so.port {
             s.port = Some(port);
+            facts.push(Fact::new("service", name.clone(), format!("listens on port {port}"), line(&section, "port")));
         }
         match so.test {
-            Some(TestOverride::Line(l)) => s.test_command = Some(vec!["sh".into(), "-c".into(), l]),
-            Some(TestOverride::Argv(v)) => s.test_command = Some(v),
+            Some(TestOverride::Line(l)) => {
+                facts.push(Fact::new("test", name.clone(), format!("tests: {l}"), line(&section, "test")));
+                s.test_command = Some(vec!["sh".into(), "-c".into(), l]);
+            }
+            Some(TestOverride::Argv(v)) => {
+                facts.push(Fact::new("test", name.clone(), format!("tests: {}", v.join(" ")), line(&section, "test")));
+                s.test_command = Some(v);
+            }
             None => {}
         }
         if let Some(t) = so.tests {
             s.tests = t;
+            if !t {
+                facts.push(Fact::new("test", name.clone(), "has no tests to run (tests = false)", line(&section, "tests")));
+            }
         }
-        s.env.extend(so.env);
+        for (k, v) in so.env {
+            s.secret_env.retain(|n| n != &k);
+            s.env.insert(k, v);
+        }
         if let Some(d) = so.depends_on {
+            facts.push(Fact::new("service", name.clone(), format!("depends on {}", d.join(", ")), line(&section, "depends_on")));
             s.depends_on = d;
         }
         s.build_args.extend(so.build_args);
         if let Some(h) = so.health_path {
             s.health_path = Some(h);
         }
+        if let Some(i) = so.image {
+            facts.push(Fact::new("service", name.clone(), format!("manifests run it as {i}"), line(&section, "image")));
+            s.image = Some(i);
+        }
+        if let Some(t) = so.timeout {
+            facts.push(Fact::new("test", name.clone(), format!("each step may take {t} s"), line(&section, "timeout")));
+            s.timeout_secs = Some(t);
+        }
+        if let Some(t) = so.test_timeout {
+            facts.push(Fact::new("test", name.clone(), format!("its tests may run {t} s"), line(&section, "test_timeout")));
+            s.test_timeout_secs = Some(t);
+        }
+        if let Some(c) = so.coverage {
+            facts.push(Fact::new("test", name.clone(), format!("its tests must cover at least {c}% of the lines"), line(&section, "coverage")));
+            s.coverage_min = Some(c);
+        }
+        p.facts.extend(facts);
     }
     if let Some(d) = o.database {
+        let made = p.database.is_none();
         let db = p.database.get_or_insert_with(|| DatabaseSpec {
             name: "db".into(),
             image: "mariadb:10.11".into(),
-            schema: None,
             database: "app".into(),
             user: "app".into(),
+            ..Default::default()
         });
+        if let Some(e) = d.engine {
+            db.engine = match e.to_ascii_lowercase().as_str() {
+                "mysql" | "mariadb" => DbEngine::Mysql,
+                "postgres" | "postgresql" => DbEngine::Postgres,
+                other => {
+                    return Err(detect_error(
+                        format!("slipway.toml line {}: the database engine \"{other}\" is not one Slipway provides", toml_line(text, "database", "engine")),
+                        "Use engine = \"mysql\" or engine = \"postgres\"",
+                    ))
+                }
+            };
+            if made {
+                db.image = db.engine.default_image().into();
+            }
+        }
         if let Some(v) = d.name {
             db.name = v;
         }
         if let Some(v) = d.image {
+            if let Some(e) = DbEngine::of_image(&v) {
+                db.engine = e;
+            }
             db.image = v;
         }
-        if let Some(v) = d.schema {
-            db.schema = Some(v);
+        match d.schema {
+            Some(OneOrMany::One(v)) => {
+                db.schema = Some(v);
+                db.schema_files.clear();
+            }
+            Some(OneOrMany::Many(v)) => {
+                db.schema = None;
+                db.schema_files = v;
+            }
+            None => {}
         }
         if let Some(v) = d.database {
             db.database = v;
@@ -722,12 +748,17 @@ pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
         if let Some(v) = d.user {
             db.user = v;
         }
+        let text_f = format!("{} database {} ({}), schema {}", db.engine.as_str(), db.name, db.image, if db.scripts().is_empty() { "none".to_string() } else { db.scripts().join(", ") });
+        p.facts.push(Fact::new("database", "database", text_f, line("database", "")));
     }
     if let Some(d) = o.deploy {
         if let Some(r) = d.replicas {
             p.deploy.replicas = r;
         }
         if let Some(e) = d.entry {
+            let src = line("deploy", "entry");
+            p.deploy.entry_reason = Some(format!("set in {src}"));
+            p.facts.push(Fact::new("entry", e.clone(), format!("{e} is the entry service"), src));
             p.deploy.entry = Some(e);
         }
         if let Some(port) = d.proxy_port {
@@ -735,166 +766,4 @@ pub fn apply_overrides(p: &mut Project, text: &str) -> Result<(), UserError> {
         }
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn write(root: &Path, rel: &str, text: &str) {
-        let p = root.join(rel);
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, text).unwrap();
-    }
-
-    fn src() -> Source {
-        Source::Path { path: "/repo".into() }
-    }
-
-    fn compose_repo() -> tempfile::TempDir {
-        let d = tempfile::tempdir().unwrap();
-        let r = d.path();
-        write(
-            r,
-            "docker-compose.yml",
-            r#"
-services:
-  db:
-    image: mariadb:10.11
-    environment:
-      MARIADB_DATABASE: sample
-      MARIADB_USER: sample
-      MARIADB_PASSWORD: pw
-    volumes:
-      - ./db/schema.sql:/docker-entrypoint-initdb.d/schema.sql:ro
-  cache:
-    image: redis:7
-  backend:
-    build: ./backend
-    ports: ["8000"]
-    environment:
-      - DB_HOST=db
-      - DB_NAME=sample
-    depends_on: [db, cache]
-  frontend:
-    build:
-      context: frontend
-      dockerfile: Dockerfile.prod
-      args: { BASE_IMAGE: "python:3.11-slim" }
-    ports:
-      - "127.0.0.1:9080:8080/tcp"
-    environment:
-      BACKEND_URL: http://backend:8000
-    depends_on:
-      backend: { condition: service_started }
-"#,
-        );
-        write(r, "backend/Dockerfile", "FROM python\nEXPOSE 8000\n");
-        write(r, "backend/requirements.txt", "flask\npytest\n");
-        write(r, "backend/app.py", "import os\nHOST = os.environ.get(\"DB_HOST\")\nPW = os.environ['DB_PASSWORD']\n@app.get('/healthz')\n");
-        write(r, "frontend/Dockerfile.prod", "FROM python\n");
-        write(r, "frontend/requirements.txt", "flask\n");
-        write(r, "frontend/tests/test_pages.py", "def test_x(): pass\n");
-        write(r, "frontend/app.py", "import os\nURL = os.getenv(\"BACKEND_URL\", \"x\")\n");
-        write(r, "k8s/backend.yaml", "apiVersion: apps/v1\nkind: Deployment\n");
-        write(r, "k8s/notes.yaml", "just: yaml\n");
-        d
-    }
-
-    #[test]
-    fn compose_services_database_tests_manifests_and_env_are_found() {
-        let d = compose_repo();
-        let p = detect(d.path(), "sample", src()).unwrap();
-        let names: Vec<&str> = p.services.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["backend", "frontend"]);
-        let b = p.service("backend").unwrap();
-        assert_eq!((b.context.as_str(), b.port, b.depends_on.clone()), ("backend", Some(8000), vec!["db".to_string()]));
-        assert_eq!(b.env.get("DB_HOST").map(String::as_str), Some("db"));
-        assert_eq!(b.test_command, Some(default_pytest()), "pytest in requirements.txt");
-        assert_eq!(b.health_path.as_deref(), Some("/healthz"));
-        let f = p.service("frontend").unwrap();
-        assert_eq!((f.dockerfile.as_str(), f.port), ("Dockerfile.prod", Some(8080)));
-        assert_eq!(f.build_args.get("BASE_IMAGE").map(String::as_str), Some("python:3.11-slim"));
-        assert_eq!(f.depends_on, vec!["backend".to_string()]);
-        assert!(f.test_command.is_some(), "a tests/ folder");
-        let db = p.database.clone().unwrap();
-        assert_eq!((db.name.as_str(), db.image.as_str(), db.schema.as_deref(), db.database.as_str()), ("db", "mariadb:10.11", Some("db/schema.sql"), "sample"));
-        assert_eq!(p.manifests, vec!["k8s/backend.yaml".to_string()]);
-        assert_eq!(p.env_vars, ["BACKEND_URL", "DB_HOST", "DB_NAME", "DB_PASSWORD"]);
-        assert_eq!(p.entry_service().unwrap().name, "frontend");
-    }
-
-    #[test]
-    fn dockerfiles_are_used_when_there_is_no_compose_file() {
-        let d = tempfile::tempdir().unwrap();
-        write(d.path(), "api/Dockerfile", "FROM x\nEXPOSE 5000/tcp\n");
-        write(d.path(), "web/Dockerfile", "FROM x\n");
-        write(d.path(), "node_modules/x/Dockerfile", "FROM x\n");
-        let p = detect(d.path(), "two", src()).unwrap();
-        let v: Vec<(&str, &str, Option<u16>)> = p.services.iter().map(|s| (s.name.as_str(), s.context.as_str(), s.port)).collect();
-        assert_eq!(v, [("api", "api", Some(5000)), ("web", "web", None)]);
-        assert!(p.services.iter().all(|s| s.test_command.is_none()));
-    }
-
-    #[test]
-    fn slipway_toml_overrides_and_extends() {
-        let d = compose_repo();
-        write(
-            d.path(),
-            "slipway.toml",
-            r#"
-[project]
-concurrency = 2
-[services.backend]
-test = "pytest -x"
-env = { EXTRA = "1" }
-[services.worker]
-context = "backend"
-tests = false
-[deploy]
-replicas = 2
-entry = "frontend"
-"#,
-        );
-        let p = detect(d.path(), "sample", src()).unwrap();
-        assert_eq!(p.concurrency, 2);
-        assert_eq!(p.deploy.replicas, 2);
-        let b = p.service("backend").unwrap();
-        assert_eq!(b.test_command.clone().unwrap(), ["sh", "-c", "pytest -x"]);
-        assert_eq!(b.env.get("EXTRA").map(String::as_str), Some("1"));
-        assert_eq!(b.env.get("DB_HOST").map(String::as_str), Some("db"), "compose env kept");
-        let w = p.service("worker").unwrap();
-        assert!(!w.tests);
-        assert!(p.detected_from.contains(&"slipway.toml".to_string()));
-    }
-
-    #[test]
-    fn bad_input_is_a_clear_error() {
-        let d = compose_repo();
-        write(d.path(), "slipway.toml", "[project]\nconcurrency = 1\n\n[servics.backend]\ntest = \"x\"\n");
-        let e = detect(d.path(), "sample", src()).unwrap_err();
-        assert!(e.why.contains("line 4") && e.why.contains("servics"), "{e}");
-
-        write(d.path(), "slipway.toml", "[deploy]\nreplicas = 0\n");
-        let e = detect(d.path(), "sample", src()).unwrap_err();
-        assert!(e.why.contains("0 replicas"), "{e}");
-
-        let empty = tempfile::tempdir().unwrap();
-        write(empty.path(), "README.md", "hi");
-        let e = detect(empty.path(), "x", src()).unwrap_err();
-        assert!(e.why.contains("no Dockerfile"), "{e}");
-        assert!(e.fix.contains("Dockerfile"), "{e}");
-
-        write(empty.path(), "compose.yaml", "services: [not, a, map");
-        let e = detect(empty.path(), "x", src()).unwrap_err();
-        assert!(e.why.contains("compose.yaml is not a valid compose file"), "{e}");
-    }
-
-    #[test]
-    fn ids_from_names() {
-        assert_eq!(id_from_name("My_App.git"), "my-app");
-        assert_eq!(id_from_name("2048-game"), "game");
-        assert_eq!(id_from_name("--"), "project");
-        assert!(is_id("sample-app") && !is_id("Sample") && !is_id("a-") && !is_id("1a"));
-    }
 }

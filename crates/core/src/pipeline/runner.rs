@@ -5,16 +5,19 @@
 //! cancel) removes the run's build and test containers and networks.
 
 use async_trait::async_trait;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+use super::config::{self, DbConn, EnvInputs};
+use super::dburl::DbEngine;
 use super::engine::{BuildRequest, ContainerEngine, ContainerSpec, Health, HealthCheck, Labels, LogSink, RegistryAuth};
 use super::logs::{step_path, StepLog, SLIPWAY_STEP};
-use super::project::{DatabaseSpec, Project, ServiceSpec, Source};
-use super::run::{parse_cobertura, parse_junit, ImageArtifact, Run, StageName, Status, StepRun};
+use super::project::{self as project_mod, DatabaseSpec, Project, ServiceSpec, Source};
+use super::run::{parse_cobertura, parse_junit, Coverage, ImageArtifact, Run, StageName, Status, StepRun, TestReport};
+use super::testing;
 use crate::secrets::{random_hex, Secret};
 use crate::UserError;
 
@@ -51,6 +54,15 @@ pub struct DeployRequest<'a> {
     pub repo: &'a Path,
     /// The deployment database's password (kept in the keychain by the app).
     pub db_password: Secret,
+    /// The deploy environment's own configuration values (secrets from the keychain).
+    pub settings: BTreeMap<String, Secret>,
+}
+
+impl DeployRequest<'_> {
+    /// The settings as plain values (for building a container's environment only).
+    pub fn plain_settings(&self) -> BTreeMap<String, String> {
+        self.settings.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -62,6 +74,11 @@ pub struct DeployOutcome {
 pub trait DeployTarget: Send + Sync {
     /// Shown in logs and on the Deployments page: "local Docker engine", "kubernetes (ctx)".
     fn name(&self) -> String;
+    /// Checks, right after Checkout and before anything is built, what would make the deploy
+    /// fail for sure (a manifest whose image matches no service). Nothing runs if it fails.
+    async fn preflight(&self, _project: &Project, _repo: &Path) -> Result<(), UserError> {
+        Ok(())
+    }
     /// Deploys, waits until healthy, and returns the app's URL. On cancel, removes what it
     /// started for this run and leaves the previous deployment serving.
     async fn deploy(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken) -> Result<DeployOutcome, UserError>;
@@ -92,7 +109,17 @@ pub struct Pipeline {
     pub db_password: Secret,
     /// How long a started dependency (database, service) may take to become ready.
     pub ready_timeout: Duration,
+    /// How long a step (a build, a test suite, a push) may take unless its service sets its
+    /// own `timeout` in slipway.toml.
+    pub step_timeout: Duration,
+    /// The configuration values of the Test stage's environment (`test`, over `all`).
+    pub test_settings: BTreeMap<String, Secret>,
+    /// The configuration values of the environment the Deploy stage deploys to.
+    pub deploy_settings: BTreeMap<String, Secret>,
 }
+
+/// The default of [`Pipeline::step_timeout`].
+pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Why a stage ended early.
 enum Stop {
@@ -131,48 +158,67 @@ pub fn image_name(project: &str, service: &str, sha: &str) -> String {
 }
 
 /// The environment a service gets for the database: DB_HOST, DB_PORT, DB_USER, DB_PASSWORD,
-/// DB_NAME and DATABASE_URL, overriding the compose file's values for those names.
+/// DB_NAME and DATABASE_URL (the engine's scheme).
 pub fn database_env(db: &DatabaseSpec, host: &str, password: &str) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
-    env.insert("DB_HOST".into(), host.into());
-    env.insert("DB_PORT".into(), "3306".into());
-    env.insert("DB_USER".into(), db.user.clone());
-    env.insert("DB_PASSWORD".into(), password.into());
-    env.insert("DB_NAME".into(), db.database.clone());
-    env.insert("DATABASE_URL".into(), format!("mysql://{}:{}@{}:3306/{}", db.user, password, host, db.database));
-    env
+    config::connection_env(&DbConn { host: host.into(), ..DbConn::provided(db, password) })
 }
 
-/// The database container's environment (the official MariaDB and MySQL images' names).
+/// The database container's environment (the official images' names for its engine).
 pub fn database_container_env(db: &DatabaseSpec, root_password: &str, password: &str) -> BTreeMap<String, String> {
-    let mut env = BTreeMap::new();
-    for p in ["MARIADB", "MYSQL"] {
-        env.insert(format!("{p}_ROOT_PASSWORD"), root_password.into());
-        env.insert(format!("{p}_DATABASE"), db.database.clone());
-        env.insert(format!("{p}_USER"), db.user.clone());
-        env.insert(format!("{p}_PASSWORD"), password.into());
-    }
-    env
+    config::database_container_env(db, root_password, password)
 }
 
-pub fn database_healthcheck() -> HealthCheck {
-    HealthCheck {
-        test: vec![
-            "CMD-SHELL".into(),
-            "mariadb-admin ping -h 127.0.0.1 --protocol=tcp --silent || mysqladmin ping -h 127.0.0.1 --protocol=tcp --silent".into(),
-        ],
-        interval_ms: 500,
-        retries: 240,
+/// The database container's health check: it answers over TCP.
+pub fn database_healthcheck(engine: DbEngine) -> HealthCheck {
+    HealthCheck { test: vec!["CMD-SHELL".into(), config::database_ping(engine).into()], interval_ms: 500, retries: 240, ..Default::default() }
+}
+
+/// The database's scripts, as files for /docker-entrypoint-initdb.d (named so they run in the
+/// project's order). A script that cannot be read is an error naming it.
+pub fn schema_files(repo: &Path, db: &DatabaseSpec) -> Result<Vec<(String, Vec<u8>)>, UserError> {
+    let mut out = vec![];
+    for (i, f) in db.scripts().iter().enumerate() {
+        let bytes = std::fs::read(super::confine::inside(repo, "the database schema", f)?).map_err(|e| {
+            UserError::new("The database schema could not be read", format!("{f}: {e}"), "Fix the schema path in the compose file or slipway.toml")
+        })?;
+        out.push((format!("/docker-entrypoint-initdb.d/{}", testing::placed_name(i, f)), bytes));
+    }
+    Ok(out)
+}
+
+/// The error of a database that stopped while loading its schema: the failing script's file
+/// and line in the repository when the log names them.
+pub fn database_start_error(e: UserError, db: &DatabaseSpec, log_path: &Path) -> UserError {
+    let log = std::fs::read(log_path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    match testing::schema_error(&log, &db.scripts()) {
+        Some(at) => UserError::new(
+            format!("The schema of the database {} has an error", db.name),
+            at,
+            "Fix the SQL at that line, commit, and run again; nothing else was started",
+        ),
+        None => e,
     }
 }
 
-/// The schema file's content, as a file for /docker-entrypoint-initdb.d.
-pub fn schema_file(repo: &Path, db: &DatabaseSpec) -> Result<Vec<(String, Vec<u8>)>, UserError> {
-    let Some(schema) = &db.schema else { return Ok(vec![]) };
-    let bytes = std::fs::read(super::confine::inside(repo, "the database schema", schema)?).map_err(|e| {
-        UserError::new("The database schema could not be read", format!("{schema}: {e}"), "Fix the schema path in the compose file or slipway.toml")
-    })?;
-    Ok(vec![("/docker-entrypoint-initdb.d/schema.sql".into(), bytes)])
+/// A container's health check from a service's compose healthcheck.
+pub fn service_healthcheck(svc: &ServiceSpec) -> Option<HealthCheck> {
+    svc.healthcheck.as_ref().map(|h| HealthCheck {
+        test: h.test.clone(),
+        interval_ms: (h.interval_ms as u64).clamp(200, 5_000),
+        retries: h.retries.max(1),
+        timeout_ms: h.timeout_ms as u64,
+        start_period_ms: h.start_period_ms as u64,
+    })
+}
+
+/// How long a step of this service may take.
+pub fn step_timeout(svc: &ServiceSpec, default: Duration) -> Duration {
+    svc.timeout_secs.map(|s| Duration::from_secs(s as u64)).unwrap_or(default)
+}
+
+/// The error of a step that ran out of time: its name, its limit and its last log lines.
+pub fn timeout_error(step: &str, limit: Duration, log_path: &Path, fix: &str) -> UserError {
+    UserError::new(format!("{step} timed out"), format!("it ran longer than {} s; its last lines: {}", limit.as_secs(), log_tail(log_path, 8)), fix)
 }
 
 /// Waits until a container is healthy (its health check) or, without one, until `probe` passes.
@@ -253,16 +299,34 @@ pub async fn http_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
     tokio::time::timeout(Duration::from_secs(5), fut).await.map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "no answer in 5 s"))?
 }
 
-/// A service's environment: its own (compose, slipway.toml), plus the database's when it
-/// depends on the database.
+/// A service's environment without secrets from the repository (for exports): its own values,
+/// plus the database's connection when it uses the database.
 pub fn service_env(project: &Project, svc: &ServiceSpec, db_host: &str, db_password: &str) -> BTreeMap<String, String> {
     let mut env = svc.env.clone();
     if let Some(db) = &project.database {
-        if svc.depends_on.contains(&db.name) {
+        if project.uses_db(svc) {
             env.extend(database_env(db, db_host, db_password));
+            for u in db.urls.iter().filter(|u| u.service == svc.name) {
+                let c = DbConn { host: db_host.into(), ..DbConn::provided(db, db_password) };
+                env.insert(u.name.clone(), super::dburl::write(&u.scheme, &u.query, &c.target()));
+            }
         }
     }
     env
+}
+
+/// The environment of every service for one environment, resolved before anything starts: the
+/// repository's secrets at this commit (`${VAR?message}` unset is an error naming the file and
+/// line), the environment's settings, the database's connection.
+pub fn resolve_envs(repo: &Path, project: &Project, settings: &BTreeMap<String, Secret>, db: Option<&DbConn>, environment: &str) -> Result<BTreeMap<String, BTreeMap<String, String>>, UserError> {
+    let plain: BTreeMap<String, String> = settings.iter().map(|(k, v)| (k.clone(), v.expose().to_string())).collect();
+    let committed = project_mod::secret_values(repo, project, &plain)?;
+    let mut out = BTreeMap::new();
+    for s in &project.services {
+        let inputs = EnvInputs { project, committed: &committed, settings: &plain, db, test_db: db, environment };
+        out.insert(s.name.clone(), config::service_env(s, &inputs)?);
+    }
+    Ok(out)
 }
 
 pub fn log_tail(path: &Path, lines: usize) -> String {
@@ -433,6 +497,12 @@ impl Pipeline {
         slog.line(format!("At commit {} {}", c.sha, c.message.lines().next().unwrap_or("")));
         run.commit = Some(c.sha);
         run.commit_message = Some(c.message);
+        // What would make the deploy fail for sure is found now, before anything is built.
+        if let Some(t) = &self.target {
+            if run.until.is_none_or(|u| u >= StageName::Deploy) {
+                t.preflight(project, &dir.join(&project.subdir)).await?;
+            }
+        }
         Ok(Status::Succeeded)
     }
 
@@ -465,7 +535,20 @@ impl Pipeline {
             labels.insert("slipway.image.run".into(), run.id.clone());
             labels.insert("slipway.image.commit".into(), sha.clone());
             let req = BuildRequest { context, dockerfile: svc.dockerfile.clone(), tags: vec![image.clone()], build_args: svc.build_args.clone(), labels };
-            let built = self.engine.build(req, log.as_ref()).await;
+            let limit = step_timeout(svc, self.step_timeout);
+            let built = match tokio::time::timeout(limit, self.engine.build(req, log.as_ref())).await {
+                Ok(b) => b,
+                Err(_) => {
+                    log.flush();
+                    Self::step_end(run, StageName::Build, &svc.name, Status::Failed, report);
+                    return Err(Stop::Failed(timeout_error(
+                        &format!("Building {} (step build/{})", svc.name, svc.name),
+                        limit,
+                        log.path(),
+                        &format!("Look at the step's log for the command that hangs, or give {} more time: `timeout = {}` under [services.{}] in slipway.toml", svc.name, limit.as_secs() * 2, svc.name),
+                    )));
+                }
+            };
             log.flush();
             match built {
                 Ok(id) => {
@@ -489,30 +572,39 @@ impl Pipeline {
         })
     }
 
-    /// Services (transitively) needed by `svc`, in start order.
-    fn dependencies<'a>(project: &'a Project, svc: &ServiceSpec) -> Vec<&'a ServiceSpec> {
-        let mut out: Vec<&ServiceSpec> = vec![];
-        let mut seen = BTreeSet::new();
-        fn visit<'a>(p: &'a Project, name: &str, seen: &mut BTreeSet<String>, out: &mut Vec<&'a ServiceSpec>) {
-            let Some(s) = p.service(name) else { return };
-            if !seen.insert(name.to_string()) {
-                return;
-            }
-            for d in &s.depends_on {
-                visit(p, d, seen, out);
-            }
-            out.push(s);
-        }
-        for d in &svc.depends_on {
-            visit(project, d, &mut seen, &mut out);
-        }
-        out.retain(|s| s.name != svc.name);
-        out
-    }
-
-    fn needs_db(project: &Project, svc: &ServiceSpec) -> bool {
-        let Some(db) = &project.database else { return false };
-        svc.depends_on.contains(&db.name) || Self::dependencies(project, svc).iter().any(|d| d.depends_on.contains(&db.name))
+    /// Starts one service for the tests that call it, as compose starts it: its command,
+    /// entrypoint, environment, health check and every name it is reached by; then waits until
+    /// it is ready (its health check, else its port, within its timeout).
+    #[allow(clippy::too_many_arguments)]
+    async fn start_service(&self, run: &mut Run, svc: &ServiceSpec, env: BTreeMap<String, String>, net: &str, labels: &Labels, cancel: &CancellationToken, report: Report<'_>, slog: &Arc<StepLog>) -> Result<(), Stop> {
+        let step = format!("{}-service", svc.name);
+        slog.line(format!("Starting {} for the tests that call it", svc.name));
+        Self::step_start(run, StageName::Test, &step, report);
+        let log = self.log(run, StageName::Test, &step)?;
+        let spec = ContainerSpec {
+            name: Some(format!("slipway-{}-{}", run.id, svc.name)),
+            image: Self::image_of(run, &svc.name)?,
+            cmd: svc.command.clone(),
+            entrypoint: svc.entrypoint.clone(),
+            env,
+            network: Some(net.to_string()),
+            aliases: svc.names(),
+            publish: svc.port.map(|p| vec![(p, 0)]).unwrap_or_default(),
+            labels: labels.clone(),
+            healthcheck: service_healthcheck(svc),
+            ..Default::default()
+        };
+        let id = self.engine.run(&spec).await?;
+        spawn_follow(self.engine.clone(), id.clone(), log.clone());
+        let probe = if svc.healthcheck.is_some() { None } else { svc.port.map(|p| (p, svc.health_path.clone())) };
+        let limit = step_timeout(svc, self.ready_timeout);
+        wait_ready(self.engine.as_ref(), &id, &format!("Service {} (step test/{step})", svc.name), log.path(), limit, cancel, probe).await.map_err(|e| {
+            Self::step_end(run, StageName::Test, &step, Status::Failed, report);
+            Stop::Failed(e)
+        })?;
+        slog.line(format!("{} is ready", svc.name));
+        Self::step_end(run, StageName::Test, &step, Status::Succeeded, report);
+        Ok(())
     }
 
     async fn test(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken, report: Report<'_>) -> Result<Status, Stop> {
@@ -529,14 +621,28 @@ impl Pipeline {
             ));
         }
         let repo = self.checkout_dir(run).join(&project.subdir);
+        // Everything the containers get is worked out before any starts: a missing value or
+        // an unset `${VAR?message}` stops here, with nothing running.
+        let db_password = random_hex(12);
+        let conn = project.database.as_ref().map(|db| DbConn::provided(db, &db_password));
+        let envs = resolve_envs(&repo, project, &self.test_settings, conn.as_ref(), config::TEST_ENV)?;
         let labels = self.labels(run, StageName::Test);
         let net = format!("slipway-{}-test", run.id);
         self.engine.create_network(&net, &labels).await?;
-        let db_password = random_hex(12);
-        let mut started: BTreeSet<String> = BTreeSet::new();
-        // The database, when any tester needs it.
-        if let Some(db) = project.database.as_ref().filter(|_| testers.iter().any(|s| Self::needs_db(project, s))) {
-            slog.line(format!("Starting the test database {} ({})", db.name, db.image));
+        // The services the testers call, dependencies first (compose's start order).
+        let mut needed: Vec<&ServiceSpec> = vec![];
+        for t in &testers {
+            for d in project.dependencies(t) {
+                if !needed.iter().any(|x| x.name == d.name) {
+                    needed.push(d);
+                }
+            }
+        }
+        let order: Vec<&ServiceSpec> = project.start_order().into_iter().filter(|s| needed.iter().any(|n| n.name == s.name)).collect();
+        // The database, when anything started here uses it, with its schema loaded.
+        let wants_db = testers.iter().chain(order.iter()).any(|s| project.uses_db(s));
+        if let Some(db) = project.database.as_ref().filter(|_| wants_db) {
+            slog.line(format!("Starting the test database {} ({} {}), loading {}", db.name, db.engine.as_str(), db.image, if db.scripts().is_empty() { "no schema".to_string() } else { db.scripts().join(", ") }));
             Self::step_start(run, StageName::Test, &db.name, report);
             let log = self.log(run, StageName::Test, &db.name)?;
             let spec = ContainerSpec {
@@ -544,70 +650,57 @@ impl Pipeline {
                 image: db.image.clone(),
                 env: database_container_env(db, &random_hex(12), &db_password),
                 network: Some(net.clone()),
-                aliases: vec![db.name.clone()],
+                aliases: std::iter::once(db.name.clone()).chain(db.aliases.iter().cloned()).collect(),
                 labels: labels.clone(),
-                files: schema_file(&repo, db)?,
-                healthcheck: Some(database_healthcheck()),
+                files: schema_files(&repo, db)?,
+                healthcheck: Some(database_healthcheck(db.engine)),
                 ..Default::default()
             };
             let id = self.engine.run(&spec).await?;
-            spawn_follow(self.engine.clone(), id.clone(), log.clone());
-            wait_ready(self.engine.as_ref(), &id, &format!("The test database {}", db.name), log.path(), self.ready_timeout, cancel, None).await?;
+            let follower = spawn_follow(self.engine.clone(), id.clone(), log.clone());
+            if let Err(e) = wait_ready(self.engine.as_ref(), &id, &format!("The test database {} (step test/{})", db.name, db.name), log.path(), self.ready_timeout, cancel, None).await {
+                let _ = tokio::time::timeout(Duration::from_secs(2), follower).await;
+                Self::step_end(run, StageName::Test, &db.name, Status::Failed, report);
+                return Err(Stop::Failed(database_start_error(e, db, log.path())));
+            }
             slog.line(format!("Database {} is ready", db.name));
             Self::step_end(run, StageName::Test, &db.name, Status::Succeeded, report);
-            started.insert(db.name.clone());
         }
-        // The services the testers call.
-        let needed: Vec<&ServiceSpec> = {
-            let mut v: Vec<&ServiceSpec> = vec![];
-            for t in &testers {
-                for d in Self::dependencies(project, t) {
-                    if !v.iter().any(|x| x.name == d.name) {
-                        v.push(d);
-                    }
-                }
-            }
-            v
-        };
-        for dep in needed {
-            let step = format!("{}-service", dep.name);
-            slog.line(format!("Starting {} for the tests that call it", dep.name));
-            Self::step_start(run, StageName::Test, &step, report);
-            let log = self.log(run, StageName::Test, &step)?;
-            let spec = ContainerSpec {
-                name: Some(format!("slipway-{}-{}", run.id, dep.name)),
-                image: Self::image_of(run, &dep.name)?,
-                env: service_env(project, dep, project.database.as_ref().map(|d| d.name.as_str()).unwrap_or("db"), &db_password),
-                network: Some(net.clone()),
-                aliases: vec![dep.name.clone()],
-                publish: dep.port.map(|p| vec![(p, 0)]).unwrap_or_default(),
-                labels: labels.clone(),
-                ..Default::default()
-            };
-            let id = self.engine.run(&spec).await?;
-            spawn_follow(self.engine.clone(), id.clone(), log.clone());
-            let probe = dep.port.map(|p| (p, dep.health_path.clone()));
-            wait_ready(self.engine.as_ref(), &id, &format!("Service {}", dep.name), log.path(), self.ready_timeout, cancel, probe).await?;
-            Self::step_end(run, StageName::Test, &step, Status::Succeeded, report);
-            started.insert(dep.name.clone());
+        for dep in order {
+            let env = envs.get(&dep.name).cloned().unwrap_or_default();
+            self.start_service(run, dep, env, &net, &labels, cancel, report, slog).await?;
         }
-        // The test suites, all at once (each in its own container, each with its own log).
+        // The test suites, all at once (each in its own one-off container with the entrypoint
+        // replaced by the test command, each with its own log and reports folder).
         let mut suites = vec![];
         for svc in testers {
             let cmd = svc.test_command.clone().unwrap_or_default();
             slog.line(format!("Testing {}: {}", svc.name, cmd.join(" ")));
             let log = self.log(run, StageName::Test, &svc.name)?;
+            let reports = self.runs_dir.join(&run.id).join(StageName::Test.as_str()).join(format!("{}.reports", svc.name));
+            std::fs::create_dir_all(&reports).and_then(|_| {
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&reports, std::fs::Permissions::from_mode(0o777))
+            }).map_err(|e| UserError::new("The test reports folder could not be made", format!("{}: {e}", reports.display()), "Check the data folder's free space and permissions"))?;
+            let mut env = envs.get(&svc.name).cloned().unwrap_or_default();
+            env.insert("CI".into(), "true".into());
             let spec = ContainerSpec {
                 name: Some(format!("slipway-{}-test-{}", run.id, svc.name)),
                 image: Self::image_of(run, &svc.name)?,
-                cmd: Some(cmd),
-                env: service_env(project, svc, project.database.as_ref().map(|d| d.name.as_str()).unwrap_or("db"), &db_password),
+                entrypoint: Some(cmd),
+                cmd: None,
+                env,
                 network: Some(net.clone()),
-                labels: labels.clone(),
+                mounts: vec![(reports.to_string_lossy().into_owned(), "/reports".into())],
+                labels: {
+                    let mut l = labels.clone();
+                    l.insert("slipway.step".into(), svc.name.clone());
+                    l
+                },
                 ..Default::default()
             };
             Self::step_start(run, StageName::Test, &svc.name, report);
-            suites.push(self.test_suite(svc.name.clone(), spec, log));
+            suites.push(self.test_suite(svc, spec, log, reports));
         }
         let mut pending: futures::stream::FuturesUnordered<_> = suites.into_iter().collect();
         let mut failures = vec![];
@@ -630,7 +723,6 @@ impl Pipeline {
                 }
             }
         }
-        let _ = started;
         let mut l = Self::run_labels(run);
         l.insert("slipway.stage".into(), StageName::Test.as_str().into());
         self.engine.remove_labelled(&l).await?;
@@ -645,54 +737,82 @@ impl Pipeline {
         }
     }
 
-    /// Runs one service's test container to its end and reads its reports.
-    async fn test_suite(&self, service: String, spec: ContainerSpec, log: Arc<StepLog>) -> Result<SuiteResult, UserError> {
+    /// Runs one service's test container to its end (or its timeout) and reads its reports
+    /// from the folder mounted at /reports.
+    async fn test_suite(&self, svc: &ServiceSpec, spec: ContainerSpec, log: Arc<StepLog>, reports: PathBuf) -> Result<SuiteResult, UserError> {
+        let service = svc.name.clone();
         let id = self.engine.run(&spec).await?;
         let follower = spawn_follow(self.engine.clone(), id.clone(), log.clone());
-        let code = self.engine.wait(&id).await?;
+        let limit = svc.test_timeout_secs.map(|s| Duration::from_secs(s as u64)).unwrap_or_else(|| step_timeout(svc, self.step_timeout));
+        let code = match tokio::time::timeout(limit, self.engine.wait(&id)).await {
+            Ok(code) => code?,
+            Err(_) => {
+                // Stop it (by its own labels): its log ends, and the step fails with its
+                // last lines.
+                let _ = tokio::time::timeout(Duration::from_secs(30), self.engine.remove_labelled(&spec.labels)).await;
+                let _ = tokio::time::timeout(Duration::from_secs(3), follower).await;
+                log.flush();
+                return Ok(SuiteResult {
+                    service: service.clone(),
+                    lines: vec![format!("{service}: the tests ran longer than {} s and were stopped", limit.as_secs())],
+                    report: None,
+                    coverage: None,
+                    outcome: Err(timeout_error(
+                        &format!("Tests of {service} (step test/{service})"),
+                        limit,
+                        log.path(),
+                        &format!("Find the test that hangs (its log is in this step), or give {service} more time: `test_timeout = {}` under [services.{service}] in slipway.toml", limit.as_secs() * 2),
+                    )),
+                });
+            }
+        };
         let _ = follower.await;
-        let junit = self.engine.read_file(&id, "/reports/junit.xml").await?;
-        let coverage_xml = self.engine.read_file(&id, "/reports/coverage.xml").await?;
+        let read = |name: &str| std::fs::read(reports.join(name)).ok();
         let mut lines = vec![];
-        let mut coverage = None;
-        if let Some(xml) = coverage_xml {
+        let mut coverage: Option<Coverage> = None;
+        if let Some(xml) = read("coverage.xml").or_else(|| read("cobertura-coverage.xml")) {
             match parse_cobertura(&service, &xml) {
-                Ok(c) => {
-                    lines.push(format!("{service}: coverage {:.1}% ({} of {} lines)", c.line_rate * 100.0, c.lines_covered, c.lines_valid));
-                    coverage = Some(c);
-                }
+                Ok(c) => coverage = Some(c),
                 Err(e) => lines.push(format!("{service}: {}: {}", e.what, e.why)),
             }
+        } else if let Some(p) = read("cover.out") {
+            coverage = testing::go_coverage(&service, &p);
         }
+        if let Some(c) = &coverage {
+            lines.push(format!("{service}: coverage {:.1}% ({} of {} lines)", c.line_rate * 100.0, c.lines_covered, c.lines_valid));
+        }
+        let parsed: Option<Result<TestReport, UserError>> = match (read("junit.xml"), read("go-test.json")) {
+            (Some(xml), _) => Some(parse_junit(&service, &xml)),
+            (None, Some(json)) => Some(testing::go_test_report(&service, &json)),
+            (None, None) => None,
+        };
         let mut report = None;
-        let outcome = match junit {
+        let outcome = match parsed {
             None => Err(UserError::new(
                 format!("Tests of {service} left no report"),
                 format!("the test command exited with code {code} and wrote no /reports/junit.xml: {}", log_tail(log.path(), 5)),
                 "Make the test command write JUnit XML to /reports/junit.xml (pytest: --junitxml=/reports/junit.xml); a run without a report never passes",
             )),
-            Some(xml) => match parse_junit(&service, &xml) {
-                Err(e) => Err(e),
-                Ok(r) => {
-                    lines.push(format!("{service}: {} passed, {} failed, {} errors, {} skipped (exit code {code})", r.passed, r.failed, r.errors, r.skipped));
-                    let bad: Vec<String> = r.cases.iter().filter(|c| c.outcome == "failed" || c.outcome == "error").map(|c| c.name.clone()).collect();
-                    let (total, ran_none) = (r.total, r.total == 0);
-                    report = Some(r);
-                    if !bad.is_empty() {
-                        Err(UserError::new(
-                            format!("Tests of {service} failed"),
-                            format!("{} of {} failed: {}", bad.len(), total, bad.join(", ")),
-                            "Read the failures in the test results, fix them, and push a new commit",
-                        ))
-                    } else if code != 0 {
-                        Err(UserError::new(format!("Tests of {service} failed"), format!("the test command exited with code {code}"), "Read the test log of this stage"))
-                    } else if ran_none {
-                        Err(UserError::new(format!("Tests of {service} ran nothing"), "the report lists no test", "Check the test command and that the tests are in the image"))
-                    } else {
-                        Ok(())
-                    }
+            Some(Err(e)) => Err(e),
+            Some(Ok(r)) => {
+                lines.push(format!("{service}: {} passed, {} failed, {} errors, {} skipped (exit code {code})", r.passed, r.failed, r.errors, r.skipped));
+                let bad: Vec<String> = r.cases.iter().filter(|c| c.outcome == "failed" || c.outcome == "error").map(|c| c.name.clone()).collect();
+                let (total, ran_none) = (r.total, r.total == 0);
+                report = Some(r);
+                if !bad.is_empty() {
+                    Err(UserError::new(
+                        format!("Tests of {service} failed"),
+                        format!("{} of {} failed: {}", bad.len(), total, bad.join(", ")),
+                        "Read the failures in the test results, fix them, and push a new commit",
+                    ))
+                } else if code != 0 {
+                    Err(UserError::new(format!("Tests of {service} failed"), format!("the test command exited with code {code}: {}", log_tail(log.path(), 5)), "Read the test log of this stage"))
+                } else if ran_none {
+                    Err(UserError::new(format!("Tests of {service} ran nothing"), "the report lists no test", "Check the test command and that the tests are in the image"))
+                } else {
+                    testing::coverage_gate(&service, svc.coverage_min, coverage.as_ref())
                 }
-            },
+            }
         };
         Ok(SuiteResult { service, lines, report, coverage, outcome })
     }
@@ -714,7 +834,11 @@ impl Pipeline {
             Self::step_start(run, StageName::Push, &svc.name, report);
             let log = self.log(run, StageName::Push, &svc.name)?;
             self.engine.tag(&local, &target).await?;
-            let pushed = self.engine.push(&target, reg.auth.as_ref(), log.as_ref()).await;
+            let limit = step_timeout(svc, self.step_timeout);
+            let pushed = match tokio::time::timeout(limit, self.engine.push(&target, reg.auth.as_ref(), log.as_ref())).await {
+                Ok(p) => p,
+                Err(_) => Err(timeout_error(&format!("Pushing {} (step push/{})", svc.name, svc.name), limit, log.path(), "Check the registry's address and the network, then run again")),
+            };
             log.flush();
             match pushed {
                 Ok(digest) => {
@@ -743,7 +867,7 @@ impl Pipeline {
         let repo = self.checkout_dir(run).join(&project.subdir);
         slog.line(format!("Deploying to the {}", target.name()));
         let images = run.artifacts.images.clone();
-        let req = DeployRequest { project, run_id: &run.id, commit: &sha, images: &images, repo: &repo, db_password: self.db_password.clone() };
+        let req = DeployRequest { project, run_id: &run.id, commit: &sha, images: &images, repo: &repo, db_password: self.db_password.clone(), settings: self.deploy_settings.clone() };
         match target.deploy(&req, slog, cancel).await {
             Ok(out) => {
                 slog.line(format!("The app answers at {}", out.url));

@@ -1,12 +1,27 @@
 import { useId, useState, type FormEvent } from "react";
 
 import { api } from "../../api";
+import type { CommittedSecret } from "../../bindings/CommittedSecret";
 import type { Project } from "../../bindings/Project";
 import type { ServiceSpec } from "../../bindings/ServiceSpec";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
 import { defaultEntry, fromForm, sourceText, toForm, type ProjectForm, type ServiceForm } from "./model";
+
+/** "this repository commits a database password in .env line 1 (MYSQL_PASSWORD)", as the Rust side words it. */
+function secretText(c: CommittedSecret): string {
+  return `this repository commits ${c.what} in ${c.file} line ${c.line} (${c.name})`;
+}
+
+/** The database's scripts in load order (DatabaseSpec::scripts). */
+function schemaFiles(p: Project): string[] {
+  const db = p.database;
+  if (!db) return [];
+  const v = db.schema ? [db.schema] : [];
+  for (const f of db.schemaFiles) if (!v.includes(f)) v.push(f);
+  return v;
+}
 
 /** What detection found, editable where a person may disagree with it, and Save. */
 export function ProjectEditor({
@@ -113,8 +128,29 @@ export function ProjectEditor({
               </option>
             ))}
           </select>
+          {project.deploy.entryReason && form.entry === (project.deploy.entry ?? "") && (
+            <p className="hint" data-testid="project-entry-reason">
+              Why: {project.deploy.entryReason}
+            </p>
+          )}
         </div>
       </div>
+
+      {project.committedSecrets.length > 0 && (
+        <div className="warn-note" role="note" data-testid="project-committed-secrets">
+          <strong>Secrets committed in the repository</strong>
+          <ul className="plain-list">
+            {project.committedSecrets.map((c) => (
+              <li key={`${c.file}:${c.line}:${c.name}`} data-testid="project-committed-secret">
+                {secretText(c)}
+              </li>
+            ))}
+          </ul>
+          <span className="hint">
+            Move them to the keychain with <code>slipway env config move-secrets</code>, then remove them from the repository.
+          </span>
+        </div>
+      )}
 
       <h3>Services</h3>
       <div className="service-list">
@@ -137,8 +173,20 @@ export function ProjectEditor({
           <dd>
             <code>{project.database.image}</code>
           </dd>
+          <dt>Engine</dt>
+          <dd data-testid="project-database-engine">{project.database.engine === "postgres" ? "PostgreSQL" : "MySQL"}</dd>
           <dt>Schema</dt>
-          <dd>{project.database.schema ? <code>{project.database.schema}</code> : <span className="muted">none</span>}</dd>
+          <dd>
+            {schemaFiles(project).length ? (
+              schemaFiles(project).map((f) => (
+                <code key={f} className="chip">
+                  {f}
+                </code>
+              ))
+            ) : (
+              <span className="muted">none</span>
+            )}
+          </dd>
           <dt>Database</dt>
           <dd>
             {project.database.database} (user {project.database.user})
@@ -146,7 +194,7 @@ export function ProjectEditor({
         </dl>
       ) : (
         <p className="muted" data-testid="project-database">
-          No database service found.
+          No database found (no database image, database URL or schema folder).
         </p>
       )}
 
@@ -177,6 +225,22 @@ export function ProjectEditor({
       ) : (
         <p className="muted" data-testid="project-env-vars">
           None found.
+        </p>
+      )}
+
+      <h3>What was found, and where</h3>
+      {project.facts.length ? (
+        <ul className="plain-list project-facts" data-testid="project-facts">
+          {project.facts.map((f, i) => (
+            <li key={i} data-testid="project-fact" data-topic={f.topic}>
+              <span className="chip">{f.topic}</span> <strong>{f.subject}</strong>: {f.text}
+              {f.source && <span className="muted" data-testid="project-fact-source"> (from {f.source})</span>}
+            </li>
+          ))}
+        </ul>
+      ) : (
+        <p className="muted" data-testid="project-facts">
+          Nothing recorded.
         </p>
       )}
 

@@ -18,8 +18,8 @@ describe("Project page", () => {
     expect(id("project-git-ref")).toHaveValue("HEAD");
     expect(id("project-replicas")).toHaveValue("3");
     expect(id("project-concurrency")).toHaveValue("1");
-    expect(id("project-entry")).toHaveValue("");
-    expect(id("project-entry")).toHaveTextContent("automatic (frontend)");
+    expect(id("project-entry")).toHaveValue("frontend");
+    expect(id("project-entry-reason")).toHaveTextContent("Why: set in slipway.toml line 23");
     expect(id("project-detected-from")).toHaveTextContent("docker-compose.yml");
     expect(screen.getAllByTestId("service").map((s) => s.getAttribute("data-service"))).toEqual(["backend", "frontend"]);
     expect(service("backend").getByTestId("service-build")).toHaveTextContent("backend/Dockerfile");
@@ -33,6 +33,29 @@ describe("Project page", () => {
     expect(id("project-database")).toHaveTextContent("db/schema.sql");
     expect(id("project-manifests")).toHaveTextContent("k8s/nginx.yaml");
     expect(id("project-env-vars")).toHaveTextContent("DB_PASSWORD");
+    // Every fact with its source, and the secrets the repository commits.
+    expect(id("project-database-engine")).toHaveTextContent("MySQL");
+    const facts = screen.getAllByTestId("project-fact");
+    const schema = facts.find((f) => f.textContent?.includes("schema loaded from db/schema.sql"))!;
+    expect(schema).toHaveAttribute("data-topic", "database");
+    expect(within(schema).getByTestId("project-fact-source")).toHaveTextContent("(from db/schema.sql (from docker-compose.yml services.db.volumes))");
+    expect(screen.getAllByTestId("project-committed-secret").map((c) => c.textContent)).toContain(
+      "this repository commits a database password in docker-compose.yml line 28 (DB_PASSWORD)",
+    );
+  });
+
+  test("choosing another entry service replaces detection's reason", async () => {
+    const user = userEvent.setup();
+    const { backend } = await renderApp({ hash: "#/project" });
+    await user.type(id("project-path"), "/home/dev/shop");
+    await user.click(id("project-detect"));
+    await screen.findByTestId("project-detected");
+    await user.selectOptions(id("project-entry"), "backend");
+    expect(screen.queryByTestId("project-entry-reason")).toBeNull();
+    await user.click(id("project-save"));
+    await screen.findByTestId("project-saved");
+    const saved = backend.pipeline.projects.find((p) => p.id === "shop")!;
+    expect(saved.deploy).toMatchObject({ entry: "backend", entryReason: "chosen on the Project page" });
   });
 
   test("saves an edited test command, tests off for a service, and lists the project", async () => {

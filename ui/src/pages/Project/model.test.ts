@@ -54,7 +54,7 @@ describe("the project form", () => {
     expect(p.services[0].testCommand).toEqual(["pytest", "-x", "tests/unit"]);
     expect(p.services[1].tests).toBe(false);
     expect(p.services[1].port).toBeNull();
-    expect(p.deploy).toEqual({ replicas: 2, entry: "backend", proxyPort: 0 });
+    expect(p.deploy).toEqual({ replicas: 2, entry: "backend", proxyPort: 0, entryReason: "chosen on the Project page" });
     expect(p.concurrency).toBe(3);
     expect(p.gitRef).toBe("main");
     expect(p.id).toBe("shop-2");

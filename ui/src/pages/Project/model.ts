@@ -145,7 +145,13 @@ export function fromForm(base: Project, f: ProjectForm): { project: Project } | 
       id: f.id.trim(),
       gitRef: f.gitRef.trim() || "HEAD",
       concurrency,
-      deploy: { ...base.deploy, replicas, entry: f.entry === "" ? null : f.entry },
+      deploy: {
+        ...base.deploy,
+        replicas,
+        entry: f.entry === "" ? null : f.entry,
+        // A person's choice replaces detection's reason.
+        entryReason: (f.entry === "" ? null : f.entry) === base.deploy.entry ? base.deploy.entryReason : f.entry === "" ? null : "chosen on the Project page",
+      },
       services,
     },
   };
