@@ -1,7 +1,7 @@
 //! The OS keychain through the `keyring` crate (Secret Service on Linux, Keychain on macOS,
 //! Credential Manager on Windows).
 
-use slipway_core::secrets::{Secret, SecretRef, SecretStore};
+use slipway_core::secrets::{Secret, SecretRef, SecretStore, SecretStoreKind};
 use slipway_core::UserError;
 
 #[derive(Default)]
@@ -14,9 +14,9 @@ fn unavailable(action: &str, e: keyring::Error) -> UserError {
         other => format!("the keychain failed: {other}"),
     };
     let fix = if cfg!(target_os = "linux") {
-        "Unlock your keyring (or log in to a desktop session with a Secret Service such as gnome-keyring or KWallet) and try again"
+        "Unlock your keyring (or log in to a desktop session with a Secret Service such as gnome-keyring or KWallet) and try again; on a machine without one, keep secrets in a file only you can read: `slipway settings set secret-store file` (Settings page: Secrets)"
     } else {
-        "Unlock your keychain and try again"
+        "Unlock your keychain and try again; on a machine without one, keep secrets in a file only you can read: `slipway settings set secret-store file`"
     };
     UserError::new(format!("Could not {action} the keychain"), why, fix)
 }
@@ -44,6 +44,20 @@ impl SecretStore for Keychain {
         match entry(r)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(unavailable("delete from", e)),
+        }
+    }
+
+    fn kind(&self) -> Option<SecretStoreKind> {
+        Some(SecretStoreKind::Keychain)
+    }
+
+    fn location(&self) -> String {
+        if cfg!(target_os = "macos") {
+            "the macOS Keychain".into()
+        } else if cfg!(windows) {
+            "the Windows Credential Manager".into()
+        } else {
+            "the Secret Service (D-Bus)".into()
         }
     }
 }

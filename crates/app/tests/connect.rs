@@ -247,6 +247,7 @@ async fn settings_are_validated_before_saving() {
         default_region: "eu-central-1".into(),
         sandbox_auto_start: false,
         sandbox_port: None,
+        ..Settings::default()
     };
     app.save_settings(good.clone()).await.unwrap();
     assert_eq!(app.settings().await.unwrap(), good);

@@ -13,11 +13,22 @@ pub struct Settings {
     pub sandbox_auto_start: bool,
     /// The sandbox emulator's port; None picks a free loopback port.
     pub sandbox_port: Option<u16>,
+    /// Where secrets are kept: the OS keychain, or (chosen explicitly, for machines without
+    /// one) a file only this user can read. `SLIPWAY_SECRET_STORE` overrides it. Takes effect
+    /// the next time Slipway opens the data folder.
+    pub secret_store: crate::secrets::SecretStoreKind,
+    /// The kubeconfig context of the local cluster the sandbox runs EKS on (None: the first
+    /// context kind, k3d, minikube, Docker Desktop or Rancher Desktop wrote).
+    /// `SLIPWAY_SANDBOX_CONTEXT` overrides it.
+    pub sandbox_context: Option<String>,
+    /// The kubeconfig holding that context (None: KUBECONFIG, else ~/.kube/config).
+    /// `SLIPWAY_SANDBOX_KUBECONFIG` overrides it.
+    pub sandbox_kubeconfig: Option<String>,
 }
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None }
+        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None, secret_store: Default::default(), sandbox_context: None, sandbox_kubeconfig: None }
     }
 }
 
@@ -30,6 +41,9 @@ impl Settings {
                 format!("'{}' is not an AWS region name", self.default_region),
                 "Use a region code such as us-east-1 or eu-west-2",
             ));
+        }
+        if self.sandbox_context.as_deref().is_some_and(|c| c.trim().is_empty() || c.chars().any(char::is_control)) {
+            return Err(crate::UserError::new("Settings not saved", "the sandbox cluster's context is empty", "Pick a context from the list, or clear it to use the first local cluster found"));
         }
         if let Some(p) = self.sandbox_port {
             if p < 1024 {

@@ -7,6 +7,7 @@ mod deploy;
 mod events;
 mod export;
 mod integrations;
+mod launch;
 mod pipeline;
 mod provision;
 mod sandbox;
@@ -30,6 +31,13 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         sandbox::sandbox_start,
         sandbox::sandbox_stop,
         sandbox::sandbox_status,
+        launch::launch_state,
+        launch::launch_add_project,
+        launch::launch_plan,
+        launch::launch_apply,
+        launch::launch_run,
+        launch::launch_deploy,
+        launch::sandbox_mappings,
         settings::get_settings,
         settings::save_settings,
         provision::get_blueprint,
