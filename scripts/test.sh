@@ -2,7 +2,8 @@
 # The whole test suite, on a fresh Debian 12 machine or a warm one:
 #   1. installs what is missing (apt packages, npm packages, tauri-driver) - scripts/install.sh
 #   2. starts every real part the suites need - scripts/testenv.sh up (stopped again on exit)
-#   3. Rust unit and integration tests (cargo nextest), the TypeScript bindings check
+#   3. Rust unit and integration tests (cargo nextest), the TypeScript bindings checks (types
+#      from ts-rs, command functions from crates/bindgen)
 #   4. UI: typecheck, Vitest, build, the UI in headless Chromium with mocked IPC
 #   5. the real desktop app end to end through tauri-driver / WebKitWebDriver under Xvfb
 # Heavy outputs (cargo target dir, virtualenv, Kubernetes binaries, images) are cached in
@@ -18,6 +19,9 @@ step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
 
 step "install"
 scripts/install.sh
+
+step "test environment scripts: their own tests"
+scripts/testenv/k8s_bridge_test.sh
 
 step "test environment up"
 cleanup() { step "test environment down"; scripts/testenv.sh down || true; }
@@ -39,6 +43,15 @@ step "bindings are up to date"
 if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
   git status --short ui/src/bindings
   echo "ui/src/bindings is stale: run 'cargo test -p slipway-core' and commit the result" >&2
+  exit 1
+fi
+
+step "command bindings are up to date"
+# ui/src/commands.generated.ts, from the #[tauri::command] functions (crates/bindgen, no desktop build).
+cargo run -q --locked -p slipway-bindgen
+if ! git diff --quiet -- ui/src/commands.generated.ts || [ -n "$(git ls-files --others --exclude-standard ui/src/commands.generated.ts)" ]; then
+  git diff --stat -- ui/src/commands.generated.ts
+  echo "ui/src/commands.generated.ts is stale: run 'cargo run -p slipway-bindgen' and commit the result" >&2
   exit 1
 fi
 

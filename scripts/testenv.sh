@@ -20,9 +20,20 @@ for c in "${components[@]}"; do
   . "$here/testenv/$c.sh"
 done
 
+# Installs write into $SLIPWAY_CACHE, which every checkout on the machine shares (a build of the
+# Kubernetes binaries, apt, the base images): one install at a time, machine-wide. Two builds of
+# the same source tree at once corrupt its generated files.
+locked_install() {
+  exec 9>"$SLIPWAY_CACHE/.install.lock"
+  flock 9
+  "${1}_install"
+  flock -u 9
+  exec 9>&-
+}
+
 case "$cmd" in
-  install) for c in "${components[@]}"; do "${c}_install"; done ;;
-  up)      for c in "${components[@]}"; do "${c}_install"; "${c}_up"; done
+  install) for c in "${components[@]}"; do locked_install "$c"; done ;;
+  up)      for c in "${components[@]}"; do locked_install "$c"; "${c}_up"; done
            log "up: ${components[*]} (variables in $TESTENV_DIR/env)" ;;
   down)    for ((i=${#components[@]}-1; i>=0; i--)); do "${components[$i]}_down" || true; done ;;
   status)  rc=0; for c in "${components[@]}"; do "${c}_status" || rc=1; done; exit $rc ;;

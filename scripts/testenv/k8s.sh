@@ -200,9 +200,14 @@ k8s_docker() { DOCKER_HOST="unix://$SLIPWAY_DOCKER_SOCK" DOCKER_BUILDKIT=0 docke
 # The docker bridge: its gateway address (docker0) and subnet. Pods get addresses there.
 k8s_bridge() {
   local gw sub
-  read -r gw sub < <(k8s_docker network inspect bridge \
-      --format '{{range .IPAM.Config}}{{.Gateway}} {{.Subnet}}{{"\n"}}{{end}}' 2>/dev/null | grep -m1 '\.') || true
-  if [ -z "${gw:-}" ]; then
+  # Gateway and subnet as "gw=... sub=..." so an empty gateway (dockerd 20.10 leaves it out of
+  # IPAM for a bridge it made before, e.g. when another script started dockerd first) cannot
+  # shift the subnet into the gateway's place.
+  local line
+  line=$(k8s_docker network inspect bridge \
+      --format '{{range .IPAM.Config}}gw={{.Gateway}} sub={{.Subnet}}{{"\n"}}{{end}}' 2>/dev/null | grep -m1 'sub=[0-9]') || true
+  gw=$(sed -n 's/.*gw=\([0-9.]*\) .*/\1/p' <<<"$line"); sub=$(sed -n 's/.*sub=\([0-9./]*\).*/\1/p' <<<"$line")
+  if [ -z "${gw:-}" ] || [ -z "${sub:-}" ]; then
     gw=$(ip -4 -o addr show docker0 2>/dev/null | awk '{split($4,a,"/"); print a[1]; exit}')
     sub=$(ip -4 -o route show dev docker0 proto kernel 2>/dev/null | awk '{print $1; exit}')
   fi

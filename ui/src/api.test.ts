@@ -1,7 +1,8 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { describe, expect, test, vi } from "vitest";
 
-import { api, isUserError, toUserError } from "./api";
+import { api, commands, isUserError, toUserError } from "./api";
+import type { ConsoleChunk } from "./bindings/ConsoleChunk";
 import type { EventEnvelope } from "./bindings/EventEnvelope";
 import type { LogChunk } from "./bindings/LogChunk";
 import type { Project } from "./bindings/Project";
@@ -31,54 +32,24 @@ function record(answer: (cmd: string, args: unknown) => unknown = () => null): C
   return calls;
 }
 
-describe("api: commands and arguments", () => {
-  test.each([
-    ["doctor", () => api.doctor(), undefined],
-    ["aws_profiles", () => api.awsProfiles(), undefined],
-    ["connect_aws", () => api.connectAws({ source: "sandbox", region: null }), { input: { source: "sandbox", region: null } }],
-    ["aws_regions", () => api.awsRegions(), undefined],
-    ["set_aws_region", () => api.setAwsRegion("eu-west-2"), { region: "eu-west-2" }],
-    ["connect_github", () => api.connectGithub({ token: null, baseUrl: null }), { input: { token: null, baseUrl: null } }],
-    ["github_cli_token_available", () => api.githubCliTokenAvailable(null), { baseUrl: null }],
-    [
-      "connect_registry",
-      () => api.connectRegistry({ registry: "docker.io", username: "u", password: null }),
-      { input: { registry: "docker.io", username: "u", password: null } },
-    ],
-    ["docker_config_entries", () => api.dockerConfigEntries(), undefined],
-    ["check_connection", () => api.checkConnection("docker"), { kind: "docker" }],
-    ["disconnect", () => api.disconnect("github"), { kind: "github" }],
-    ["sandbox_start", () => api.sandboxStart(), undefined],
-    ["sandbox_stop", () => api.sandboxStop(), undefined],
-    ["sandbox_status", () => api.sandboxStatus(), undefined],
-    ["get_settings", () => api.getSettings(), undefined],
-    [
-      "save_settings",
-      () => api.saveSettings({ defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000 }),
-      { settings: { defaultRegion: "us-east-1", sandboxAutoStart: false, sandboxPort: 46000 } },
-    ],
-    ["first_paint", () => api.firstPaint(), undefined],
-    [
-      "detect_project",
-      () => api.detectProject({ source: { kind: "path", path: "/src/app" }, id: null }),
-      { input: { source: { kind: "path", path: "/src/app" }, id: null } },
-    ],
-    ["save_project", () => api.saveProject(PROJECT), { project: PROJECT }],
-    ["projects", () => api.projects(), undefined],
-    ["start_run", () => api.startRun("shop", "main", "build"), { project: "shop", gitRef: "main", until: "build" }],
-    ["start_run", () => api.startRun("shop", null, null), { project: "shop", gitRef: null, until: null }],
-    ["rerun", () => api.rerun("shop-3"), { run: "shop-3" }],
-    ["cancel_run", () => api.cancelRun("shop-3"), { run: "shop-3" }],
-    ["runs", () => api.runs("shop", 50), { project: "shop", limit: 50 }],
-    ["get_run", () => api.getRun("shop-3"), { run: "shop-3" }],
-    ["log_steps", () => api.logSteps("shop-3", "test"), { run: "shop-3", stage: "test" }],
-  ] as const)("%s", async (cmd, run, args) => {
+describe("api: generated commands go through call", () => {
+  // The command table itself is generated from the Rust commands (crates/bindgen, whose tests
+  // check names, argument names and types); here only the wiring of the generated functions.
+  test("a command invokes its Rust name with Tauri's camelCase argument names, in Rust's order", async () => {
     const calls = record(() => "answer");
-    await expect(run()).resolves.toBe("answer");
-    expect(calls).toHaveLength(1);
-    expect(calls[0].cmd).toBe(cmd);
-    if (args === undefined) expect(calls[0].args ?? {}).toEqual({});
-    else expect(calls[0].args).toEqual(args);
+    await expect(api.startRun("shop", null, "build")).resolves.toBe("answer");
+    await expect(api.saveProject(PROJECT)).resolves.toBe("answer");
+    await expect(api.doctor()).resolves.toBe("answer");
+    expect(calls.map((c) => c.cmd)).toEqual(["start_run", "save_project", "doctor"]);
+    expect(calls[0].args).toEqual({ project: "shop", gitRef: null, until: "build" });
+    expect(calls[1].args).toEqual({ project: PROJECT });
+    expect(calls[2].args ?? {}).toEqual({});
+  });
+
+  test("api and commands are the same generated functions, except the channel helpers", () => {
+    expect(api.connectAws).toBe(commands.connectAws);
+    expect(api.followLog).not.toBe(commands.followLog);
+    expect(api.subscribeEvents).not.toBe(commands.subscribeEvents);
   });
 });
 
@@ -180,6 +151,59 @@ describe("api: log channel", () => {
       .__TAURI_INTERNALS__.runCallback;
     run(id, { index: 0, message: { run: "x-1", stage: "test", step: "db", offset: 0, text: "late", done: false } });
     expect(got).toEqual([]);
+  });
+});
+
+describe("api: endless streams", () => {
+  test("stop() of a followed Jenkins console ends it on the Rust side with stop_stream and its channel", async () => {
+    let id = -1;
+    const calls = record((cmd, a) => {
+      if (cmd === "follow_jenkins_log") {
+        id = (a as { onChunk: { id: number } }).onChunk.id;
+        return new Promise(() => {});
+      }
+      return true;
+    });
+    const got: ConsoleChunk[] = [];
+    const f = api.followJenkinsLog("app", 7, 0, (c) => got.push(c));
+    await vi.waitFor(() => expect(id).toBeGreaterThanOrEqual(0));
+    f.stop();
+    f.stop(); // a second stop sends nothing more
+    await vi.waitFor(() => expect(calls.map((c) => c.cmd)).toEqual(["follow_jenkins_log", "stop_stream"]));
+    expect(calls[1].args).toEqual({ channel: id });
+    const run = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } })
+      .__TAURI_INTERNALS__.runCallback;
+    run(id, { index: 0, message: { text: "late", offset: 4, more: true } });
+    expect(got).toEqual([]);
+  });
+
+  test("a deploy log read without follow ends by itself: stop() sends no stop_stream", async () => {
+    const calls = record((cmd) => (cmd === "follow_deploy_logs" ? null : true));
+    const f = api.followDeployLogs("shop", "live", false, 100, () => {});
+    await f.done;
+    f.stop();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(calls.map((c) => c.cmd)).toEqual(["follow_deploy_logs"]);
+    expect({ ...(calls[0].args as Record<string, unknown>), onChunk: undefined }).toEqual({
+      project: "shop",
+      environment: "live",
+      follow: false,
+      tail: 100,
+      onChunk: undefined,
+    });
+  });
+
+  test("a failing stop_stream is logged, not thrown", async () => {
+    record((cmd) => {
+      if (cmd === "follow_deploy_logs") return new Promise(() => {});
+      throw "no such stream";
+    });
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const f = api.followDeployLogs("shop", "live", true, null, () => {});
+    f.stop();
+    await vi.waitFor(() => expect(warn).toHaveBeenCalled());
+    expect(warn.mock.calls[0][1]).toMatchObject({ what: "Stopping the log failed", why: "no such stream" });
+    warn.mockRestore();
   });
 });
 

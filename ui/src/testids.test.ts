@@ -22,10 +22,10 @@ const STAGES = ["checkout", "build", "test", "push", "deploy"];
 /** Templated ids per resource or per field, as the code writes them. */
 const PER_RESOURCE = ["arch-node", "plan-row", "drift-row"];
 
-/** Literal ids in the code: data-testid="x", testId="x", testId: "x". */
+/** Literal ids in the code: data-testid="x", testId="x", testId: "x", hintTestId: "x". */
 function literalIds(): Set<string> {
   const ids = new Set<string>();
-  for (const m of code.matchAll(/(?:data-testid|testId)(?:=|: )"([a-z0-9-]+)"/g)) ids.add(m[1]);
+  for (const m of code.matchAll(/(?:data-testid|[tT]estId)(?:=|: )"([a-z0-9-]+)"/g)) ids.add(m[1]);
   return ids;
 }
 
@@ -35,6 +35,10 @@ function templateIds(): Set<string> {
   for (const k of KINDS) for (const suffix of ["state", "identity", "error", "checked-at"]) ids.add(`${k}-${suffix}`);
   for (const k of KINDS) ids.add(`card-${k}`);
   for (const k of ["docker", "kubernetes"]) ids.add(`${k}-check`);
+  // The cards people sign in to (Connect/SignInCard.tsx).
+  if (code.includes("data-testid={`${kind}-submit`}")) {
+    for (const k of ["aws", "github", "registry"]) for (const suffix of ["submit", "check", "disconnect"]) ids.add(`${k}-${suffix}`);
+  }
   for (const p of PAGES) {
     ids.add(`nav-${p}`);
     ids.add(`page-${p}`);
@@ -76,7 +80,7 @@ describe("TESTIDS.md", () => {
 
   test("every documented id exists in the code", () => {
     const known = new Set([...literalIds(), ...templateIds()]);
-    // <kind>-check is literal for aws/github/registry and templated for docker/kubernetes.
+    // <kind>-check is templated in SignInCard for aws/github/registry and in DetectedCard for docker/kubernetes.
     const stale = [...documentedIds()].filter((id) => !known.has(id));
     expect(stale).toEqual([]);
   });

@@ -133,7 +133,7 @@ function ExportBox({ defaultKind, project, environment, onClose }: Props & { pro
     setCopyError(null);
     const p = (pipeline ? pipelineProject : blueprintProject).trim();
     try {
-      const r = await api.exportFiles(kind, p === "" ? null : p, pipeline && env.trim() !== "" ? env.trim() : null);
+      const r = await api.export(kind, p === "" ? null : p, pipeline && env.trim() !== "" ? env.trim() : null);
       setResult(r);
       setTab(0);
     } catch (err) {

@@ -7,6 +7,8 @@
 
 import type { InvokeArgs } from "@tauri-apps/api/core";
 
+import type { CommandName } from "../commands.generated";
+
 import type { AwsConnectInput } from "../bindings/AwsConnectInput";
 import type { AwsProfile } from "../bindings/AwsProfile";
 import type { ConnectionKind } from "../bindings/ConnectionKind";
@@ -270,7 +272,10 @@ export class MockBackend {
   handle = async (cmd: string, args?: Args): Promise<unknown> => {
     this.calls.push({ cmd, args });
     const a = (args ?? {}) as Record<string, unknown>;
-    switch (cmd) {
+    // Routed by the generated command names: a command renamed or removed in Rust fails the
+    // typecheck here, and one added there fails it at `default` until the mock answers it.
+    const command = cmd as CommandName;
+    switch (command) {
       case "doctor":
         return this.doctor();
       case "aws_profiles":
@@ -293,6 +298,8 @@ export class MockBackend {
         return this.checkConnection(a.kind as ConnectionKind);
       case "disconnect":
         return this.disconnect(a.kind as ConnectionKind);
+      case "connections":
+        return structuredClone(Object.values(this.connections));
       case "sandbox_start":
         return this.sandboxStart();
       case "sandbox_stop":
@@ -455,8 +462,10 @@ export class MockBackend {
       case "first_paint":
         this.firstPaintCalls += 1;
         return null;
-      default:
-        throw ue(`Unknown command ${cmd}`, "the mock backend does not implement it", "Add it to src/testing/mockBackend.ts");
+      default: {
+        const unhandled: never = command;
+        throw ue(`Unknown command ${String(unhandled)}`, "the mock backend does not implement it", "Add it to src/testing/mockBackend.ts");
+      }
     }
   };
 

@@ -85,7 +85,7 @@ export function BoardPage() {
       if (ids.size === 0) {
         // No project at all: the board the Rust side picks then (the default blueprint's project).
         try {
-          const d = await api.board(null);
+          const d = await api.getBoard(null);
           if (cancelled) return;
           ids.add(d.board.project);
           setDefaultOnly(true);

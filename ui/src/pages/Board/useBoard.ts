@@ -61,7 +61,7 @@ export function useBoard(project: string | null): BoardView {
     }
     inFlight.current = true;
     const seq = ++started.current;
-    Promise.all([api.board(p), api.boardHistory(p, null)])
+    Promise.all([api.getBoard(p), api.boardHistory(p, null)])
       .then(
         ([data, history]) => {
           if (projectRef.current !== p) return;

@@ -1,4 +1,4 @@
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState } from "react";
 
 import { api } from "../../api";
 import type { AwsConnectInput } from "../../bindings/AwsConnectInput";
@@ -9,12 +9,12 @@ import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
 import { profileKindLabel, sandboxStatusLabel } from "../../format";
 import { useStore } from "../../state/store";
-import { ConnectionCard } from "./ConnectionCard";
+import { SignInCard, type SignInChoice } from "./SignInCard";
 import { useConnectionAction } from "./useConnectionAction";
 
 type Choice = "sandbox" | "profile" | "staticKeys";
 
-const CHOICES: { value: Choice; label: string; hint: string; testId: string }[] = [
+const CHOICES: SignInChoice<Choice>[] = [
   { value: "sandbox", label: "Sandbox", hint: "Local emulator, no account.", testId: "connect-aws-sandbox" },
   { value: "profile", label: "AWS profile", hint: "From ~/.aws.", testId: "connect-aws-profile" },
   { value: "staticKeys", label: "Access keys", hint: "Key id and secret.", testId: "connect-aws-static" },
@@ -55,15 +55,12 @@ export function AwsCard() {
   const [sessionToken, setSessionToken] = useState("");
   const [endpoint, setEndpoint] = useState("");
 
-  const canSubmit =
-    !action.busy &&
-    (choice === "sandbox" ||
-      (choice === "profile" && selectedProfileName !== "") ||
-      (choice === "staticKeys" && accessKeyId.trim() !== "" && secretAccessKey !== ""));
+  const complete =
+    choice === "sandbox" ||
+    (choice === "profile" && selectedProfileName !== "") ||
+    (choice === "staticKeys" && accessKeyId.trim() !== "" && secretAccessKey !== "");
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    if (!canSubmit) return;
+  function connect() {
     let input: AwsConnectInput;
     if (choice === "sandbox") {
       input = { source: "sandbox", region: null };
@@ -82,7 +79,7 @@ export function AwsCard() {
       setSecretAccessKey("");
       setSessionToken("");
     }
-    await action.run(() => api.connectAws(input));
+    return api.connectAws(input);
   }
 
   // Regions come from DescribeRegions, so they are read only once AWS answers as connected.
@@ -108,184 +105,144 @@ export function AwsCard() {
 
   const regionOptions = regions && identity && !regions.includes(identity.region) ? [identity.region, ...regions] : regions;
 
+  const regionPicker = identity && status?.state === "connected" && (
+    <div className="region-picker">
+      <label htmlFor={`${uid}-region`}>Region</label>
+      {regionOptions ? (
+        <select
+          id={`${uid}-region`}
+          data-testid="aws-region-select"
+          value={identity.region}
+          disabled={action.busy}
+          onChange={(e) => void action.run(() => api.setAwsRegion(e.target.value))}
+        >
+          {regionOptions.map((r) => (
+            <option key={r} value={r}>
+              {r}
+            </option>
+          ))}
+        </select>
+      ) : regionsError ? (
+        <ErrorCallout error={regionsError} testId="aws-regions-error" />
+      ) : (
+        <span className="muted" data-testid="aws-regions-loading">
+          <Spinner label="Loading regions" /> Loading regions…
+        </span>
+      )}
+    </div>
+  );
+
   return (
-    <ConnectionCard
+    <SignInCard
       kind="aws"
       title="AWS"
       description="Where Slipway creates the network, VMs, databases and the Kubernetes cluster."
       status={status}
-      busy={action.busy}
-      error={action.error}
+      action={action}
+      header={regionPicker}
+      formLabel="Connect AWS"
+      legend="Credentials"
+      choices={CHOICES}
+      choice={choice}
+      onChoose={setPicked}
+      complete={complete}
+      submitLabel={choice === "sandbox" ? "Use the sandbox" : choice === "profile" ? "Use this profile" : "Use these keys"}
+      connect={connect}
     >
-      {identity && status?.state === "connected" && (
-        <div className="region-picker">
-          <label htmlFor={`${uid}-region`}>Region</label>
-          {regionOptions ? (
-            <select
-              id={`${uid}-region`}
-              data-testid="aws-region-select"
-              value={identity.region}
-              disabled={action.busy}
-              onChange={(e) => void action.run(() => api.setAwsRegion(e.target.value))}
-            >
-              {regionOptions.map((r) => (
-                <option key={r} value={r}>
-                  {r}
-                </option>
-              ))}
-            </select>
-          ) : regionsError ? (
-            <ErrorCallout error={regionsError} testId="aws-regions-error" />
+      {choice === "sandbox" && <SandboxControls sandbox={state.sandbox} onChange={applySandbox} disabled={action.busy} />}
+
+      {choice === "profile" && (
+        <div className="fields">
+          {profilesError && <ErrorCallout error={profilesError} testId="aws-profiles-error" />}
+          {profiles === null ? (
+            <p className="muted">
+              <Spinner label="Reading profiles" /> Reading ~/.aws…
+            </p>
+          ) : profiles.length === 0 ? (
+            <p className="muted" data-testid="aws-profiles-empty">
+              No profiles found in ~/.aws/config or ~/.aws/credentials. Use the sandbox or access keys, or
+              create a profile with <code>aws configure</code>.
+            </p>
           ) : (
-            <span className="muted" data-testid="aws-regions-loading">
-              <Spinner label="Loading regions" /> Loading regions…
-            </span>
+            <>
+              <label htmlFor={`${uid}-profile`}>Profile</label>
+              <select
+                id={`${uid}-profile`}
+                data-testid="aws-profile-select"
+                value={selectedProfileName}
+                onChange={(e) => setProfileName(e.target.value)}
+                disabled={action.busy}
+              >
+                {profiles.map((p) => (
+                  <option key={p.name} value={p.name}>
+                    {p.name} ({profileKindLabel(p.kind)}
+                    {p.region ? `, ${p.region}` : ""})
+                  </option>
+                ))}
+              </select>
+              {selectedProfile && (
+                <p className="hint" data-testid="aws-profile-details">
+                  <span className="chip" data-testid="aws-profile-kind">
+                    {profileKindLabel(selectedProfile.kind)}
+                  </span>{" "}
+                  {selectedProfile.region ? `Region ${selectedProfile.region}. ` : "No region set. "}
+                  Found in {selectedProfile.files.join(", ")}.
+                </p>
+              )}
+            </>
           )}
         </div>
       )}
 
-      <form className="card-form" onSubmit={submit} aria-label="Connect AWS">
-        <fieldset className="choices" disabled={action.busy}>
-          <legend>Credentials</legend>
-          {CHOICES.map((c) => (
-            <label key={c.value} className={`choice${choice === c.value ? " choice-selected" : ""}`}>
-              <input
-                type="radio"
-                name={`${uid}-source`}
-                value={c.value}
-                checked={choice === c.value}
-                onChange={() => setPicked(c.value)}
-                data-testid={c.testId}
-              />
-              <span>
-                <span className="choice-label">{c.label}</span>
-                <span className="choice-hint">{c.hint}</span>
-              </span>
-            </label>
-          ))}
-        </fieldset>
-
-        {choice === "sandbox" && <SandboxControls sandbox={state.sandbox} onChange={applySandbox} disabled={action.busy} />}
-
-        {choice === "profile" && (
-          <div className="fields">
-            {profilesError && <ErrorCallout error={profilesError} testId="aws-profiles-error" />}
-            {profiles === null ? (
-              <p className="muted">
-                <Spinner label="Reading profiles" /> Reading ~/.aws…
-              </p>
-            ) : profiles.length === 0 ? (
-              <p className="muted" data-testid="aws-profiles-empty">
-                No profiles found in ~/.aws/config or ~/.aws/credentials. Use the sandbox or access keys, or
-                create a profile with <code>aws configure</code>.
-              </p>
-            ) : (
-              <>
-                <label htmlFor={`${uid}-profile`}>Profile</label>
-                <select
-                  id={`${uid}-profile`}
-                  data-testid="aws-profile-select"
-                  value={selectedProfileName}
-                  onChange={(e) => setProfileName(e.target.value)}
-                  disabled={action.busy}
-                >
-                  {profiles.map((p) => (
-                    <option key={p.name} value={p.name}>
-                      {p.name} ({profileKindLabel(p.kind)}
-                      {p.region ? `, ${p.region}` : ""})
-                    </option>
-                  ))}
-                </select>
-                {selectedProfile && (
-                  <p className="hint" data-testid="aws-profile-details">
-                    <span className="chip" data-testid="aws-profile-kind">
-                      {profileKindLabel(selectedProfile.kind)}
-                    </span>{" "}
-                    {selectedProfile.region ? `Region ${selectedProfile.region}. ` : "No region set. "}
-                    Found in {selectedProfile.files.join(", ")}.
-                  </p>
-                )}
-              </>
-            )}
-          </div>
-        )}
-
-        {choice === "staticKeys" && (
-          <div className="fields">
-            <label htmlFor={`${uid}-akid`}>Access key id</label>
-            <input
-              id={`${uid}-akid`}
-              data-testid="aws-access-key-id"
-              value={accessKeyId}
-              onChange={(e) => setAccessKeyId(e.target.value)}
-              autoComplete="off"
-              spellCheck={false}
-              required
-              placeholder="AKIA…"
-            />
-            <label htmlFor={`${uid}-secret`}>Secret access key</label>
-            <input
-              id={`${uid}-secret`}
-              data-testid="aws-secret-access-key"
-              type="password"
-              value={secretAccessKey}
-              onChange={(e) => setSecretAccessKey(e.target.value)}
-              autoComplete="off"
-              required
-            />
-            <label htmlFor={`${uid}-session`}>
-              Session token <span className="optional">optional</span>
-            </label>
-            <input
-              id={`${uid}-session`}
-              data-testid="aws-session-token"
-              type="password"
-              value={sessionToken}
-              onChange={(e) => setSessionToken(e.target.value)}
-              autoComplete="off"
-            />
-            <label htmlFor={`${uid}-endpoint`}>
-              Endpoint <span className="optional">optional</span>
-            </label>
-            <input
-              id={`${uid}-endpoint`}
-              data-testid="aws-endpoint-input"
-              value={endpoint}
-              onChange={(e) => setEndpoint(e.target.value)}
-              placeholder="Empty for AWS itself, or e.g. http://127.0.0.1:45500"
-              spellCheck={false}
-            />
-            <p className="hint">Keys are checked with STS and stored in the OS keychain, never on disk in clear.</p>
-          </div>
-        )}
-
-        <div className="actions">
-          <button type="submit" className="primary" data-testid="aws-submit" disabled={!canSubmit}>
-            {action.busy ? (
-              <>
-                <Spinner label="Checking" /> Checking…
-              </>
-            ) : choice === "sandbox" ? (
-              "Use the sandbox"
-            ) : choice === "profile" ? (
-              "Use this profile"
-            ) : (
-              "Use these keys"
-            )}
-          </button>
-          {status && status.state !== "notConfigured" && (
-            <>
-              <button type="button" data-testid="aws-check" disabled={action.busy} onClick={() => void action.run(() => api.checkConnection("aws"))}>
-                Check again
-              </button>
-              <button type="button" data-testid="aws-disconnect" disabled={action.busy} onClick={() => void action.run(() => api.disconnect("aws"))}>
-                Disconnect
-              </button>
-            </>
-          )}
+      {choice === "staticKeys" && (
+        <div className="fields">
+          <label htmlFor={`${uid}-akid`}>Access key id</label>
+          <input
+            id={`${uid}-akid`}
+            data-testid="aws-access-key-id"
+            value={accessKeyId}
+            onChange={(e) => setAccessKeyId(e.target.value)}
+            autoComplete="off"
+            spellCheck={false}
+            required
+            placeholder="AKIA…"
+          />
+          <label htmlFor={`${uid}-secret`}>Secret access key</label>
+          <input
+            id={`${uid}-secret`}
+            data-testid="aws-secret-access-key"
+            type="password"
+            value={secretAccessKey}
+            onChange={(e) => setSecretAccessKey(e.target.value)}
+            autoComplete="off"
+            required
+          />
+          <label htmlFor={`${uid}-session`}>
+            Session token <span className="optional">optional</span>
+          </label>
+          <input
+            id={`${uid}-session`}
+            data-testid="aws-session-token"
+            type="password"
+            value={sessionToken}
+            onChange={(e) => setSessionToken(e.target.value)}
+            autoComplete="off"
+          />
+          <label htmlFor={`${uid}-endpoint`}>
+            Endpoint <span className="optional">optional</span>
+          </label>
+          <input
+            id={`${uid}-endpoint`}
+            data-testid="aws-endpoint-input"
+            value={endpoint}
+            onChange={(e) => setEndpoint(e.target.value)}
+            placeholder="Empty for AWS itself, or e.g. http://127.0.0.1:45500"
+            spellCheck={false}
+          />
+          <p className="hint">Keys are checked with STS and stored in the OS keychain, never on disk in clear.</p>
         </div>
-      </form>
-    </ConnectionCard>
+      )}
+    </SignInCard>
   );
 }
 

@@ -1,10 +1,9 @@
-import { useEffect, useId, useState, type FormEvent } from "react";
+import { useEffect, useId, useState } from "react";
 
 import { api } from "../../api";
 import type { GithubConnectInput } from "../../bindings/GithubConnectInput";
-import { Spinner } from "../../components/Spinner";
 import { useStore } from "../../state/store";
-import { ConnectionCard } from "./ConnectionCard";
+import { SignInCard, type SignInChoice } from "./SignInCard";
 import { useConnectionAction } from "./useConnectionAction";
 
 type Mode = "token" | "cli";
@@ -45,116 +44,75 @@ export function GithubCard() {
   }, [cliQuery]);
 
   const useCli = mode === "cli" && cliAvailable === true;
-  const canSubmit = !action.busy && (useCli || token !== "");
 
-  async function submit(e: FormEvent) {
-    e.preventDefault();
-    if (!canSubmit) return;
-    const input: GithubConnectInput = { token: useCli ? null : token, baseUrl: normalizedBaseUrl };
-    setToken(""); // the token leaves component state as soon as it is sent
-    await action.run(() => api.connectGithub(input));
-  }
+  const choices: SignInChoice<Mode>[] = [
+    { value: "token", label: "Personal access token", hint: "Scopes repo and workflow.", testId: "github-mode-token" },
+    {
+      value: "cli",
+      label: "The gh CLI's token",
+      hint:
+        cliAvailable === null
+          ? "Looking for a gh login…"
+          : cliAvailable
+            ? "Found a gh login for this host."
+            : "No gh login found for this host (run gh auth login).",
+      testId: "github-mode-cli",
+      hintTestId: "github-cli-availability",
+      disabled: cliAvailable !== true,
+      unavailable: cliAvailable === false,
+    },
+  ];
 
   return (
-    <ConnectionCard
+    <SignInCard
       kind="github"
       title="GitHub"
       description="Where the code lives and where pipeline runs are reported."
       status={status}
-      busy={action.busy}
-      error={action.error}
+      action={action}
+      formLabel="Connect GitHub"
+      legend="Sign in with"
+      choices={choices}
+      choice={mode}
+      onChoose={setMode}
+      complete={useCli || token !== ""}
+      submitLabel="Connect GitHub"
+      connect={() => {
+        const input: GithubConnectInput = { token: useCli ? null : token, baseUrl: normalizedBaseUrl };
+        setToken(""); // the token leaves component state as soon as it is sent
+        return api.connectGithub(input);
+      }}
     >
-      <form className="card-form" onSubmit={submit} aria-label="Connect GitHub">
-        <fieldset className="choices" disabled={action.busy}>
-          <legend>Sign in with</legend>
-          <label className={`choice${mode === "token" ? " choice-selected" : ""}`}>
+      <div className="fields">
+        {mode === "token" && (
+          <>
+            <label htmlFor={`${uid}-token`}>Token</label>
             <input
-              type="radio"
-              name={`${uid}-mode`}
-              checked={mode === "token"}
-              onChange={() => setMode("token")}
-              data-testid="github-mode-token"
+              id={`${uid}-token`}
+              data-testid="github-token"
+              type="password"
+              value={token}
+              onChange={(e) => setToken(e.target.value)}
+              autoComplete="off"
+              placeholder="ghp_… or github_pat_…"
+              disabled={action.busy}
             />
-            <span>
-              <span className="choice-label">Personal access token</span>
-              <span className="choice-hint">Scopes repo and workflow.</span>
-            </span>
-          </label>
-          <label className={`choice${mode === "cli" ? " choice-selected" : ""}${cliAvailable === false ? " choice-disabled" : ""}`}>
-            <input
-              type="radio"
-              name={`${uid}-mode`}
-              checked={mode === "cli"}
-              disabled={cliAvailable !== true}
-              onChange={() => setMode("cli")}
-              data-testid="github-mode-cli"
-            />
-            <span>
-              <span className="choice-label">The gh CLI's token</span>
-              <span className="choice-hint" data-testid="github-cli-availability">
-                {cliAvailable === null
-                  ? "Looking for a gh login…"
-                  : cliAvailable
-                    ? "Found a gh login for this host."
-                    : "No gh login found for this host (run gh auth login)."}
-              </span>
-            </span>
-          </label>
-        </fieldset>
-
-        <div className="fields">
-          {mode === "token" && (
-            <>
-              <label htmlFor={`${uid}-token`}>Token</label>
-              <input
-                id={`${uid}-token`}
-                data-testid="github-token"
-                type="password"
-                value={token}
-                onChange={(e) => setToken(e.target.value)}
-                autoComplete="off"
-                placeholder="ghp_… or github_pat_…"
-                disabled={action.busy}
-              />
-            </>
-          )}
-          <label htmlFor={`${uid}-base`}>
-            GitHub Enterprise API URL <span className="optional">optional</span>
-          </label>
-          <input
-            id={`${uid}-base`}
-            data-testid="github-base-url"
-            value={baseUrl}
-            onChange={(e) => setBaseUrl(e.target.value)}
-            onBlur={() => setCliQuery(normalizedBaseUrl)}
-            placeholder="Empty for github.com, or e.g. https://github.example.com/api/v3"
-            spellCheck={false}
-            disabled={action.busy}
-          />
-        </div>
-
-        <div className="actions">
-          <button type="submit" className="primary" data-testid="github-submit" disabled={!canSubmit}>
-            {action.busy ? (
-              <>
-                <Spinner label="Checking" /> Checking…
-              </>
-            ) : (
-              "Connect GitHub"
-            )}
-          </button>
-          {status && status.state !== "notConfigured" && (
-            <>
-              <button type="button" data-testid="github-check" disabled={action.busy} onClick={() => void action.run(() => api.checkConnection("github"))}>
-                Check again
-              </button>
-              <button type="button" data-testid="github-disconnect" disabled={action.busy} onClick={() => void action.run(() => api.disconnect("github"))}>
-                Disconnect
-              </button>
-            </>
-          )}
-        </div>
-      </form>
-    </ConnectionCard>
+          </>
+        )}
+        <label htmlFor={`${uid}-base`}>
+          GitHub Enterprise API URL <span className="optional">optional</span>
+        </label>
+        <input
+          id={`${uid}-base`}
+          data-testid="github-base-url"
+          value={baseUrl}
+          onChange={(e) => setBaseUrl(e.target.value)}
+          onBlur={() => setCliQuery(normalizedBaseUrl)}
+          placeholder="Empty for github.com, or e.g. https://github.example.com/api/v3"
+          spellCheck={false}
+          disabled={action.busy}
+        />
+      </div>
+    </SignInCard>
   );
 }

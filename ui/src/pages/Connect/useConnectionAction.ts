@@ -38,3 +38,5 @@ export function useConnectionAction() {
 
   return { busy, error, setError, run };
 }
+
+export type ConnectionAction = ReturnType<typeof useConnectionAction>;
