@@ -90,9 +90,12 @@ fn free_port() -> Result<u16, UserError> {
     })
 }
 
+/// Whether the emulator answers: its dashboard page, which costs nothing. (`/moto-api/data.json`
+/// dumps every resource it holds: with a few hundred it took minutes, and a busy sandbox was taken
+/// for a dead one and replaced by an empty one.)
 async fn answers(port: u16) -> bool {
-    let Ok(client) = reqwest::Client::builder().timeout(Duration::from_millis(800)).no_proxy().build() else { return false };
-    client.get(format!("http://127.0.0.1:{port}/moto-api/data.json")).send().await.is_ok()
+    let Ok(client) = reqwest::Client::builder().timeout(Duration::from_secs(3)).no_proxy().build() else { return false };
+    client.get(format!("http://127.0.0.1:{port}/moto-api/")).send().await.is_ok_and(|r| r.status().is_success())
 }
 
 fn tail(path: &Path, lines: usize) -> String {

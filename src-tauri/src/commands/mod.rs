@@ -40,6 +40,7 @@ pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static 
         launch::sandbox_mappings,
         settings::get_settings,
         settings::save_settings,
+        settings::secrets_status,
         provision::get_blueprint,
         provision::save_blueprint,
         provision::blueprint_resources,

@@ -1,16 +1,32 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 
 import { api } from "../../api";
+import type { SecretStoreKind } from "../../bindings/SecretStoreKind";
+import type { SecretsStatus } from "../../bindings/SecretsStatus";
 import type { Settings } from "../../bindings/Settings";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
 import { useStore } from "../../state/store";
 
-type Form = { defaultRegion: string; sandboxAutoStart: boolean; sandboxPort: string };
+type Form = {
+  defaultRegion: string;
+  sandboxAutoStart: boolean;
+  sandboxPort: string;
+  secretStore: SecretStoreKind;
+  sandboxContext: string;
+  sandboxKubeconfig: string;
+};
 
 function toForm(s: Settings): Form {
-  return { defaultRegion: s.defaultRegion, sandboxAutoStart: s.sandboxAutoStart, sandboxPort: s.sandboxPort == null ? "" : String(s.sandboxPort) };
+  return {
+    defaultRegion: s.defaultRegion,
+    sandboxAutoStart: s.sandboxAutoStart,
+    sandboxPort: s.sandboxPort == null ? "" : String(s.sandboxPort),
+    secretStore: s.secretStore,
+    sandboxContext: s.sandboxContext ?? "",
+    sandboxKubeconfig: s.sandboxKubeconfig ?? "",
+  };
 }
 
 /**
@@ -33,7 +49,17 @@ export function parseSettingsForm(f: Form): { settings: Settings } | { error: Us
     }
     sandboxPort = n;
   }
-  return { settings: { defaultRegion: f.defaultRegion.trim(), sandboxAutoStart: f.sandboxAutoStart, sandboxPort } };
+  const optional = (v: string) => (v.trim() === "" ? null : v.trim());
+  return {
+    settings: {
+      defaultRegion: f.defaultRegion.trim(),
+      sandboxAutoStart: f.sandboxAutoStart,
+      sandboxPort,
+      secretStore: f.secretStore,
+      sandboxContext: optional(f.sandboxContext),
+      sandboxKubeconfig: optional(f.sandboxKubeconfig),
+    },
+  };
 }
 
 export function SettingsPage() {
@@ -45,6 +71,11 @@ export function SettingsPage() {
   const [saveError, setSaveError] = useState<UserError | null>(null);
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<number | null>(null);
+  const [secrets, setSecrets] = useState<SecretsStatus | null>(null);
+
+  useEffect(() => {
+    api.secretsStatus().then(setSecrets, () => setSecrets(null));
+  }, [state.settingsVersion]);
 
   const load = useCallback(() => {
     api.getSettings().then(
@@ -136,6 +167,60 @@ export function SettingsPage() {
             />
             <p className="hint" id={`${uid}-port-hint`}>
               The local AWS emulator listens on 127.0.0.1 at this port. Leave it empty to pick a free one.
+            </p>
+
+            <label htmlFor={`${uid}-context`}>Sandbox cluster (kubeconfig context)</label>
+            <input
+              id={`${uid}-context`}
+              data-testid="settings-sandbox-context"
+              value={form.sandboxContext}
+              onChange={(e) => update({ sandboxContext: e.target.value })}
+              placeholder="Empty: the first kind, k3d, minikube, Docker Desktop or Rancher Desktop context"
+              spellCheck={false}
+              aria-describedby={`${uid}-context-hint`}
+            />
+            <input
+              data-testid="settings-sandbox-kubeconfig"
+              aria-label="Sandbox cluster's kubeconfig file"
+              value={form.sandboxKubeconfig}
+              onChange={(e) => update({ sandboxKubeconfig: e.target.value })}
+              placeholder="Empty: KUBECONFIG, else ~/.kube/config"
+              spellCheck={false}
+            />
+            <p className="hint" id={`${uid}-context-hint`}>
+              The sandbox runs the architecture&apos;s EKS on this local cluster (the emulator cannot run Kubernetes).
+            </p>
+
+            <fieldset className="radio-group" aria-describedby={`${uid}-secrets-hint`}>
+              <legend>Where secrets are kept</legend>
+              <label className="checkbox">
+                <input
+                  type="radio"
+                  name={`${uid}-secrets`}
+                  data-testid="settings-secret-store-keychain"
+                  checked={form.secretStore === "keychain"}
+                  onChange={() => update({ secretStore: "keychain" })}
+                />
+                The OS keychain
+              </label>
+              <label className="checkbox">
+                <input
+                  type="radio"
+                  name={`${uid}-secrets`}
+                  data-testid="settings-secret-store-file"
+                  checked={form.secretStore === "file"}
+                  onChange={() => update({ secretStore: "file" })}
+                />
+                A file only you can read (for machines without a keychain; not encrypted)
+              </label>
+            </fieldset>
+            <p className="hint" id={`${uid}-secrets-hint`} data-testid="settings-secrets-status">
+              {secrets == null
+                ? "Checking the secret store…"
+                : secrets.ok
+                  ? `In use: ${secrets.kind ?? "other"} (${secrets.location}), working.${secrets.warning ? ` Note: ${secrets.warning}.` : ""}`
+                  : `In use: ${secrets.kind ?? "other"} (${secrets.location}), not working: ${secrets.error?.why ?? ""}. ${secrets.error?.fix ?? ""}`}{" "}
+              A change takes effect when Slipway starts again.
             </p>
           </div>
 
