@@ -99,6 +99,65 @@ if [ "${1:-}" = deploy ]; then
   deploy_bench
   exit 0
 fi
+# ---- launch: the sandbox journey, first action to the app answering --------------------------------
+# `scripts/bench.sh launch` runs `slipway launch` (the Launch page's journey, headless) on a copy of
+# the sample app with a fresh data folder: the sandbox, the project, plan, apply with the first run
+# alongside, deploy to live on the test cluster, and the app answering through NGINX. Base images
+# are cached (the test environment's images component), and so are Docker's layers when the sample
+# app was built before on this engine; the journey's images, namespaces and sandbox are removed
+# afterwards. Prints the wall time split by step (target: at most 180 s).
+launch_bench() {
+  step "launch benchmark (sandbox journey on the test cluster)"
+  local started=()
+  for c in moto docker images keyring k8s; do
+    scripts/testenv.sh status "$c" >/dev/null 2>&1 || { scripts/testenv.sh up "$c" >&2; started+=("$c"); }
+  done
+  # shellcheck disable=SC1091
+  . "$TESTENV_DIR/env"
+  cargo build -q -p slipway --locked
+  local repo data out rc=0
+  repo=$(mktemp -d /tmp/slipway-bench-launch-XXXXXX)
+  data=$(mktemp -d /tmp/slipway-bench-launch-data-XXXXXX)
+  cp -r examples/sample-app/. "$repo"
+  git -C "$repo" -c init.defaultBranch=main init -q && git -C "$repo" add -A \
+    && git -C "$repo" -c user.name=bench -c user.email=bench@slipway.invalid commit -qm bench
+  out="$data/launch.ndjson"
+  local t0=$SECONDS
+  SLIPWAY_SANDBOX_VENV=$SLIPWAY_MOTO_VENV "$CARGO_TARGET_DIR/debug/slipway" --data-dir "$data" launch "$repo" --id bench-launch --json >"$out" || rc=$?
+  local wall=$((SECONDS - t0))
+  python3 - "$out" "$wall" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip().startswith("{")]
+first = {}
+for l in lines:
+    if "step" in l and l["status"] == "done" and l["step"] not in first:
+        first[l["step"]] = l["seconds"]
+end = next((l for l in lines if "url" in l), {})
+prev = 0.0
+print(f"{'step':<16} {'done at (s)':>12} {'took (s)':>10}")
+for step in ["connect", "project", "infrastructure", "run", "deploy", "open"]:
+    t = first.get(step)
+    if t is None:
+        print(f"{step:<16} {'-':>12} {'-':>10}")
+        continue
+    print(f"{step:<16} {t:>12.1f} {t - prev:>10.1f}")
+    prev = max(prev, t)
+total = end.get("seconds")
+print(f"launch: first action to the app answering: {total:.1f} s (wall {sys.argv[2]} s), target <= 180 s: {'ok' if total is not None and total <= 180 else 'MISSED'}" if total is not None else "launch: the app did not answer")
+print(f"app: {end.get('url')} answers={end.get('answers')}")
+PY
+  # The journey's namespaces, images and sandbox go again.
+  SLIPWAY_SANDBOX_VENV=$SLIPWAY_MOTO_VENV "$CARGO_TARGET_DIR/debug/slipway" --data-dir "$data" sandbox down >/dev/null 2>&1 || true
+  "$SLIPWAY_TEST_KUBECTL" --kubeconfig "$SLIPWAY_TEST_KUBECONFIG" delete namespace bench-launch bench-launch-test --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  docker image ls -q --filter label=slipway.image.project=bench-launch | sort -u | xargs -r docker image rm -f >/dev/null 2>&1 || true
+  rm -rf "$repo" "$data"
+  [ ${#started[@]} -gt 0 ] && scripts/testenv.sh down "${started[@]}" >&2
+  return $rc
+}
+if [ "${1:-}" = launch ]; then
+  launch_bench
+  exit 0
+fi
 # ---- board: a 2,000-card board in Chromium (mock backend) -----------------------------------------
 # `scripts/bench.sh board` runs only the board benchmark test: time to render 2,000 cards and to
 # complete a drag (drop to shown, drop to accepted by the backend), printed by the test.

@@ -11,6 +11,7 @@
 #   k8s_up       certificates (once, $SLIPWAY_CACHE/k8s/pki), the `slipway/pause:3.2` image (when
 #                missing), starts everything (~11 s), waits for the node to be Ready; exports
 #                SLIPWAY_TEST_KUBECONFIG            admin kubeconfig (system:masters), context slipway-test
+#                SLIPWAY_SANDBOX_CONTEXT / _KUBECONFIG  the same, as the cluster the sandbox maps EKS to
 #                SLIPWAY_TEST_KUBECONFIG_FORBIDDEN  user slipway-nobody: authenticated, no RBAC rights
 #                SLIPWAY_TEST_K8S_URL               https://<docker bridge address>:46443
 #                SLIPWAY_TEST_K8S_CONTEXT, SLIPWAY_TEST_K8S_NODE, SLIPWAY_TEST_K8S_DNS, SLIPWAY_TEST_KUBECTL
@@ -486,6 +487,9 @@ k8s_dns_sync_loop() {
 
 k8s_export() {
   testenv_export SLIPWAY_TEST_KUBECONFIG "$TESTENV_DIR/kubeconfig"
+  # The sandbox maps EKS to a local cluster: in the tests, this one.
+  testenv_export SLIPWAY_SANDBOX_CONTEXT slipway-test
+  testenv_export SLIPWAY_SANDBOX_KUBECONFIG "$TESTENV_DIR/kubeconfig"
   testenv_export SLIPWAY_TEST_KUBECONFIG_FORBIDDEN "$TESTENV_DIR/kubeconfig-forbidden"
   testenv_export SLIPWAY_TEST_K8S_URL "$(cat "$K8S_RUN/url")"
   testenv_export SLIPWAY_TEST_K8S_CONTEXT slipway-test

@@ -4,6 +4,7 @@
 
 #[cfg(test)]
 mod acl_tests;
+mod cli_mode;
 mod commands;
 mod logfile;
 mod renderer;
@@ -11,18 +12,12 @@ mod shell_env;
 
 use slipway_app::{Options, Slipway};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 use tauri::Manager;
 
 /// When the process started, for the first-paint benchmark.
 pub static STARTED: OnceLock<Instant> = OnceLock::new();
-
-/// Whether this window started the sandbox (and so stops it on exit).
-pub struct DesktopState {
-    pub started_sandbox: AtomicBool,
-}
 
 fn data_dir_arg() -> Option<PathBuf> {
     let args: Vec<String> = std::env::args().collect();
@@ -83,6 +78,9 @@ async fn shutdown_signal() -> bool {
 }
 
 fn main() {
+    if cli_mode::wanted() {
+        std::process::exit(cli_mode::run());
+    }
     STARTED.get_or_init(Instant::now);
     // Before any thread starts: it sets an environment variable WebKitGTK reads.
     let compositing = renderer::configure();
@@ -124,15 +122,12 @@ fn main() {
 
     let desktop = tauri::Builder::default()
         .manage(app.clone())
-        .manage(DesktopState {
-            started_sandbox: AtomicBool::new(false),
-        })
         .manage(commands::streams::Streams::default())
         .invoke_handler(commands::handler())
         .setup(|handle| {
             let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
-            let h = handle.handle().clone();
-            // SIGTERM / SIGINT end the app the normal way, so the exit handler stops the sandbox.
+            // SIGTERM / SIGINT end the app the normal way (the sandbox keeps running: a later
+            // Slipway adopts it with everything it holds).
             let quit = handle.handle().clone();
             tauri::async_runtime::spawn(async move {
                 if shutdown_signal().await {
@@ -141,14 +136,6 @@ fn main() {
                 }
             });
             tauri::async_runtime::spawn(async move {
-                let was_running =
-                    app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
-                if !was_running {
-                    // Set before the start, so closing the window mid-start still stops it.
-                    h.state::<DesktopState>()
-                        .started_sandbox
-                        .store(true, Ordering::SeqCst);
-                }
                 if let Err(e) = app.startup().await {
                     tracing::warn!(what = %e.what, why = %e.why, "startup");
                 }
@@ -168,18 +155,11 @@ fn main() {
         .build(tauri::generate_context!())
         .expect("the Tauri application could not be built");
 
-    desktop.run(|handle, event| {
+    // The sandbox is not stopped on exit: it outlives the window, like a container engine,
+    // and the next Slipway adopts it (Connect page: Stop sandbox ends it).
+    desktop.run(|_handle, event| {
         if let tauri::RunEvent::Exit = event {
-            if handle
-                .state::<DesktopState>()
-                .started_sandbox
-                .load(Ordering::SeqCst)
-            {
-                let app = handle.state::<Arc<Slipway>>().inner().clone();
-                if let Err(e) = tauri::async_runtime::block_on(app.sandbox_stop()) {
-                    tracing::warn!(what = %e.what, why = %e.why, "stopping the sandbox on exit");
-                }
-            }
+            tracing::info!("Slipway desktop exiting");
         }
     });
 }

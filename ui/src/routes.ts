@@ -4,16 +4,18 @@ import { ArchitecturePage } from "./pages/Architecture/ArchitecturePage";
 import { BoardPage } from "./pages/Board/BoardPage";
 import { ConnectPage } from "./pages/Connect/ConnectPage";
 import { DeploymentsPage } from "./pages/Deployments/DeploymentsPage";
+import { LaunchPage } from "./pages/Launch/LaunchPage";
 import { PipelinesPage } from "./pages/Pipelines/PipelinesPage";
 import { ProjectPage } from "./pages/Project/ProjectPage";
 import { SettingsPage } from "./pages/Settings/SettingsPage";
 
-export type PageId = "connect" | "project" | "architecture" | "board" | "pipelines" | "deployments" | "settings";
+export type PageId = "launch" | "connect" | "project" | "architecture" | "board" | "pipelines" | "deployments" | "settings";
 
 export type Route = { id: PageId; label: string; title: string; component: ComponentType; built: boolean };
 
 /** Every page, in navigation order. The URL is #/<id>. */
 export const ROUTES: Route[] = [
+  { id: "launch", label: "Launch", title: "Launch", component: LaunchPage, built: true },
   { id: "connect", label: "Connect", title: "Connect", component: ConnectPage, built: true },
   { id: "project", label: "Project", title: "Project", component: ProjectPage, built: true },
   { id: "architecture", label: "Architecture", title: "Architecture", component: ArchitecturePage, built: true },
@@ -23,7 +25,8 @@ export const ROUTES: Route[] = [
   { id: "settings", label: "Settings", title: "Settings", component: SettingsPage, built: true },
 ];
 
-export const DEFAULT_PAGE: PageId = "connect";
+/** The first page on a fresh data folder: the journey; everything else is for the detail. */
+export const DEFAULT_PAGE: PageId = "launch";
 
 export function pageFromHash(hash: string): PageId {
   const id = hash.replace(/^#\/?/, "").split(/[/?]/)[0];

@@ -738,6 +738,8 @@ impl Slipway {
         cancel: &CancellationToken,
     ) -> Result<Revision, UserError> {
         let t = kube_target(env)?;
+        // The sandbox's cluster gets the images built here its own way (kind load, ...).
+        self.deliver_to_sandbox_cluster(t, images, step_log).await?;
         let pull = self
             .pull_auth(images.iter().filter_map(|i| i.pushed.as_deref()))
             .await;

@@ -4,7 +4,7 @@
 #[cfg(not(any(target_os = "linux", target_os = "freebsd", target_os = "openbsd", target_os = "macos", target_os = "windows")))]
 compile_error!("no native keychain for this OS: keyring would use its mock store and forget every secret (see crates/app/Cargo.toml)");
 
-use slipway_core::secrets::{Secret, SecretRef, SecretStore};
+use slipway_core::secrets::{Secret, SecretRef, SecretStore, SecretStoreKind};
 use slipway_core::UserError;
 
 #[derive(Default)]
@@ -17,9 +17,9 @@ fn unavailable(action: &str, e: keyring::Error) -> UserError {
         other => format!("the keychain failed: {other}"),
     };
     let fix = if cfg!(target_os = "linux") {
-        "Unlock your keyring (or log in to a desktop session with a Secret Service such as gnome-keyring or KWallet) and try again"
+        "Unlock your keyring (or log in to a desktop session with a Secret Service such as gnome-keyring or KWallet) and try again; on a machine without one, keep secrets in a file only you can read: `slipway settings set secret-store file` (Settings page: Secrets)"
     } else {
-        "Unlock your keychain and try again"
+        "Unlock your keychain and try again; on a machine without one, keep secrets in a file only you can read: `slipway settings set secret-store file`"
     };
     UserError::new(format!("Could not {action} the keychain"), why, fix)
 }
@@ -47,6 +47,20 @@ impl SecretStore for Keychain {
         match entry(r)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
             Err(e) => Err(unavailable("delete from", e)),
+        }
+    }
+
+    fn kind(&self) -> Option<SecretStoreKind> {
+        Some(SecretStoreKind::Keychain)
+    }
+
+    fn location(&self) -> String {
+        if cfg!(target_os = "macos") {
+            "the macOS Keychain".into()
+        } else if cfg!(windows) {
+            "the Windows Credential Manager".into()
+        } else {
+            "the Secret Service (D-Bus)".into()
         }
     }
 }

@@ -10,15 +10,17 @@ pub mod ecr;
 pub mod export;
 pub mod integrations;
 pub mod keychain;
+pub mod launch;
 pub mod pipeline;
 pub mod provision;
+pub mod sandbox;
 
 use slipway_aws::sandbox::{Emulator, SandboxConfig};
 use slipway_core::connections::*;
 use slipway_core::events::{Event, EventBus, EventEnvelope, Journal};
 use slipway_core::providers::*;
-use slipway_core::sandbox::{SandboxState, SandboxStatus};
-use slipway_core::secrets::{Secret, SecretRef, SecretStore};
+use slipway_core::sandbox::SandboxStatus;
+use slipway_core::secrets::{Secret, SecretRef, SecretStore, SecretStoreKind};
 use slipway_core::settings::Settings;
 use slipway_core::store::Store;
 use slipway_core::{now_ms, UserError};
@@ -86,6 +88,7 @@ impl Slipway {
         let data_dir = slipway_core::paths::data_dir(opts.data_dir)?;
         let store = Store::open(&data_dir)?;
         let settings = store.settings().await?;
+        let secrets = choose_secret_store(opts.secrets, &settings, &data_dir)?;
         let sandbox = Emulator::new(SandboxConfig::new(
             data_dir.join("sandbox"),
             settings.sandbox_port,
@@ -97,7 +100,7 @@ impl Slipway {
         Ok(Arc::new(Self {
             store,
             journal,
-            secrets: opts.secrets,
+            secrets,
             p: opts.providers,
             sandbox,
             data_dir,
@@ -793,6 +796,40 @@ impl Slipway {
         self.record_check(kind, result).await
     }
 
+    /// Checks that the secret store works now: a probe is written, read back and removed.
+    /// Apply, launch and runs call it before they start, so a missing keychain is found before
+    /// anything is created, never halfway through.
+    pub fn check_secrets(&self) -> Result<(), UserError> {
+        let probe = SecretRef::for_connection(self.store.instance_id(), "probe");
+        let value = Secret::new(slipway_core::secrets::random_hex(8));
+        self.secrets.put(&probe, &value)?;
+        let back = self.secrets.get(&probe)?;
+        self.secrets.delete(&probe)?;
+        if back.as_ref() != Some(&value) {
+            return Err(UserError::new(
+                "The secret store does not keep secrets",
+                format!("a value written to {} could not be read back", self.secrets.location()),
+                "Unlock the keychain (or restart its service), or keep secrets in a file only you can read: `slipway settings set secret-store file`",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The secret store in use and whether it works (for `slipway doctor` and the Settings page).
+    pub fn secrets_status(&self) -> SecretsStatus {
+        let kind = self.secrets.kind();
+        let result = self.check_secrets();
+        SecretsStatus {
+            kind,
+            location: self.secrets.location(),
+            ok: result.is_ok(),
+            error: result.err(),
+            warning: (kind == Some(SecretStoreKind::File)).then(|| {
+                "secrets are kept in a file only this user can read; it is not encrypted, so anyone with access to this user's files can read them".to_string()
+            }),
+        }
+    }
+
     /// Every connection's state, each checked live, concurrently.
     pub async fn doctor(&self) -> Result<DoctorReport, UserError> {
         let checks = ConnectionKind::ALL.map(|k| self.check_connection(k));
@@ -806,6 +843,7 @@ impl Slipway {
             sandbox: self.sandbox.status(),
             data_dir: self.data_dir.display().to_string(),
             store_schema_version: self.store.schema_version().await?,
+            secrets: self.secrets_status(),
         })
     }
 
@@ -831,118 +869,40 @@ impl Slipway {
         Ok(v)
     }
 
-    // ----- sandbox ---------------------------------------------------------------------------
-
-    pub fn sandbox_status(&self) -> SandboxState {
-        self.sandbox.status()
-    }
-
-    pub async fn sandbox_start(&self) -> Result<SandboxState, UserError> {
-        let before = self.sandbox.status();
-        if before.status == SandboxStatus::Running {
-            return self.sandbox.start(&|_| {}).await;
-        }
-        self.emit(Event::SandboxChanged {
-            state: SandboxState {
-                status: SandboxStatus::Starting,
-                ..SandboxState::stopped()
-            },
-        })
-        .await;
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-        let report = move |m: String| {
-            let _ = tx.send(m);
-        };
-        let start = self.sandbox.start(&report);
-        tokio::pin!(start);
-        let result = loop {
-            tokio::select! {
-                r = &mut start => break r,
-                Some(m) = rx.recv() => self.progress("sandbox", m).await,
-            }
-        };
-        while let Ok(m) = rx.try_recv() {
-            self.progress("sandbox", m).await;
-        }
-        match result {
-            Ok(st) => {
-                self.emit(Event::SandboxChanged { state: st.clone() }).await;
-                Ok(st)
-            }
-            Err(e) => {
-                let st = SandboxState {
-                    status: SandboxStatus::Failed,
-                    endpoint: None,
-                    pid: None,
-                    error: Some(e.clone()),
-                };
-                self.emit(Event::SandboxChanged { state: st }).await;
-                Err(e)
-            }
-        }
-    }
-
-    pub async fn sandbox_stop(&self) -> Result<SandboxState, UserError> {
-        let st = self.sandbox.stop().await?;
-        self.emit(Event::SandboxChanged { state: st.clone() }).await;
-        Ok(st)
-    }
-
-    /// Watches the sandbox and reports when it stops without being asked to (the desktop app
-    /// runs this for as long as it lives).
-    pub async fn watch_sandbox(self: Arc<Self>) {
-        loop {
-            if self.sandbox.status().status == SandboxStatus::Running {
-                self.sandbox.wait_stopped().await;
-                let st = SandboxState {
-                    status: SandboxStatus::Failed,
-                    endpoint: None,
-                    pid: None,
-                    error: Some(UserError::new(
-                        "The sandbox stopped",
-                        "the local AWS emulator exited",
-                        format!(
-                            "Start it again on the Connect page; its log is {}",
-                            self.data_dir.join("sandbox/moto.log").display()
-                        ),
-                    )),
-                };
-                self.emit(Event::SandboxChanged { state: st }).await;
-            }
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        }
-    }
-
-    /// What the desktop app does at start: start the sandbox when it is the AWS connection (or
-    /// no AWS connection exists) and auto start is on.
-    pub async fn startup(&self) -> Result<(), UserError> {
-        let settings = self.settings().await?;
-        let aws = self.store.connection(ConnectionKind::Aws).await?;
-        let uses_sandbox = match &aws {
-            None => true,
-            Some(s) => s.config["source"].as_str() == Some("sandbox"),
-        };
-        let orphans = self.recover_runs().await?;
-        if !orphans.is_empty() {
-            tracing::info!(runs = ?orphans, "runs interrupted by an earlier exit marked failed");
-        }
-        let cleaned = self.sweep_pending_cleanups().await;
-        if !cleaned.is_empty() {
-            tracing::info!(runs = ?cleaned, "containers of runs the engine lost were removed");
-        }
-        if let Err(e) = self.prune_run_logs().await {
-            tracing::warn!(what = %e.what, why = %e.why, "run-log retention");
-        }
-        if settings.sandbox_auto_start && uses_sandbox {
-            self.sandbox_start().await?;
-        }
-        Ok(())
-    }
-
     /// The newest events of the event log (for `slipway events` and the activity panel).
     pub async fn recent_events(&self, limit: u32) -> Result<Vec<serde_json::Value>, UserError> {
         Ok(self.store.recent_events(limit).await?)
     }
+}
+
+/// The secret store of this process: the OS keychain, unless the file store was chosen (the
+/// `SLIPWAY_SECRET_STORE` variable, else the setting). A store given by a test is kept as is.
+fn choose_secret_store(
+    given: Arc<dyn SecretStore>,
+    settings: &Settings,
+    data_dir: &std::path::Path,
+) -> Result<Arc<dyn SecretStore>, UserError> {
+    if given.kind() != Some(SecretStoreKind::Keychain) {
+        return Ok(given);
+    }
+    let choice = match std::env::var("SLIPWAY_SECRET_STORE") {
+        Ok(v) if !v.trim().is_empty() => SecretStoreKind::parse(&v).ok_or_else(|| {
+            UserError::new(
+                "Unknown secret store",
+                format!("SLIPWAY_SECRET_STORE is '{v}'"),
+                "Set it to keychain or file, or unset it to use the setting",
+            )
+        })?,
+        _ => settings.secret_store,
+    };
+    Ok(match choice {
+        SecretStoreKind::Keychain => given,
+        SecretStoreKind::File => {
+            let path = data_dir.join("secrets.json");
+            tracing::warn!(path = %path.display(), "secrets are kept in a file (not encrypted), as chosen");
+            Arc::new(slipway_core::secrets::FileSecretStore::new(path))
+        }
+    })
 }
 
 fn not_set_up(kind: ConnectionKind) -> UserError {

@@ -17,9 +17,29 @@ use crate::Slipway;
 pub const DEFAULT_PROJECT: &str = "slipway";
 
 impl Slipway {
+    /// Whose infrastructure a call is about: the project named; else the only project; else,
+    /// before any project exists, the default blueprint (`slipway`). A project owns its blueprint
+    /// (named and tagged with the project's id), its environments, its runs and its board.
+    pub async fn infra_project(&self, project: Option<&str>) -> Result<String, UserError> {
+        if let Some(p) = project {
+            return Ok(p.to_string());
+        }
+        let all = self.store.projects().await?;
+        match all.len() {
+            0 => Ok(DEFAULT_PROJECT.to_string()),
+            1 => Ok(all[0].id.clone()),
+            _ => Err(UserError::new(
+                "Which project?",
+                format!("there are {} projects: {}", all.len(), all.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ")),
+                "Name one with --project (or pick it on the page)",
+            )),
+        }
+    }
+
     /// The project's blueprint: the saved one, or the defaults in the AWS connection's region.
     pub async fn blueprint(&self, project: Option<&str>) -> Result<Blueprint, UserError> {
-        let project = project.unwrap_or(DEFAULT_PROJECT);
+        let project = self.infra_project(project).await?;
+        let project = project.as_str();
         if let Some(b) = self.store.blueprint(project).await? {
             return Ok(b);
         }
@@ -87,7 +107,7 @@ impl Slipway {
         ))
     }
 
-    fn begin(&self) -> Result<CancellationToken, UserError> {
+    pub(crate) fn begin(&self) -> Result<CancellationToken, UserError> {
         let mut guard = self.provisioning.lock().expect("provisioning lock");
         if guard.as_ref().is_some_and(|t| !t.is_cancelled()) {
             return Err(UserError::new(
@@ -101,7 +121,7 @@ impl Slipway {
         Ok(t)
     }
 
-    fn end(&self) {
+    pub(crate) fn end(&self) {
         *self.provisioning.lock().expect("provisioning lock") = None;
     }
 
@@ -132,13 +152,39 @@ impl Slipway {
 
     /// Applies the blueprint; the board's provisioning cards move as resources come up.
     pub async fn apply(&self, project: Option<&str>) -> Result<ApplyReport, UserError> {
+        let cancel = self.begin()?;
+        let r = self.apply_begun(project, cancel).await;
+        self.end();
+        r
+    }
+
+    /// Apply, once [`Self::begin`] made it the one provisioning operation of this process (the
+    /// Launch page begins before it returns, so the page never offers Apply twice).
+    pub(crate) async fn apply_begun(&self, project: Option<&str>, cancel: CancellationToken) -> Result<ApplyReport, UserError> {
         let bp = self.blueprint(project).await?;
         let exec = self.executor(&bp).await?;
-        let cancel = self.begin()?;
+        // Apply keeps generated secrets (the key pair, the database passwords): a keychain
+        // that cannot keep them must stop it before the first resource, not at the key pair.
+        self.check_secrets()?;
+        let on_sandbox = matches!(self.aws_target().await?.source, AwsSource::Sandbox);
+        // The sandbox runs EKS on a local cluster: it must answer before anything is created.
+        let local = self.sandbox_preflight(&bp).await?;
         let r = self
             .with_board_tracking(&bp.project, &bp.resources(), exec.apply(&bp, cancel))
             .await;
-        self.end();
+        // The cluster becomes a kubeconfig context and the project's environments.
+        let r = match r {
+            Ok(report) => self.join_flow(&bp, local).await.map(|_| report).map_err(|e| {
+                UserError::new(
+                    "The infrastructure is up, but its environments could not be set up",
+                    format!("{}: {}", e.what, e.why),
+                    format!("{} Then apply again: nothing is created twice", e.fix),
+                )
+            }),
+            Err(e) => Err(e),
+        };
+        // Whatever the outcome, what exists now lives there (a partial apply resumes).
+        self.record_provisioned(&bp.project, on_sandbox, r.as_ref().err()).await;
         r
     }
 
@@ -161,10 +207,8 @@ impl Slipway {
         &self,
         project: Option<&str>,
     ) -> Result<Vec<slipway_core::provision::Observed>, UserError> {
-        Ok(self
-            .store
-            .resources(project.unwrap_or(DEFAULT_PROJECT))
-            .await?)
+        let project = self.infra_project(project).await?;
+        Ok(self.store.resources(&project).await?)
     }
 }
 
@@ -219,7 +263,9 @@ impl Slipway {
             server: s("endpoint"),
             certificate_authority_data: s("certificateAuthority"),
             region: bp.region.clone(),
-            user: slipway_kube::kubeconfig::EksUser::slipway(),
+            // This very binary (the CLI, or the desktop app, which answers `eks-token` without a
+            // window): nothing needs to be on PATH.
+            user: slipway_kube::kubeconfig::EksUser::this_binary(&self.data_dir),
             set_current: true,
         };
         slipway_kube::kubeconfig::merge_eks_context(&path, &ctx)?;

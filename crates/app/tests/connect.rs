@@ -250,6 +250,7 @@ async fn settings_are_validated_before_saving() {
         sandbox_auto_start: false,
         sandbox_port: None,
         run_log_retention_days: 30,
+        ..Settings::default()
     };
     app.save_settings(good.clone()).await.unwrap();
     assert_eq!(app.settings().await.unwrap(), good);

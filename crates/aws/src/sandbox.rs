@@ -1,7 +1,9 @@
 //! The sandbox emulator: Slipway installs (into a virtualenv it manages), starts, watches and
 //! stops its own moto server on a free loopback port, so the whole app works with no account.
-//! The process outlives a CLI invocation (so `slipway sandbox up` then `slipway doctor` works);
-//! its PID and port are kept in `<dir>/moto.json`, and a later Slipway adopts it.
+//! The process outlives a CLI invocation and the desktop app (so `slipway sandbox up` then
+//! `slipway doctor` works, and a restarted app finds what it created); its PID, port and instance
+//! id are kept in `<dir>/moto.json`, and a later Slipway adopts it. A new emulator listens on the
+//! port the last one used when it is free (`<dir>/last-port`), so addresses stay put.
 
 use serde::{Deserialize, Serialize};
 use slipway_core::sandbox::{SandboxState, SandboxStatus};
@@ -36,6 +38,9 @@ impl SandboxConfig {
 struct PidFile {
     pid: u32,
     port: u16,
+    /// Made at start (older files have none).
+    #[serde(default)]
+    instance: Option<String>,
 }
 
 pub struct Emulator {
@@ -124,9 +129,12 @@ fn free_port() -> Result<u16, UserError> {
     })
 }
 
+/// Whether the emulator answers: its dashboard page, which costs nothing. (`/moto-api/data.json`
+/// dumps every resource it holds: with a few hundred it took minutes, and a busy sandbox was taken
+/// for a dead one and replaced by an empty one.)
 async fn answers(port: u16) -> bool {
-    let Ok(client) = reqwest::Client::builder().timeout(Duration::from_millis(800)).no_proxy().build() else { return false };
-    client.get(format!("http://127.0.0.1:{port}/moto-api/data.json")).send().await.is_ok()
+    let Ok(client) = reqwest::Client::builder().timeout(Duration::from_secs(3)).no_proxy().build() else { return false };
+    client.get(format!("http://127.0.0.1:{port}/moto-api/")).send().await.is_ok_and(|r| r.status().is_success())
 }
 
 fn tail(path: &Path, lines: usize) -> String {
@@ -152,6 +160,15 @@ impl Emulator {
         self.cfg.dir.join("moto.log")
     }
 
+    fn last_port_path(&self) -> PathBuf {
+        self.cfg.dir.join("last-port")
+    }
+
+    /// The port the previous emulator of this data folder listened on.
+    fn last_port(&self) -> Option<u16> {
+        std::fs::read_to_string(self.last_port_path()).ok()?.trim().parse().ok()
+    }
+
     fn read_pid(&self) -> Option<PidFile> {
         std::fs::read(self.pid_path()).ok().and_then(|b| serde_json::from_slice(&b).ok())
     }
@@ -173,6 +190,7 @@ impl Emulator {
                 endpoint: Some(format!("http://127.0.0.1:{}", p.port)),
                 pid: Some(p.pid),
                 error: None,
+                instance: p.instance,
             },
             None => SandboxState::stopped(),
         }
@@ -230,7 +248,10 @@ impl Emulator {
         let bin = self.ensure_installed(progress).await?;
         let port = match self.cfg.port {
             Some(p) => p,
-            None => free_port()?,
+            None => match self.last_port().filter(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()) {
+                Some(p) => p,
+                None => free_port()?,
+            },
         };
         if std::net::TcpListener::bind(("127.0.0.1", port)).is_err() {
             return Err(UserError::new(
@@ -260,7 +281,8 @@ impl Emulator {
             UserError::new("Sandbox could not start", format!("{} could not be run: {e}", bin.display()), "Delete the sandbox's venv folder so it is reinstalled, then try again")
         })?;
         let pid = child.id().unwrap_or_default();
-        let pf = PidFile { pid, port };
+        let pf = PidFile { pid, port, instance: Some(slipway_core::secrets::random_hex(8)) };
+        let _ = std::fs::write(self.last_port_path(), port.to_string());
         std::fs::write(self.pid_path(), serde_json::to_vec(&pf).expect("pid file json"))
             .map_err(|e| UserError::new("Sandbox could not start", e.to_string(), "Check the data folder's permissions"))?;
         let deadline = tokio::time::Instant::now() + self.cfg.ready_timeout;

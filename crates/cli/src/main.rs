@@ -60,6 +60,18 @@ struct Cli {
 enum Cmd {
     /// Check every connection live and report its state.
     Doctor,
+    /// The whole journey, headless: connect (the sandbox unless AWS is connected), the project
+    /// (SOURCE: a folder in a Git repository, or a Git URL), plan with its cost, apply with the
+    /// first run alongside, deploy to live, and the app's address once it answers.
+    Launch {
+        source: Option<String>,
+        /// The new project's id (default: from the folder or repository name).
+        #[arg(long)]
+        id: Option<String>,
+        /// An existing project to launch.
+        #[arg(long, conflicts_with = "source")]
+        project: Option<String>,
+    },
     /// Connect an account (checked live before anything is saved).
     #[command(subcommand)]
     Connect(ConnectCmd),
@@ -292,6 +304,7 @@ mod board_cmd;
 mod deploy_cmd;
 mod export_cmd;
 mod integrations_cmd;
+mod launch_cmd;
 mod pipeline_cmd;
 mod progress;
 
@@ -362,8 +375,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     sb.endpoint.as_ref().map(|e| format!(" at {e}")).unwrap_or_default()
                 );
                 outln!("data folder: {} (store schema v{})", report.data_dir, report.store_schema_version);
+                let sec = &report.secrets;
+                let kind = sec.kind.map(|k| k.as_str()).unwrap_or("other");
+                outln!("[{}] secrets             {kind} store: {}", if sec.ok { "ok  " } else { "FAIL" }, sec.location);
+                if let Some(e) = &sec.error {
+                    outln!("       {}: {}", e.what, e.why);
+                    outln!("       next: {}", e.fix);
+                }
+                if let Some(w) = &sec.warning {
+                    outln!("       note: {w}");
+                }
             }
-            let failed = report.connections.iter().any(|c| c.state == ConnectionState::Failed);
+            let failed = report.connections.iter().any(|c| c.state == ConnectionState::Failed) || !report.secrets.ok;
             return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });
         }
         Cmd::Connect(ConnectCmd::Aws(a)) => {
@@ -465,12 +488,21 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 SandboxCmd::Down => app.sandbox_stop().await?,
                 SandboxCmd::Status => app.sandbox_status(),
             };
+            // What stands in for the parts the emulator cannot run (EKS, ECR, RDS).
+            let mappings = if st.status == slipway_core::sandbox::SandboxStatus::Running { app.sandbox_mappings().await } else { vec![] };
             if json {
-                outln!("{}", serde_json::to_string_pretty(&st).expect("json"));
+                outln!("{}", serde_json::to_string_pretty(&serde_json::json!({ "state": st, "mappings": mappings })).expect("json"));
             } else {
                 outln!("sandbox: {:?}{}", st.status, st.endpoint.map(|e| format!(" at {e}")).unwrap_or_default());
+                for m in &mappings {
+                    outln!("  {:<4} -> {}", m.part, m.maps_to);
+                    if let Some(e) = &m.error {
+                        outln!("          {}: {}\n          next: {}", e.what, e.why, e.fix);
+                    }
+                }
             }
         }
+        Cmd::Launch { source, id, project } => return Ok(launch_cmd::launch(&app, json, source, id, project).await?),
         Cmd::Settings { cmd } => {
             let mut s = app.settings().await?;
             if let Some(SettingsCmd::Set { key, value }) = cmd {
@@ -489,7 +521,18 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     "run-log-retention-days" => {
                         s.run_log_retention_days = value.parse().map_err(|_| usage(format!("'{value}' is not a number of days"), "Use a number of days, or 0 to keep run logs forever"))?
                     }
-                    other => return Err(usage(format!("unknown setting '{other}'"), "Use default-region, sandbox-auto-start, sandbox-port or run-log-retention-days")),
+                    "secret-store" => {
+                        s.secret_store = slipway_core::secrets::SecretStoreKind::parse(&value)
+                            .ok_or_else(|| usage(format!("'{value}' is not a secret store"), "Use keychain (the OS keychain) or file (a file only you can read, for machines without a keychain)"))?
+                    }
+                    "sandbox-context" => s.sandbox_context = Some(value).filter(|v| !v.is_empty() && v != "auto"),
+                    "sandbox-kubeconfig" => s.sandbox_kubeconfig = Some(value).filter(|v| !v.is_empty() && v != "auto"),
+                    other => {
+                        return Err(usage(
+                            format!("unknown setting '{other}'"),
+                            "Use default-region, sandbox-auto-start, sandbox-port, run-log-retention-days, secret-store, sandbox-context or sandbox-kubeconfig",
+                        ))
+                    }
                 }
                 s = app.save_settings(s).await?;
             }

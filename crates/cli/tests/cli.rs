@@ -186,3 +186,74 @@ fn a_closed_pipe_ends_the_cli_quietly() {
     assert!(!out.contains("panicked") && !out.contains("Broken pipe") && !out.contains("backtrace"), "{out}");
     println!("commands whose reader went away: {}, each ended quietly", tried + 1);
 }
+
+/// A `slipway` command as on a server with no D-Bus session at all (no Secret Service).
+fn headless(data: &Path, args: &[&str]) -> Command {
+    let mut c = common::command(data, args);
+    c.env_remove("DBUS_SESSION_BUS_ADDRESS").env_remove("DISPLAY").env_remove("WAYLAND_DISPLAY").env_remove("SLIPWAY_SECRET_STORE");
+    c
+}
+
+#[test]
+fn without_a_keychain_doctor_says_so_and_the_file_store_is_an_explicit_choice() {
+    let d = slipway_testkit::data_dir();
+    let o = common::run(headless(d.path(), &["doctor"]), None);
+    assert!(!o.status.success(), "a keychain that cannot be used fails doctor:\n{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("[FAIL] secrets") && out.contains("keychain store"), "{out}");
+    assert!(out.contains("slipway settings set secret-store file"), "the fix names the choice:\n{out}");
+    assert!(!d.path().join("secrets.json").exists(), "never chosen silently");
+
+    let o = common::run(headless(d.path(), &["settings", "set", "secret-store", "sideways"]), None);
+    assert!(!o.status.success() && text(&o).contains("'sideways' is not a secret store"), "{}", text(&o));
+
+    let o = common::run(headless(d.path(), &["settings", "set", "secret-store", "file"]), None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = common::run(headless(d.path(), &["doctor", "--json"]), None);
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o)));
+    assert_eq!(report["secrets"]["kind"], "file", "{report}");
+    assert_eq!(report["secrets"]["ok"], true, "{report}");
+    assert!(report["secrets"]["warning"].as_str().unwrap().contains("not encrypted"), "{report}");
+
+    // A secret entered on this machine lands in the file, never in the store.
+    let c = headless(d.path(), &["connect", "registry", &env("SLIPWAY_TEST_REGISTRY"), "-u", &env("SLIPWAY_TEST_REGISTRY_USER"), "--password-stdin"]);
+    let o = common::run(c, Some(&env("SLIPWAY_TEST_REGISTRY_PASSWORD")));
+    assert!(o.status.success(), "{}", text(&o));
+    let file = std::fs::read_to_string(d.path().join("secrets.json")).unwrap();
+    assert!(file.contains(&env("SLIPWAY_TEST_REGISTRY_PASSWORD")), "the registry password is kept in the file");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(d.path().join("secrets.json")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    for f in walk(d.path()) {
+        if f.file_name().is_some_and(|n| n == "secrets.json") {
+            continue;
+        }
+        let bytes = std::fs::read(&f).unwrap_or_default();
+        assert!(!String::from_utf8_lossy(&bytes).contains(&env("SLIPWAY_TEST_REGISTRY_PASSWORD")), "secret in {}", f.display());
+    }
+    // The variable overrides the setting (for CI), and a wrong value is refused.
+    let mut c = headless(d.path(), &["doctor"]);
+    c.env("SLIPWAY_SECRET_STORE", "keychian");
+    let o = common::run(c, None);
+    assert!(!o.status.success() && text(&o).contains("SLIPWAY_SECRET_STORE is 'keychian'"), "{}", text(&o));
+}
+
+#[test]
+fn apply_without_a_working_keychain_stops_before_creating_anything() {
+    let d = slipway_testkit::data_dir();
+    let _down = SandboxDown(d.path());
+    let o = slipway(d.path(), &["connect", "aws", "--sandbox"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = common::run(headless(d.path(), &["apply"]), None);
+    assert!(!o.status.success(), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains("keychain") && out.contains("secret-store file"), "{out}");
+    // Nothing was created: the plan still creates everything.
+    let o = slipway(d.path(), &["plan", "--json"], None);
+    assert!(o.status.success(), "{}", text(&o));
+    let plan: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let changes = plan["changes"].as_array().unwrap();
+    assert!(!changes.is_empty() && changes.iter().all(|c| c["action"] == "create"), "{plan}");
+}

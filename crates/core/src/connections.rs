@@ -280,6 +280,22 @@ pub struct DoctorReport {
     pub sandbox: crate::sandbox::SandboxState,
     pub data_dir: String,
     pub store_schema_version: u32,
+    /// Where secrets are kept, and whether that store works right now.
+    pub secrets: SecretsStatus,
+}
+
+/// The secret store in use, checked live (a probe written, read back and removed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct SecretsStatus {
+    /// None: a store other than the keychain or the file (a test's).
+    pub kind: Option<crate::secrets::SecretStoreKind>,
+    pub location: String,
+    pub ok: bool,
+    pub error: Option<UserError>,
+    /// Said about the file store every time: it is not encrypted.
+    pub warning: Option<String>,
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ pub mod error;
 pub mod events;
 pub mod export;
 pub mod integrations;
+pub mod launch;
 pub mod paths;
 pub mod pipeline;
 pub mod provision;

@@ -16,6 +16,17 @@ pub struct Settings {
     /// Days a finished run's logs and checkout are kept (the run itself stays listed); 0 keeps
     /// them forever.
     pub run_log_retention_days: u32,
+    /// Where secrets are kept: the OS keychain, or (chosen explicitly, for machines without
+    /// one) a file only this user can read. `SLIPWAY_SECRET_STORE` overrides it. Takes effect
+    /// the next time Slipway opens the data folder.
+    pub secret_store: crate::secrets::SecretStoreKind,
+    /// The kubeconfig context of the local cluster the sandbox runs EKS on (None: the first
+    /// context kind, k3d, minikube, Docker Desktop or Rancher Desktop wrote).
+    /// `SLIPWAY_SANDBOX_CONTEXT` overrides it.
+    pub sandbox_context: Option<String>,
+    /// The kubeconfig holding that context (None: KUBECONFIG, else ~/.kube/config).
+    /// `SLIPWAY_SANDBOX_KUBECONFIG` overrides it.
+    pub sandbox_kubeconfig: Option<String>,
 }
 
 /// The most days the run-log retention may be set to (ten years).
@@ -23,7 +34,7 @@ pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None, run_log_retention_days: 30 }
+        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None, run_log_retention_days: 30, secret_store: Default::default(), sandbox_context: None, sandbox_kubeconfig: None }
     }
 }
 
@@ -43,6 +54,9 @@ impl Settings {
                 format!("{} days is more than {MAX_RETENTION_DAYS}", self.run_log_retention_days),
                 "Keep run logs up to 3650 days, or 0 to keep them forever",
             ));
+        }
+        if self.sandbox_context.as_deref().is_some_and(|c| c.trim().is_empty() || c.chars().any(char::is_control)) {
+            return Err(crate::UserError::new("Settings not saved", "the sandbox cluster's context is empty", "Pick a context from the list, or clear it to use the first local cluster found"));
         }
         if let Some(p) = self.sandbox_port {
             if p < 1024 {

@@ -499,6 +499,26 @@ impl Store {
         .await
     }
 
+    /// Forgets every resource recorded for a project (they are known to be gone).
+    pub async fn delete_resources(&self, project: &str) -> Result<(), StoreError> {
+        let project = project.to_string();
+        self.with(move |c| {
+            c.execute("DELETE FROM resources WHERE project = ?1", params![project])?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// The projects (blueprint names) with at least one recorded resource.
+    pub async fn projects_with_resources(&self) -> Result<Vec<String>, StoreError> {
+        self.with(|c| {
+            let mut st = c.prepare("SELECT DISTINCT project FROM resources ORDER BY project")?;
+            let rows = st.query_map([], |r| r.get::<_, String>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+    }
+
     pub async fn blueprint(&self, project: &str) -> Result<Option<crate::provision::Blueprint>, StoreError> {
         let project = project.to_string();
         self.with(move |c| {
@@ -908,7 +928,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), Settings::default());
-        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999), run_log_retention_days: 7 };
+        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999), run_log_retention_days: 7, secret_store: crate::secrets::SecretStoreKind::File, sandbox_context: Some("kind-dev".into()), sandbox_kubeconfig: None };
         st.save_settings(&s).await.unwrap();
         drop(st);
         let st = Store::open(dir.path()).unwrap();

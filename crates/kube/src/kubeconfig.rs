@@ -26,9 +26,12 @@ const WHAT: &str = "Kubeconfig not updated";
 /// How the kubeconfig user authenticates to the cluster.
 #[derive(Clone, Debug)]
 pub enum EksUser {
-    /// Run `<command> eks-token --cluster NAME --region REGION` (an exec credential plugin).
-    /// `command` is `slipway` (found on PATH) or an absolute path to the CLI.
-    Exec { command: String },
+    /// Run `<command> eks-token --cluster NAME --region REGION [--data-dir DIR]` (an exec
+    /// credential plugin). `command` is `slipway` (found on PATH) or an absolute path to a
+    /// Slipway binary: the CLI, or the desktop app itself, which answers `eks-token` without
+    /// opening a window (so the desktop app needs nothing on PATH). `data_dir` names the data
+    /// folder whose AWS connection signs the token (None: the default one).
+    Exec { command: String, data_dir: Option<String> },
     /// A fixed bearer token.
     Token(Secret),
 }
@@ -36,7 +39,13 @@ pub enum EksUser {
 impl EksUser {
     /// The exec user that calls `slipway` from PATH.
     pub fn slipway() -> Self {
-        EksUser::Exec { command: SLIPWAY_COMMAND.to_string() }
+        EksUser::Exec { command: SLIPWAY_COMMAND.to_string(), data_dir: None }
+    }
+
+    /// The exec user that runs this very binary (the CLI or the desktop app) with its data folder.
+    pub fn this_binary(data_dir: &Path) -> Self {
+        let command = std::env::current_exe().ok().map(|p| p.display().to_string()).unwrap_or_else(|| SLIPWAY_COMMAND.to_string());
+        EksUser::Exec { command, data_dir: Some(data_dir.display().to_string()) }
     }
 }
 
@@ -59,11 +68,15 @@ pub struct EksContext {
 }
 
 /// The exec entry for `command eks-token --cluster NAME --region REGION`.
-pub fn exec_config(command: &str, cluster_name: &str, region: &str) -> ExecConfig {
+pub fn exec_config(command: &str, cluster_name: &str, region: &str, data_dir: Option<&str>) -> ExecConfig {
+    let mut args: Vec<String> = vec!["eks-token".into(), "--cluster".into(), cluster_name.into(), "--region".into(), region.into()];
+    if let Some(d) = data_dir {
+        args.extend(["--data-dir".into(), d.into()]);
+    }
     ExecConfig {
         api_version: Some(EXEC_API_VERSION.to_string()),
         command: Some(command.to_string()),
-        args: Some(vec!["eks-token".into(), "--cluster".into(), cluster_name.into(), "--region".into(), region.into()]),
+        args: Some(args),
         install_hint: Some(
             "This context gets its EKS token from the Slipway CLI (`slipway eks-token`). Install Slipway and put `slipway` on PATH, or connect the cluster again from Slipway."
                 .into(),
@@ -84,7 +97,7 @@ fn check(ctx: &EksContext) -> Result<(), UserError> {
     if !(ctx.server.starts_with("https://") || ctx.server.starts_with("http://")) || ctx.server.chars().any(char::is_whitespace) {
         return bad(format!("'{}' is not a cluster endpoint URL", ctx.server), "Pass the cluster's endpoint (https://...) as EKS DescribeCluster returns it");
     }
-    if let EksUser::Exec { command } = &ctx.user {
+    if let EksUser::Exec { command, .. } = &ctx.user {
         if !name_ok(command) {
             return bad("the exec command is empty".into(), "Use `slipway` or the absolute path of the Slipway CLI");
         }
@@ -163,7 +176,9 @@ pub fn merge_into(mut kc: Kubeconfig, ctx: &EksContext) -> Kubeconfig {
         ..Default::default()
     };
     let auth_info = match &ctx.user {
-        EksUser::Exec { command } => AuthInfo { exec: Some(exec_config(command, &ctx.cluster_name, &ctx.region)), ..Default::default() },
+        EksUser::Exec { command, data_dir } => {
+            AuthInfo { exec: Some(exec_config(command, &ctx.cluster_name, &ctx.region, data_dir.as_deref())), ..Default::default() }
+        }
         EksUser::Token(t) => AuthInfo { token: Some(t.expose().to_string().into()), ..Default::default() },
     };
     let user = NamedAuthInfo { name: name.clone(), auth_info: Some(auth_info), ..Default::default() };

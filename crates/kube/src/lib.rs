@@ -6,6 +6,7 @@
 pub mod cluster;
 pub mod export;
 pub mod kubeconfig;
+pub mod local;
 pub mod manifests;
 pub mod rollout;
 pub mod status;
@@ -23,7 +24,7 @@ use std::time::Duration;
 #[derive(Default, Clone)]
 pub struct Kube;
 
-fn describe_path(path: &Option<PathBuf>) -> String {
+pub(crate) fn describe_path(path: &Option<PathBuf>) -> String {
     match path {
         Some(p) => p.display().to_string(),
         None => std::env::var("KUBECONFIG").unwrap_or_else(|_| "~/.kube/config".into()),

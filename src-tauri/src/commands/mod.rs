@@ -7,6 +7,7 @@ mod deploy;
 mod events;
 mod export;
 mod integrations;
+mod launch;
 mod pipeline;
 mod provision;
 mod sandbox;
@@ -33,8 +34,16 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         sandbox::sandbox_start,
         sandbox::sandbox_stop,
         sandbox::sandbox_status,
+        launch::launch_state,
+        launch::launch_add_project,
+        launch::launch_plan,
+        launch::launch_apply,
+        launch::launch_run,
+        launch::launch_deploy,
+        launch::sandbox_mappings,
         settings::get_settings,
         settings::save_settings,
+        settings::secrets_status,
         provision::get_blueprint,
         provision::save_blueprint,
         provision::blueprint_resources,

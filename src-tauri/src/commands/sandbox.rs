@@ -1,21 +1,12 @@
 use slipway_app::Slipway;
 use slipway_core::sandbox::SandboxState;
 use slipway_core::UserError;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use tauri::State;
 
 #[tauri::command]
-pub async fn sandbox_start(
-    app: State<'_, Arc<Slipway>>,
-    desktop: State<'_, crate::DesktopState>,
-) -> Result<SandboxState, UserError> {
-    let was = app.sandbox_status().status;
-    let st = app.sandbox_start().await?;
-    if was != slipway_core::sandbox::SandboxStatus::Running {
-        desktop.started_sandbox.store(true, Ordering::SeqCst);
-    }
-    Ok(st)
+pub async fn sandbox_start(app: State<'_, Arc<Slipway>>) -> Result<SandboxState, UserError> {
+    app.sandbox_start().await
 }
 
 #[tauri::command]

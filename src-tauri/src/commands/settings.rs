@@ -1,4 +1,5 @@
 use slipway_app::Slipway;
+use slipway_core::connections::SecretsStatus;
 use slipway_core::settings::Settings;
 use slipway_core::UserError;
 use std::sync::Arc;
@@ -15,4 +16,10 @@ pub async fn save_settings(
     settings: Settings,
 ) -> Result<Settings, UserError> {
     app.save_settings(settings).await
+}
+
+/// Where secrets are kept, and whether that store works now.
+#[tauri::command]
+pub async fn secrets_status(app: State<'_, Arc<Slipway>>) -> Result<SecretsStatus, UserError> {
+    Ok(app.secrets_status())
 }

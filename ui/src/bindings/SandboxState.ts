@@ -10,4 +10,9 @@ endpoint: string | null, pid: number | null,
 /**
  * What went wrong, when `status` is `failed`.
  */
-error: UserError | null, };
+error: UserError | null, 
+/**
+ * A random id made when this emulator process started (the same when a later Slipway adopts
+ * it). Resources recorded under another id are gone: that emulator kept them in memory.
+ */
+instance: string | null, };

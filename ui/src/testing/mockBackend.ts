@@ -102,7 +102,15 @@ export class MockBackend {
 
   connections: Record<ConnectionKind, ConnectionStatus>;
   sandbox: SandboxState = { status: "stopped", endpoint: null, pid: null, error: null };
-  settings: Settings = { defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: null, runLogRetentionDays: 30 };
+  settings: Settings = {
+    defaultRegion: "us-east-1",
+    sandboxAutoStart: true,
+    sandboxPort: null,
+    runLogRetentionDays: 30,
+    secretStore: "keychain",
+    sandboxContext: null,
+    sandboxKubeconfig: null,
+  };
   profiles: AwsProfile[];
   dockerConfig: DockerConfigEntry[];
   ghCliLoggedIn: boolean;
@@ -462,6 +470,18 @@ export class MockBackend {
       case "first_paint":
         this.firstPaintCalls += 1;
         return null;
+      case "secrets_status":
+        return { kind: this.settings.secretStore, location: "the Secret Service (D-Bus)", ok: true, error: null, warning: null };
+      case "sandbox_mappings":
+        return [];
+      // The Launch page is tested against the real service layer (the desktop e2e), not here.
+      case "launch_state":
+      case "launch_add_project":
+      case "launch_plan":
+      case "launch_apply":
+      case "launch_run":
+      case "launch_deploy":
+        throw ue(`${command} is not in the mock backend`, "the Launch journey runs on the real service layer only", "Test it through the desktop app (tests/e2e/launch.test.mjs)");
       default: {
         const unhandled: never = command;
         throw ue(`Unknown command ${String(unhandled)}`, "the mock backend does not implement it", "Add it to src/testing/mockBackend.ts");

@@ -173,10 +173,12 @@ impl Blueprint {
     /// (from the region, read before any resource is created).
     pub fn validate(&self, known_azs: Option<&[String]>) -> Result<(), UserError> {
         let p = &self.project;
-        if p.len() < 2 || p.len() > 20 || !p.starts_with(|c: char| c.is_ascii_lowercase()) || !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') || p.ends_with('-') || p.contains("--") {
+        // Up to 40 like a project id: the longest name made from it ("<p>-eks-cluster", an IAM
+        // role) stays within IAM's 64 and RDS's 63 characters. No "--": RDS refuses it.
+        if p.len() < 2 || p.len() > 40 || !p.starts_with(|c: char| c.is_ascii_lowercase()) || !p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') || p.ends_with('-') || p.contains("--") {
             return Err(invalid(
                 format!("project name '{p}' is not usable in AWS names"),
-                "Use 2 to 20 lowercase letters, digits and single hyphens, starting with a letter",
+                "Use 2 to 40 lowercase letters, digits and single hyphens, starting with a letter (a project id with \"--\" cannot name AWS resources: add the project again with --id)",
             ));
         }
         if !crate::providers::is_region_name(&self.region) {

@@ -21,7 +21,8 @@ describe("Architecture page", () => {
     expect(id("arch-node-eks")).toHaveTextContent("EKS cluster slipway-eks");
     expect(id("arch-node-db-live")).toHaveTextContent("MySQL slipway-live");
     expect(id("arch-node-vpc")).toHaveAttribute("data-phase", "none");
-    expect(id("bp-project")).toHaveValue("slipway");
+    expect(id("arch-no-project")).toHaveTextContent("the default blueprint (slipway)");
+    expect(screen.queryByTestId("bp-project")).toBeNull();
     expect(id("bp-azs")).toHaveValue("us-east-1a, us-east-1b");
   });
 

@@ -10,6 +10,7 @@ import type { ResourceSpec } from "../../bindings/ResourceSpec";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { ExportDialog } from "../../components/ExportDialog";
+import { useProjects } from "../../components/ProjectPicker";
 import { Spinner } from "../../components/Spinner";
 import { useStore } from "../../state/store";
 import { Diagram, type NodeState } from "./Diagram";
@@ -64,6 +65,9 @@ export function ArchitecturePage() {
   const [confirming, setConfirming] = useState(false);
   const [confirmText, setConfirmText] = useState("");
   const [cancelRequested, setCancelRequested] = useState(false);
+  const projects = useProjects();
+  // The blueprint shown: the picked project's (before any project exists, the default one).
+  const wanted = projects.projects === null ? undefined : projects.project;
   const project = blueprint?.project ?? null;
   const projectRef = useRef<string | null>(null);
   projectRef.current = project;
@@ -84,10 +88,11 @@ export function ArchitecturePage() {
   }, []);
 
   useEffect(() => {
+    if (wanted === undefined) return;
     let cancelled = false;
     (async () => {
       try {
-        const bp = await api.getBlueprint(null);
+        const bp = await api.getBlueprint(wanted);
         if (cancelled) return;
         setBlueprint(bp);
         setForm(toForm(bp));
@@ -99,7 +104,7 @@ export function ArchitecturePage() {
     return () => {
       cancelled = true;
     };
-  }, [loadState]);
+  }, [loadState, wanted]);
 
   const live = isLive(running, progress);
   useEffect(() => {
@@ -228,6 +233,27 @@ export function ArchitecturePage() {
     <div className="arch">
       <div className="arch-main">
         <div className="arch-toolbar" role="toolbar" aria-label="Provisioning">
+          {projects.projects && projects.projects.length > 0 ? (
+            <label className="arch-project">
+              Project{" "}
+              <select
+                data-testid="arch-project"
+                value={projects.project ?? ""}
+                onChange={(e) => projects.setProject(e.target.value)}
+                disabled={running !== null}
+              >
+                {projects.projects.map((p) => (
+                  <option key={p.id} value={p.id}>
+                    {p.id}
+                  </option>
+                ))}
+              </select>
+            </label>
+          ) : (
+            <span className="muted" data-testid="arch-no-project">
+              No project yet: this is the default blueprint ({project ?? "…"}). <a href="#/launch">Add a project</a> to plan its own.
+            </span>
+          )}
           <button type="button" data-testid="arch-plan" onClick={runPlan} disabled={disabled}>
             {busy === "plan" ? <Spinner label="Planning" /> : null} Plan
           </button>

@@ -229,9 +229,11 @@ export function applyEvents(state: Progress, batch: EventEnvelope[], project: st
 
 export type FieldDef = { field: string; label: string; kind: "text" | "number" | "select"; options?: { value: string; label: string }[] };
 
-/** The editable parameters, in the side panel's order (bp-<field> test ids). */
+/**
+ * The editable parameters, in the side panel's order (bp-<field> test ids). The project is not
+ * one: the blueprint belongs to the project picked above it, and is named and tagged with its id.
+ */
 export const BP_FIELDS: FieldDef[] = [
-  { field: "project", label: "Project", kind: "text" },
   { field: "region", label: "Region", kind: "text" },
   { field: "azs", label: "Availability zones (comma-separated)", kind: "text" },
   { field: "vpcCidr", label: "VPC CIDR", kind: "text" },

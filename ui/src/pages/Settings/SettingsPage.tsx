@@ -1,13 +1,23 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 
 import { api } from "../../api";
+import type { SecretStoreKind } from "../../bindings/SecretStoreKind";
+import type { SecretsStatus } from "../../bindings/SecretsStatus";
 import type { Settings } from "../../bindings/Settings";
 import type { UserError } from "../../bindings/UserError";
 import { ErrorCallout } from "../../components/ErrorCallout";
 import { Spinner } from "../../components/Spinner";
 import { useStore } from "../../state/store";
 
-type Form = { defaultRegion: string; sandboxAutoStart: boolean; sandboxPort: string; runLogRetentionDays: string };
+type Form = {
+  defaultRegion: string;
+  sandboxAutoStart: boolean;
+  sandboxPort: string;
+  runLogRetentionDays: string;
+  secretStore: SecretStoreKind;
+  sandboxContext: string;
+  sandboxKubeconfig: string;
+};
 
 function toForm(s: Settings): Form {
   return {
@@ -15,6 +25,9 @@ function toForm(s: Settings): Form {
     sandboxAutoStart: s.sandboxAutoStart,
     sandboxPort: s.sandboxPort == null ? "" : String(s.sandboxPort),
     runLogRetentionDays: String(s.runLogRetentionDays),
+    secretStore: s.secretStore,
+    sandboxContext: s.sandboxContext ?? "",
+    sandboxKubeconfig: s.sandboxKubeconfig ?? "",
   };
 }
 
@@ -49,7 +62,18 @@ export function parseSettingsForm(f: Form): { settings: Settings } | { error: Us
       },
     };
   }
-  return { settings: { defaultRegion: f.defaultRegion.trim(), sandboxAutoStart: f.sandboxAutoStart, sandboxPort, runLogRetentionDays: days } };
+  const optional = (v: string) => (v.trim() === "" ? null : v.trim());
+  return {
+    settings: {
+      defaultRegion: f.defaultRegion.trim(),
+      sandboxAutoStart: f.sandboxAutoStart,
+      sandboxPort,
+      runLogRetentionDays: days,
+      secretStore: f.secretStore,
+      sandboxContext: optional(f.sandboxContext),
+      sandboxKubeconfig: optional(f.sandboxKubeconfig),
+    },
+  };
 }
 
 export function SettingsPage() {
@@ -61,6 +85,11 @@ export function SettingsPage() {
   const [saveError, setSaveError] = useState<UserError | null>(null);
   const [saving, setSaving] = useState(false);
   const [savedAt, setSavedAt] = useState<number | null>(null);
+  const [secrets, setSecrets] = useState<SecretsStatus | null>(null);
+
+  useEffect(() => {
+    api.secretsStatus().then(setSecrets, () => setSecrets(null));
+  }, [state.settingsVersion]);
 
   const load = useCallback(() => {
     api.getSettings().then(
@@ -165,6 +194,60 @@ export function SettingsPage() {
             />
             <p className="hint" id={`${uid}-retention-hint`}>
               The logs and checkout of a finished run are removed after this many days (the run stays listed). 0 keeps them forever.
+            </p>
+
+            <label htmlFor={`${uid}-context`}>Sandbox cluster (kubeconfig context)</label>
+            <input
+              id={`${uid}-context`}
+              data-testid="settings-sandbox-context"
+              value={form.sandboxContext}
+              onChange={(e) => update({ sandboxContext: e.target.value })}
+              placeholder="Empty: the first kind, k3d, minikube, Docker Desktop or Rancher Desktop context"
+              spellCheck={false}
+              aria-describedby={`${uid}-context-hint`}
+            />
+            <input
+              data-testid="settings-sandbox-kubeconfig"
+              aria-label="Sandbox cluster's kubeconfig file"
+              value={form.sandboxKubeconfig}
+              onChange={(e) => update({ sandboxKubeconfig: e.target.value })}
+              placeholder="Empty: KUBECONFIG, else ~/.kube/config"
+              spellCheck={false}
+            />
+            <p className="hint" id={`${uid}-context-hint`}>
+              The sandbox runs the architecture&apos;s EKS on this local cluster (the emulator cannot run Kubernetes).
+            </p>
+
+            <fieldset className="radio-group" aria-describedby={`${uid}-secrets-hint`}>
+              <legend>Where secrets are kept</legend>
+              <label className="checkbox">
+                <input
+                  type="radio"
+                  name={`${uid}-secrets`}
+                  data-testid="settings-secret-store-keychain"
+                  checked={form.secretStore === "keychain"}
+                  onChange={() => update({ secretStore: "keychain" })}
+                />
+                The OS keychain
+              </label>
+              <label className="checkbox">
+                <input
+                  type="radio"
+                  name={`${uid}-secrets`}
+                  data-testid="settings-secret-store-file"
+                  checked={form.secretStore === "file"}
+                  onChange={() => update({ secretStore: "file" })}
+                />
+                A file only you can read (for machines without a keychain; not encrypted)
+              </label>
+            </fieldset>
+            <p className="hint" id={`${uid}-secrets-hint`} data-testid="settings-secrets-status">
+              {secrets == null
+                ? "Checking the secret store…"
+                : secrets.ok
+                  ? `In use: ${secrets.kind ?? "other"} (${secrets.location}), working.${secrets.warning ? ` Note: ${secrets.warning}.` : ""}`
+                  : `In use: ${secrets.kind ?? "other"} (${secrets.location}), not working: ${secrets.error?.why ?? ""}. ${secrets.error?.fix ?? ""}`}{" "}
+              A change takes effect when Slipway starts again.
             </p>
           </div>
 
