@@ -2,24 +2,13 @@
 //! per file in `commands/`; streams reach the UI through `tauri::ipc::Channel`, batched.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-mod commands;
 mod renderer;
 mod shell_env;
 
 use slipway_app::{Options, Slipway};
+use slipway_desktop::STARTED;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
 use std::time::Instant;
-use tauri::Manager;
-
-/// When the process started, for the first-paint benchmark.
-pub static STARTED: OnceLock<Instant> = OnceLock::new();
-
-/// Whether this window started the sandbox (and so stops it on exit).
-pub struct DesktopState {
-    pub started_sandbox: AtomicBool,
-}
 
 fn data_dir_arg() -> Option<PathBuf> {
     let args: Vec<String> = std::env::args().collect();
@@ -95,16 +84,8 @@ fn main() {
         }
     }
 
-    let desktop = tauri::Builder::default()
-        .manage(app.clone())
-        .manage(DesktopState {
-            started_sandbox: AtomicBool::new(false),
-        })
-        .manage(commands::streams::Streams::default())
-        .invoke_handler(commands::handler())
+    let desktop = slipway_desktop::builder(tauri::Builder::default(), app)
         .setup(|handle| {
-            let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
-            let h = handle.handle().clone();
             // SIGTERM / SIGINT end the app the normal way, so the exit handler stops the sandbox.
             let quit = handle.handle().clone();
             tauri::async_runtime::spawn(async move {
@@ -122,29 +103,7 @@ fn main() {
                 tracing::info!("signal received: exiting");
                 quit.exit(0);
             });
-            tauri::async_runtime::spawn(async move {
-                let was_running =
-                    app.sandbox_status().status == slipway_core::sandbox::SandboxStatus::Running;
-                if !was_running {
-                    // Set before the start, so closing the window mid-start still stops it.
-                    h.state::<DesktopState>()
-                        .started_sandbox
-                        .store(true, Ordering::SeqCst);
-                }
-                if let Err(e) = app.startup().await {
-                    tracing::warn!(what = %e.what, why = %e.why, "startup");
-                }
-                // The GitHub branches watched in an earlier session start watching again.
-                let resumed = app.resume_watches().await;
-                if !resumed.is_empty() {
-                    tracing::info!(
-                        watches = resumed.len(),
-                        active = resumed.iter().filter(|w| w.active).count(),
-                        "GitHub watches resumed"
-                    );
-                }
-                app.watch_sandbox().await;
-            });
+            slipway_desktop::start_background(handle.handle());
             Ok(())
         })
         .build(tauri::generate_context!())
@@ -152,16 +111,7 @@ fn main() {
 
     desktop.run(|handle, event| {
         if let tauri::RunEvent::Exit = event {
-            if handle
-                .state::<DesktopState>()
-                .started_sandbox
-                .load(Ordering::SeqCst)
-            {
-                let app = handle.state::<Arc<Slipway>>().inner().clone();
-                if let Err(e) = tauri::async_runtime::block_on(app.sandbox_stop()) {
-                    tracing::warn!(what = %e.what, why = %e.why, "stopping the sandbox on exit");
-                }
-            }
+            tauri::async_runtime::block_on(slipway_desktop::stop_started_sandbox(handle));
         }
     });
 }

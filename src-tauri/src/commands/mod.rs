@@ -13,7 +13,10 @@ mod sandbox;
 mod settings;
 pub(crate) mod streams;
 
-pub fn handler() -> impl Fn(tauri::ipc::Invoke) -> bool + Send + Sync + 'static {
+/// Every command the UI can invoke. Generic over the runtime: the desktop window registers it on
+/// Wry, the test-only IPC bridge (`crate::bridge`) on Tauri's mock runtime, so both dispatch
+/// through the same handlers, argument parsing and serialization.
+pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         connect::doctor,
         connect::aws_profiles,
