@@ -15,8 +15,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { startGithubStub } from "./lib/github-stub.mjs";
-import { startJenkinsStub } from "./lib/jenkins-stub.mjs";
+import { startGithubStub } from "../stubs/github.mjs";
+import { startJenkinsStub } from "../stubs/jenkins.mjs";
 import { App, Driver, REPO, cmdline, environment, pngSize, running, tail } from "./lib/harness.mjs";
 import { sel, waitUntil } from "./lib/webdriver.mjs";
 
