@@ -48,7 +48,6 @@ describe("Slipway UI in Chromium (real commands)", () => {
     await expect.poll(() => byId("sandbox-badge").getAttribute("data-status"), { timeout: 45_000 }).toBe("running");
     expect(await byId("sandbox-badge").textContent()).toMatch(/http:\/\/127\.0\.0\.1:\d+/);
     expect(await byId("connect-aws-sandbox").isChecked()).toBe(true);
-    expect(await byId("aws-profiles-empty").count()).toBe(1);
     expect(await byId("status-aws-endpoint").count()).toBe(0);
     expect(await byId("aws-state").getAttribute("data-state")).toBe("notConfigured");
     expect(await byId("nav-connect-count").textContent()).toMatch(/^\d\/5$/);

@@ -469,15 +469,18 @@ describe("Board page in Chromium (real commands)", () => {
     // Done by hand, then automation off: the next failing run does not reopen it.
     await t.invoke("move_card", { project: AUTO, card: key, column: "done", position: null });
     await settled(key, "done");
-    await byId("board-automation").uncheck();
+    // The switch follows the Rust side's answer.
+    await byId("board-automation").click();
     await expect.poll(async () => (await board(AUTO)).board.automation).toBe(false);
+    await expect.poll(() => byId("board-automation").isChecked()).toBe(false);
     expect(await runToEnd()).toBe("failed");
     await new Promise((r) => setTimeout(r, 1000));
     expect((await board(AUTO)).cards.map((c) => [c.key, c.column])).toEqual([[key, "done"]]);
     expect(await card(key).getAttribute("data-column")).toBe("done");
 
     // On again, and the stage passes: automation closes its card (it is Done already) and opens none.
-    await byId("board-automation").check();
+    await byId("board-automation").click();
+    await expect.poll(async () => (await board(AUTO)).board.automation).toBe(true);
     autoRepo.commit(webProject({ test: PASSING_TESTS }), "fix the test");
     expect(await runToEnd()).toBe("succeeded");
     expect((await board(AUTO)).cards.map((c) => [c.key, c.column])).toEqual([[key, "done"]]);
@@ -540,8 +543,10 @@ describe("Board page in Chromium (real commands)", () => {
       moves: cards.map((c) => ({ card: c.key, from: null, to: c.column, at: c.createdAt, by: "user", note: null })),
       scope: [],
     };
+    let t0 = Date.now();
     await t.invoke("import_board", { project: "bench", format: "json", text: JSON.stringify(file) });
-    await open();
+    const importMs = Date.now() - t0;
+    await t.open("#/connect");
     const renderMs = await t.page.evaluate(async () => {
       const t0 = performance.now();
       window.location.hash = "#/board?project=bench";
@@ -569,7 +574,7 @@ describe("Board page in Chromium (real commands)", () => {
       }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["data-column", "data-pending"] });
     }, key);
     const done = (await column("done").boundingBox())!;
-    const t0 = Date.now();
+    t0 = Date.now();
     await drag(card(key), { x: done.x + done.width / 2, y: done.y + 40 }, 10);
     await settled(key, "done", 60_000);
     const wall = Date.now() - t0;
@@ -579,6 +584,7 @@ describe("Board page in Chromium (real commands)", () => {
     console.log(
       [
         "Board benchmark (2,000 cards, all 2,000 in the DOM; off-screen ones skip layout and paint via content-visibility; the real commands through the IPC bridge):",
+        `  import of the 2,000 cards (JSON, import_board): ${importMs} ms`,
         `  render (route change -> 2,000 cards in the DOM, next frame): ${renderMs.toFixed(0)} ms`,
         `  drag: drop -> card shown in Done (optimistic): ${(b.shown - b.up).toFixed(0)} ms`,
         `  drag: drop -> move accepted by the Rust side and settled: ${(b.done - b.up).toFixed(0)} ms`,

@@ -151,7 +151,8 @@ describe("Connect page in Chromium (real commands)", () => {
     expect(await byId("github-error-fix").textContent()).toMatch(/token/);
     expect(await error.textContent()).toContain("What to do");
     expect(await byId("github-token").inputValue()).toBe("");
-    expect(await state("github")).toBe("failed");
+    // A refused first sign-in stores nothing: the card stays not configured, with the error.
+    expect(await state("github")).toBe("notConfigured");
     await t.page.screenshot({ path: join(ARTIFACTS, "connect-github-error.png") });
 
     // GitHub takes its time to answer: the button says so and the card is busy.
@@ -221,7 +222,7 @@ describe("Connect page in Chromium (real commands)", () => {
     expect(await byId("registry-error-why").textContent()).toContain(`${REGISTRY} refused the username or password`);
     expect(await byId("registry-password").inputValue()).toBe(""); // cleared on failure too
     expect(await byId("registry-username").inputValue()).toBe(REGISTRY_USER);
-    expect(await state("registry")).toBe("failed");
+    expect(await state("registry")).toBe("notConfigured"); // nothing stored
     await byId("card-registry").screenshot({ path: join(ARTIFACTS, "connect-registry-refused.png") });
 
     await byId("registry-password").fill(REGISTRY_PASSWORD);
@@ -235,7 +236,7 @@ describe("Connect page in Chromium (real commands)", () => {
     // The login saved in ~/.docker/config.json: no password typed or sent.
     await expect.poll(() => byId("registry-mode-docker-config").isEnabled()).toBe(true);
     await byId("registry-mode-docker-config").check();
-    expect(await byId("registry-config-entry").locator("option").allTextContents()).toEqual([REGISTRY]);
+    expect(await byId("registry-config-entry").locator("option").allTextContents()).toEqual([`${REGISTRY_USER}@${REGISTRY}`]);
     await byId("registry-submit").click();
     await byId("registry-source").filter({ hasText: "from ~/.docker/config.json" }).waitFor({ timeout: 20_000 });
     expect(await byId("registry-user").textContent()).toBe(`${REGISTRY_USER}@${REGISTRY}`);

@@ -341,6 +341,8 @@ export function browserSuite(opts: BridgeOptions): Suite {
       return bridge;
     },
     open: async (hash = "#/connect") => {
+      // A new document every time (a goto that changes only the hash would keep the old page).
+      if (page.url() !== "about:blank") await page.goto("about:blank");
       await page.goto(`${server.url}${hash}`);
       await page.getByTestId("nav-connect-count").waitFor({ timeout: 30_000 }); // doctor() answered
     },

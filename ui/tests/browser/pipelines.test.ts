@@ -111,8 +111,12 @@ describe("Pipelines page in Chromium (real commands, dockerd, the registry)", ()
     await addProject(GREEN);
     await openProject(GREEN);
     await byId("runs-empty").waitFor();
+    await byId("run-start").click();
+    const run = `${GREEN}-1`;
+    await waitAttr("run-detail", "data-run", run, 20_000);
+    expect(await t.page.locator('[data-testid="run-row"]').first().getAttribute("data-run")).toBe(run);
     expect(await t.page.locator(".react-flow__edge").count()).toBe(4);
-    // Every status each stage node shows, as the page changes.
+    // Every status each stage node shows from here on, as the page changes.
     await t.page.evaluate(() => {
       const seen: Record<string, string[]> = {};
       (window as unknown as { __stageStatuses: typeof seen }).__stageStatuses = seen;
@@ -126,10 +130,6 @@ describe("Pipelines page in Chromium (real commands, dockerd, the registry)", ()
       record();
       new MutationObserver(record).observe(document.body, { subtree: true, attributes: true, attributeFilter: ["data-status"], childList: true });
     });
-    await byId("run-start").click();
-    const run = `${GREEN}-1`;
-    await waitAttr("run-detail", "data-run", run, 20_000);
-    expect(await t.page.locator('[data-testid="run-row"]').first().getAttribute("data-run")).toBe(run);
 
     await waitAttr("stage-node-build", "data-status", "running");
     const duration = node("build").getByTestId("stage-duration");
