@@ -30,7 +30,7 @@ afterAll(async () => {
 const t = browserSuite({ name: "github" });
 const byId = (id: string) => t.page.getByTestId(id);
 const runRows = () => byId("gh-run-row");
-const runRow = (name: string) => t.page.locator('[data-testid="gh-run-row"]').filter({ has: t.page.getByRole("button", { name, exact: true }) });
+const runRow = (name: string) => t.page.locator('[data-testid="gh-run-row"]').filter({ has: t.page.locator("button", { hasText: new RegExp(`^${name}$`) }) });
 const listings = (repo: string) => github.requests.filter((r) => r.url.startsWith(`/repos/${repo}/actions/runs?`) && r.url.endsWith("page=1")).length;
 
 async function openTab() {
