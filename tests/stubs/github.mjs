@@ -525,7 +525,8 @@ export async function startGithubStub({ goodToken, login = "octocat", userDelayM
     const paged = (items, perPage, page, base) => {
       const last = Math.max(1, Math.ceil(items.length / perPage));
       const links = [];
-      const link = (n, rel) => `<${self}${base}${base.includes("?") ? "&" : "?"}per_page=${perPage}&page=${n}>; rel="${rel}"`;
+      // GitHub percent-encodes the query in its links (the affiliation list's commas too).
+      const link = (n, rel) => `<${self}${base.replace(/,/g, "%2C")}${base.includes("?") ? "&" : "?"}per_page=${perPage}&page=${n}>; rel="${rel}"`;
       if (page < last) links.push(link(page + 1, "next"), link(last, "last"));
       if (page > 1) links.push(link(1, "first"), link(page - 1, "prev"));
       return { items: items.slice((page - 1) * perPage, page * perPage), headers: links.length ? { link: links.join(", ") } : {} };

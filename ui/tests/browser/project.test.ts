@@ -173,7 +173,8 @@ describe("Project page in Chromium (real commands, the GitHub stand-in)", () => 
     expect(await byId("gh-watch-not-connected").textContent()).toContain("GitHub is not connected");
     expect(await byId("gh-watch-not-connected").getByRole("link").getAttribute("href")).toBe("#/connect");
     expect(await byId("gh-watch-start").count()).toBe(0);
-    await byId("gh-watches").waitFor();
+    await byId("gh-watches").or(byId("gh-watches-empty")).first().waitFor();
+    expect(await byId("gh-watch-row").count()).toBe(0);
     expect(await byId("gh-secret-reveal").count()).toBe(1);
   });
 
@@ -352,7 +353,11 @@ describe("Project page in Chromium (real commands, the GitHub stand-in)", () => 
     await row.getByTestId("gh-watch-stop").click();
     await row.waitFor({ state: "detached", timeout: 20_000 });
     expect((await t.invoke<Watch[]>("github_watches")).map((w) => w.setting.watch.branch)).toEqual(["develop"]);
-    await expect.poll(() => fetch(`http://${address}/`, { method: "POST", body: "{}" }).then(() => "open", () => "closed"), { timeout: 10_000 }).toBe("closed");
+    // Nothing listens there any more (a new connection is refused).
+    const [host, port] = address.split(":");
+    const { connect } = await import("node:net");
+    const tcp = () => new Promise<string>((ok) => connect({ host, port: Number(port) }).once("connect", function (this: import("node:net").Socket) { this.destroy(); ok("open"); }).once("error", () => ok("closed")));
+    await expect.poll(tcp, { timeout: 10_000 }).toBe("closed");
   });
 
   test("the webhook secret: hidden until Reveal, the same after Hide; Copy; Rotate asks first, then makes a new one", async () => {
