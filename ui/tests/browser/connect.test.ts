@@ -265,8 +265,8 @@ describe("Connect page in Chromium (real commands)", () => {
     await byId("kubernetes-context").filter({ hasText: need("SLIPWAY_TEST_K8S_CONTEXT") }).waitFor({ timeout: 30_000 });
     expect(await byId("kubernetes-error").count()).toBe(0);
     expect(await byId("kubernetes-version").textContent()).toMatch(/^v1\.20/);
-    // Connected: AWS, Docker, Kubernetes (GitHub and the registry were disconnected above).
-    expect(await byId("nav-connect-count").textContent()).toBe("3/5");
+    // Connected: AWS, GitHub (through the gh CLI), Docker and Kubernetes; the registry was disconnected above.
+    expect(await byId("nav-connect-count").textContent()).toBe("4/5");
   });
 
   test("Jenkins: refusals named (401, unreachable, 403, a bad address) with the token emptied each time, the last good connection kept; saved on load; Disconnect forgets it", async () => {
