@@ -129,8 +129,9 @@ describe("Deployments page in Chromium (real commands, the test cluster)", () =>
       t.page.locator('[data-testid="workload-row"]').evaluateAll((els) =>
         Object.fromEntries(els.map((e) => [e.getAttribute("data-workload"), `${e.querySelector('[data-testid="workload-ready"]')!.textContent}/${e.querySelector('[data-testid="workload-desired"]')!.textContent}`])),
       );
-    await expect.poll(ready, { timeout: 60_000 }).toEqual({ web: "2/2", nginx: "1/1" });
-    expect(await row("workload-row", "data-workload", "nginx").getAttribute("data-role")).toBe("proxy");
+    // The service and the NGINX proxy Slipway generates in front of it.
+    await expect.poll(ready, { timeout: 60_000 }).toEqual({ web: "2/2", "slipway-proxy": "1/1" });
+    expect(await row("workload-row", "data-workload", "slipway-proxy").getAttribute("data-role")).toBe("proxy");
     expect(await row("workload-row", "data-workload", "web").getByTestId("workload-images").textContent()).toBe(a.artifacts.images[0].image);
     const pods = await t.page.locator('[data-testid="pod-row"]').evaluateAll((els) => els.map((e) => [e.getAttribute("data-pod"), e.getAttribute("data-phase")]));
     expect(pods.filter(([p]) => p!.startsWith("web-"))).toHaveLength(2);
@@ -140,7 +141,7 @@ describe("Deployments page in Chromium (real commands, the test cluster)", () =>
     const url = (await byId("deploy-app-url").getAttribute("href"))!;
     expect(url).toMatch(/^http:\/\/[^/]+:\d+\/?$/);
     await expect.poll(async () => (await fetch(url).catch(() => null))?.status, { timeout: 30_000 }).toBe(200);
-    await row("endpoint-row", "data-service", "nginx").waitFor();
+    await row("endpoint-row", "data-service", "slipway-proxy").waitFor();
     await t.page.screenshot({ path: join(ARTIFACTS, "deployments.png"), fullPage: true });
   });
 
@@ -219,9 +220,15 @@ describe("Deployments page in Chromium (real commands, the test cluster)", () =>
       clearInterval(traffic);
     }
 
-    await byId("deploy-log-tail").fill("0");
+    // Tail 1: the last line of each container only.
+    const all = Number(await byId("deploy-log-view").getAttribute("data-lines"));
+    await byId("deploy-log-tail").fill("1");
     await byId("deploy-log-tail").press("Enter");
-    await byId("deploy-log-empty").waitFor({ timeout: 30_000 });
+    await expect.poll(async () => Number(await byId("deploy-log-view").getAttribute("data-lines")), { timeout: 30_000 }).toBeLessThan(all);
+    await row("deploy-log-view", "data-done", "true").waitFor({ timeout: 30_000 });
+    const perPod = await t.page.locator('[data-testid="deploy-log-line"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-pod")));
+    expect(perPod.length).toBeGreaterThan(0);
+    expect(new Set(perPod).size).toBe(perPod.length); // one line per container
   });
 
   test("rollback: refused without a reason (nothing runs), then back to the previous images with the reason recorded; Roll back to this names a revision", async () => {
@@ -311,7 +318,7 @@ describe("Deployments page in Chromium (real commands, the test cluster)", () =>
     expect(kubectl("get", "namespace", NS, "-o", "name").trim()).toBe(`namespace/${NS}`);
     await byId("deploy-teardown").click();
     await byId("teardown-confirm").click();
-    await byId("deploy-op-result").filter({ hasText: `Tearing down: ${NS} is being deleted` }).waitFor({ timeout: 30_000 });
+    await byId("deploy-op-result").filter({ hasText: `Tearing down: namespace ${NS} is being deleted` }).waitFor({ timeout: 30_000 });
     await expect.poll(() => byId("deploy-app-url").count(), { timeout: 60_000 }).toBe(0);
     expect(kubectl("get", "namespace", NS, "-o", "jsonpath={.status.phase}")).toMatch(/^(Terminating|)$/);
     expect(await revisionNumbers()).toEqual([7, 6, 5, 4, 3, 2, 1]);
