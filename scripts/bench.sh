@@ -158,14 +158,24 @@ if [ "${1:-}" = launch ]; then
   launch_bench
   exit 0
 fi
-# ---- board: a 2,000-card board in Chromium (mock backend) -----------------------------------------
-# `scripts/bench.sh board` runs only the board benchmark test: time to render 2,000 cards and to
-# complete a drag (drop to shown, drop to accepted by the backend), printed by the test.
+# ---- board: a 2,000-card board in Chromium (the real commands) ------------------------------------
+# `scripts/bench.sh board` runs only the board benchmark test: time to import and render 2,000 cards
+# and to complete a drag (drop to shown, drop to accepted by the Rust side), printed by the test.
 if [ "${1:-}" = board ]; then
-  step "board benchmark (2,000 cards, Chromium, mock backend)"
+  step "board benchmark (2,000 cards, Chromium, the real commands through slipway-ipc-bridge)"
   export SLIPWAY_CHROMIUM=${SLIPWAY_CHROMIUM:-/usr/bin/chromium}
-  (cd ui && npm run -s build:mock >/dev/null && npx vitest run --config vitest.browser.config.ts tests/browser/board.test.ts -t "benchmark")
-  exit 0
+  started=()
+  for c in moto docker keyring; do
+    scripts/testenv.sh status "$c" >/dev/null 2>&1 || { scripts/testenv.sh up "$c" >&2; started+=("$c"); }
+  done
+  # shellcheck disable=SC1091
+  . "$TESTENV_DIR/env"
+  cargo build -q -p slipway-desktop --features ipc-bridge --bin slipway-ipc-bridge --locked
+  export SLIPWAY_IPC_BRIDGE="$CARGO_TARGET_DIR/debug/slipway-ipc-bridge"
+  rc=0
+  (cd ui && npm run -s build >/dev/null && npx vitest run --config vitest.browser.config.ts tests/browser/board.test.ts -t "benchmark") || rc=$?
+  [ ${#started[@]} -gt 0 ] && scripts/testenv.sh down "${started[@]}" >&2
+  exit $rc
 fi
 die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
 

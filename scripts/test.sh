@@ -4,7 +4,8 @@
 #   2. starts every real part the suites need - scripts/testenv.sh up (stopped again on exit)
 #   3. Rust unit and integration tests (cargo nextest), the TypeScript bindings checks (types
 #      from ts-rs, command functions from crates/bindgen)
-#   4. UI: typecheck, Vitest, build, the UI in headless Chromium with mocked IPC
+#   4. UI: typecheck, Vitest, build, the UI in headless Chromium against the real commands
+#      (slipway-ipc-bridge: the desktop's command handlers on Tauri's mock runtime, test builds only)
 #   5. the real desktop app end to end through tauri-driver / WebKitWebDriver under Xvfb
 # Heavy outputs (cargo target dir, virtualenv, Kubernetes binaries, images) are cached in
 # $SLIPWAY_CACHE (default /var/cache/slipway), outside the clone.
@@ -34,7 +35,8 @@ step "ui: install and build (the desktop app embeds ui/dist)"
 (cd ui && npm ci --no-audit --no-fund && npm run build)
 
 step "rust: build"
-# The desktop crate is built once, below, with the feature that embeds the UI.
+# The desktop crate is built below: with the test-only IPC bridge for the page tests, then with
+# the feature that embeds the UI (the build that ships and that the e2e drives).
 cargo build --workspace --exclude slipway-desktop --all-targets --locked
 step "rust: tests"
 cargo nextest run --workspace --exclude slipway-desktop --locked --no-fail-fast --profile ci
@@ -55,8 +57,15 @@ if ! git diff --quiet -- ui/src/commands.generated.ts || [ -n "$(git ls-files --
   exit 1
 fi
 
+step "ui: the IPC bridge the page tests reach the real commands through (never shipped), and its tests"
+cargo build -p slipway-desktop --features ipc-bridge --bin slipway-ipc-bridge --locked
+cargo nextest run -p slipway-desktop --features ipc-bridge --locked --no-fail-fast --profile ci
+export SLIPWAY_IPC_BRIDGE="$CARGO_TARGET_DIR/debug/slipway-ipc-bridge"
+
 step "ui: typecheck, unit tests, browser tests"
-(cd ui && npm run typecheck && npm test && npm run test:browser)
+# The browser suites drive ui/dist (built above) through the bridge, each on a fresh data folder,
+# against this environment's emulator, dockerd, registry, cluster and keyring.
+(cd ui && npm run typecheck && npm test && npx vitest run --config vitest.browser.config.ts)
 
 step "desktop: build the app and run it end to end"
 cargo build -p slipway-desktop --features custom-protocol --locked

@@ -6,7 +6,6 @@
 use serde_json::{json, Value};
 use slipway_app::{Options, Slipway};
 use slipway_core::secrets::MemorySecretStore;
-use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
@@ -22,7 +21,6 @@ fn app(data: &std::path::Path) -> tauri::App<MockRuntime> {
     .unwrap();
     mock_builder()
         .manage(slipway)
-        .manage(crate::DesktopState { started_sandbox: AtomicBool::new(false) })
         .manage(crate::commands::streams::Streams::default())
         .invoke_handler(crate::commands::handler())
         .build(tauri::generate_context!())

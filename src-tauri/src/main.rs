@@ -2,22 +2,15 @@
 //! per file in `commands/`; streams reach the UI through `tauri::ipc::Channel`, batched.
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
-#[cfg(test)]
-mod acl_tests;
 mod cli_mode;
-mod commands;
 mod logfile;
 mod renderer;
 mod shell_env;
 
 use slipway_app::{Options, Slipway};
+use slipway_desktop::STARTED;
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
 use std::time::Instant;
-use tauri::Manager;
-
-/// When the process started, for the first-paint benchmark.
-pub static STARTED: OnceLock<Instant> = OnceLock::new();
 
 fn data_dir_arg() -> Option<PathBuf> {
     let args: Vec<String> = std::env::args().collect();
@@ -120,12 +113,8 @@ fn main() {
         }
     }
 
-    let desktop = tauri::Builder::default()
-        .manage(app.clone())
-        .manage(commands::streams::Streams::default())
-        .invoke_handler(commands::handler())
+    let desktop = slipway_desktop::builder(tauri::Builder::default(), app)
         .setup(|handle| {
-            let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
             // SIGTERM / SIGINT end the app the normal way (the sandbox keeps running: a later
             // Slipway adopts it with everything it holds).
             let quit = handle.handle().clone();
@@ -135,21 +124,7 @@ fn main() {
                     quit.exit(0);
                 }
             });
-            tauri::async_runtime::spawn(async move {
-                if let Err(e) = app.startup().await {
-                    tracing::warn!(what = %e.what, why = %e.why, "startup");
-                }
-                // The GitHub branches watched in an earlier session start watching again.
-                let resumed = app.resume_watches().await;
-                if !resumed.is_empty() {
-                    tracing::info!(
-                        watches = resumed.len(),
-                        active = resumed.iter().filter(|w| w.active).count(),
-                        "GitHub watches resumed"
-                    );
-                }
-                app.watch_sandbox().await;
-            });
+            slipway_desktop::start_background(handle.handle());
             Ok(())
         })
         .build(tauri::generate_context!())

@@ -15,8 +15,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 
-import { startGithubStub } from "./lib/github-stub.mjs";
-import { startJenkinsStub } from "./lib/jenkins-stub.mjs";
+import { startGithubStub } from "../stubs/github.mjs";
+import { startJenkinsStub } from "../stubs/jenkins.mjs";
 import { App, Driver, REPO, cmdline, environment, pngSize, running, tail } from "./lib/harness.mjs";
 import { sel, waitUntil } from "./lib/webdriver.mjs";
 
@@ -135,7 +135,8 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
     setup = (async () => {
       env = await environment();
       stub = await startGithubStub({ goodToken: GOOD_TOKEN });
-      jenkins = await startJenkinsStub({ user: "deployer", token: JENKINS_TOKEN });
+      // Build #12 runs until the test calls finish(): held at its Test stage.
+      jenkins = await startJenkinsStub({ user: "deployer", token: JENKINS_TOKEN, hold: "Test" });
       driver = await Driver.start(env);
       app = await driver.launch();
       s = app.session;
@@ -520,16 +521,21 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       await s.click(sel("nav-pipelines"));
       await s.click(sel("pipelines-source-github"));
       await s.type(sel("gh-repo-search"), "sample");
-      await s.click(`${sel("gh-repo-option")}[data-repo="octocat/sample-app"]`, { timeout: 20_000 });
-      await s.waitFor(`${sel("gh-run-row")}[data-run="9001"][data-conclusion="success"]`, { timeout: 20_000 });
-      await s.waitFor(`${sel("gh-run-row")}[data-run="9002"][data-status="in_progress"]`);
+      await s.click(`${sel("gh-repo-option")}[data-repo="${stub.sampleRepo}"]`, { timeout: 20_000 });
+      // The stand-in's runs: a finished CI run and the one in progress.
+      const runs = stub.runsOf(stub.sampleRepo);
+      const done = runs.find((r) => r.name === "CI" && r.conclusion === "success");
+      const running = runs.find((r) => r.status === "in_progress");
+      const testJob = stub.jobsOf(stub.sampleRepo, done.id).find((j) => j.name === "test (3.12)");
+      await s.waitFor(`${sel("gh-run-row")}[data-run="${done.id}"][data-conclusion="success"]`, { timeout: 20_000 });
+      await s.waitFor(`${sel("gh-run-row")}[data-run="${running.id}"][data-status="in_progress"]`);
       await s.waitForText(sel("gh-quota"), /of 5,?000 requests left/);
-      await s.click(`${sel("gh-run-row")}[data-run="9001"] td:first-child button`);
-      await s.waitFor(`${sel("gh-job")}[data-job="7001"]`, { timeout: 20_000 });
-      assert.equal((await s.findAll(sel("gh-step"))).length, 3, "the job's three steps");
-      await s.click(`${sel("gh-job")}[data-job="7001"] ${sel("gh-job-open")}`);
+      await s.click(`${sel("gh-run-row")}[data-run="${done.id}"] td:first-child button`);
+      await s.waitFor(`${sel("gh-job")}[data-job="${testJob.id}"]`, { timeout: 20_000 });
+      assert.equal((await s.findAll(`${sel("gh-job")}[data-job="${testJob.id}"] ${sel("gh-step")}`)).length, testJob.steps.length, "the job's steps");
+      await s.click(`${sel("gh-job")}[data-job="${testJob.id}"] ${sel("gh-job-open")}`);
       await s.waitForText(sel("gh-log"), /12 passed in 3\.21s/, { timeout: 20_000 });
-      assert.ok(stub.requests.some((r) => r.url.startsWith("/job-logs/7001")), "the log was fetched from the URL GitHub redirected to");
+      assert.ok(stub.requests.some((r) => r.url.startsWith(`/job-logs/${testJob.id}`)), "the log was fetched from the URL GitHub redirected to");
       await app.screenshot("github-actions");
 
       // Jenkins: connected on the Connect page (the token never shown again); build #3 runs:
@@ -544,20 +550,20 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       assert.equal(await s.prop(await s.find(sel("jenkins-token")), "value"), "", "the token field is empty after submit");
       await s.click(sel("nav-pipelines"));
       await s.click(sel("pipelines-source-jenkins"));
-      await s.click(`${sel("jenkins-job")}[data-job="app"]`, { timeout: 20_000 });
-      await s.click(`${sel("jenkins-build-row")}[data-build="3"] td:first-child button`, { timeout: 20_000 });
-      await s.waitFor(`${sel("jenkins-stage")}[data-stage="Test"][data-status="in-progress"]`, { timeout: 20_000 });
+      await s.click(`${sel("jenkins-job")}[data-job="sample-app"]`, { timeout: 20_000 });
+      await s.click(`${sel("jenkins-build-row")}[data-build="12"] td:first-child button`, { timeout: 20_000 });
+      await s.waitFor(`${sel("jenkins-stage")}[data-stage="Test"][data-status="in-progress"]`, { timeout: 30_000 });
       await s.waitForText(sel("jenkins-console"), /pytest --junitxml/, { timeout: 20_000 });
       jenkins.finish();
       await s.waitFor(`${sel("jenkins-stage")}[data-stage="Test"][data-status="success"]`, { timeout: 20_000 });
       await s.waitForText(sel("jenkins-console"), /Finished: SUCCESS/, { timeout: 20_000 });
       await s.waitForAttr(sel("jenkins-console"), "data-done", "true", { timeout: 20_000 });
-      await s.waitFor(`${sel("jenkins-build-row")}[data-build="3"][data-status="success"]`, { timeout: 10_000 });
+      await s.waitFor(`${sel("jenkins-build-row")}[data-build="12"][data-status="success"]`, { timeout: 10_000 });
       await app.screenshot("jenkins-build");
       // Build now: the crumb first, then the POST with it; the new build appears.
       await s.click(sel("jenkins-build-now"));
-      await s.waitFor(`${sel("jenkins-build-row")}[data-build="4"]`, { timeout: 30_000 });
-      const post = jenkins.requests.find((r) => r.method === "POST" && r.path === "/job/app/build");
+      await s.waitFor(`${sel("jenkins-build-row")}[data-build="13"]`, { timeout: 30_000 });
+      const post = jenkins.requests.find((r) => r.method === "POST" && r.path === "/job/sample-app/build");
       assert.ok(post?.crumb, `the build was started with the crumb: ${JSON.stringify(jenkins.requests.filter((r) => r.method === "POST"))}`);
 
       // Export: the blueprint as Terraform from the Architecture page.

@@ -5,7 +5,7 @@ import { describe, expect, test } from "vitest";
 import doc from "../TESTIDS.md?raw";
 import { BP_FIELDS } from "./pages/Architecture/model";
 import { ROUTES } from "./routes";
-import { mockResources, defaultBlueprint } from "./testing/mockProvision";
+import { defaultResources } from "./testing/fixtures";
 
 const sources = import.meta.glob(["./**/*.tsx", "!./**/*.test.tsx", "!./testing/**"], {
   query: "?raw",
@@ -16,7 +16,7 @@ const code = Object.values(sources).join("\n");
 
 const KINDS = ["aws", "github", "registry", "docker", "kubernetes"];
 const PAGES = ROUTES.map((r) => r.id);
-const RESOURCE_IDS = mockResources(defaultBlueprint()).map((r) => r.id);
+const RESOURCE_IDS = defaultResources().map((r) => r.id);
 const FIELDS = BP_FIELDS.map((f) => f.field);
 const STAGES = ["checkout", "build", "test", "push", "deploy"];
 /** Templated ids per resource or per field, as the code writes them. */

@@ -14,9 +14,12 @@ mod sandbox;
 mod settings;
 pub(crate) mod streams;
 
-/// Every command the UI may call. Which of them a window may really call is decided by
-/// Tauri's runtime authority from `capabilities/` (build.rs declares this list as the app's
-/// manifest, so an unlisted command is refused).
+/// Every command the UI can invoke. Generic over the runtime: the desktop window registers it on
+/// Wry, the test-only IPC bridge (`crate::bridge`) on Tauri's mock runtime, so both dispatch
+/// through the same handlers, argument parsing and serialization.
+/// Which of them a window may really call is decided by Tauri's runtime authority from
+/// `capabilities/` (build.rs declares this list as the app's manifest, so an unlisted command is
+/// refused).
 pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
     tauri::generate_handler![
         connect::doctor,

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 
 import type { EventEnvelope } from "../../bindings/EventEnvelope";
 import type { ResourceProgress } from "../../bindings/ResourceProgress";
-import { defaultBlueprint, mockResources } from "../../testing/mockProvision";
+import { defaultBlueprint, defaultResources } from "../../testing/fixtures";
 import {
   MAX_LOG_LINES,
   MAX_ROWS,
@@ -16,7 +16,7 @@ import {
   toForm,
 } from "./model";
 
-const specs = mockResources(defaultBlueprint());
+const specs = defaultResources();
 
 function rp(over: Partial<ResourceProgress> = {}): ResourceProgress {
   return {

@@ -2,8 +2,8 @@ import { describe, expect, test } from "vitest";
 
 import type { Burndown } from "../../bindings/Burndown";
 import type { Card } from "../../bindings/Card";
+import type { Column } from "../../bindings/Column";
 import type { Epic } from "../../bindings/Epic";
-import { defaultColumns } from "../../testing/mockBoard";
 import {
   ACTIVE,
   BACKLOG,
@@ -28,7 +28,9 @@ import {
   wipState,
 } from "./model";
 
-const columns = defaultColumns();
+/** Four columns, as a new board has them. */
+const col = (id: string, name: string, order: number, category: Column["category"]): Column => ({ id, name, order, category, wipLimit: null });
+const columns: Column[] = [col("todo", "To do", 0, "todo"), col("in-progress", "In progress", 1, "inProgress"), col("in-review", "In review", 2, "inProgress"), col("done", "Done", 3, "done")];
 
 function card(key: string, column: string, rank: number, extra: Partial<Card> = {}): Card {
   return {

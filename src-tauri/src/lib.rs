@@ -1,0 +1,52 @@
+//! The Slipway desktop shell as a library: the Tauri commands (`commands/`) and the state they
+//! use, put together by [`builder`] the same way for every runtime. The desktop binary
+//! (`main.rs`) runs them in a window on Wry; the test-only IPC bridge (`bridge`, feature
+//! `ipc-bridge`, never part of the shipped build) runs them on Tauri's mock runtime behind a
+//! loopback HTTP server, so the UI in a browser reaches the real commands.
+
+pub mod commands;
+
+#[cfg(test)]
+mod acl_tests;
+
+#[cfg(feature = "ipc-bridge")]
+pub mod bridge;
+
+use slipway_app::Slipway;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+use tauri::{Manager, Runtime};
+
+/// When the process started, for the first-paint benchmark.
+pub static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// The app's state and its command handlers on a Tauri builder of any runtime: the desktop
+/// window and the test bridge register exactly the same.
+pub fn builder<R: Runtime>(b: tauri::Builder<R>, app: Arc<Slipway>) -> tauri::Builder<R> {
+    b.manage(app)
+        .manage(commands::streams::Streams::default())
+        .invoke_handler(commands::handler())
+}
+
+/// What the app does once it is up, in the background: the sandbox started (or adopted, when an
+/// earlier Slipway left it running) when it is the AWS connection (or none exists) and auto start
+/// is on, runs orphaned by an earlier exit marked
+/// failed, the GitHub watches of an earlier session resumed, and the sandbox watched.
+pub fn start_background<R: Runtime>(handle: &tauri::AppHandle<R>) {
+    let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
+    tauri::async_runtime::spawn(async move {
+        if let Err(e) = app.startup().await {
+            tracing::warn!(what = %e.what, why = %e.why, "startup");
+        }
+        // The GitHub branches watched in an earlier session start watching again.
+        let resumed = app.resume_watches().await;
+        if !resumed.is_empty() {
+            tracing::info!(
+                watches = resumed.len(),
+                active = resumed.iter().filter(|w| w.active).count(),
+                "GitHub watches resumed"
+            );
+        }
+        app.watch_sandbox().await;
+    });
+}

@@ -1,0 +1,11 @@
+import { describe, expect, test } from "vitest";
+
+import { checkForm } from "./ArchitecturePage";
+
+// The page against the real commands: tests/browser/architecture.test.ts.
+describe("blueprint form", () => {
+  test("numbers are checked before sending", () => {
+    expect(checkForm({ dbStorageGb: "20", nodeCount: "two" })).toMatchObject({ what: "Blueprint not saved", why: expect.stringContaining("Node count") });
+    expect(checkForm({ dbStorageGb: "20", nodeCount: "2" })).toBeNull();
+  });
+});
