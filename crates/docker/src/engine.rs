@@ -1201,7 +1201,9 @@ impl ContainerEngine for DockerEngine {
         }
         let filters = label_filters(labels);
         let opts = ListContainersOptionsBuilder::default().all(true).filters(&filters).build();
-        let containers = self.timed_or(QUICK, WHAT, "Try again", self.docker.list_containers(Some(opts))).await?;
+        // Listing gets the limit of a change: cleaning up runs when the engine is busiest (at
+        // the end of runs, with builds of other runs going), and must not give up at 5 s.
+        let containers = self.timed_or(CHANGE, WHAT, "Try again", self.docker.list_containers(Some(opts))).await?;
         let mut removed = Vec::new();
         let mut failed = Vec::new();
         let results = futures::stream::iter(containers.into_iter().filter_map(|c| {
@@ -1225,7 +1227,7 @@ impl ContainerEngine for DockerEngine {
             }
         }
         let opts = ListNetworksOptionsBuilder::default().filters(&filters).build();
-        let networks = self.timed_or(QUICK, WHAT, "Try again", self.docker.list_networks(Some(opts))).await?;
+        let networks = self.timed_or(CHANGE, WHAT, "Try again", self.docker.list_networks(Some(opts))).await?;
         for n in networks {
             let (Some(id), name) = (n.id.clone(), n.name.clone().unwrap_or_default()) else { continue };
             match self.timed(CHANGE, self.docker.remove_network(&id)).await? {
