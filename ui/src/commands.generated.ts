@@ -43,6 +43,7 @@ import type { JenkinsJob } from "./bindings/JenkinsJob";
 import type { JenkinsServer } from "./bindings/JenkinsServer";
 import type { JenkinsStageView } from "./bindings/JenkinsStageView";
 import type { KubeContextInfo } from "./bindings/KubeContextInfo";
+import type { LaunchState } from "./bindings/LaunchState";
 import type { LogChunk } from "./bindings/LogChunk";
 import type { Observed } from "./bindings/Observed";
 import type { Page } from "./bindings/Page";
@@ -53,7 +54,9 @@ import type { RegistryConnectInput } from "./bindings/RegistryConnectInput";
 import type { ResourceSpec } from "./bindings/ResourceSpec";
 import type { Revision } from "./bindings/Revision";
 import type { Run } from "./bindings/Run";
+import type { SandboxMapping } from "./bindings/SandboxMapping";
 import type { SandboxState } from "./bindings/SandboxState";
+import type { SecretsStatus } from "./bindings/SecretsStatus";
 import type { Settings } from "./bindings/Settings";
 import type { Sprint } from "./bindings/Sprint";
 import type { SprintInput } from "./bindings/SprintInput";
@@ -81,8 +84,16 @@ export const COMMAND_NAMES = [
   "sandbox_start",
   "sandbox_stop",
   "sandbox_status",
+  "launch_state",
+  "launch_add_project",
+  "launch_plan",
+  "launch_apply",
+  "launch_run",
+  "launch_deploy",
+  "sandbox_mappings",
   "get_settings",
   "save_settings",
+  "secrets_status",
   "get_blueprint",
   "save_blueprint",
   "blueprint_resources",
@@ -177,8 +188,16 @@ export type CommandArgs = {
   sandbox_start: Record<string, never>;
   sandbox_stop: Record<string, never>;
   sandbox_status: Record<string, never>;
+  launch_state: { project: string | null };
+  launch_add_project: { input: ProjectInput };
+  launch_plan: { project: string | null };
+  launch_apply: { project: string | null };
+  launch_run: { project: string | null };
+  launch_deploy: { project: string | null };
+  sandbox_mappings: Record<string, never>;
   get_settings: Record<string, never>;
   save_settings: { settings: Settings };
+  secrets_status: Record<string, never>;
   get_blueprint: { project: string | null };
   save_blueprint: { blueprint: Blueprint };
   blueprint_resources: { project: string | null };
@@ -271,8 +290,16 @@ export type CommandResult = {
   sandbox_start: SandboxState;
   sandbox_stop: SandboxState;
   sandbox_status: SandboxState;
+  launch_state: LaunchState;
+  launch_add_project: Project;
+  launch_plan: Plan;
+  launch_apply: Run | null;
+  launch_run: Run;
+  launch_deploy: Revision;
+  sandbox_mappings: Array<SandboxMapping>;
   get_settings: Settings;
   save_settings: Settings;
+  secrets_status: SecretsStatus;
   get_blueprint: Blueprint;
   save_blueprint: Blueprint;
   blueprint_resources: Array<ResourceSpec>;
@@ -377,8 +404,21 @@ export function makeCommands(invoke: Invoke) {
     sandboxStart: (): Promise<SandboxState> => invoke("sandbox_start", {}),
     sandboxStop: (): Promise<SandboxState> => invoke("sandbox_stop", {}),
     sandboxStatus: (): Promise<SandboxState> => invoke("sandbox_status", {}),
+    launchState: (project: string | null): Promise<LaunchState> => invoke("launch_state", { project }),
+    launchAddProject: (input: ProjectInput): Promise<Project> => invoke("launch_add_project", { input }),
+    launchPlan: (project: string | null): Promise<Plan> => invoke("launch_plan", { project }),
+    /**
+     * Starts the apply and the first run and returns at once with the run (None when a run had
+     * already passed); progress arrives on the event channel.
+     */
+    launchApply: (project: string | null): Promise<Run | null> => invoke("launch_apply", { project }),
+    launchRun: (project: string | null): Promise<Run> => invoke("launch_run", { project }),
+    launchDeploy: (project: string | null): Promise<Revision> => invoke("launch_deploy", { project }),
+    sandboxMappings: (): Promise<Array<SandboxMapping>> => invoke("sandbox_mappings", {}),
     getSettings: (): Promise<Settings> => invoke("get_settings", {}),
     saveSettings: (settings: Settings): Promise<Settings> => invoke("save_settings", { settings }),
+    /** Where secrets are kept, and whether that store works now. */
+    secretsStatus: (): Promise<SecretsStatus> => invoke("secrets_status", {}),
     getBlueprint: (project: string | null): Promise<Blueprint> => invoke("get_blueprint", { project }),
     saveBlueprint: (blueprint: Blueprint): Promise<Blueprint> => invoke("save_blueprint", { blueprint }),
     blueprintResources: (project: string | null): Promise<Array<ResourceSpec>> => invoke("blueprint_resources", { project }),

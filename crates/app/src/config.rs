@@ -177,10 +177,7 @@ impl Slipway {
             Source::Git { .. } => {
                 let dir = self.data_dir().join("work").join(format!("secrets-{}", slipway_core::secrets::random_hex(6)));
                 use slipway_core::pipeline::runner::SourceProvider;
-                let token = match self.store.connection(slipway_core::connections::ConnectionKind::Github).await? {
-                    Some(s) => self.github_token(&s).await.ok(),
-                    None => None,
-                };
+                let token = self.git_token_if_connected().await;
                 slipway_git_host::checkout::Git.checkout(&p.source, &p.git_ref, &dir, token.as_ref(), &slipway_core::pipeline::engine::NoLog).await?;
                 (dir.join(&p.subdir), Some(crate::pipeline::TempDir(dir)))
             }

@@ -289,7 +289,8 @@ async fn notes_with_a_pymysql_url_a_mysql_image_and_a_schema_folder_run_and_depl
     let ns = unique("notes");
     let _c = Cleanup { project: id.clone(), namespace: Some(ns.clone()) };
     let p = add(&app, &repo, &id).await;
-    assert_eq!(p.services.len(), 1);
+    let names: Vec<&str> = p.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["notes"]);
     let db = p.database.clone().unwrap();
     assert_eq!((db.name.as_str(), db.image.as_str(), db.database.as_str(), db.user.as_str()), ("db", "mysql:8", "notes", "notes"));
     assert_eq!(db.scripts(), ["sql/schema.sql"]);
@@ -300,7 +301,7 @@ async fn notes_with_a_pymysql_url_a_mysql_image_and_a_schema_folder_run_and_depl
     fact(&p, "database", "SQLALCHEMY_DATABASE_URI is a MySQL URL", "docker-compose.yml line 17");
     fact(&p, "test", "Python tests (unittest), run by pytest", "tests/test_notes.py");
     let (r, local, kube) = everywhere(&app, &id, &ns).await;
-    assert_eq!(counts(&r, "notes-mysql-url"), (2, 0, 0, 0));
+    assert_eq!(counts(&r, "notes"), (2, 0, 0, 0));
     for body in [&local, &kube] {
         assert!(body.contains("<li>Buy rope</li><li>Check the tide tables</li>"), "{body}");
     }
@@ -435,7 +436,7 @@ async fn a_schema_with_an_sql_error_names_the_file_and_line_and_starts_nothing_e
     let test = r.stage(StageName::Test);
     let e = test.error.clone().unwrap();
     assert_eq!(e.what, "The schema of the database db has an error");
-    assert!(e.why.starts_with("database/init.sql line 4: You have an error in your SQL syntax"), "{e}");
+    assert!(e.why.starts_with("database/init.sql line 3: You have an error in your SQL syntax"), "{e}");
     let steps: Vec<&str> = test.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(steps, ["db"], "no service and no test was started");
 }

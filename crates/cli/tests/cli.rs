@@ -226,7 +226,7 @@ fn without_a_keychain_doctor_says_so_and_the_file_store_is_an_explicit_choice() 
         use std::os::unix::fs::PermissionsExt;
         assert_eq!(std::fs::metadata(d.path().join("secrets.json")).unwrap().permissions().mode() & 0o777, 0o600);
     }
-    for f in walk(d.path()) {
+    for f in slipway_testkit::files_under(d.path()) {
         if f.file_name().is_some_and(|n| n == "secrets.json") {
             continue;
         }

@@ -358,11 +358,14 @@ pub fn test_script(input: &CiInput, db_mode: TestDatabase) -> String {
                 ""
             )
         ));
+        // The test command replaces the image's ENTRYPOINT (an `ENTRYPOINT ["python3",
+        // "app.py"]` would otherwise start the app with the command as its arguments).
+        let (entry, args) = cmd.split_first().map(|(e, a)| (e.clone(), a.to_vec())).unwrap_or_default();
         out.push_str(&format!(
-            "code=0\ndocker run --name {c} --network \"$net\" {labels}{env} {image} {cmd} || code=$?\n",
+            "code=0\ndocker run --name {c} --network \"$net\" --entrypoint {entry} {labels}{env} {image} {args} || code=$?\n",
             env = env_opts(&service_env(p, t, db_host, PASSWORD_MARK)),
             image = local_image(p, &t.name),
-            cmd = cmd.join(" "),
+            args = args.join(" "),
         ));
         let (reports, coverage) = (shell_word(&format!("reports/{}", t.name), ""), shell_word(&format!("coverage/{}", t.name), ""));
         out.push_str(&format!("mkdir -p {reports} {coverage}\n"));
@@ -596,10 +599,9 @@ pub(crate) mod tests {
             "{t}"
         );
         assert!(
-            t.contains(
-                "sample-backend:\"$IMAGE_TAG\" pytest -q --junitxml=/reports/junit.xml || code=$?"
-            ),
-            "{t}"
+            t.contains("--entrypoint pytest ")
+                && t.contains("sample-backend:\"$IMAGE_TAG\" -q --junitxml=/reports/junit.xml || code=$?"),
+            "the test command replaces the image's ENTRYPOINT: {t}"
         );
         assert!(t.contains("reports/frontend/junit.xml"), "{t}");
         assert!(t.contains("-e 'GREETING=hello world'"), "{t}");

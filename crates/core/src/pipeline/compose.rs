@@ -122,6 +122,7 @@ pub fn parse_env_text(text: &str, rel: &str) -> Result<Vec<(String, Sourced)>, S
             .unwrap_or(1)
     };
     let mut out: Vec<(String, Sourced)> = vec![];
+    let text = lenient_env_text(text);
     for item in dotenvy::from_read_iter(text.as_bytes()) {
         match item {
             Ok((k, v)) => {
@@ -137,6 +138,42 @@ pub fn parse_env_text(text: &str, rel: &str) -> Result<Vec<(String, Sourced)>, S
         }
     }
     Ok(out)
+}
+
+/// Compose takes an unquoted value as written up to an inline ` #` comment, spaces included
+/// (`SIGNATURE=-- the team`); dotenvy wants such a value quoted. Those lines are given double
+/// quotes (escaped), so dotenvy reads what compose reads; every other line is left as it is.
+fn lenient_env_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    for line in text.split_inclusive('\n') {
+        let (body, nl) = match line.strip_suffix('\n') {
+            Some(b) => (b.strip_suffix('\r').unwrap_or(b), &line[b.len()..]),
+            None => (line, ""),
+        };
+        let t = body.trim_start();
+        let rewritten = (|| {
+            if t.starts_with('#') {
+                return None;
+            }
+            let (key, value) = body.split_once('=')?;
+            let value = value.trim_start();
+            if value.starts_with('"') || value.starts_with('\'') {
+                return None;
+            }
+            let value = match value.find(" #") {
+                Some(i) => &value[..i],
+                None => value,
+            }
+            .trim_end();
+            if !value.contains(char::is_whitespace) {
+                return None;
+            }
+            Some(format!("{key}=\"{}\"", value.replace('\\', "\\\\").replace('"', "\\\"")))
+        })();
+        out.push_str(rewritten.as_deref().unwrap_or(body));
+        out.push_str(nl);
+    }
+    out
 }
 
 // --- interpolation -----------------------------------------------------------------------------
@@ -851,9 +888,9 @@ mod tests {
 
     #[test]
     fn env_files_keep_their_lines_and_refuse_bad_lines() {
-        let got = parse_env_text("# comment\nA=1\nexport B='two words'\nA=3\n", ".env").unwrap();
+        let got = parse_env_text("# comment\nA=1\nexport B='two words'\nA=3\nSIG=-- the \"team\" # who\n", ".env").unwrap();
         let m: Vec<(String, String, usize)> = got.into_iter().map(|(k, v)| (k, v.value, v.line)).collect();
-        assert_eq!(m, [("B".into(), "two words".into(), 3), ("A".into(), "3".into(), 4)]);
+        assert_eq!(m, [("B".into(), "two words".into(), 3), ("A".into(), "3".into(), 4), ("SIG".into(), "-- the \"team\"".into(), 5)]);
         let e = parse_env_text("A=1\nthis is not a line\n", "x/.env").unwrap_err();
         assert!(e.contains("x/.env line 2"), "{e}");
     }

@@ -37,7 +37,7 @@ pub fn detect(root: &Path, id: &str, source: Source) -> Result<Project, UserErro
 /// Detects the project; `vars` win over `.env` in the compose file's interpolation (an
 /// environment's settings).
 pub fn detect_full(root: &Path, id: &str, source: Source, vars: &BTreeMap<String, String>) -> Result<Detected, UserError> {
-    let d = detect_inner(root, id, source, vars)?;
+    let d = detect_inner(root, id, source, vars, None)?;
     d.project.validate()?;
     Ok(d)
 }
@@ -45,7 +45,9 @@ pub fn detect_full(root: &Path, id: &str, source: Source, vars: &BTreeMap<String
 /// The repository's values of a project's secret variables in a checkout: (service,
 /// variable) -> value. `vars` are the environment's settings (they win over `.env`).
 pub fn secret_values(repo: &Path, project: &Project, vars: &BTreeMap<String, String>) -> Result<BTreeMap<(String, String), String>, UserError> {
-    Ok(detect_inner(repo, &project.id, project.source.clone(), vars)?.secrets)
+    // A checkout's folder is named after the run: a service at the root keeps its name.
+    let root_service = project.services.iter().find(|s| s.context == ".").map(|s| s.name.as_str());
+    Ok(detect_inner(repo, &project.id, project.source.clone(), vars, root_service)?.secrets)
 }
 
 fn rel_path(root: &Path, p: &Path) -> String {
@@ -278,7 +280,7 @@ impl Ctx<'_> {
     }
 }
 
-fn detect_inner(root: &Path, id: &str, source: Source, vars: &BTreeMap<String, String>) -> Result<Detected, UserError> {
+fn detect_inner(root: &Path, id: &str, source: Source, vars: &BTreeMap<String, String>, root_service: Option<&str>) -> Result<Detected, UserError> {
     if !root.is_dir() {
         return Err(detect_error(format!("{} is not a folder", root.display()), "Check the repository path"));
     }
@@ -292,7 +294,7 @@ fn detect_inner(root: &Path, id: &str, source: Source, vars: &BTreeMap<String, S
         from_compose(&mut cx, &doc)?;
     }
     if cx.p.services.is_empty() {
-        from_dockerfiles(&mut cx);
+        from_dockerfiles(&mut cx, root_service);
     }
     for i in 0..cx.p.services.len() {
         service_facts(&mut cx, i);
@@ -568,7 +570,7 @@ fn db_service(cx: &mut Ctx, cs: &compose::ComposeService, env: &[EnvValue], imag
     });
 }
 
-fn from_dockerfiles(cx: &mut Ctx) {
+fn from_dockerfiles(cx: &mut Ctx, root_service: Option<&str>) {
     let root = cx.root;
     for df in find_files(root, 3, &|name| name == "Dockerfile") {
         let dir = df.parent().unwrap_or(root);
@@ -606,7 +608,11 @@ fn from_dockerfiles(cx: &mut Ctx) {
             }
             continue;
         }
-        let name = if rel == "." { id_from_name(&dir_name(root)) } else { id_from_name(&dir_name(dir)) };
+        let name = match (rel.as_str(), root_service) {
+            (".", Some(n)) => n.to_string(),
+            (".", None) => id_from_name(&dir_name(root)),
+            _ => id_from_name(&dir_name(dir)),
+        };
         if cx.p.services.iter().any(|s| s.name == name) {
             continue;
         }
@@ -1661,6 +1667,21 @@ entry = "backend"
         assert_eq!(secret_kind("DB_HOST", "db"), None);
         assert_eq!(secret_kind("SECRET_KEY", ""), None, "an empty value commits nothing");
         assert_eq!(secret_kind("KEYBOARD_LAYOUT", "us"), None);
+    }
+
+    #[test]
+    fn a_run_reads_the_secrets_of_its_checkout_whose_folder_has_another_name() {
+        let d = tempfile::tempdir().unwrap();
+        let repo = d.path().join("hello");
+        write(&repo, "Dockerfile", "FROM x\nEXPOSE 80\n");
+        write(&repo, "slipway.toml", "[services.hello]\nenv = { API_TOKEN = \"tok-1\" }\n");
+        let p = detect(&repo, "hello", src()).unwrap();
+        assert_eq!(p.services[0].secret_env, ["API_TOKEN"]);
+        assert!(!p.services[0].env.contains_key("API_TOKEN"));
+        let checkout = d.path().join("hello-7");
+        std::fs::rename(&repo, &checkout).unwrap();
+        let v = secret_values(&checkout, &p, &BTreeMap::new()).unwrap();
+        assert_eq!(v.get(&("hello".to_string(), "API_TOKEN".to_string())).map(String::as_str), Some("tok-1"));
     }
 
     #[test]
