@@ -423,7 +423,12 @@ impl Slipway {
             engine: engine.clone(),
             source: Arc::new(slipway_git_host::checkout::Git),
             target: Some(self.run_target(&project, engine).await?),
-            registry: self.registry_target().await?,
+            // On AWS, once the blueprint's repositories exist, pushes go to ECR (a fresh login,
+            // in memory only); otherwise to the connected registry, if any.
+            registry: match self.ecr_registry_target(&project.id).await? {
+                Some(ecr) => Some(ecr),
+                None => self.registry_target().await?,
+            },
             git_token: self.git_token_if_connected().await,
             runs_dir: self.runs_dir(),
             work_dir: self.work_dir(),

@@ -59,13 +59,29 @@ impl Slipway {
         let admin_cidr = slipway_aws::public_ip::default_admin_cidr(emulator)
             .await
             .unwrap_or_default();
-        Ok(Blueprint {
+        // One ECR repository per service of the pipeline project of the same name (the one
+        // project owns its infrastructure and its runs); the services it does not build are
+        // not pushed.
+        let mut services: Vec<String> = match self.store.projects().await?.into_iter().find(|p| p.id == project) {
+            Some(p) => p.services.iter().map(|s| s.name.clone()).collect(),
+            None => vec![],
+        };
+        services.sort();
+        services.dedup();
+        let bp = Blueprint {
             project: project.into(),
             azs: vec![format!("{region}a"), format!("{region}b")],
             region,
             admin_cidr,
+            services,
             ..Blueprint::default()
-        })
+        };
+        if bp.validate(None).is_err() {
+            // A service name ECR refuses: the repositories are left for the user to name on
+            // the Architecture page (saving says which name and why).
+            return Ok(Blueprint { services: vec![], ..bp });
+        }
+        Ok(bp)
     }
 
     /// Validates (everything that needs no AWS call) and saves a blueprint.

@@ -21,7 +21,7 @@ fn write(name: &str, value: &serde_json::Value) {
 fn the_default_blueprint_and_its_resources() {
     let bp = Blueprint::default();
     let resources = bp.resources();
-    assert_eq!(resources.len(), 21, "the UI's tests expect the default blueprint's 21 resources");
+    assert_eq!(resources.len(), 22, "the UI's tests expect the default blueprint's 22 resources");
     write(
         "default-blueprint.json",
         &serde_json::json!({ "blueprint": bp, "resources": resources }),

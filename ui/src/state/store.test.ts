@@ -37,7 +37,7 @@ describe("mergeStatus", () => {
 describe("reducer: event batches", () => {
   const batch: EventEnvelope[] = [
     { seq: 1, at: 10, event: { type: "connectionChecked", status: github({}) } },
-    { seq: 2, at: 11, event: { type: "sandboxChanged", state: { status: "running", endpoint: "http://127.0.0.1:45500", pid: 9, error: null } } },
+    { seq: 2, at: 11, event: { type: "sandboxChanged", state: { status: "running", endpoint: "http://127.0.0.1:45500", pid: 9, instance: "i-1", error: null } } },
     { seq: 3, at: 12, event: { type: "progress", task: "sandbox", message: "ready" } },
     { seq: 4, at: 13, event: { type: "settingsChanged" } },
   ];

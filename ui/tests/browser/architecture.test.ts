@@ -16,6 +16,8 @@ import { ARTIFACTS, browserSuite, gitRepo, need, unique } from "./harness";
 const t = browserSuite({ name: "architecture" });
 const byId = (id: string) => t.page.getByTestId(id);
 const PROJECT = unique("exp");
+/** The default blueprint's resources (written by crates/core/tests/ui_fixtures.rs). */
+const RESOURCES = (JSON.parse(readFileSync(new URL("../../src/bindings/fixtures/default-blueprint.json", import.meta.url), "utf8")) as { resources: unknown[] }).resources.length;
 const repo = gitRepo(webProject());
 afterAll(() => repo.remove());
 
@@ -49,12 +51,13 @@ async function open() {
 describe("Architecture page and exports in Chromium (real commands, the sandbox)", () => {
   test("the blueprint drawn: one node per resource, kind and name, nothing created yet; Plan before AWS is connected is refused in arch-error", async () => {
     await open();
-    expect(await t.page.locator('[data-testid^="arch-node-"]').count()).toBe(21);
+    expect(await t.page.locator('[data-testid^="arch-node-"]').count()).toBe(RESOURCES);
     expect(await byId("arch-node-eks").textContent()).toContain("EKS cluster slipway-eks");
     expect(await byId("arch-node-db-live").textContent()).toContain("MySQL slipway-live");
     expect(await byId("arch-node-vpc").getAttribute("data-phase")).toBe("none");
     expect(await t.page.locator(".react-flow__edge").count()).toBeGreaterThan(20);
-    expect(await byId("bp-project").inputValue()).toBe("slipway");
+    // No pipeline project yet: the default blueprint, named slipway, and a way to add one.
+    expect(await byId("arch-no-project").textContent()).toContain("the default blueprint (slipway)");
     expect(await byId("bp-azs").inputValue()).toBe("us-east-1a, us-east-1b");
     await byId("arch-plan").click();
     await byId("arch-error").waitFor({ timeout: 20_000 });
@@ -81,7 +84,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     const main = (await byId("export-file-content").textContent())!;
     // Every resource of the blueprint (the diagram's nodes) is in it, by its Slipway tag.
     const ids = await t.page.locator('[data-testid^="arch-node-"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-testid")!.replace("arch-node-", "")));
-    expect(ids).toHaveLength(21);
+    expect(ids).toHaveLength(RESOURCES);
     for (const id of ids) expect(main, id).toContain(`"slipway:resource" = "${id}"`);
     expect(main).toContain('resource "aws_vpc" "vpc" {');
     expect(main).toContain('resource "aws_eks_cluster" "eks" {');
@@ -109,13 +112,13 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     expect(await t.page.evaluate(() => document.activeElement?.getAttribute("data-testid"))).toBe("export-open");
   });
 
-  test("Plan: 21 creates with their monthly costs, the total, and the price table's date and region", async () => {
+  test("Plan: every resource created with their monthly costs, the total, and the price table's date and region", async () => {
     await t.invoke("connect_aws", { input: { source: "sandbox", region: null } });
     await open();
     await byId("arch-plan").click();
     await byId("plan-table").waitFor({ timeout: 30_000 });
-    expect(await t.page.locator('[data-testid^="plan-row-"][data-action="create"]').count()).toBe(21);
-    expect(await byId("plan-summary").textContent()).toBe("21 to create");
+    expect(await t.page.locator('[data-testid^="plan-row-"][data-action="create"]').count()).toBe(RESOURCES);
+    expect(await byId("plan-summary").textContent()).toBe(`${RESOURCES} to create`);
     expect(await byId("plan-row-eks").textContent()).toContain("$73.00");
     expect(await byId("plan-total").textContent()).toMatch(/^\$[\d,]+\.\d\d$/);
     expect(await byId("plan-prices").textContent()).toMatch(/us-east-1 \(USD\)/);
@@ -134,8 +137,8 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     await byId("arch-apply").click();
     await byId("arch-cancel").waitFor({ timeout: 20_000 }); // a run is going on
     await t.page.screenshot({ path: join(ARTIFACTS, "architecture-applying.png") });
-    await byId("arch-progress").filter({ hasText: "Apply: 21 of 21" }).waitFor({ timeout: 120_000 });
-    await byId("arch-progress").filter({ hasText: "21 created" }).waitFor();
+    await byId("arch-progress").filter({ hasText: `Apply: ${RESOURCES} of ${RESOURCES}` }).waitFor({ timeout: 120_000 });
+    await byId("arch-progress").filter({ hasText: `${RESOURCES} created` }).waitFor();
     expect(await byId("arch-error").count()).toBe(0);
     await byId("arch-node-vpc").filter({ hasText: /vpc-/ }).waitFor();
     await byId("arch-node-vm-ci").filter({ hasText: /running i-[0-9a-f]+/ }).waitFor();
@@ -143,10 +146,10 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     expect(phases).toEqual(expect.arrayContaining(["creating", "ready"]));
     const lines = await byId("arch-log").locator("li").allTextContents();
     expect(lines.length).toBeGreaterThan(42); // at least a start and an end per resource
-    expect(lines.at(-1)).toMatch(/apply finished: 21 created/);
+    expect(lines.at(-1)).toMatch(new RegExp(`apply finished: ${RESOURCES} created`));
     await t.page.screenshot({ path: join(ARTIFACTS, "architecture.png"), fullPage: true });
     await byId("arch-plan").click();
-    await byId("plan-summary").filter({ hasText: "21 unchanged" }).waitFor({ timeout: 30_000 });
+    await byId("plan-summary").filter({ hasText: `${RESOURCES} unchanged` }).waitFor({ timeout: 30_000 });
   });
 
   test("a saved change is planned as an update, the unchanged rows folded; a refused parameter shows what / why / fix and nothing is saved", async () => {
@@ -170,7 +173,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     expect(await byId("plan-row-vm-ci").textContent()).toContain("instanceType t3.medium -> t3.large");
     expect(await byId("plan-summary").textContent()).toBe("1 to update, 20 unchanged");
     await byId("plan-toggle-unchanged").click();
-    expect(await t.page.locator('[data-testid^="plan-row-"]').count()).toBe(21);
+    expect(await t.page.locator('[data-testid^="plan-row-"]').count()).toBe(RESOURCES);
   });
 
   test("Refresh finds drift made behind Slipway's back: a changed instance type, a deleted key pair; the rest in sync", async () => {
@@ -183,7 +186,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     await ec2({ Action: "DeleteKeyPair", KeyName: physical("keypair") });
     await byId("arch-refresh").click();
     await byId("arch-drift").waitFor({ timeout: 60_000 });
-    expect(await t.page.locator('[data-testid^="drift-row-"]').count()).toBe(21);
+    expect(await t.page.locator('[data-testid^="drift-row-"]').count()).toBe(RESOURCES);
     expect(await byId("drift-row-vm-test").getAttribute("data-status")).toBe("changed");
     expect(await byId("drift-row-vm-test").textContent()).toContain("instanceType t3.nano -> t3.small");
     expect(await byId("drift-row-keypair").getAttribute("data-status")).toBe("deleted"); // recorded by apply, gone now
@@ -196,7 +199,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     const applying = t.invoke("apply", { project: null });
     await byId("arch-progress").filter({ hasText: /^Apply: / }).waitFor({ timeout: 30_000 });
     await applying;
-    await byId("arch-progress").filter({ hasText: "Apply: 21 of 21" }).waitFor({ timeout: 120_000 });
+    await byId("arch-progress").filter({ hasText: `Apply: ${RESOURCES} of ${RESOURCES}` }).waitFor({ timeout: 120_000 });
 
     await byId("arch-destroy").click();
     expect(await byId("destroy-confirm").isDisabled()).toBe(true);
@@ -204,7 +207,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     expect(await byId("destroy-confirm").isDisabled()).toBe(true);
     await byId("destroy-confirm-input").fill("slipway");
     await byId("destroy-confirm").click();
-    await byId("arch-progress").filter({ hasText: "Destroy: 21 of 21" }).waitFor({ timeout: 120_000 });
+    await byId("arch-progress").filter({ hasText: `Destroy: ${RESOURCES} of ${RESOURCES}` }).waitFor({ timeout: 120_000 });
     await expect.poll(() => byId("arch-node-vpc").getAttribute("data-phase")).toBe("deleted");
     const resources = await t.invoke<unknown[]>("project_resources", { project: null });
     expect(resources).toEqual([]);

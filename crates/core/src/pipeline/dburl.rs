@@ -145,8 +145,14 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Percent-encodes what may not stand in a URL's user information.
+/// Percent-encodes what may not stand in a URL's user information. The exports' password mark
+/// ([`crate::export::PASSWORD_MARK`]) is kept as it is: the export puts the CI's password (or
+/// its placeholder) where it stands.
 pub fn encode(s: &str) -> String {
+    s.split(crate::export::PASSWORD_MARK).map(encode_part).collect::<Vec<_>>().join(crate::export::PASSWORD_MARK)
+}
+
+fn encode_part(s: &str) -> String {
     let mut out = String::new();
     for c in s.bytes() {
         if c.is_ascii_alphanumeric() || b"-._~".contains(&c) {
@@ -205,6 +211,13 @@ pub fn is_test_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exports_password_mark_survives_encoding_and_the_rest_is_encoded() {
+        let m = crate::export::PASSWORD_MARK;
+        assert_eq!(encode(&format!("a b{m}c@")), format!("a%20b{m}c%40"));
+        assert_eq!(encode("\u{1}x"), "%01x", "a lone control character is still encoded");
+    }
 
     #[test]
     fn urls_are_parsed_and_rewritten_keeping_scheme_driver_and_query() {

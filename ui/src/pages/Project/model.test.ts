@@ -43,6 +43,16 @@ const service = (name: string, port: number, env: Record<string, string>, depend
   buildArgs: {},
   language: "python",
   healthPath: "/healthz",
+  image: null,
+  aliases: [],
+  command: null,
+  entrypoint: null,
+  healthcheck: null,
+  dependsConditions: {},
+  secretEnv: [],
+  timeoutSecs: null,
+  coverageMin: null,
+  testTimeoutSecs: null,
 });
 const sample: Project = {
   id: "shop",
@@ -50,12 +60,16 @@ const sample: Project = {
   subdir: "",
   gitRef: "HEAD",
   services: [service("backend", 8000, { DB_HOST: "db", DB_PORT: "3306" }, ["db"]), service("frontend", 8080, { BACKEND_URL: "http://backend:8000" }, ["backend"])],
-  database: { name: "db", image: "mariadb:10.11", schema: "db/schema.sql", database: "sample", user: "sample" },
+  database: { name: "db", image: "mariadb:10.11", schema: "db/schema.sql", database: "sample", user: "sample", engine: "mysql", schemaFiles: [], aliases: [], urls: [] },
   manifests: ["k8s/backend.yaml"],
   envVars: ["DB_HOST", "DB_PASSWORD"],
-  deploy: { replicas: 3, entry: null, proxyPort: 0 },
+  deploy: { replicas: 3, entry: null, proxyPort: 0, entryReason: null },
   concurrency: 1,
   detectedFrom: ["docker-compose.yml"],
+  facts: [],
+  settings: [],
+  committedSecrets: [],
+  composeFile: "docker-compose.yml",
 };
 
 describe("the project form", () => {
