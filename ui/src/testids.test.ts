@@ -3,6 +3,8 @@
 import { describe, expect, test } from "vitest";
 
 import doc from "../TESTIDS.md?raw";
+import type { LaunchAction } from "./bindings/LaunchAction";
+import type { LaunchStepId } from "./bindings/LaunchStepId";
 import { BP_FIELDS } from "./pages/Architecture/model";
 import { ROUTES } from "./routes";
 import { defaultResources } from "./testing/fixtures";
@@ -19,6 +21,15 @@ const PAGES = ROUTES.map((r) => r.id);
 const RESOURCE_IDS = defaultResources().map((r) => r.id);
 const FIELDS = BP_FIELDS.map((f) => f.field);
 const STAGES = ["checkout", "build", "test", "push", "deploy"];
+/** The Launch page's steps, actions and sandbox stand-ins (core::launch, core::sandbox). */
+const LAUNCH_STEPS: LaunchStepId[] = ["connect", "project", "infrastructure", "run", "deploy", "open"];
+const LAUNCH_ACTIONS: LaunchAction[] = ["useSandbox", "addProject", "plan", "apply", "startRun", "deployLive", "openApp"];
+const MAPPED_PARTS = ["EKS", "ECR", "RDS"];
+const TEMPLATES: [string, string[]][] = [
+  ["<step>", LAUNCH_STEPS],
+  ["<action>", LAUNCH_ACTIONS],
+  ["<part>", MAPPED_PARTS],
+];
 /** Templated ids per resource or per field, as the code writes them. */
 const PER_RESOURCE = ["arch-node", "plan-row", "plan-note", "drift-row"];
 
@@ -49,6 +60,12 @@ function templateIds(): Set<string> {
   if (code.includes("data-testid={`bp-${field}`}")) FIELDS.forEach((f) => ids.add(`bp-${f}`));
   if (code.includes("data-testid={`stage-node-${")) STAGES.forEach((st) => ids.add(`stage-node-${st}`));
   if (code.includes("data-testid={`pipelines-source-${")) ["slipway", "github", "jenkins"].forEach((s) => ids.add(`pipelines-source-${s}`));
+  if (code.includes("data-testid={`launch-step-${step.id}`}")) LAUNCH_STEPS.forEach((st) => ids.add(`launch-step-${st}`));
+  if (code.includes("data-testid={`launch-detail-${step.id}`}")) LAUNCH_STEPS.forEach((st) => ids.add(`launch-detail-${st}`));
+  if (code.includes("testId={`launch-error-${step.id}`}")) LAUNCH_STEPS.forEach((st) => ids.add(`launch-error-${st}`));
+  if (code.includes("data-testid={`launch-action-${a}`}")) LAUNCH_ACTIONS.forEach((a) => ids.add(`launch-action-${a}`));
+  if (code.includes("data-testid={`launch-mapping-${m.part}`}")) MAPPED_PARTS.forEach((m) => ids.add(`launch-mapping-${m}`));
+  if (code.includes("testId={`launch-mapping-error-${m.part}`}")) MAPPED_PARTS.forEach((m) => ids.add(`launch-mapping-error-${m}`));
   return ids;
 }
 
@@ -64,7 +81,10 @@ function documentedIds(): Set<string> {
       else if (id.includes("<id>")) RESOURCE_IDS.forEach((r) => ids.add(id.replace("<id>", r)));
       else if (id.includes("<field>")) FIELDS.forEach((f) => ids.add(id.replace("<field>", f)));
       else if (id.includes("<stage>")) STAGES.forEach((st) => ids.add(id.replace("<stage>", st)));
-      else ids.add(id);
+      else if (TEMPLATES.some(([t]) => id.includes(t))) {
+        const [t, values] = TEMPLATES.find(([t]) => id.includes(t))!;
+        values.forEach((v) => ids.add(id.replace(t, v)));
+      } else ids.add(id);
     }
   }
   return ids;

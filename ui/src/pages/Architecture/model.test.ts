@@ -89,7 +89,7 @@ describe("progress from events", () => {
     expect(p.log).toHaveLength(2);
     expect(p.log[1]).toMatch(/apply vpc: ready \(available\) vpc-1$/);
     expect(p.done).toBe(1);
-    expect(p.total).toBe(22);
+    expect(p.total).toBe(21);
     expect(p.byId.vpc.phase).toBe("ready");
     p = applyEvents(p, [env({ type: "provisionFinished", op: "apply", project: "slipway", ok: true, summary: "1 created", error: null })], "slipway");
     expect(p.finished).toEqual({ op: "apply", ok: true, summary: "1 created", error: null });
