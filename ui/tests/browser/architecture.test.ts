@@ -173,7 +173,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     await expect.poll(() => t.page.locator('[data-testid^="plan-row-"]').count()).toBe(1);
     expect(await byId("plan-row-vm-ci").getAttribute("data-action")).toBe("update");
     expect(await byId("plan-row-vm-ci").textContent()).toContain("instanceType t3.medium -> t3.large");
-    expect(await byId("plan-summary").textContent()).toBe("1 to update, 20 unchanged");
+    expect(await byId("plan-summary").textContent()).toBe(`1 to update, ${RESOURCES - 1} unchanged`);
     await byId("plan-toggle-unchanged").click();
     expect(await t.page.locator('[data-testid^="plan-row-"]').count()).toBe(RESOURCES);
   });
