@@ -37,17 +37,7 @@ fn unique(prefix: &str) -> String {
     format!("{prefix}-{}", slipway_core::secrets::random_hex(3))
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
+use slipway_testkit::copy_dir;
 
 /// A corpus repository committed into a fresh Git repository, in a folder of its own name (a
 /// repository without a compose file names its service after its folder).
