@@ -38,8 +38,15 @@ step "rust: build"
 # The desktop crate is built below: with the test-only IPC bridge for the page tests, then with
 # the feature that embeds the UI (the build that ships and that the e2e drives).
 cargo build --workspace --exclude slipway-desktop --all-targets --locked
+step "rust: clippy (every crate and target, warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 step "rust: tests"
 cargo nextest run --workspace --exclude slipway-desktop --locked --no-fail-fast --profile ci
+step "test environment: the fault proxy's own tests and the Kubernetes smoke test"
+"$SLIPWAY_MOTO_VENV/bin/python" scripts/testenv/fault_proxy_test.py
+scripts/testenv/k8s_smoke.sh
+step "rust: dockerd stopped and started again mid-run (alone: it restarts the dockerd every suite shares)"
+SLIPWAY_TEST_RESTART_DOCKERD=1 cargo nextest run -p slipway-app --test dockerd_restart --run-ignored ignored-only --locked --no-fail-fast --profile ci
 
 step "bindings are up to date"
 if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
