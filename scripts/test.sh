@@ -45,8 +45,6 @@ cargo nextest run --workspace --exclude slipway-desktop --locked --no-fail-fast 
 step "test environment: the fault proxy's own tests and the Kubernetes smoke test"
 "$SLIPWAY_MOTO_VENV/bin/python" scripts/testenv/fault_proxy_test.py
 scripts/testenv/k8s_smoke.sh
-step "rust: dockerd stopped and started again mid-run (alone: it restarts the dockerd every suite shares)"
-SLIPWAY_TEST_RESTART_DOCKERD=1 cargo nextest run -p slipway-app --test dockerd_restart --run-ignored ignored-only --locked --no-fail-fast --profile ci
 
 step "bindings are up to date"
 if ! git diff --quiet -- ui/src/bindings || [ -n "$(git ls-files --others --exclude-standard ui/src/bindings)" ]; then
@@ -78,5 +76,10 @@ step "desktop: build the app and run it end to end"
 cargo build -p slipway-desktop --features custom-protocol --locked
 cargo nextest run -p slipway-desktop --features custom-protocol --locked --no-fail-fast --profile ci
 (cd tests/e2e && npm ci --no-audit --no-fund && npm test)
+
+step "rust: dockerd stopped and started again mid-run (last and alone: it restarts the dockerd every suite shares)"
+# (the same package set as the tests above, so nothing is built again)
+SLIPWAY_TEST_RESTART_DOCKERD=1 cargo nextest run --workspace --exclude slipway-desktop --locked --profile ci \
+  --run-ignored ignored-only -E 'package(slipway-app) & binary(dockerd_restart)'
 
 step "all suites passed"

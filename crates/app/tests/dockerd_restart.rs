@@ -47,7 +47,16 @@ async fn dockerd_dies_mid_run_and_the_runs_containers_go_when_it_returns() {
         Ok("1"),
         "this test stops the test environment's dockerd: run it alone, as scripts/test.sh does"
     );
-    let stop = std::env::var("SLIPWAY_TEST_DOCKERD_STOP").unwrap_or_else(|_| format!("'{}' down docker", testenv()));
+    // SIGTERM straight to dockerd, as a crash or a service manager would stop it: its API goes
+    // at once, under the running container (`testenv.sh down docker` would stop the
+    // containers first, and the run would only see its test exit).
+    let testenv_dir = std::env::var("TESTENV_DIR").unwrap_or_else(|_| "/tmp/slipway-testenv".into());
+    let stop = std::env::var("SLIPWAY_TEST_DOCKERD_STOP").unwrap_or_else(|_| {
+        format!(
+            "pid=$(cat '{testenv_dir}/dockerd.pid') && kill -TERM \"$pid\" && \
+             for _ in $(seq 1 300); do [ \"$(awk '{{print $3}}' /proc/$pid/stat 2>/dev/null || echo Z)\" = Z ] && exit 0; sleep 0.1; done; exit 1"
+        )
+    });
     let start = std::env::var("SLIPWAY_TEST_DOCKERD_START").unwrap_or_else(|_| format!("'{}' up docker k8s", testenv()));
     let data = slipway_testkit::data_dir();
     let app = Slipway::open(Options { data_dir: Some(data.path().to_path_buf()), secrets: Arc::new(MemorySecretStore::default()), ..Default::default() })

@@ -9,6 +9,9 @@ use std::path::Path;
 mod common;
 use common::{command, slipway, text};
 
+/// The default blueprint's resources.
+const RESOURCES: usize = 22;
+
 struct Account {
     id: String,
     data: tempfile::TempDir,
@@ -194,7 +197,7 @@ fn kill_9_during_apply_then_apply_again_has_no_duplicates() {
         std::io::Read::read_to_string(&mut stdout, &mut rest).unwrap();
         assert!(!rest.lines().any(|l| serde_json::from_str::<Value>(l).is_ok_and(|v| v["created"].is_number())), "cut {cut}: apply finished before the kill");
         let at_kill = a.copies().len();
-        assert!(at_kill < 21 || cut == 20, "cut {cut}: {at_kill} resources existed at the kill");
+        assert!(at_kill < RESOURCES, "cut {cut}: {at_kill} resources existed at the kill");
         // The holds stay: the resume finds resources still creating and waits for them.
         let report: Value = serde_json::from_str(a.ok(&["apply", "--json"]).lines().last().unwrap()).unwrap();
         assert_eq!(report["resources"].as_array().unwrap().len(), 22, "cut {cut}: {report}");
@@ -202,8 +205,8 @@ fn kill_9_during_apply_then_apply_again_has_no_duplicates() {
         assert_eq!(count(&plan, "noChange"), 22, "cut {cut}: {plan}");
         assert_eq!(count(&plan, "delete"), 0, "cut {cut}: duplicates left: {plan}");
         let copies = a.copies();
-        assert!(copies.len() == 21 && copies.values().all(|n| *n == 1), "cut {cut}: {copies:?}");
-        println!("kill -9 at creating event {cut} ({at_kill} of 21 resources existed): survived, 21 resources, 0 duplicates");
+        assert!(copies.len() == RESOURCES && copies.values().all(|n| *n == 1), "cut {cut}: {copies:?}");
+        println!("kill -9 at creating event {cut} ({at_kill} of {RESOURCES} resources existed): survived, {RESOURCES} resources, 0 duplicates");
         survived += 1;
         a.ok(&["destroy"]);
     }
@@ -222,7 +225,7 @@ fn a_fifth_of_calls_throttled_or_failing_reaches_the_same_end_state() {
     // (a duplicate would otherwise be destroyed unseen).
     let (injected, calls) = a.faults();
     let copies = a.copies();
-    assert_eq!(copies.len(), 21, "{copies:?}");
+    assert_eq!(copies.len(), RESOURCES, "{copies:?}");
     let duplicates: usize = copies.values().map(|n| n - 1).sum();
     assert_eq!(duplicates, 0, "copies by tag: {copies:?}");
     assert!(injected >= 10, "the proxy injected only {injected} faults in {calls} calls");
@@ -240,14 +243,14 @@ fn a_fifth_of_calls_throttled_or_failing_reaches_the_same_end_state() {
 fn destroy_with_the_local_state_lost_removes_everything_from_the_emulator() {
     let a = Account::new();
     a.ok(&["apply"]);
-    assert_eq!(a.copies().len(), 21);
+    assert_eq!(a.copies().len(), RESOURCES);
     // Another data folder: no resources recorded, no keychain entries, only the account.
     let fresh = a.with_state_lost();
     let destroyed: Value = serde_json::from_str(fresh.ok(&["destroy", "--json"]).lines().last().unwrap()).unwrap();
-    assert_eq!(destroyed["removed"].as_array().unwrap().len(), 21, "{destroyed}");
+    assert_eq!(destroyed["removed"].as_array().unwrap().len(), RESOURCES, "{destroyed}");
     let left = a.copies();
     assert!(left.is_empty(), "left in the emulator: {left:?}");
-    println!("resources in the emulator before: 21; after a destroy with the local state lost: {}", left.len());
+    println!("resources in the emulator before: {RESOURCES}; after a destroy with the local state lost: {}", left.len());
 }
 
 #[test]
@@ -278,10 +281,13 @@ fn the_secrets_apply_makes_never_reach_the_disk() {
     }
     let mut all = vec![];
     walk(a.dir(), &mut all);
+    // The search sees what the store holds: the instance id is found.
+    let mut control = 0;
     for f in &all {
         let text = std::fs::read(f).unwrap_or_default();
         files += 1;
         bytes += text.len();
+        control += text.windows(instance.len()).filter(|w| *w == instance.as_bytes()).count();
         for (id, s) in &found {
             // The key pair's private key: its base64 body, line by line.
             let needles: Vec<&str> = s.expose().lines().filter(|l| l.len() >= 16 && !l.starts_with("-----")).chain([s.expose()]).collect();
@@ -290,12 +296,13 @@ fn the_secrets_apply_makes_never_reach_the_disk() {
             }
         }
     }
+    assert!(control > 0, "the search never found the instance id {instance} in {files} files: it reads nothing");
     // And in the events the CLI can print.
     let events = a.ok(&["events", "--limit", "100000"]);
     for (id, s) in &found {
         assert!(!events.contains(s.expose()), "{id} in the event log");
     }
-    println!("apply's secrets (2 RDS master passwords, 1 key pair private key) searched in {files} files, {bytes} bytes: not found");
+    println!("apply's secrets (2 RDS master passwords, 1 key pair private key) searched in {files} files, {bytes} bytes: not found (the store's instance id found {control} times)");
 }
 
 #[test]
@@ -326,10 +333,10 @@ fn ctrl_c_stops_apply_and_the_next_apply_finishes_without_duplicates() {
     assert!(!rest.lines().any(|l| serde_json::from_str::<Value>(l).is_ok_and(|v| v["created"].is_number())), "apply did not finish: {rest}");
     a.proxy_delete("rules");
     let report: Value = serde_json::from_str(a.ok(&["apply", "--json"]).lines().last().unwrap()).unwrap();
-    assert_eq!(report["resources"].as_array().unwrap().len(), 21, "{report}");
+    assert_eq!(report["resources"].as_array().unwrap().len(), RESOURCES, "{report}");
     let copies = a.copies();
-    assert!(copies.len() == 21 && copies.values().all(|n| *n == 1), "{copies:?}");
-    println!("apply stopped by SIGINT while EKS was creating; the next apply: 21 resources, 0 duplicates");
+    assert!(copies.len() == RESOURCES && copies.values().all(|n| *n == 1), "{copies:?}");
+    println!("apply stopped by SIGINT while EKS was creating; the next apply: {RESOURCES} resources, 0 duplicates");
 }
 
 #[test]

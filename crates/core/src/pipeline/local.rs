@@ -68,8 +68,11 @@ impl DeployTarget for LocalDocker {
 
     async fn deploy(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken) -> Result<DeployOutcome, UserError> {
         let p = req.project;
+        // Each deploy's replicas are their own revision, even when the run was deployed before
+        // (a redeploy, a rollback to it): its containers never clash with the ones serving,
+        // and a failure removes only the new ones.
         let mut rev = Self::role(&p.id, "service");
-        rev.insert("slipway.revision".into(), req.run_id.into());
+        rev.insert("slipway.revision".into(), format!("{}-{}", req.run_id, crate::secrets::random_hex(3)));
         match self.deploy_inner(req, log, cancel, &rev).await {
             Ok(out) => Ok(out),
             Err(e) => {
@@ -87,6 +90,7 @@ impl LocalDocker {
     async fn deploy_inner(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken, rev: &Labels) -> Result<DeployOutcome, UserError> {
         let p = req.project;
         let engine = self.engine.as_ref();
+        let revision = rev.get("slipway.revision").cloned().unwrap_or_default();
         let cancelled = || UserError::new("Deploy cancelled", "the run was cancelled", "Run again to deploy");
         let net = format!("slipway-{}-local", p.id);
         engine.create_network(&net, &Self::base_labels(&p.id)).await?;
@@ -137,7 +141,7 @@ impl LocalDocker {
                 if cancel.is_cancelled() {
                     return Err(cancelled());
                 }
-                let name = format!("slipway-{}-{}-{}-{n}", p.id, svc.name, req.run_id);
+                let name = format!("slipway-{}-{}-{revision}-{n}", p.id, svc.name);
                 let spec = ContainerSpec {
                     name: Some(name.clone()),
                     image: image.clone(),
@@ -219,7 +223,7 @@ impl LocalDocker {
         // Committed: the old revisions go.
         for c in engine.list(&Self::role(&p.id, "service")).await? {
             let old_rev = c.labels.get("slipway.revision").cloned().unwrap_or_default();
-            if old_rev != req.run_id {
+            if old_rev != revision {
                 let mut l = Self::role(&p.id, "service");
                 l.insert("slipway.revision".into(), old_rev.clone());
                 let removed = engine.remove_labelled(&l).await?;
