@@ -696,7 +696,7 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
         }
         let mut env: Vec<Value> = names
             .into_iter()
-            .filter(|k| !(needs_db && DB_KEYS.contains(&k.as_str())) && !secret.contains(k))
+            .filter(|k| !(secret.contains(k) || needs_db && DB_KEYS.contains(&k.as_str())))
             .map(|k| json!({"name": k, "value": resolved.and_then(|r| r.get(k)).or_else(|| s.env.get(k)).cloned().unwrap_or_default()}))
             .collect();
         for k in &secret {
