@@ -39,7 +39,8 @@ step "rust: build"
 # the feature that embeds the UI (the build that ships and that the e2e drives).
 cargo build --workspace --exclude slipway-desktop --all-targets --locked
 step "rust: clippy (every crate and target, warnings are errors)"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# The desktop crate with its test-only IPC bridge too (the feature only adds code).
+cargo clippy --workspace --all-targets --features slipway-desktop/ipc-bridge --locked -- -D warnings
 step "rust: tests"
 cargo nextest run --workspace --exclude slipway-desktop --locked --no-fail-fast --profile ci
 step "test environment: the fault proxy's own tests and the Kubernetes smoke test"
