@@ -217,7 +217,7 @@ async fn no_request_fails_through_nginx_while_the_local_engine_redeploys_and_rol
     let id = unique("zdl");
     add(&app, r.path(), &id).await;
     app.save_environment(Environment { project: id.clone(), name: "local".into(), target: EnvironmentTarget::Local, runs: false }).await.unwrap();
-    let cleanup = Teardown(app.clone(), id.clone());
+    let cleanup = Teardown(id.clone());
     let a = build(&app, &id).await;
     let rev1 = app.deploy(Some(&id), Some("local"), Some(&a.id)).await.unwrap();
     let url = rev1.url.clone().expect("the app's URL");
@@ -242,14 +242,18 @@ async fn no_request_fails_through_nginx_while_the_local_engine_redeploys_and_rol
     assert_eq!((redeploy_failed, rollback_failed), (0, 0), "requests failed during the redeploy and the rollback");
 }
 
-/// Removes the local deployment when the test ends.
-struct Teardown(Arc<Slipway>, String);
+/// Removes the local deployment (its containers and network, by the labels the local target
+/// gives them) when the test ends. The service layer's `teardown` is for Kubernetes only.
+struct Teardown(String);
 impl Drop for Teardown {
     fn drop(&mut self) {
-        let (app, id) = (self.0.clone(), self.1.clone());
-        let _ = std::thread::spawn(move || {
-            tokio::runtime::Runtime::new().unwrap().block_on(async { app.teardown(Some(&id), Some("local")).await })
-        })
-        .join();
+        let docker = |args: &[&str]| Command::new("docker").args(args).env("DOCKER_HOST", env("DOCKER_HOST")).output();
+        if let Ok(o) = docker(&["ps", "-aq", "--filter", &format!("label=slipway.deploy={}", self.0)]) {
+            let ids: Vec<String> = String::from_utf8_lossy(&o.stdout).split_whitespace().map(str::to_string).collect();
+            if !ids.is_empty() {
+                let _ = docker(&[&["rm", "-f"][..], &ids.iter().map(String::as_str).collect::<Vec<_>>()].concat());
+            }
+        }
+        let _ = docker(&["network", "rm", &format!("slipway-{}-local", self.0)]);
     }
 }

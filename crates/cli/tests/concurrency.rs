@@ -56,6 +56,7 @@ async fn the_cli_and_the_service_layer_write_the_same_store_at_once() {
     }
 
     let app = Slipway::open(Options { data_dir: Some(d.clone()), secrets: Arc::new(MemorySecretStore::default()), ..Default::default() }).await.unwrap();
+    let _network = RemoveNetwork("slipway-concur-local");
 
     // The other process: the CLI, one command after another.
     let cli_dir = d.clone();
@@ -158,4 +159,13 @@ async fn the_cli_and_the_service_layer_write_the_same_store_at_once() {
         revs.len(),
         b.cards.len()
     );
+}
+
+/// The local deploys' network (they fail at the pull, so nothing else is left): removed when
+/// the test ends.
+struct RemoveNetwork(&'static str);
+impl Drop for RemoveNetwork {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("docker").args(["network", "rm", self.0]).env("DOCKER_HOST", slipway_testkit::env("DOCKER_HOST")).output();
+    }
 }
