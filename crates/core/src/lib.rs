@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod insights;
 pub mod integrations;
 pub mod launch;
 pub mod paths;
