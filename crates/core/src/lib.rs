@@ -2,6 +2,7 @@
 //! and the SQLite store. This crate compiles and tests without any cloud SDK and without Tauri;
 //! every external system is reached through a trait defined in [`providers`].
 
+pub mod audit;
 pub mod board;
 pub mod connections;
 pub mod deploy;
