@@ -272,9 +272,15 @@ pub fn from_event(event: &Event) -> Option<AuditDraft> {
             d.reason = Some(r.reason.clone()).filter(|s| !s.is_empty());
             d.by = if r.reason.starts_with("automatic ") { Actor::Automation } else { Actor::User };
             d.key = Some(format!("revision:{}:{}:{}:{outcome}", r.project, r.environment, r.number));
-            match &r.context {
-                Some(ctx) => d.identity = Some(format!("kubernetes context {ctx}{}", r.namespace.as_deref().map(|n| format!(", namespace {n}")).unwrap_or_default())),
-                None => d.identity_of = Some(ConnectionKind::Docker),
+            // Where it was applied: the Kubernetes context and namespace, else the local engine.
+            d.identity = match (&r.context, &r.namespace) {
+                (Some(ctx), Some(ns)) => Some(format!("kubernetes context {ctx}, namespace {ns}")),
+                (Some(ctx), None) => Some(format!("kubernetes context {ctx}")),
+                (None, Some(ns)) => Some(format!("kubernetes namespace {ns}")),
+                (None, None) => None,
+            };
+            if d.identity.is_none() {
+                d.identity_of = Some(ConnectionKind::Docker);
             }
             Some(d)
         }
@@ -439,7 +445,7 @@ mod tests {
         assert_eq!(d.reason.as_deref(), Some("rollback to revision 2: checkout returns 500"));
         assert_eq!(d.identity.as_deref(), Some("kubernetes context kind-dev, namespace shop"));
         assert_eq!(d.key.as_deref(), Some("revision:shop:live:5:succeeded"));
-        let auto = Revision { reason: "automatic rollback to revision 1: revision 2 failed".into(), status: RevisionStatus::InProgress, context: None, ..r };
+        let auto = Revision { reason: "automatic rollback to revision 1: revision 2 failed".into(), status: RevisionStatus::InProgress, context: None, namespace: None, ..r };
         let d = from_event(&Event::RevisionUpdated { revision: auto }).unwrap();
         assert_eq!((d.by, d.outcome.as_str(), d.at, d.identity_of), (Actor::Automation, "started", 10, Some(ConnectionKind::Docker)));
     }
