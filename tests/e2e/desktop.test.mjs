@@ -23,6 +23,8 @@ import { sel, waitUntil } from "./lib/webdriver.mjs";
 const PAGES = ["launch", "connect", "project", "architecture", "board", "pipelines", "deployments", "settings"];
 const BUILT = new Set(PAGES);
 const ACCOUNT = "123456789012"; // moto's account
+/** The default blueprint's resources (written by crates/core/tests/ui_fixtures.rs). */
+const RESOURCES = JSON.parse(readFileSync(path.join(REPO, "ui/src/bindings/fixtures/default-blueprint.json"), "utf8")).resources.length;
 
 // Distinctive secrets, new each run, shaped like real classic tokens (ghp_ + 36 characters).
 const suffix = () => randomBytes(18).toString("hex").toUpperCase().slice(0, 23);
@@ -211,24 +213,24 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       await s.waitFor(sel("architecture-diagram"), { timeout: 20_000 });
       await s.waitFor(sel("arch-node-eks"));
       await s.click(sel("arch-plan"));
-      await s.waitForText(sel("plan-summary"), (t) => t.trim() === "21 to create", { timeout: 30_000 });
+      await s.waitForText(sel("plan-summary"), (t) => t.trim() === `${RESOURCES} to create`, { timeout: 30_000 });
       await s.waitForText(sel("plan-total"), /\$/);
       await s.click(sel("arch-apply"));
-      await s.waitForText(sel("arch-progress"), (t) => t.includes("Apply: 21 of 21") && t.includes("21 created"), { timeout: 90_000 });
+      await s.waitForText(sel("arch-progress"), (t) => t.includes(`Apply: ${RESOURCES} of ${RESOURCES}`) && t.includes(`${RESOURCES} created`), { timeout: 90_000 });
       assert.equal(await s.find(sel("arch-error")), null, "no error after apply");
       await s.waitForText(sel("arch-node-vpc"), /vpc-/);
       await s.waitForText(sel("arch-node-eks"), /slipway-eks/);
       await painted();
       await app.screenshot("architecture-applied");
       await s.click(sel("arch-plan"));
-      await s.waitForText(sel("plan-summary"), (t) => t.trim() === "21 unchanged", { timeout: 30_000 });
+      await s.waitForText(sel("plan-summary"), (t) => t.trim() === `${RESOURCES} unchanged`, { timeout: 30_000 });
       await s.click(sel("arch-destroy"));
       await s.type(sel("destroy-confirm-input"), "slipway");
       await s.click(sel("destroy-confirm"));
-      await s.waitForText(sel("arch-progress"), (t) => t.includes("Destroy: 21 of 21") && t.includes("21 resources removed"), { timeout: 90_000 });
+      await s.waitForText(sel("arch-progress"), (t) => t.includes(`Destroy: ${RESOURCES} of ${RESOURCES}`) && t.includes(`${RESOURCES} resources removed`), { timeout: 90_000 });
       assert.equal(await s.find(sel("arch-error")), null, "no error after destroy");
       await s.click(sel("arch-plan"));
-      await s.waitForText(sel("plan-summary"), (t) => t.trim() === "21 to create", { timeout: 30_000 });
+      await s.waitForText(sel("plan-summary"), (t) => t.trim() === `${RESOURCES} to create`, { timeout: 30_000 });
     }),
   );
 

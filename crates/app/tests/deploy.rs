@@ -828,7 +828,8 @@ async fn the_database_secret_can_come_from_the_recorded_rds_instance() {
     let ns = unique("krds");
     let _ns = DeleteNamespace(ns.clone());
     add(&app, repo.path(), &id).await;
-    // What `slipway apply` records for the live database, and its master password.
+    // What `slipway apply` records for the live database, and its master password: under the
+    // project's own name (one project owns its infrastructure and its environments).
     let store = slipway_core::store::Store::open(d.path()).unwrap();
     let obs = slipway_core::provision::Observed {
         kind: slipway_core::provision::ResourceKind::DbInstance,
@@ -839,11 +840,11 @@ async fn the_database_secret_can_come_from_the_recorded_rds_instance() {
         failed: false,
         attrs: serde_json::json!({"endpoint": "slipway-live.abc123.us-east-1.rds.amazonaws.com", "port": 3306}),
     };
-    store.save_resource("slipway", &obs).await.unwrap();
+    store.save_resource(&id, &obs).await.unwrap();
     let master = format!("Rds{}", slipway_core::secrets::random_hex(12));
     slipway_app::keychain::Keychain
         .put(
-            &SecretRef::for_connection(store.instance_id(), "slipway/db-live"),
+            &SecretRef::for_connection(store.instance_id(), &format!("{id}/db-live")),
             &Secret::new(master.clone()),
         )
         .unwrap();
@@ -878,7 +879,7 @@ async fn the_database_secret_can_come_from_the_recorded_rds_instance() {
     slipway_app::keychain::Keychain
         .delete(&SecretRef::for_connection(
             store.instance_id(),
-            "slipway/db-live",
+            &format!("{id}/db-live"),
         ))
         .ok();
 }

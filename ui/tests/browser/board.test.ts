@@ -482,6 +482,9 @@ describe("Board page in Chromium (real commands)", () => {
     await byId("board-automation").click();
     await expect.poll(async () => (await board(AUTO)).board.automation).toBe(true);
     autoRepo.commit(webProject({ test: PASSING_TESTS }), "fix the test");
+    // The project is detected again (its saved test command is the one runs use).
+    const fixed = await t.invoke("detect_project", { input: { source: { kind: "path", path: autoRepo.dir }, id: AUTO } });
+    await t.invoke("save_project", { project: fixed });
     expect(await runToEnd()).toBe("succeeded");
     expect((await board(AUTO)).cards.map((c) => [c.key, c.column])).toEqual([[key, "done"]]);
   });

@@ -94,10 +94,19 @@ describe("Project page in Chromium (real commands, the GitHub stand-in)", () => 
     expect(await service("backend").getByTestId("service-port").inputValue()).toBe("8000");
     expect(await service("backend").getByTestId("service-depends").textContent()).toContain("db");
     expect(await service("backend").getByTestId("service-env").textContent()).toContain("DB_HOST=db");
-    expect(await service("backend").getByTestId("service-test-command").inputValue()).toBe("pytest -q --junitxml=/reports/junit.xml --cov=. --cov-report=xml:/reports/coverage.xml");
+    // pytest writing JUnit and coverage reports, installed into the test container when the
+    // image lacks it (the repository's tests run unchanged).
+    const testCommand = await service("backend").getByTestId("service-test-command").inputValue();
+    expect(testCommand).toMatch(/^sh -c /);
+    expect(testCommand).toContain("-m pytest -q");
+    expect(testCommand).toContain("--junitxml=/reports/junit.xml");
     expect(await byId("project-database").textContent()).toContain("mariadb:10.11");
     expect(await byId("project-database").textContent()).toContain("db/schema.sql");
     expect(await byId("project-manifests").textContent()).toContain("k8s/nginx.yaml");
+    // Every fact with where it was found, and why the entry service is the entry.
+    expect(await byId("project-entry-reason").textContent()).toMatch(/^Why: .+/);
+    expect(await byId("project-fact").count()).toBeGreaterThan(3);
+    expect((await byId("project-fact-source").allTextContents()).some((t) => t.includes("docker-compose.yml"))).toBe(true);
     expect(await byId("project-env-vars").textContent()).toContain("DB_PASSWORD");
     await t.page.screenshot({ path: join(ARTIFACTS, "project-detected.png"), fullPage: true });
   });

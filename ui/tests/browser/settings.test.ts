@@ -8,7 +8,7 @@ import { describe, expect, test } from "vitest";
 
 import { ARTIFACTS, browserSuite } from "./harness";
 
-type Settings = { defaultRegion: string; sandboxAutoStart: boolean; sandboxPort: number | null };
+type Settings = { defaultRegion: string; sandboxAutoStart: boolean; sandboxPort: number | null; [more: string]: unknown };
 
 const t = browserSuite({ name: "settings" });
 const byId = (id: string) => t.page.getByTestId(id);
@@ -46,7 +46,7 @@ describe("Settings page in Chromium (real commands)", () => {
     await byId("settings-save").click();
     await byId("settings-error-why").filter({ hasText: "'4x' is not a port number" }).waitFor();
 
-    expect(await t.invoke<Settings>("get_settings")).toEqual({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: null });
+    expect(await t.invoke<Settings>("get_settings")).toMatchObject({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: null, runLogRetentionDays: 30, secretStore: "keychain" });
   });
 
   test("a valid save is stored, confirmed, and shown again after a reload", async () => {
@@ -55,16 +55,33 @@ describe("Settings page in Chromium (real commands)", () => {
     await byId("settings-sandbox-autostart").uncheck();
     await byId("settings-sandbox-port").fill("46000");
     await byId("settings-default-region").fill(" eu-west-1 ");
+    await byId("settings-run-log-retention").fill("7");
+    await byId("settings-sandbox-context").fill(" kind-dev ");
+    // The secret store in use is reported, and works (the test environment's Secret Service).
+    await byId("settings-secrets-status").filter({ hasText: "In use: keychain" }).waitFor();
+    expect(await byId("settings-secrets-status").textContent()).toContain("working");
+    await byId("settings-secret-store-file").check();
     await byId("settings-save").click();
     await byId("settings-saved").waitFor();
     expect(await byId("settings-error").count()).toBe(0);
-    expect(await t.invoke<Settings>("get_settings")).toEqual({ defaultRegion: "eu-west-1", sandboxAutoStart: false, sandboxPort: 46000 });
+    expect(await t.invoke<Settings>("get_settings")).toMatchObject({
+      defaultRegion: "eu-west-1",
+      sandboxAutoStart: false,
+      sandboxPort: 46000,
+      runLogRetentionDays: 7,
+      secretStore: "file",
+      sandboxContext: "kind-dev",
+      sandboxKubeconfig: null,
+    });
 
     await t.page.reload();
     await byId("settings-form").waitFor();
     await expect.poll(() => byId("settings-sandbox-port").inputValue()).toBe("46000");
     expect(await byId("settings-default-region").inputValue()).toBe("eu-west-1");
     expect(await byId("settings-sandbox-autostart").isChecked()).toBe(false);
+    expect(await byId("settings-run-log-retention").inputValue()).toBe("7");
+    expect(await byId("settings-secret-store-file").isChecked()).toBe(true);
+    expect(await byId("settings-sandbox-context").inputValue()).toBe("kind-dev");
   });
 
   test("settings saved elsewhere (another window, the CLI) reach the open page through the event channel", async () => {
