@@ -27,6 +27,15 @@ const ACCOUNT = "123456789012"; // moto's account
 const RESOURCES = JSON.parse(readFileSync(path.join(REPO, "ui/src/bindings/fixtures/default-blueprint.json"), "utf8")).resources.length;
 
 // Distinctive secrets, new each run, shaped like real classic tokens (ghp_ + 36 characters).
+/** GETs `url` until it answers 200 or `timeout` ms pass; the last answer. */
+async function answering(url, timeout) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const res = await fetch(url).catch((e) => ({ status: 0, text: async () => e.message }));
+    if (res.status === 200 || Date.now() > end) return res;
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+}
 const suffix = () => randomBytes(18).toString("hex").toUpperCase().slice(0, 23);
 const BAD_TOKEN = `ghp_E2ESECRETBAD${suffix()}`.slice(0, 40);
 const GOOD_TOKEN = `ghp_E2ESECRETOK${suffix()}`.slice(0, 40);
@@ -443,7 +452,8 @@ describe("Slipway desktop app (tauri-driver, WebKitWebDriver, Xvfb)", { timeout:
       assert.ok(phases.every(([, phase]) => phase === "Running"), `every pod Running: ${JSON.stringify(phases)}`);
       const url = await s.attr(await s.find(sel("deploy-app-url")), "href");
       assert.match(url, /^http:\/\/[^/]+:\d+\/?$/);
-      const answer = await fetch(url);
+      // The rollout is ready; kube-proxy may take a moment more to route the new endpoints.
+      const answer = await answering(url, 30_000);
       assert.equal(answer.status, 200, `the app answers at ${url}`);
 
       // Redeploy: a rolling restart recorded as revision 2.
