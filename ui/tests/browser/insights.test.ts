@@ -76,12 +76,13 @@ describe("Insights page in Chromium (real commands, the test cluster)", () => {
     await expect.poll(actions, { timeout: 20_000 }).toEqual(expect.arrayContaining(["run", "deploy"]));
     expect((await actions()).indexOf("deploy")).toBeLessThan((await actions()).lastIndexOf("run"));
     await byId("audit-action").selectOption("deploy");
-    await expect.poll(actions).toEqual(["deploy"]);
+    await expect.poll(async () => [...new Set(await actions())]).toEqual(["deploy"]);
     const download = t.page.waitForEvent("download");
     await byId("audit-export-json").click();
     const d = await download;
     const exported = JSON.parse(readFileSync((await d.path())!, "utf8")) as { action: string }[];
-    expect(exported.map((e) => e.action)).toEqual(["deploy"]);
+    expect(exported.length).toBeGreaterThan(0);
+    expect([...new Set(exported.map((e) => e.action))]).toEqual(["deploy"]);
     await t.page.screenshot({ path: join(ARTIFACTS, "insights.png"), fullPage: true });
   });
 });
