@@ -57,6 +57,8 @@ async function journey(repo, services) {
   const log = [];
   const act = async (kind, testId, why, text) => {
     log.push(`${log.length + 1}. ${kind} ${testId} (${why})`);
+    // Into view first, as a person scrolls to it (WebKitWebDriver does not scroll for a click).
+    await s.execute(`document.querySelector('[data-testid="${testId}"]')?.scrollIntoView({ block: "center" });`);
     if (kind === "click") await s.click(sel(testId));
     else await s.type(sel(testId), text);
   };

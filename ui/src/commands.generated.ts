@@ -5,6 +5,9 @@
 import type { Channel } from "@tauri-apps/api/core";
 
 import type { ApplyReport } from "./bindings/ApplyReport";
+import type { AuditEntry } from "./bindings/AuditEntry";
+import type { AuditFilter } from "./bindings/AuditFilter";
+import type { AuditFormat } from "./bindings/AuditFormat";
 import type { AwsConnectInput } from "./bindings/AwsConnectInput";
 import type { AwsProfile } from "./bindings/AwsProfile";
 import type { Blueprint } from "./bindings/Blueprint";
@@ -36,6 +39,7 @@ import type { GhCommit } from "./bindings/GhCommit";
 import type { GhRepo } from "./bindings/GhRepo";
 import type { GithubConnectInput } from "./bindings/GithubConnectInput";
 import type { ImportReport } from "./bindings/ImportReport";
+import type { Insights } from "./bindings/Insights";
 import type { JenkinsBuild } from "./bindings/JenkinsBuild";
 import type { JenkinsConnectInput } from "./bindings/JenkinsConnectInput";
 import type { JenkinsConnection } from "./bindings/JenkinsConnection";
@@ -165,6 +169,10 @@ export const COMMAND_NAMES = [
   "jenkins_build",
   "follow_jenkins_log",
   "export",
+  "insights",
+  "delivery_line",
+  "audit_trail",
+  "export_audit",
   "subscribe_events",
   "first_paint",
 ] as const;
@@ -269,6 +277,10 @@ export type CommandArgs = {
   jenkins_build: { job: string };
   follow_jenkins_log: { job: string; number: number; offset: number; onChunk: Channel<ConsoleChunk> };
   export: { kind: ExportKind; project: string | null; environment: string | null };
+  insights: { project: string | null; env: string | null; days: number | null };
+  delivery_line: { project: string };
+  audit_trail: { filter: AuditFilter };
+  export_audit: { filter: AuditFilter; format: AuditFormat };
   subscribe_events: { onEvents: Channel<Array<EventEnvelope>> };
   first_paint: Record<string, never>;
 };
@@ -371,6 +383,10 @@ export type CommandResult = {
   jenkins_build: string | null;
   follow_jenkins_log: number;
   export: Export;
+  insights: Insights;
+  delivery_line: string | null;
+  audit_trail: Array<AuditEntry>;
+  export_audit: string;
   subscribe_events: null;
   first_paint: null;
 };
@@ -533,6 +549,10 @@ export function makeCommands(invoke: Invoke) {
      * project `project` deployed to `environment`), as text the UI shows and saves.
      */
     export: (kind: ExportKind, project: string | null, environment: string | null): Promise<Export> => invoke("export", { kind, project, environment }),
+    insights: (project: string | null, env: string | null, days: number | null): Promise<Insights> => invoke("insights", { project, env, days }),
+    deliveryLine: (project: string): Promise<string | null> => invoke("delivery_line", { project }),
+    auditTrail: (filter: AuditFilter): Promise<Array<AuditEntry>> => invoke("audit_trail", { filter }),
+    exportAudit: (filter: AuditFilter, format: AuditFormat): Promise<string> => invoke("export_audit", { filter, format }),
     /**
      * Streams the engine's events to the UI, at most one message per 50 ms window (up to 512
      * events each), until the window closes the channel.

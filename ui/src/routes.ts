@@ -4,12 +4,13 @@ import { ArchitecturePage } from "./pages/Architecture/ArchitecturePage";
 import { BoardPage } from "./pages/Board/BoardPage";
 import { ConnectPage } from "./pages/Connect/ConnectPage";
 import { DeploymentsPage } from "./pages/Deployments/DeploymentsPage";
+import { InsightsPage } from "./pages/Insights/InsightsPage";
 import { LaunchPage } from "./pages/Launch/LaunchPage";
 import { PipelinesPage } from "./pages/Pipelines/PipelinesPage";
 import { ProjectPage } from "./pages/Project/ProjectPage";
 import { SettingsPage } from "./pages/Settings/SettingsPage";
 
-export type PageId = "launch" | "connect" | "project" | "architecture" | "board" | "pipelines" | "deployments" | "settings";
+export type PageId = "launch" | "connect" | "project" | "architecture" | "board" | "pipelines" | "deployments" | "insights" | "settings";
 
 export type Route = { id: PageId; label: string; title: string; component: ComponentType; built: boolean };
 
@@ -22,6 +23,7 @@ export const ROUTES: Route[] = [
   { id: "board", label: "Board", title: "Board", component: BoardPage, built: true },
   { id: "pipelines", label: "Pipelines", title: "Pipelines", component: PipelinesPage, built: true },
   { id: "deployments", label: "Deployments", title: "Deployments", component: DeploymentsPage, built: true },
+  { id: "insights", label: "Insights", title: "Insights", component: InsightsPage, built: true },
   { id: "settings", label: "Settings", title: "Settings", component: SettingsPage, built: true },
 ];
 

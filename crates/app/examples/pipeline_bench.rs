@@ -254,7 +254,7 @@ async fn main() {
             next += 1;
         }
         partial.drain(..complete);
-        if chunks % 16 == 0 {
+        if chunks.is_multiple_of(16) {
             peak = peak.max(rss_kib());
         }
         true

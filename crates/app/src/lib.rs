@@ -8,6 +8,7 @@ pub mod config;
 pub mod deploy;
 pub mod ecr;
 pub mod export;
+pub mod insights;
 pub mod integrations;
 pub mod keychain;
 pub mod launch;
@@ -16,6 +17,7 @@ pub mod provision;
 pub mod sandbox;
 
 use slipway_aws::sandbox::{Emulator, SandboxConfig};
+use slipway_core::audit::{AuditAction, AuditDraft};
 use slipway_core::connections::*;
 use slipway_core::events::{Event, EventBus, EventEnvelope, Journal};
 use slipway_core::providers::*;
@@ -204,6 +206,9 @@ impl Slipway {
             last_ok_at: Some(now),
         };
         self.store.save_connection(&saved).await?;
+        let mut audit = AuditDraft::new(AuditAction::Connect, kind.as_str(), "connected", kind.label());
+        audit.identity = saved.identity.as_ref().map(|i| format!("{}: {}", kind.as_str(), i.summary()));
+        self.record_audit(audit).await;
         let status = saved.status();
         self.emit(Event::ConnectionChecked {
             status: status.clone(),
@@ -854,6 +859,9 @@ impl Slipway {
                 self.secrets.delete(r)?;
             }
             self.store.delete_connection(kind).await?;
+            let mut audit = AuditDraft::new(AuditAction::Disconnect, kind.as_str(), "disconnected", kind.label());
+            audit.identity = saved.identity.as_ref().map(|i| format!("{}: {}", kind.as_str(), i.summary()));
+            self.record_audit(audit).await;
         }
         let st = ConnectionStatus::not_configured(kind);
         self.emit(Event::ConnectionChecked { status: st.clone() })

@@ -479,7 +479,9 @@ impl Slipway {
                         if let Err(e) = me.store.save_run(&run).await {
                             tracing::warn!(run = %run.id, error = %e, "could not save the run");
                         }
-                        me.journal.bus.emit(Event::RunUpdated { run });
+                        let event = Event::RunUpdated { run };
+                        me.journal.audit(&event).await;
+                        me.journal.bus.emit(event);
                     }
                 })
             };
@@ -523,9 +525,9 @@ impl Slipway {
     }
 
     async fn emit_run(&self, run: &Run) {
-        self.journal
-            .bus
-            .emit(Event::RunUpdated { run: run.clone() });
+        let event = Event::RunUpdated { run: run.clone() };
+        self.journal.audit(&event).await;
+        self.journal.bus.emit(event);
     }
 
     /// Cancels a queued or running run of this process: its containers are stopped and removed

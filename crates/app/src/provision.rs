@@ -161,6 +161,12 @@ impl Slipway {
     pub async fn plan(&self, project: Option<&str>) -> Result<Plan, UserError> {
         let bp = self.blueprint(project).await?;
         let plan = self.executor(&bp).await?.plan(&bp).await?;
+        self.record_audit(
+            slipway_core::audit::AuditDraft::new(slipway_core::audit::AuditAction::Plan, format!("blueprint {}", bp.project), "succeeded", plan.summary())
+                .project(&bp.project)
+                .via(slipway_core::connections::ConnectionKind::Aws),
+        )
+        .await;
         self.board_after_plan(&bp.project, &bp.resources(), &plan)
             .await;
         Ok(plan)

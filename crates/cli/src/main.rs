@@ -229,6 +229,11 @@ enum Cmd {
     /// Jenkins: connect, jobs, builds, stage view, console log, start a build.
     #[command(subcommand)]
     Jenkins(integrations_cmd::JenkinsCmd),
+    /// The four DORA measures of each environment over a window (deployment frequency, lead
+    /// time for changes, change failure rate, time to restore), with their bands and by week.
+    Insights(insights_cmd::InsightsArgs),
+    /// The audit trail: who (OS user, connection identity) did what, when and why.
+    Audit(insights_cmd::AuditArgs),
     /// The newest entries of the event log.
     Events {
         #[arg(long, default_value_t = 50)]
@@ -303,6 +308,7 @@ mod config_cmd;
 mod board_cmd;
 mod deploy_cmd;
 mod export_cmd;
+mod insights_cmd;
 mod integrations_cmd;
 mod launch_cmd;
 mod pipeline_cmd;
@@ -644,6 +650,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
         Cmd::Board(a) => board_cmd::board(&app, json, a).await?,
         Cmd::Github(c) => integrations_cmd::github(&app, json, c).await?,
         Cmd::Jenkins(c) => integrations_cmd::jenkins(&app, json, c).await?,
+        Cmd::Insights(a) => insights_cmd::insights(&app, json, a).await?,
+        Cmd::Audit(a) => insights_cmd::audit(&app, json, a).await?,
         Cmd::Events { limit } => {
             for e in app.recent_events(limit).await? {
                 outln!("{e}");

@@ -125,3 +125,35 @@ fn a_run_killed_with_its_terminal_is_marked_interrupted_and_its_containers_go() 
     assert!(text(&o).contains("killed-1") && text(&o).contains("failed") && text(&o).contains("Run interrupted"), "{}", text(&o));
     assert!(!running(), "the interrupted run's containers were removed");
 }
+
+#[test]
+fn ctrl_c_cancels_a_run_and_its_containers_go() {
+    slipway_testkit::env("DOCKER_HOST");
+    let data = slipway_testkit::data_dir();
+    let d = data.path();
+    let r = repo("sleep 120");
+    assert!(slipway(d, &["project", "add", r.path().to_str().unwrap(), "--id", "ctrlc"], None).status.success());
+    let run = command(d, &["run"]).spawn().unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let running = || {
+        let o = std::process::Command::new("docker").args(["ps", "-aq", "--filter", "label=slipway.run=ctrlc-1"]).output().unwrap();
+        !String::from_utf8_lossy(&o.stdout).trim().is_empty()
+    };
+    while !running() {
+        assert!(std::time::Instant::now() < deadline, "the test container never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // SAFETY: signalling the child we started.
+    unsafe { libc::kill(run.id() as i32, libc::SIGINT) };
+    let started = std::time::Instant::now();
+    let o = run.wait_with_output().unwrap();
+    let out = text(&o);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "Ctrl-C took {:?}", started.elapsed());
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("cancelled"), "{out}");
+    assert!(!running(), "the cancelled run's containers were removed before the CLI exited");
+    let o = slipway(d, &["show-run", "ctrlc-1", "--json"], None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["status"], "cancelled", "{v}");
+    println!("slipway run stopped by SIGINT after {:?}: run cancelled, its containers removed", started.elapsed());
+}

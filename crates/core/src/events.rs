@@ -101,7 +101,7 @@ impl EventBus {
 }
 
 /// The bus plus the store's event log: every event emitted through a journal is both sent to
-/// subscribers and recorded.
+/// subscribers and recorded, and what it means for the audit trail is added to it.
 #[derive(Clone)]
 pub struct Journal {
     pub bus: EventBus,
@@ -114,7 +114,23 @@ impl Journal {
         if let Err(e) = self.store.append_events(vec![env.clone()]).await {
             tracing::warn!(error = %e, "could not record event");
         }
+        self.audit(&env.event).await;
         env
+    }
+
+    /// Adds what an event means to the audit trail (also for events that only go to the bus,
+    /// like a run's updates). A failure is logged: the work that announced it goes on.
+    pub async fn audit(&self, event: &Event) {
+        let r = match event {
+            Event::BoardChanged { project, cards, .. } => self.store.append_board_moves(project, cards, crate::now_ms() - 60_000).await.map(|_| ()),
+            _ => match crate::audit::from_event(event) {
+                Some(d) => self.store.append_audit(d).await.map(|_| ()),
+                None => Ok(()),
+            },
+        };
+        if let Err(e) = r {
+            tracing::warn!(error = %e, "could not record an audit entry");
+        }
     }
 }
 

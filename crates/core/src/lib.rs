@@ -2,12 +2,14 @@
 //! and the SQLite store. This crate compiles and tests without any cloud SDK and without Tauri;
 //! every external system is reached through a trait defined in [`providers`].
 
+pub mod audit;
 pub mod board;
 pub mod connections;
 pub mod deploy;
 pub mod error;
 pub mod events;
 pub mod export;
+pub mod insights;
 pub mod integrations;
 pub mod launch;
 pub mod paths;

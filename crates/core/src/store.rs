@@ -152,6 +152,20 @@ fn migration_list() -> Vec<M<'static>> {
              body    TEXT NOT NULL
          );
          CREATE INDEX board_scope_project ON board_scope(project, id);",
+    ),
+    // The audit trail: append-only (no UPDATE, no DELETE), apart from the event log's retention.
+    M::up(
+        "CREATE TABLE audit (
+             id      INTEGER PRIMARY KEY AUTOINCREMENT,
+             key     TEXT UNIQUE,
+             at      INTEGER NOT NULL,
+             project TEXT,
+             action  TEXT NOT NULL,
+             body    TEXT NOT NULL
+         );
+         CREATE INDEX audit_project ON audit(project, id);
+         CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
+         CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
     )]
 }
 
@@ -905,6 +919,113 @@ fn save_board_diff(c: &Connection, project: &str, before: Option<&crate::board::
     Ok(())
 }
 
+/// The audit trail (schema v6): entries in the order they were recorded, never changed or
+/// removed (the table's triggers refuse it).
+impl Store {
+    /// Records an entry: its identity is the draft's, else the saved identity of the connection
+    /// it names; a draft whose key is already recorded is ignored. Returns the entry when new.
+    pub async fn append_audit(&self, draft: crate::audit::AuditDraft) -> Result<Option<crate::audit::AuditEntry>, StoreError> {
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let e = insert_audit(&tx, draft)?;
+            tx.commit()?;
+            Ok(e)
+        })
+        .await
+    }
+
+    /// Records the board moves of `cards` made since `since` (ms) that the trail does not have
+    /// yet, with the card's title and the columns' names.
+    pub async fn append_board_moves(&self, project: &str, cards: &[String], since: i64) -> Result<usize, StoreError> {
+        let (project, cards) = (project.to_string(), cards.to_vec());
+        self.with(move |c| {
+            let tx = c.transaction()?;
+            let mut n = 0;
+            let rows: Vec<(i64, String)> = {
+                let mut st = tx.prepare("SELECT id, body FROM board_moves WHERE project = ?1 AND at >= ?2 ORDER BY id")?;
+                let rows = st.query_map(params![project, since], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                rows.collect::<Result<_, _>>()?
+            };
+            let column_name = |id: &str| -> Result<String, StoreError> {
+                let body: Option<String> = tx.query_row("SELECT body FROM board_columns WHERE project = ?1 AND id = ?2", params![project, id], |r| r.get(0)).optional()?;
+                Ok(body.and_then(|b| serde_json::from_str::<crate::board::Column>(&b).ok()).map(|c| c.name).unwrap_or_else(|| id.to_string()))
+            };
+            for (id, body) in rows {
+                let m: crate::board::CardMove = serde_json::from_str(&body)?;
+                if !cards.is_empty() && !cards.contains(&m.card) {
+                    continue;
+                }
+                let title: Option<String> = tx
+                    .query_row("SELECT body FROM board_cards WHERE project = ?1 AND key = ?2", params![project, m.card], |r| r.get::<_, String>(0))
+                    .optional()?
+                    .and_then(|b| serde_json::from_str::<crate::board::Card>(&b).ok())
+                    .map(|c| c.title);
+                let detail = match (&m.from, &m.to) {
+                    (Some(f), Some(t)) => format!("from {} to {}", column_name(f)?, column_name(t)?),
+                    (None, Some(t)) => format!("created in {}", column_name(t)?),
+                    (Some(f), None) => format!("removed from {}", column_name(f)?),
+                    (None, None) => String::new(),
+                };
+                let mut d = crate::audit::AuditDraft::new(crate::audit::AuditAction::BoardMove, m.card.clone(), "moved", detail).project(&project);
+                d.at = m.at;
+                d.by = m.by;
+                d.reason = m.note.clone();
+                if let Some(t) = title {
+                    d.subject = format!("{} \"{t}\"", m.card);
+                }
+                d.key = Some(format!("move:{project}:{id}"));
+                if insert_audit(&tx, d)?.is_some() {
+                    n += 1;
+                }
+            }
+            tx.commit()?;
+            Ok(n)
+        })
+        .await
+    }
+
+    /// Every entry of the trail (of one project when given), oldest first.
+    pub async fn audit(&self, project: Option<&str>) -> Result<Vec<crate::audit::AuditEntry>, StoreError> {
+        let project = project.map(str::to_string);
+        self.with(move |c| {
+            let mut st = c.prepare("SELECT id, body FROM audit WHERE ?1 IS NULL OR project = ?1 ORDER BY id")?;
+            let rows = st.query_map(params![project], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+            let mut out = Vec::new();
+            for r in rows {
+                let (id, body) = r?;
+                let mut e: crate::audit::AuditEntry = serde_json::from_str(&body)?;
+                e.id = id;
+                out.push(e);
+            }
+            Ok(out)
+        })
+        .await
+    }
+}
+
+fn insert_audit(c: &Connection, draft: crate::audit::AuditDraft) -> Result<Option<crate::audit::AuditEntry>, StoreError> {
+    if let Some(k) = &draft.key {
+        if c.query_row("SELECT 1 FROM audit WHERE key = ?1", params![k], |_| Ok(())).optional()?.is_some() {
+            return Ok(None);
+        }
+    }
+    let identity = match (&draft.identity, draft.identity_of) {
+        (None, Some(kind)) => {
+            let id: Option<Option<String>> = c.query_row("SELECT identity FROM connections WHERE kind = ?1", params![kind.as_str()], |r| r.get(0)).optional()?;
+            id.flatten()
+                .and_then(|s| serde_json::from_str::<crate::connections::Identity>(&s).ok())
+                .map(|i| format!("{}: {}", kind.as_str(), i.summary()))
+        }
+        _ => None,
+    };
+    let (key, action, at, project) = (draft.key.clone(), draft.action.as_str(), draft.at, draft.project.clone());
+    // The body goes in with the row (the triggers refuse an UPDATE); its id is the row's.
+    let mut entry = draft.into_entry(0, crate::audit::os_user(), identity);
+    c.execute("INSERT INTO audit(key, at, project, action, body) VALUES (?1, ?2, ?3, ?4, ?5)", params![key, at, project, action, serde_json::to_string(&entry)?])?;
+    entry.id = c.last_insert_rowid();
+    Ok(Some(entry))
+}
+
 /// Rows of one JSON `body` column, decoded.
 fn json_rows<T: serde::de::DeserializeOwned>(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<T>, StoreError> {
     let mut st = c.prepare(sql)?;
@@ -933,7 +1054,7 @@ mod tests {
         drop(st);
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), s);
-        assert_eq!(st.schema_version().await.unwrap(), 5);
+        assert_eq!(st.schema_version().await.unwrap(), 6);
         let id = st.instance_id().to_string();
         assert_eq!(id.len(), 16);
         drop(st);
@@ -1235,11 +1356,78 @@ mod tests {
             c.execute("INSERT INTO environments(project, name, body, updated_at) VALUES ('a', 'one', ?1, 5)", params![r#"{"project":"a","name":"one","target":{"kind":"local"},"runs":true}"#]).unwrap();
         }
         let st = Store::open(d.path()).unwrap();
-        assert_eq!(st.schema_version().await.unwrap(), 5);
+        assert_eq!(st.schema_version().await.unwrap(), 6);
         assert_eq!(st.instance_id(), "abcdef0123456789");
         assert_eq!(st.run("a-1").await.unwrap().unwrap().project, "a");
         assert_eq!(st.environments(Some("a")).await.unwrap()[0].name, "one");
         st.update_board("a", |b| b.add_card(crate::board::CardInput { title: "New".into(), ..Default::default() }, crate::board::Actor::User, 1)).await.unwrap();
         assert_eq!(st.board("a").await.unwrap().unwrap().cards[0].key, "A-1");
+    }
+
+    #[tokio::test]
+    async fn the_audit_trail_is_append_only_keeps_keys_once_and_names_the_identity() {
+        use crate::audit::{AuditAction, AuditDraft};
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path()).unwrap();
+        st.save_connection(&SavedConnection {
+            kind: ConnectionKind::Aws,
+            config: serde_json::json!({}),
+            secret: None,
+            identity: Some(Identity::Aws {
+                account: "123456789012".into(),
+                arn: "arn:aws:iam::123456789012:user/ann".into(),
+                user_id: "AIDA".into(),
+                region: "eu-west-1".into(),
+                endpoint: None,
+                source: crate::connections::AwsSource::Environment,
+            }),
+            last_error: None,
+            checked_at: None,
+            last_ok_at: None,
+        })
+        .await
+        .unwrap();
+        let mut d = AuditDraft::new(AuditAction::Apply, "blueprint shop", "succeeded", "3 created").project("shop").via(ConnectionKind::Aws);
+        d.key = Some("k1".into());
+        let e = st.append_audit(d.clone()).await.unwrap().unwrap();
+        assert_eq!(e.id, 1);
+        assert_eq!(e.identity.as_deref(), Some("aws: account 123456789012 as arn:aws:iam::123456789012:user/ann in eu-west-1"));
+        assert_eq!(e.os_user, crate::audit::os_user());
+        assert!(st.append_audit(d).await.unwrap().is_none(), "a key is recorded once");
+        st.append_audit(AuditDraft::new(AuditAction::Plan, "blueprint other", "succeeded", "x").project("other")).await.unwrap();
+        let all = st.audit(None).await.unwrap();
+        assert_eq!(all.iter().map(|e| (e.id, e.action)).collect::<Vec<_>>(), [(1, AuditAction::Apply), (2, AuditAction::Plan)]);
+        assert_eq!(st.audit(Some("shop")).await.unwrap(), all[..1]);
+        // The table refuses changes and removals, even through SQL.
+        let c = Connection::open(dir.path().join("slipway.db")).unwrap();
+        let up = c.execute("UPDATE audit SET body = '{}' WHERE id = 1", []).unwrap_err();
+        assert!(up.to_string().contains("append-only"), "{up}");
+        let del = c.execute("DELETE FROM audit", []).unwrap_err();
+        assert!(del.to_string().contains("append-only"), "{del}");
+        assert_eq!(st.audit(None).await.unwrap().len(), 2);
+        // The event log's retention leaves it alone.
+        st.set_event_retention(1);
+        let bus = EventBus::new(8);
+        st.append_events((0..3).map(|_| bus.emit(Event::SettingsChanged)).collect()).await.unwrap();
+        assert_eq!(st.audit(None).await.unwrap().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn board_moves_reach_the_audit_trail_by_person_and_by_automation() {
+        use crate::board::{Actor, CardInput};
+        let dir = tempfile::tempdir().unwrap();
+        let st = Store::open(dir.path()).unwrap();
+        let journal = crate::events::Journal { bus: EventBus::new(64), store: st.clone() };
+        let key = st.update_board("shop", |b| b.add_card(CardInput { title: "Deploy shop to live".into(), ..Default::default() }, Actor::User, crate::now_ms())).await.unwrap();
+        let done = st.board("shop").await.unwrap().unwrap().board.columns.last().unwrap().id.clone();
+        let k = key.clone();
+        st.update_board("shop", move |b| b.move_card(&k, &done, None, Actor::Automation, Some("revision 1 of live succeeded".into()), crate::now_ms())).await.unwrap();
+        journal.emit(Event::BoardChanged { project: "shop".into(), cards: vec![key.clone()], by: Actor::Automation }).await;
+        journal.emit(Event::BoardChanged { project: "shop".into(), cards: vec![key.clone()], by: Actor::Automation }).await;
+        let t = st.audit(Some("shop")).await.unwrap();
+        assert_eq!(t.len(), 2, "each move once: {t:#?}");
+        assert_eq!((t[0].by, t[0].detail.as_str()), (Actor::User, "created in To do"));
+        assert_eq!(t[1].subject, format!("{key} \"Deploy shop to live\""));
+        assert_eq!((t[1].by, t[1].detail.as_str(), t[1].reason.as_deref()), (Actor::Automation, "from To do to Done", Some("revision 1 of live succeeded")));
     }
 }

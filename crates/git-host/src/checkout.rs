@@ -162,6 +162,7 @@ fn checkout_blocking(
     let c = Commit {
         sha: commit.id().to_string(),
         message: commit.message().unwrap_or("").trim().to_string(),
+        time: Some(commit.time().seconds() * 1000),
     };
     let _ = out.send(format!(
         "Checked out {} ({})",

@@ -659,6 +659,24 @@ fn probe(port: Option<u16>, path: Option<&str>) -> Option<Value> {
     Some(p)
 }
 
+/// Seconds a serving pod keeps answering after it is told to stop: Kubernetes takes it out of
+/// its Services' endpoints at the same time as it stops it, and kube-proxy and NGINX need a
+/// moment to see that; without the wait, requests reach a pod that is gone (measured by
+/// `crates/app/tests/zero_downtime.rs`).
+pub const DRAIN_SECS: u32 = 5;
+
+/// The `preStop` hook that waits DRAIN_SECS (an image without `sh` skips it: Kubernetes stops
+/// the container as usual when the hook fails).
+fn drain() -> Value {
+    json!({"preStop": {"exec": {"command": ["sh", "-c", format!("sleep {DRAIN_SECS}")]}}})
+}
+
+/// A rolling update that never has fewer ready pods than asked for: a new pod is ready before
+/// an old one goes.
+fn rolling() -> Value {
+    json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}})
+}
+
 /// Manifests for a project without its own: a Deployment per service (the project's replicas,
 /// readiness probes), a ClusterIP Service per service with a port, and an NGINX proxy
 /// (ConfigMap, Deployment, LoadBalancer Service) in front of the entry service.
@@ -678,7 +696,7 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
         }
         let mut env: Vec<Value> = names
             .into_iter()
-            .filter(|k| !(needs_db && DB_KEYS.contains(&k.as_str())) && !secret.contains(k))
+            .filter(|k| !(secret.contains(k) || needs_db && DB_KEYS.contains(&k.as_str())))
             .map(|k| json!({"name": k, "value": resolved.and_then(|r| r.get(k)).or_else(|| s.env.get(k)).cloned().unwrap_or_default()}))
             .collect();
         for k in &secret {
@@ -713,12 +731,16 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
         if let Some(pr) = compose_probe.or_else(|| probe(s.port, s.health_path.as_deref())) {
             c["readinessProbe"] = pr;
         }
+        if s.port.is_some() {
+            c["lifecycle"] = drain();
+        }
         out.push(json!({
             "apiVersion": "apps/v1", "kind": "Deployment",
             "metadata": {"name": s.name, "labels": labels},
             "spec": {
                 "replicas": p.deploy.replicas,
                 "progressDeadlineSeconds": deadline,
+                "strategy": rolling(),
                 "selector": {"matchLabels": labels},
                 "template": {"metadata": {"labels": labels}, "spec": {"containers": [c]}}
             }
@@ -748,13 +770,15 @@ pub fn generate(input: &RenderInput) -> Result<Vec<Value>, UserError> {
             "spec": {
                 "replicas": 1,
                 "progressDeadlineSeconds": deadline,
+                "strategy": rolling(),
                 "selector": {"matchLabels": labels},
                 "template": {"metadata": {"labels": labels}, "spec": {
                     "containers": [{
                         "name": "nginx", "image": input.proxy_image, "imagePullPolicy": "IfNotPresent",
                         "ports": [{"name": "http", "containerPort": 80}],
                         "volumeMounts": [{"name": "conf", "mountPath": "/etc/nginx/conf.d", "readOnly": true}],
-                        "readinessProbe": {"tcpSocket": {"port": 80}, "periodSeconds": 2}
+                        "readinessProbe": {"tcpSocket": {"port": 80}, "periodSeconds": 2},
+                        "lifecycle": drain()
                     }],
                     "volumes": [{"name": "conf", "configMap": {"name": PROXY_NAME}}]
                 }}
@@ -1192,6 +1216,14 @@ mod tests {
         assert_eq!(find(&r.objects, "Service", PROXY_NAME)["spec"]["type"], "LoadBalancer");
         assert!(find(&r.objects, "ConfigMap", PROXY_NAME)["data"]["default.conf"].as_str().unwrap().contains("server frontend:8080"));
         assert_eq!(role(find(&r.objects, "Deployment", PROXY_NAME)), "proxy");
+        // Zero downtime: a new pod is ready before an old one goes, and a serving pod keeps
+        // answering while it leaves its Services' endpoints.
+        for d in ["backend", "frontend", PROXY_NAME] {
+            let d = find(&r.objects, "Deployment", d);
+            assert_eq!(d["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"], 0, "{d}");
+            let hook = &d["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"]["exec"]["command"];
+            assert_eq!(hook[2], format!("sleep {DRAIN_SECS}"), "{d}");
+        }
 
         stamp_revision(&mut r.objects, 7);
         assert_eq!(find(&r.objects, "Deployment", "backend")["spec"]["template"]["metadata"]["annotations"][slipway_core::deploy::ANNOTATION_REVISION], "7");

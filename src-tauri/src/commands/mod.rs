@@ -6,6 +6,7 @@ mod connect;
 mod deploy;
 mod events;
 mod export;
+mod insights;
 mod integrations;
 mod launch;
 mod pipeline;
@@ -118,6 +119,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         integrations::jenkins_build,
         integrations::follow_jenkins_log,
         export::export,
+        insights::insights,
+        insights::delivery_line,
+        insights::audit_trail,
+        insights::export_audit,
         events::subscribe_events,
         events::first_paint,
     ]

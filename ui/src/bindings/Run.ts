@@ -18,7 +18,11 @@ gitRef: string,
 /**
  * The commit it resolved to, after Checkout.
  */
-commit: string | null, commitMessage: string | null, createdAt: number, startedAt: number | null, finishedAt: number | null, stages: Array<StageRun>, artifacts: Artifacts, error: UserError | null, 
+commit: string | null, commitMessage: string | null, 
+/**
+ * The commit's time (its committer date, ms), for the lead time of changes.
+ */
+commitTime: number | null, createdAt: number, startedAt: number | null, finishedAt: number | null, stages: Array<StageRun>, artifacts: Artifacts, error: UserError | null, 
 /**
  * Stop after this stage (e.g. `test` for a run that never pushes); None runs all five.
  */

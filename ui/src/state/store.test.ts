@@ -53,7 +53,7 @@ describe("reducer: event batches", () => {
 
   test("a runUpdated event keeps the state whole (the Pipelines page folds runs itself)", () => {
     const run: Run = { id: "shop-1", project: "shop", number: 1, status: "running", trigger: { kind: "manual" }, gitRef: "HEAD", commit: null,
-      commitMessage: null, createdAt: 1, startedAt: 2, finishedAt: null, stages: [], artifacts: { tests: [], coverage: [], images: [], url: null },
+      commitMessage: null, commitTime: null, createdAt: 1, startedAt: 2, finishedAt: null, stages: [], artifacts: { tests: [], coverage: [], images: [], url: null },
       error: null, until: null, ownerPid: 1 };
     const s = reducer(initialState, { type: "events", batch: [{ seq: 1, at: 1, event: { type: "runUpdated", run: structuredClone(run) } }] });
     expect(s).toEqual({ ...initialState, lastSeq: 1 });

@@ -70,6 +70,13 @@ pub fn format_timestamp(ms: i64) -> String {
     format!("{} {:02}:{:02}", format_date(day), secs / 3600, secs % 3600 / 60)
 }
 
+/// `YYYY-MM-DD HH:MM:SS` (UTC).
+pub fn format_timestamp_secs(ms: i64) -> String {
+    let day = day_of_ms(ms);
+    let secs = (ms - day * DAY_MS) / 1000;
+    format!("{} {:02}:{:02}:{:02}", format_date(day), secs / 3600, secs % 3600 / 60, secs % 60)
+}
+
 const MONTHS: [&str; 12] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
 
 /// A timestamp (milliseconds, UTC) from `YYYY-MM-DD`, `YYYY-MM-DD HH:MM[:SS]`,

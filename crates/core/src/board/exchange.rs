@@ -101,7 +101,7 @@ const JIRA_DATE: &str = "YYYY-MM-DD HH:MM";
 /// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return at
 /// the start) gets a `'` in front, which spreadsheets show as text; a cell already starting
 /// with `'` gets one too, so [`unguard`] gives back exactly what was written.
-fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r' | '\'') => std::borrow::Cow::Owned(format!("'{cell}")),
         _ => std::borrow::Cow::Borrowed(cell),

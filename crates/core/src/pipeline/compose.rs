@@ -467,14 +467,12 @@ fn normalize_service(name: &str, o: &mut Map<String, Value>, warnings: &mut Vec<
             }
         }
     }
-    if let Some(b) = o.get_mut("build") {
-        if let Value::Object(b) = b {
-            b.retain(|k, _| BUILD_KEYS.contains(&k.as_str()));
-            b.entry("context").or_insert_with(|| Value::String(".".into()));
-            if let Some(Value::Object(args)) = b.get_mut("args") {
-                for (_, v) in args.iter_mut() {
-                    *v = Value::String(scalar_string(v).unwrap_or_default());
-                }
+    if let Some(Value::Object(b)) = o.get_mut("build") {
+        b.retain(|k, _| BUILD_KEYS.contains(&k.as_str()));
+        b.entry("context").or_insert_with(|| Value::String(".".into()));
+        if let Some(Value::Object(args)) = b.get_mut("args") {
+            for (_, v) in args.iter_mut() {
+                *v = Value::String(scalar_string(v).unwrap_or_default());
             }
         }
     }

@@ -162,10 +162,8 @@ pub fn parse_dockerfile(text: &str) -> DockerfileInfo {
                 info.entrypoint_line = line;
             }
             "CMD" => info.cmd = Some(exec_form(rest)),
-            "EXPOSE" => {
-                if info.expose.is_none() {
-                    info.expose = rest.split_whitespace().next().and_then(|p| p.split('/').next()).and_then(|p| expand(p, &args).parse().ok());
-                }
+            "EXPOSE" if info.expose.is_none() => {
+                info.expose = rest.split_whitespace().next().and_then(|p| p.split('/').next()).and_then(|p| expand(p, &args).parse().ok());
             }
             "ENV" => {
                 if rest.contains('=') {
@@ -636,7 +634,7 @@ fn port_in_text(t: &str) -> Option<u16> {
     let num_after = |t: &str, pat: &str| -> Option<u16> {
         t.match_indices(pat).find_map(|(i, _)| {
             let rest = &t[i + pat.len()..];
-            let rest = rest.trim_start_matches(|c: char| c == ' ' || c == '=' || c == '(' || c == '"' || c == '\'');
+            let rest = rest.trim_start_matches([' ', '=', '(', '"', '\'']);
             let digits: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
             digits.parse::<u16>().ok().filter(|p| *p >= 80)
         })

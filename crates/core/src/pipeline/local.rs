@@ -55,6 +55,31 @@ pub fn nginx_config(upstreams: &[String]) -> String {
     )
 }
 
+/// The shell script, run in the NGINX container, that switches it to a new configuration
+/// (`b64`, base64): it writes and tests the file, reloads, then waits (up to 30 s) until the
+/// worker processes of the old configuration have exited. A reload returns before NGINX acts
+/// on it, and old workers finish their requests to the old replicas: removing those replicas
+/// sooner fails requests (502).
+pub fn nginx_switch_script(b64: &str) -> String {
+    format!(
+        r#"echo {b64} | base64 -d > /etc/nginx/conf.d/default.conf && nginx -t 2>&1 || exit 1
+old=""
+for p in /proc/[0-9]*; do
+  case "$(tr '\0' ' ' < "$p/cmdline" 2>/dev/null)" in "nginx: worker process"*) old="$old ${{p#/proc/}}" ;; esac
+done
+nginx -s reload 2>&1 || exit 1
+i=0
+while [ $i -lt 300 ]; do
+  left=""
+  for p in $old; do [ -e "/proc/$p" ] && left="$left $p"; done
+  [ -z "$left" ] && exit 0
+  sleep 0.1; i=$((i + 1))
+done
+echo "still running:$left"
+"#
+    )
+}
+
 fn order(project: &Project) -> Vec<&ServiceSpec> {
     // Dependencies first, so a service starts after the ones it calls.
     project.start_order()
@@ -68,8 +93,11 @@ impl DeployTarget for LocalDocker {
 
     async fn deploy(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken) -> Result<DeployOutcome, UserError> {
         let p = req.project;
+        // Each deploy's replicas are their own revision, even when the run was deployed before
+        // (a redeploy, a rollback to it): its containers never clash with the ones serving,
+        // and a failure removes only the new ones.
         let mut rev = Self::role(&p.id, "service");
-        rev.insert("slipway.revision".into(), req.run_id.into());
+        rev.insert("slipway.revision".into(), format!("{}-{}", req.run_id, crate::secrets::random_hex(3)));
         match self.deploy_inner(req, log, cancel, &rev).await {
             Ok(out) => Ok(out),
             Err(e) => {
@@ -87,6 +115,7 @@ impl LocalDocker {
     async fn deploy_inner(&self, req: &DeployRequest<'_>, log: &StepLog, cancel: &CancellationToken, rev: &Labels) -> Result<DeployOutcome, UserError> {
         let p = req.project;
         let engine = self.engine.as_ref();
+        let revision = rev.get("slipway.revision").cloned().unwrap_or_default();
         let cancelled = || UserError::new("Deploy cancelled", "the run was cancelled", "Run again to deploy");
         let net = format!("slipway-{}-local", p.id);
         engine.create_network(&net, &Self::base_labels(&p.id)).await?;
@@ -137,7 +166,7 @@ impl LocalDocker {
                 if cancel.is_cancelled() {
                     return Err(cancelled());
                 }
-                let name = format!("slipway-{}-{}-{}-{n}", p.id, svc.name, req.run_id);
+                let name = format!("slipway-{}-{}-{revision}-{n}", p.id, svc.name);
                 let spec = ContainerSpec {
                     name: Some(name.clone()),
                     image: image.clone(),
@@ -172,10 +201,14 @@ impl LocalDocker {
             Some(c) => {
                 log.line(format!("Switching NGINX ({}) to revision {}", c.name, req.run_id));
                 let b64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, conf.as_bytes());
-                let cmd = vec!["sh".to_string(), "-c".to_string(), format!("echo {b64} | base64 -d > /etc/nginx/conf.d/default.conf && nginx -t 2>&1 && nginx -s reload 2>&1")];
+                let cmd = vec!["sh".to_string(), "-c".to_string(), nginx_switch_script(&b64)];
                 let (code, out) = engine.exec(&c.id, &cmd).await?;
                 if code != 0 {
                     return Err(UserError::new("NGINX did not take the new configuration", String::from_utf8_lossy(&out).trim().to_string(), "Read the deploy log; the previous revision keeps serving"));
+                }
+                let out = String::from_utf8_lossy(&out);
+                if let Some(l) = out.lines().find(|l| l.starts_with("still running:")) {
+                    log.line(format!("NGINX's previous workers are {l}; the previous revision goes anyway"));
                 }
                 c.ports.iter().find(|(cp, _)| *cp == 80).map(|(_, h)| *h).unwrap_or(0)
             }
@@ -219,7 +252,7 @@ impl LocalDocker {
         // Committed: the old revisions go.
         for c in engine.list(&Self::role(&p.id, "service")).await? {
             let old_rev = c.labels.get("slipway.revision").cloned().unwrap_or_default();
-            if old_rev != req.run_id {
+            if old_rev != revision {
                 let mut l = Self::role(&p.id, "service");
                 l.insert("slipway.revision".into(), old_rev.clone());
                 let removed = engine.remove_labelled(&l).await?;
@@ -235,6 +268,16 @@ impl LocalDocker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nginx_switch_is_valid_shell_and_waits_for_the_old_workers() {
+        let script = nginx_switch_script("dXBzdHJlYW0K");
+        let o = std::process::Command::new("sh").args(["-n", "-c", &script]).output().unwrap();
+        assert!(o.status.success(), "{}\n{script}", String::from_utf8_lossy(&o.stderr));
+        assert!(script.contains("echo dXBzdHJlYW0K | base64 -d") && script.contains("tr '\\0' ' '") && script.contains("${p#/proc/}"), "{script}");
+        // Its own `sh -c` holds the script text: only NGINX's workers match, never the script.
+        assert!(script.contains(r#"in "nginx: worker process"*)"#), "{script}");
+    }
 
     #[test]
     fn nginx_config_lists_every_replica() {

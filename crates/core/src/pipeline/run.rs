@@ -184,6 +184,10 @@ pub struct Run {
     /// The commit it resolved to, after Checkout.
     pub commit: Option<String>,
     pub commit_message: Option<String>,
+    /// The commit's time (its committer date, ms), for the lead time of changes.
+    #[serde(default)]
+    #[ts(type = "number | null")]
+    pub commit_time: Option<i64>,
     #[ts(type = "number")]
     pub created_at: i64,
     #[ts(type = "number | null")]
@@ -211,6 +215,7 @@ impl Run {
             git_ref: git_ref.into(),
             commit: None,
             commit_message: None,
+            commit_time: None,
             created_at: crate::now_ms(),
             started_at: None,
             finished_at: None,

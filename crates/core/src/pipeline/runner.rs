@@ -26,6 +26,8 @@ use crate::UserError;
 pub struct Commit {
     pub sha: String,
     pub message: String,
+    /// The committer date (ms since the epoch), when the source knows it.
+    pub time: Option<i64>,
 }
 
 /// The connected Git host's token and the host it belongs to (`github.com`, or a GitHub
@@ -497,6 +499,7 @@ impl Pipeline {
         slog.line(format!("At commit {} {}", c.sha, c.message.lines().next().unwrap_or("")));
         run.commit = Some(c.sha);
         run.commit_message = Some(c.message);
+        run.commit_time = c.time;
         // What would make the deploy fail for sure is found now, before anything is built.
         if let Some(t) = &self.target {
             if run.until.is_none_or(|u| u >= StageName::Deploy) {

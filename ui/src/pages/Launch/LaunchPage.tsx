@@ -27,6 +27,8 @@ export function LaunchPage() {
   const [busy, setBusy] = useState<LaunchAction | null>(null);
   const [plan, setPlan] = useState<Plan | null>(null);
   const [source, setSource] = useState("");
+  /** "3 deploys this week, lead time 12 min" once the project has deployed this week. */
+  const [delivery, setDelivery] = useState<string | null>(null);
 
   const reload = useCallback(() => {
     api.launchState(null).then(
@@ -39,6 +41,21 @@ export function LaunchPage() {
   }, []);
 
   useEffect(() => reload(), [reload]);
+
+  const project = state?.project ?? null;
+  const deployDone = state?.steps.some((s) => s.id === "deploy" && s.status === "done") ?? false;
+  useEffect(() => {
+    if (!project) return;
+    let cancelled = false;
+    // A line the page can live without: an error leaves it out.
+    api.deliveryLine(project).then(
+      (line) => !cancelled && setDelivery(line),
+      () => !cancelled && setDelivery(null),
+    );
+    return () => {
+      cancelled = true;
+    };
+  }, [project, deployDone]);
 
   // The events that move a step (an apply's progress, a run, a deploy, a connection) bring a
   // fresh state, at most every 300 ms.
@@ -109,6 +126,11 @@ export function LaunchPage() {
         From here to your app running behind NGINX on Kubernetes, tested against its database. <strong>{done} of {state.steps.length}</strong>{" "}
         steps done{state.project ? <> for <code data-testid="launch-project">{state.project}</code></> : null}.
       </p>
+      {delivery && (
+        <p className="muted" data-testid="launch-delivery">
+          {delivery} (<a href="#/insights">Insights</a>)
+        </p>
+      )}
       {actionError && <ErrorCallout error={actionError} testId="launch-action-error" />}
       <ol className="launch-steps">
         {state.steps.map((step) => (

@@ -34,6 +34,7 @@ function run(over: Partial<Run> = {}, stages: Partial<Record<StageName, Partial<
     gitRef: "main",
     commit: null,
     commitMessage: null,
+    commitTime: null,
     createdAt: 1_000,
     startedAt: null,
     finishedAt: null,
