@@ -1071,9 +1071,10 @@ impl ContainerEngine for DockerEngine {
             Ok((s, true)) => {
                 // The engine handles the kernel's OOM event apart from the exit, and under load
                 // it can land a moment after the exit is visible: look again briefly, so that a
-                // container just killed for memory is reported as such.
+                // container just killed for memory is reported as such. Under CI load the event
+                // has been seen to land more than half a second after the exit: up to 3 s.
                 let mut s = s;
-                for _ in 0..5 {
+                for _ in 0..30 {
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     match self.state_of(id).await? {
                         Ok(again) if again.oom_killed => return Ok(again),

@@ -74,6 +74,15 @@ export function LaunchPage() {
     };
   }, [onEvents, reload]);
 
+  // Deployed but not answering yet (pods starting, an app waiting for its database): no event
+  // will say when it starts to answer, so the state is asked again every 2 s until it does.
+  const waitingForAnswer = state?.steps.some((s) => s.id === "open" && s.status === "current") ?? false;
+  useEffect(() => {
+    if (!waitingForAnswer) return;
+    const timer = setInterval(reload, 2_000);
+    return () => clearInterval(timer);
+  }, [waitingForAnswer, reload]);
+
   async function act(action: LaunchAction) {
     if (busy) return;
     setBusy(action);
