@@ -129,16 +129,32 @@ impl DockerEngine {
         Ok(self.timed(QUICK, self.docker.inspect_container(id, None)).await?.map(to_state))
     }
 
-    /// The state, and whether the container was killed (137) less than 5 s ago without the
-    /// engine having reported an OOM kill yet.
-    async fn state_and_oom_pending(&self, id: &str) -> Call<(ContainerState, bool)> {
+    /// The state, and, when the container was killed (137) less than 5 s ago without the engine
+    /// having reported an OOM kill yet, the time (Unix seconds) it started.
+    async fn state_and_oom_pending(&self, id: &str) -> Call<(ContainerState, Option<i64>)> {
         Ok(self.timed(QUICK, self.docker.inspect_container(id, None)).await?.map(|c| {
             let finished = c.state.as_ref().and_then(|s| s.finished_at.as_deref()).and_then(unix_seconds);
+            let started = c.state.as_ref().and_then(|s| s.started_at.as_deref()).and_then(unix_seconds);
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
             let state = to_state(c);
             let pending = state.exit_code == Some(137) && !state.oom_killed && finished.is_some_and(|f| (now - f).abs() < 5);
-            (state, pending)
+            (state, if pending { Some(started.unwrap_or(now - 3600)) } else { None })
         }))
+    }
+
+    /// Whether the engine logged an `oom` event for the container since `since` (Unix seconds).
+    /// The event log keeps it even where the engine's state loses it: Docker 20.10 sets
+    /// OOMKilled on the OOM event and can then clear it again when it handles the exit.
+    async fn oom_event_since(&self, id: &str, since: i64) -> bool {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+        let filters: HashMap<&str, Vec<&str>> = HashMap::from([("container", vec![id]), ("event", vec!["oom"]), ("type", vec!["container"])]);
+        let opts = bollard::query_parameters::EventsOptionsBuilder::default()
+            .since(&(since - 1).to_string())
+            .until(&(now + 1).to_string())
+            .filters(&filters)
+            .build();
+        let events = self.docker.events(Some(opts)).take(1).collect::<Vec<_>>();
+        matches!(tokio::time::timeout(QUICK, events).await, Ok(v) if v.iter().any(|e| e.is_ok()))
     }
 
     async fn remove_container_quietly(&self, id: &str) {
@@ -1068,13 +1084,16 @@ impl ContainerEngine for DockerEngine {
 
     async fn inspect(&self, id: &str) -> Result<ContainerState, UserError> {
         match self.state_and_oom_pending(id).await? {
-            Ok((s, true)) => {
+            Ok((mut s, Some(started))) => {
                 // The engine handles the kernel's OOM event apart from the exit, and under load
-                // it can land a moment after the exit is visible: look again briefly, so that a
-                // container just killed for memory is reported as such. Under CI load the event
-                // has been seen to land more than half a second after the exit: up to 3 s.
-                let mut s = s;
-                for _ in 0..30 {
+                // it can land a moment after the exit is visible, or (Docker 20.10) be cleared
+                // again by the exit: the engine's state is asked again briefly, and its event
+                // log, so that a container just killed for memory is reported as such.
+                for _ in 0..10 {
+                    if self.oom_event_since(id, started).await {
+                        s.oom_killed = true;
+                        return Ok(s);
+                    }
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     match self.state_of(id).await? {
                         Ok(again) if again.oom_killed => return Ok(again),
@@ -1084,7 +1103,7 @@ impl ContainerEngine for DockerEngine {
                 }
                 Ok(s)
             }
-            Ok((s, false)) => Ok(s),
+            Ok((s, None)) => Ok(s),
             Err(e) if status_of(&e) == Some(404) => {
                 Err(UserError::new("Container not found", format!("there is no container '{id}' on the engine at {}", self.host), "It may have been removed; run it again"))
             }
