@@ -329,6 +329,7 @@ fn plan(specs: &[ResourceSpec]) -> Plan {
             .collect(),
         monthly_total: 0.0,
         prices: slipway_core::provision::cost::PriceTable::bundled().source("us-east-1"),
+        opt_ins: vec![],
     }
 }
 
