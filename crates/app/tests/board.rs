@@ -304,6 +304,9 @@ fn specs() -> Vec<ResourceSpec> {
         project: "shop".into(),
         region: "us-east-1".into(),
         azs: vec!["us-east-1a".into(), "us-east-1b".into()],
+        // With the opt-in VMs: every resource group has a card.
+        ci_vm: true,
+        test_vm: true,
         ..Blueprint::default()
     }
     .resources()

@@ -92,7 +92,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: Option<SettingsCmd>,
     },
-    /// Show or edit the project's blueprint (`--set nodeCount=3`, keys as in `--json`).
+    /// Show or edit the project's blueprint (`--set nodeCount=3`, keys as in `--json`). The
+    /// opt-in parts are off until set: `--set ciVm=true` (a CI VM running Jenkins),
+    /// `--set testVm=true` (a test VM beside the test database); `slipway plan` says what each is for.
     Blueprint {
         #[arg(long)]
         project: Option<String>,

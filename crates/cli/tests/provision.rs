@@ -9,7 +9,8 @@ use std::path::Path;
 mod common;
 use common::{command, slipway, text};
 
-/// The default blueprint's resources.
+/// The blueprint's resources with both opt-in VMs, as every test here turns them on (the
+/// default blueprint has 17: no VM, no VM security group, no key pair).
 const RESOURCES: usize = 22;
 
 struct Account {
@@ -34,7 +35,14 @@ impl Account {
         let o = common::run(c, None);
         assert!(o.status.success(), "{}", text(&o));
         a.proxy_delete("rules");
+        a.opt_in_vms();
         a
+    }
+
+    /// Turns on the CI VM and the test VM (opt-in parts), as a user does with `blueprint --set`.
+    fn opt_in_vms(&self) {
+        let bp: Value = serde_json::from_str(&self.ok(&["blueprint", "--set", "ciVm=true", "--set", "testVm=true"])).unwrap();
+        assert_eq!((bp["ciVm"].as_bool(), bp["testVm"].as_bool()), (Some(true), Some(true)), "{bp}");
     }
 
     fn dir(&self) -> &Path {
@@ -80,6 +88,7 @@ impl Account {
         c.env("SLIPWAY_AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         let o = common::run(c, None);
         assert!(o.status.success(), "{}", text(&o));
+        a.opt_in_vms();
         a
     }
 
@@ -137,7 +146,7 @@ fn count(plan: &Value, action: &str) -> usize {
 #[test]
 fn apply_then_destroy_leaves_nothing_and_a_second_apply_changes_nothing() {
     let a = Account::new();
-    assert_eq!(count(&a.plan(), "create"), 22);
+    assert_eq!(count(&a.plan(), "create"), RESOURCES);
     let out = a.ok(&["apply", "--json"]);
     let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let report = lines.last().unwrap();
