@@ -393,6 +393,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 if let Some(w) = &sec.warning {
                     outln!("       note: {w}");
                 }
+                for n in &report.notices {
+                    outln!("[note] {}: {}", n.what, n.why);
+                    outln!("       next: {}", n.fix);
+                }
             }
             let failed = report.connections.iter().any(|c| c.state == ConnectionState::Failed) || !report.secrets.ok;
             return Ok(if failed { ExitCode::from(1) } else { ExitCode::SUCCESS });

@@ -562,6 +562,16 @@ impl Store {
         .await
     }
 
+    /// Forgets a project's saved blueprint (its parameters; nothing in the cloud).
+    pub async fn delete_blueprint(&self, project: &str) -> Result<(), StoreError> {
+        let project = project.to_string();
+        self.with(move |c| {
+            c.execute("DELETE FROM blueprints WHERE project = ?1", params![project])?;
+            Ok(())
+        })
+        .await
+    }
+
     /// The newest `limit` events, oldest first.
     pub async fn recent_events(&self, limit: u32) -> Result<Vec<serde_json::Value>, StoreError> {
         self.with(move |c| json_rows(c, "SELECT body FROM (SELECT rowid, body FROM events ORDER BY rowid DESC LIMIT ?1) ORDER BY rowid", params![limit]))

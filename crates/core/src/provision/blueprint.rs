@@ -333,7 +333,7 @@ impl Blueprint {
             part(
                 "ciVm",
                 "CI VM",
-                "Runs Jenkins for teams that want their pipeline on a server of their own; Slipway connects it to the Jenkins integration.",
+                "Runs Jenkins (with Docker and kubectl) for teams that want their pipeline on a server of their own; once it is up, connect it on the Connect page or with `slipway jenkins connect --url http://<its address>:8080`.",
                 self.ci_vm,
                 &["vm-ci", "sg-ci", "keypair"],
             ),

@@ -245,7 +245,7 @@ export const OPT_IN_FIELDS: FieldDef[] = [
     field: "ciVm",
     label: "CI VM",
     kind: "toggle",
-    help: "Runs Jenkins for teams that want their pipeline on a server of their own; Slipway connects it to the Jenkins integration.",
+    help: "Runs Jenkins (with Docker and kubectl) for teams that want their pipeline on a server of their own; once it is up, connect it on the Connect page or with `slipway jenkins connect --url http://<its address>:8080`.",
   },
   { field: "testVm", label: "Test VM", kind: "toggle", help: "A VM beside the test database for manual or load testing." },
 ];
