@@ -286,6 +286,9 @@ export function SettingsPage() {
             </>
           )}
         </dl>
+        {state.notices.map((n, i) => (
+          <ErrorCallout key={i} error={n} testId="settings-notice" />
+        ))}
       </section>
     </>
   );
