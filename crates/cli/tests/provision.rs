@@ -426,3 +426,28 @@ impl Drop for Destroy<'_> {
         let _ = common::run(self.0.cmd(&["destroy", "--json"]), None);
     }
 }
+
+#[test]
+fn the_plan_states_the_opt_in_vms_and_its_cost_follows_them() {
+    let a = Account::new(); // both VMs turned on with `blueprint --set`
+    let on = a.plan();
+    assert_eq!(count(&on, "create"), RESOURCES);
+    let cost = |plan: &Value, id: &str| plan["changes"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["monthlyCost"].as_f64().unwrap();
+    let vms = cost(&on, "vm-ci") + cost(&on, "vm-test");
+    assert!(vms > 0.0);
+    let text = a.ok(&["plan"]);
+    assert!(text.contains("[on ] CI VM (ciVm): Runs Jenkins"), "{text}");
+    assert!(text.contains("[on ] Test VM (testVm): A VM beside the test database"), "{text}");
+
+    a.ok(&["blueprint", "--set", "ciVm=false", "--set", "testVm=false"]);
+    let off = a.plan();
+    assert_eq!(count(&off, "create"), RESOURCES - 5, "no VM, VM security group or key pair: {off}");
+    for id in ["vm-ci", "vm-test", "sg-ci", "sg-test", "keypair"] {
+        assert!(!off["changes"].as_array().unwrap().iter().any(|c| c["id"] == id), "{id} planned while off");
+    }
+    let total = |p: &Value| p["monthlyTotal"].as_f64().unwrap();
+    assert!((total(&on) - total(&off) - vms).abs() < 0.01, "{} - {} != {vms}", total(&on), total(&off));
+    assert_eq!(off["optIns"].as_array().unwrap().iter().map(|o| o["enabled"].as_bool().unwrap()).collect::<Vec<_>>(), [false, false]);
+    let text = a.ok(&["plan"]);
+    assert!(text.contains("[off] CI VM (ciVm)") && text.contains("slipway blueprint --set <name>=true|false"), "{text}");
+}
