@@ -19,6 +19,8 @@ import type { Burndown } from "./bindings/Burndown";
 import type { Card } from "./bindings/Card";
 import type { CardInput } from "./bindings/CardInput";
 import type { Column } from "./bindings/Column";
+import type { ConfigInput } from "./bindings/ConfigInput";
+import type { ConfigView } from "./bindings/ConfigView";
 import type { ConnectionKind } from "./bindings/ConnectionKind";
 import type { ConnectionStatus } from "./bindings/ConnectionStatus";
 import type { ConsoleChunk } from "./bindings/ConsoleChunk";
@@ -128,6 +130,10 @@ export const COMMAND_NAMES = [
   "revisions",
   "teardown",
   "follow_deploy_logs",
+  "env_config",
+  "env_config_set",
+  "env_config_unset",
+  "move_committed_secrets",
   "stop_stream",
   "board_projects",
   "get_board",
@@ -236,6 +242,10 @@ export type CommandArgs = {
   revisions: { project: string | null; environment: string | null; limit: number | null };
   teardown: { project: string | null; environment: string | null };
   follow_deploy_logs: { project: string | null; environment: string | null; follow: boolean; tail: number | null; onChunk: Channel<DeployLogChunk> };
+  env_config: { project: string | null; environment: string | null };
+  env_config_set: { project: string | null; environment: string; name: string; input: ConfigInput };
+  env_config_unset: { project: string | null; environment: string; name: string };
+  move_committed_secrets: { project: string | null };
   stop_stream: { channel: number };
   board_projects: Record<string, never>;
   get_board: { project: string | null };
@@ -342,6 +352,10 @@ export type CommandResult = {
   revisions: Array<Revision>;
   teardown: boolean;
   follow_deploy_logs: null;
+  env_config: ConfigView;
+  env_config_set: ConfigView;
+  env_config_unset: ConfigView;
+  move_committed_secrets: Array<string>;
   stop_stream: boolean;
   board_projects: Array<string>;
   get_board: BoardData;
@@ -482,6 +496,10 @@ export function makeCommands(invoke: Invoke) {
      * there and a last chunk with `done: true`.
      */
     followDeployLogs: (project: string | null, environment: string | null, follow: boolean, tail: number | null, onChunk: Channel<DeployLogChunk>): Promise<null> => invoke("follow_deploy_logs", { project, environment, follow, tail, onChunk }),
+    envConfig: (project: string | null, environment: string | null): Promise<ConfigView> => invoke("env_config", { project, environment }),
+    envConfigSet: (project: string | null, environment: string, name: string, input: ConfigInput): Promise<ConfigView> => invoke("env_config_set", { project, environment, name, input }),
+    envConfigUnset: (project: string | null, environment: string, name: string): Promise<ConfigView> => invoke("env_config_unset", { project, environment, name }),
+    moveCommittedSecrets: (project: string | null): Promise<Array<string>> => invoke("move_committed_secrets", { project }),
     /** Ends the stream writing to `channel`; false when none does (it had ended already). */
     stopStream: (channel: number): Promise<boolean> => invoke("stop_stream", { channel }),
     /** Every project that has (or could have) a board. */

@@ -103,16 +103,17 @@ impl Slipway {
         let mut rows: BTreeMap<String, ConfigRow> = BTreeMap::new();
         for s in &p.settings {
             let committed = p.committed_secrets.iter().find(|c| c.name == s.name).map(|c| c.message());
-            rows.insert(s.name.clone(), ConfigRow { name: s.name.clone(), value: s.value.clone(), secret: s.secret, from: s.source.clone(), services: s.services.clone(), committed });
+            rows.insert(s.name.clone(), ConfigRow { name: s.name.clone(), value: s.value.clone(), secret: s.secret, from: s.source.clone(), services: s.services.clone(), committed, set_here: false });
         }
         for cs in p.committed_secrets.iter().filter(|c| c.name.starts_with("Secret/")) {
             let key = cs.name.rsplit('.').next().unwrap_or(&cs.name).to_string();
-            rows.entry(key.clone()).or_insert(ConfigRow { name: key, value: None, secret: true, from: format!("{} line {}", cs.file, cs.line), services: vec![], committed: Some(cs.message()) });
+            rows.entry(key.clone()).or_insert(ConfigRow { name: key, value: None, secret: true, from: format!("{} line {}", cs.file, cs.line), services: vec![], committed: Some(cs.message()), set_here: false });
         }
         for v in c.for_env(&env) {
-            let row = rows.entry(v.name.clone()).or_insert(ConfigRow { name: v.name.clone(), value: None, secret: v.secret, from: String::new(), services: vec![], committed: None });
+            let row = rows.entry(v.name.clone()).or_insert(ConfigRow { name: v.name.clone(), value: None, secret: v.secret, from: String::new(), services: vec![], committed: None, set_here: false });
             row.secret = v.secret;
             row.value = if v.secret { None } else { v.value.clone() };
+            row.set_here = v.environment == env;
             row.from = if v.environment == ALL_ENVS { "set for all environments".into() } else { format!("set for {}", v.environment) };
             if v.secret {
                 row.from.push_str(" (keychain)");

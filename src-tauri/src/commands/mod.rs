@@ -2,6 +2,7 @@
 //! `UserError`s, which the UI shows as what / why / next.
 
 mod board;
+mod config;
 mod connect;
 mod deploy;
 mod events;
@@ -78,6 +79,10 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         deploy::revisions,
         deploy::teardown,
         deploy::follow_deploy_logs,
+        config::env_config,
+        config::env_config_set,
+        config::env_config_unset,
+        config::move_committed_secrets,
         streams::stop_stream,
         board::board_projects,
         board::get_board,

@@ -16,4 +16,8 @@ from: string, services: Array<string>,
 /**
  * The repository commits this secret (file and line), and no environment has moved it.
  */
-committed: string | null, };
+committed: string | null, 
+/**
+ * The environment shown sets this value itself (unset brings back what it overrides).
+ */
+setHere: boolean, };

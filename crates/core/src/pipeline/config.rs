@@ -82,6 +82,9 @@ pub struct ConfigRow {
     pub services: Vec<String>,
     /// The repository commits this secret (file and line), and no environment has moved it.
     pub committed: Option<String>,
+    /// The environment shown sets this value itself (unset brings back what it overrides).
+    #[serde(default)]
+    pub set_here: bool,
 }
 
 /// A project's configuration for one environment.

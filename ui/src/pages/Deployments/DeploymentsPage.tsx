@@ -7,6 +7,7 @@ import { ErrorCallout } from "../../components/ErrorCallout";
 import { ExportDialog } from "../../components/ExportDialog";
 import { ProjectSelect, hashParam, projectsPending, useProjects } from "../../components/ProjectPicker";
 import { Spinner } from "../../components/Spinner";
+import { ConfigPanel } from "./ConfigPanel";
 import { EnvironmentForm } from "./EnvironmentForm";
 import { EnvironmentView } from "./EnvironmentView";
 
@@ -125,6 +126,7 @@ export function DeploymentsPage() {
           onRemoved={() => void loadEnvs(project, null)}
         />
       )}
+      {envs !== null && <ConfigPanel key={project} project={project} env={selected} />}
     </div>
   );
 }

@@ -147,7 +147,7 @@ export function ProjectEditor({
             ))}
           </ul>
           <span className="hint">
-            Move them to the keychain with <code>slipway env config move-secrets</code>, then remove them from the repository.
+            Move them to the keychain on the <a href={`#/deployments?project=${encodeURIComponent(project.id)}`}>Deployments page</a> (Configuration) or with <code>slipway env config move-secrets</code>, then remove them from the repository.
           </span>
         </div>
       )}
