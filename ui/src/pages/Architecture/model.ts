@@ -260,7 +260,7 @@ export const BP_FIELDS: FieldDef[] = [
   { field: "vpcCidr", label: "VPC CIDR", kind: "text" },
   { field: "publicSubnets", label: "Public subnets", kind: "text" },
   { field: "privateSubnets", label: "Private subnets", kind: "text" },
-  { field: "adminCidr", label: "Admin CIDR (SSH, Jenkins)", kind: "text" },
+  { field: "adminCidr", label: "Admin CIDR (SSH, Jenkins on the opt-in VMs)", kind: "text" },
   OPT_IN_FIELDS[0],
   { field: "ciInstanceType", label: "CI VM type", kind: "text" },
   OPT_IN_FIELDS[1],
