@@ -15,8 +15,9 @@ BUILD_PACKAGES=(
   libdbus-1-dev xvfb xauth webkit2gtk-driver python3-venv
 )
 apt_install "${BUILD_PACKAGES[@]}"
-# Test-only tools: cloud-init validates the VMs' user data against its own schema.
-apt_install cloud-init
+# Test-only tools: cloud-init validates the VMs' user data against its own schema; dbus-monitor
+# (dbus-bin) watches the desktop notifications the Launch e2e expects on the test session bus.
+apt_install cloud-init dbus-bin
 command -v cargo >/dev/null || die "cargo is not installed: install Rust with rustup (https://rustup.rs), then run this again"
 command -v npm >/dev/null || apt_install nodejs npm
 if ! cargo nextest --version >/dev/null 2>&1; then

@@ -5,6 +5,7 @@
 //! loopback HTTP server, so the UI in a browser reaches the real commands.
 
 pub mod commands;
+pub mod notify;
 
 #[cfg(test)]
 mod acl_tests;

@@ -125,6 +125,7 @@ fn main() {
                 }
             });
             slipway_desktop::start_background(handle.handle());
+            slipway_desktop::notify::start(handle.handle());
             Ok(())
         })
         .build(tauri::generate_context!())

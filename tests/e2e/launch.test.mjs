@@ -8,9 +8,12 @@
 // step done and the sandbox still holding what it held. The same journey then takes a repository
 // nobody wrote for Slipway (tests/fixtures/repos/flask-mysql-shop: images with an ENTRYPOINT, the
 // schema in database/ with its own Dockerfile, manifests in kubernetes-manifests/ with their own
-// NGINX) from another fresh data folder to its shop page.
+// NGINX) from another fresh data folder to its shop page. The desktop notifications are watched
+// on the test session bus: with notifications set to always, the apply, the first run and the
+// deploy are each notified once; with the default (only while the window is in the background)
+// the focused window is notified nothing.
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -46,12 +49,39 @@ function repoFrom(from, message) {
 }
 
 /**
+ * The desktop notifications sent on the test session bus: the freedesktop Notify calls, seen by
+ * dbus-monitor (there is no notification server on that bus; the call is observed on its way).
+ */
+function watchNotifications() {
+  const p = spawn("dbus-monitor", ["--address", process.env.DBUS_SESSION_BUS_ADDRESS, "type='method_call',interface='org.freedesktop.Notifications',member='Notify'"], {
+    stdio: ["ignore", "pipe", "ignore"],
+  });
+  let out = "";
+  p.stdout.on("data", (d) => (out += d));
+  return {
+    /** The titles (summaries) notified so far: Notify's fourth argument. */
+    titles: () => [...out.matchAll(/member=Notify\n\s+string "[^"]*"\n\s+uint32 \d+\n\s+string "[^"]*"\n\s+string "([^"]*)"/g)].map((m) => m[1]),
+    stop: () => p.kill(),
+  };
+}
+
+/**
  * The Launch journey on a fresh data folder, every user action counted: Connect (the sandbox),
  * Project (the folder typed), Plan, Apply (the first run starts alongside), Deploy to live, Open.
  * Returns the app's answer and the actions; the app stays open.
  */
-async function journey(repo, services) {
-  const app = await driver.launch();
+async function journey(repo, services, { notifications } = {}) {
+  const notified = watchNotifications();
+  let dataDir;
+  if (notifications) {
+    // Set before the app starts, with the CLI on the same data folder (not a user action of the
+    // journey): the test display gives the window the focus, so "background" would say nothing.
+    dataDir = mkdtempSync(path.join(os.tmpdir(), "slipway-e2e-data-"));
+    const cli = path.join(path.dirname(env.app), "slipway");
+    const r = spawnSync(cli, ["--data-dir", dataDir, "settings", "set", "notifications", notifications], { encoding: "utf8" });
+    assert.equal(r.status, 0, `slipway settings set notifications ${notifications}: ${r.stderr}`);
+  }
+  const app = await driver.launch({ dataDir });
   made.apps.push(app);
   const s = app.session;
   const log = [];
@@ -135,14 +165,26 @@ async function journey(repo, services) {
     const server = res.headers.get("server") ?? "";
     assert.match(server, /nginx/i, `served through NGINX (Server: ${server})`);
     await done("open", 60_000);
+    if (notifications === "always") {
+      // The ends of the long steps were notified on the desktop, each once.
+      const expected = [`Apply of ${project} finished`, `Run 1 of ${project} passed`, `Deploy 1 of ${project} to live succeeded`];
+      await waitUntil(`the notifications ${expected.join(", ")}`, async () => expected.every((t) => notified.titles().includes(t)), { timeout: 15_000, interval: 250 });
+      for (const t of expected) assert.equal(notified.titles().filter((x) => x === t).length, 1, `${t} notified once: ${notified.titles().join(" | ")}`);
+    } else {
+      // The default notifies only while the window is in the background; here it had the focus.
+      assert.deepEqual(notified.titles(), [], "nothing notified while the window had the focus");
+    }
     assert.ok(log.length <= MAX_ACTIONS, `${log.length} user actions (at most ${MAX_ACTIONS}):\n${log.join("\n")}`);
     console.log(`${path.basename(repo)}: ${log.length} actions\n  ${log.join("\n  ")}`);
     return { app, status, body, log };
   } catch (e) {
     process.exitCode = 1;
+    e.message += `\n--- notified: ${notified.titles().join(" | ") || "(nothing)"}`;
     const shot = await app.screenshot(`failure-launch-${made.apps.length}`).catch((err) => ({ file: `(no screenshot: ${err.message})` }));
     e.message += `\n--- actions so far:\n${log.join("\n")}\nscreenshot: ${shot?.file}\napp log:\n${tail(app.log, 40)}`;
     throw e;
+  } finally {
+    notified.stop();
   }
 }
 
@@ -167,7 +209,7 @@ describe("Launch: a fresh install to the app on Kubernetes behind NGINX, in at m
 
   test("launch: every step done, the app answers through NGINX on the cluster, counted actions", { timeout: 840_000 }, async () => {
     const repo = repoFrom("examples/sample-app", "The sample app, launched");
-    let { app, body } = await journey(repo, ["backend", "frontend"]);
+    let { app, body } = await journey(repo, ["backend", "frontend"], { notifications: "always" });
     // The frontend's page, with the rows the backend read from MariaDB.
     assert.match(body, /<h1>Items<\/h1>/, "the frontend's page");
     for (const row of ["anchor", "buoy", "capstan"]) assert.ok(body.includes(row), `${row} from the database is on the page`);

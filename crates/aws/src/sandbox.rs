@@ -46,6 +46,10 @@ struct PidFile {
 pub struct Emulator {
     cfg: SandboxConfig,
     child: Mutex<Option<tokio::process::Child>>,
+    /// One start at a time: a second start (the app's auto start and the user's "Use the
+    /// sandbox" at the same moment) waits, then finds the first one's emulator answering,
+    /// instead of starting another on the same port.
+    starting: tokio::sync::Mutex<()>,
 }
 
 /// Process checks and signals: Unix signals (with /proc where Linux has it), and `tasklist` /
@@ -145,7 +149,7 @@ fn tail(path: &Path, lines: usize) -> String {
 
 impl Emulator {
     pub fn new(cfg: SandboxConfig) -> Self {
-        Self { cfg, child: Mutex::new(None) }
+        Self { cfg, child: Mutex::new(None), starting: tokio::sync::Mutex::new(()) }
     }
 
     pub fn config(&self) -> &SandboxConfig {
@@ -240,6 +244,7 @@ impl Emulator {
     /// Starts the emulator (installing it first if needed) and waits until it answers.
     /// Already running: returns its state, starts nothing.
     pub async fn start(&self, progress: &(dyn Fn(String) + Send + Sync)) -> Result<SandboxState, UserError> {
+        let _one_at_a_time = self.starting.lock().await;
         if let Some(p) = self.running() {
             if answers(p.port).await {
                 return Ok(self.status());

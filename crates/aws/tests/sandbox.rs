@@ -10,6 +10,31 @@ fn config(dir: &std::path::Path, port: Option<u16>) -> SandboxConfig {
     c
 }
 
+/// The PIDs of emulator processes listening on `port` (by their command line).
+fn emulators_on(port: u16) -> Vec<u32> {
+    let want = format!("\0-p\0{port}\0");
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains(&want)))
+        .collect()
+}
+
+/// The desktop's auto start and the user's "Use the sandbox" can start it at the same moment:
+/// both get the one emulator, and no second one is left on the side (or fails on its port).
+#[tokio::test]
+async fn two_starts_at_once_share_one_emulator() {
+    let d = slipway_testkit::data_dir();
+    let emu = Emulator::new(config(d.path(), None));
+    let (a, b) = tokio::join!(emu.start(&|_| {}), emu.start(&|_| {}));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!((a.status, b.status), (SandboxStatus::Running, SandboxStatus::Running));
+    assert_eq!(a.pid, b.pid);
+    let port: u16 = a.endpoint.as_deref().unwrap().rsplit(':').next().unwrap().parse().unwrap();
+    assert_eq!(emulators_on(port), vec![a.pid.unwrap()], "one emulator on port {port}");
+    emu.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn start_adopt_and_stop() {
     let d = slipway_testkit::data_dir();

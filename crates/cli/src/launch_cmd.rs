@@ -166,8 +166,20 @@ pub async fn launch(app: &Arc<Slipway>, json: bool, source: Option<String>, id: 
         st = app.launch_state(Some(&pid)).await?;
         out.show(&st);
     }
-    // 5. The app answers.
+    // 5. The app answers. A ready rollout can still be a moment from answering (the node routing
+    // the new endpoints, an app waiting for its database): asked again for up to 2 minutes.
     let url = st.url.clone().unwrap_or_default();
+    if !url.is_empty() && !st.facts.answers {
+        if !json {
+            outln!("Waiting for {url} to answer...");
+        }
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        while !st.facts.answers && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            st = app.launch_state(Some(&pid)).await?;
+        }
+        out.show(&st);
+    }
     if json {
         outln!("{}", serde_json::json!({ "url": url, "answers": st.facts.answers, "seconds": out.started.elapsed().as_secs_f64() }));
     } else if st.facts.answers {

@@ -539,10 +539,14 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                     }
                     "sandbox-context" => s.sandbox_context = Some(value).filter(|v| !v.is_empty() && v != "auto"),
                     "sandbox-kubeconfig" => s.sandbox_kubeconfig = Some(value).filter(|v| !v.is_empty() && v != "auto"),
+                    "notifications" => {
+                        s.notifications = serde_json::from_value(serde_json::Value::String(value.clone()))
+                            .map_err(|_| usage(format!("'{value}' is not a notification choice"), "Use background (while the window is not focused), always or never"))?
+                    }
                     other => {
                         return Err(usage(
                             format!("unknown setting '{other}'"),
-                            "Use default-region, sandbox-auto-start, sandbox-port, run-log-retention-days, secret-store, sandbox-context or sandbox-kubeconfig",
+                            "Use default-region, sandbox-auto-start, sandbox-port, run-log-retention-days, secret-store, sandbox-context, sandbox-kubeconfig or notifications",
                         ))
                     }
                 }

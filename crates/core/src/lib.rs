@@ -12,6 +12,7 @@ pub mod export;
 pub mod insights;
 pub mod integrations;
 pub mod launch;
+pub mod notify;
 pub mod paths;
 pub mod pipeline;
 pub mod provision;

@@ -27,6 +27,8 @@ pub struct Settings {
     /// The kubeconfig holding that context (None: KUBECONFIG, else ~/.kube/config).
     /// `SLIPWAY_SANDBOX_KUBECONFIG` overrides it.
     pub sandbox_kubeconfig: Option<String>,
+    /// When the desktop app notifies the end of an apply, a run or a deploy.
+    pub notifications: crate::notify::NotifyWhen,
 }
 
 /// The most days the run-log retention may be set to (ten years).
@@ -34,7 +36,7 @@ pub const MAX_RETENTION_DAYS: u32 = 3650;
 
 impl Default for Settings {
     fn default() -> Self {
-        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None, run_log_retention_days: 30, secret_store: Default::default(), sandbox_context: None, sandbox_kubeconfig: None }
+        Self { default_region: "us-east-1".into(), sandbox_auto_start: true, sandbox_port: None, run_log_retention_days: 30, secret_store: Default::default(), sandbox_context: None, sandbox_kubeconfig: None, notifications: Default::default() }
     }
 }
 

@@ -1066,7 +1066,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), Settings::default());
-        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999), run_log_retention_days: 7, secret_store: crate::secrets::SecretStoreKind::File, sandbox_context: Some("kind-dev".into()), sandbox_kubeconfig: None };
+        let s = Settings { default_region: "eu-west-1".into(), sandbox_auto_start: false, sandbox_port: Some(45999), run_log_retention_days: 7, secret_store: crate::secrets::SecretStoreKind::File, sandbox_context: Some("kind-dev".into()), sandbox_kubeconfig: None, notifications: crate::notify::NotifyWhen::Always };
         st.save_settings(&s).await.unwrap();
         drop(st);
         let st = Store::open(dir.path()).unwrap();

@@ -57,6 +57,8 @@ describe("Settings page in Chromium (real commands)", () => {
     await byId("settings-default-region").fill(" eu-west-1 ");
     await byId("settings-run-log-retention").fill("7");
     await byId("settings-sandbox-context").fill(" kind-dev ");
+    expect(await byId("settings-notifications").inputValue()).toBe("background");
+    await byId("settings-notifications").selectOption("always");
     // The secret store in use is reported, and works (the test environment's Secret Service).
     await byId("settings-secrets-status").filter({ hasText: "In use: keychain" }).waitFor();
     expect(await byId("settings-secrets-status").textContent()).toContain("working");
@@ -72,6 +74,7 @@ describe("Settings page in Chromium (real commands)", () => {
       secretStore: "file",
       sandboxContext: "kind-dev",
       sandboxKubeconfig: null,
+      notifications: "always",
     });
 
     await t.page.reload();
@@ -82,6 +85,7 @@ describe("Settings page in Chromium (real commands)", () => {
     expect(await byId("settings-run-log-retention").inputValue()).toBe("7");
     expect(await byId("settings-secret-store-file").isChecked()).toBe(true);
     expect(await byId("settings-sandbox-context").inputValue()).toBe("kind-dev");
+    expect(await byId("settings-notifications").inputValue()).toBe("always");
   });
 
   test("settings saved elsewhere (another window, the CLI) reach the open page through the event channel", async () => {

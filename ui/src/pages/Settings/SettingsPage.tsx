@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useId, useState, type FormEvent } from "react";
 
 import { api } from "../../api";
+import type { NotifyWhen } from "../../bindings/NotifyWhen";
 import type { SecretStoreKind } from "../../bindings/SecretStoreKind";
 import type { SecretsStatus } from "../../bindings/SecretsStatus";
 import type { Settings } from "../../bindings/Settings";
@@ -17,6 +18,7 @@ type Form = {
   secretStore: SecretStoreKind;
   sandboxContext: string;
   sandboxKubeconfig: string;
+  notifications: NotifyWhen;
 };
 
 function toForm(s: Settings): Form {
@@ -28,6 +30,7 @@ function toForm(s: Settings): Form {
     secretStore: s.secretStore,
     sandboxContext: s.sandboxContext ?? "",
     sandboxKubeconfig: s.sandboxKubeconfig ?? "",
+    notifications: s.notifications,
   };
 }
 
@@ -72,6 +75,7 @@ export function parseSettingsForm(f: Form): { settings: Settings } | { error: Us
       secretStore: f.secretStore,
       sandboxContext: optional(f.sandboxContext),
       sandboxKubeconfig: optional(f.sandboxKubeconfig),
+      notifications: f.notifications,
     },
   };
 }
@@ -216,6 +220,22 @@ export function SettingsPage() {
             />
             <p className="hint" id={`${uid}-context-hint`}>
               The sandbox runs the architecture&apos;s EKS on this local cluster (the emulator cannot run Kubernetes).
+            </p>
+
+            <label htmlFor={`${uid}-notify`}>Desktop notifications</label>
+            <select
+              id={`${uid}-notify`}
+              data-testid="settings-notifications"
+              value={form.notifications}
+              onChange={(e) => update({ notifications: e.target.value as NotifyWhen })}
+              aria-describedby={`${uid}-notify-hint`}
+            >
+              <option value="background">When the window is in the background</option>
+              <option value="always">Always</option>
+              <option value="never">Never</option>
+            </select>
+            <p className="hint" id={`${uid}-notify-hint`}>
+              When an apply, a pipeline run or a deploy ends or fails.
             </p>
 
             <fieldset className="radio-group" aria-describedby={`${uid}-secrets-hint`}>

@@ -3,8 +3,8 @@ import { describe, expect, test } from "vitest";
 import { parseSettingsForm } from "./SettingsPage";
 
 // The page against the real commands: tests/browser/settings.test.ts.
-const REST = { runLogRetentionDays: "30", secretStore: "keychain" as const, sandboxContext: " ", sandboxKubeconfig: "" };
-const SENT = { runLogRetentionDays: 30, secretStore: "keychain", sandboxContext: null, sandboxKubeconfig: null };
+const REST = { runLogRetentionDays: "30", secretStore: "keychain" as const, sandboxContext: " ", sandboxKubeconfig: "", notifications: "background" as const };
+const SENT = { runLogRetentionDays: 30, secretStore: "keychain", sandboxContext: null, sandboxKubeconfig: null, notifications: "background" };
 describe("Settings form", () => {
   test("a port that is not a number is refused before sending; values are trimmed", () => {
     expect(parseSettingsForm({ defaultRegion: "us-east-1", sandboxAutoStart: true, sandboxPort: "4x", ...REST })).toMatchObject({
