@@ -5,9 +5,9 @@ import { describe, expect, test } from "vitest";
 import doc from "../TESTIDS.md?raw";
 import type { LaunchAction } from "./bindings/LaunchAction";
 import type { LaunchStepId } from "./bindings/LaunchStepId";
-import { BP_FIELDS } from "./pages/Architecture/model";
+import { BP_FIELDS, OPT_IN_FIELDS } from "./pages/Architecture/model";
 import { ROUTES } from "./routes";
-import { defaultResources } from "./testing/fixtures";
+import { allResources } from "./testing/fixtures";
 
 const sources = import.meta.glob(["./**/*.tsx", "!./**/*.test.tsx", "!./testing/**"], {
   query: "?raw",
@@ -18,7 +18,9 @@ const code = Object.values(sources).join("\n");
 
 const KINDS = ["aws", "github", "registry", "docker", "kubernetes"];
 const PAGES = ROUTES.map((r) => r.id);
-const RESOURCE_IDS = defaultResources().map((r) => r.id);
+/** Every resource the blueprint can have (the opt-in VMs included). */
+const RESOURCE_IDS = allResources().map((r) => r.id);
+const OPT_INS = OPT_IN_FIELDS.map((f) => f.field);
 const FIELDS = BP_FIELDS.map((f) => f.field);
 const STAGES = ["checkout", "build", "test", "push", "deploy"];
 /** The Launch page's steps, actions and sandbox stand-ins (core::launch, core::sandbox). */
@@ -29,6 +31,7 @@ const TEMPLATES: [string, string[]][] = [
   ["<step>", LAUNCH_STEPS],
   ["<action>", LAUNCH_ACTIONS],
   ["<part>", MAPPED_PARTS],
+  ["<optin>", OPT_INS],
 ];
 /** Templated ids per resource or per field, as the code writes them. */
 const PER_RESOURCE = ["arch-node", "plan-row", "plan-note", "drift-row"];
@@ -58,6 +61,8 @@ function templateIds(): Set<string> {
     if (code.includes(`data-testid={\`${prefix}-\${`)) RESOURCE_IDS.forEach((id) => ids.add(`${prefix}-${id}`));
   }
   if (code.includes("data-testid={`bp-${field}`}")) FIELDS.forEach((f) => ids.add(`bp-${f}`));
+  if (code.includes("data-testid={`bp-help-${field}`}")) OPT_INS.forEach((f) => ids.add(`bp-help-${f}`));
+  if (code.includes("data-testid={`plan-optin-${o.field}`}")) OPT_INS.forEach((f) => ids.add(`plan-optin-${f}`));
   if (code.includes("data-testid={`stage-node-${")) STAGES.forEach((st) => ids.add(`stage-node-${st}`));
   if (code.includes("data-testid={`pipelines-source-${")) ["slipway", "github", "jenkins"].forEach((s) => ids.add(`pipelines-source-${s}`));
   if (code.includes("data-testid={`launch-step-${step.id}`}")) LAUNCH_STEPS.forEach((st) => ids.add(`launch-step-${st}`));

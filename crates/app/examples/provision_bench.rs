@@ -142,7 +142,8 @@ async fn main() {
         Arc::new(MemorySecretStore::default()),
         opts,
     );
-    let bp = Blueprint { admin_cidr: "127.0.0.1/32".into(), ..Blueprint::default() };
+    // With the opt-in VMs: every kind of resource, 22 in all.
+    let bp = Blueprint { admin_cidr: "127.0.0.1/32".into(), ci_vm: true, test_vm: true, ..Blueprint::default() };
 
     // The critical path and the sequential sum of the holds, from the blueprint's graph.
     let specs = bp.resources();

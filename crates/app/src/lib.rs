@@ -99,7 +99,7 @@ impl Slipway {
             bus: EventBus::default(),
             store: store.clone(),
         };
-        Ok(Arc::new(Self {
+        let app = Arc::new(Self {
             store,
             journal,
             secrets,
@@ -110,7 +110,15 @@ impl Slipway {
             runs: pipeline::Runs::default(),
             deploys: deploy::Deploys::default(),
             watches: integrations::Watches::default(),
-        }))
+        });
+        // One project: what earlier versions kept under the default project moves to it
+        // (`slipway doctor` says what could not).
+        match app.adopt_default_project().await {
+            Ok(None) => {}
+            Ok(Some(notice)) => tracing::warn!(%notice, "data kept under the old default project"),
+            Err(e) => tracing::warn!(error = %e, "could not move the old default project's data"),
+        }
+        Ok(app)
     }
 
     /// Where a connection's secret lives in the keychain.
@@ -849,6 +857,7 @@ impl Slipway {
             data_dir: self.data_dir.display().to_string(),
             store_schema_version: self.store.schema_version().await?,
             secrets: self.secrets_status(),
+            notices: self.adopt_default_project().await?.into_iter().collect(),
         })
     }
 

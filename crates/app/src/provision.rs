@@ -294,3 +294,132 @@ impl Slipway {
         Ok(path)
     }
 }
+
+impl Slipway {
+    /// One project: earlier versions kept the blueprint and its board under the default project
+    /// `slipway`, beside the pipeline project (the repository). When exactly one pipeline project
+    /// exists (and none is called `slipway`), what the default project holds moves to it: its
+    /// board (cards, epics, sprints, history; the provisioning cards keep following plans and
+    /// applies) when the project has none, and its blueprint when the project has none and
+    /// nothing of it was applied. Idempotent; nothing is deleted before its copy is written.
+    ///
+    /// What cannot move stays under `slipway`, and the returned notice says what and how to
+    /// handle it: applied infrastructure (its AWS names and tags carry the id `slipway`), a
+    /// board or blueprint the project already has its own of, or several projects to choose
+    /// from. None: nothing was left behind (or there is nothing to move to yet).
+    pub async fn adopt_default_project(&self) -> Result<Option<UserError>, UserError> {
+        let projects = self.store.projects().await?;
+        if projects.iter().any(|p| p.id == DEFAULT_PROJECT) {
+            return Ok(None); // a pipeline project of that name: the data is its own
+        }
+        let resources = self.store.resources(DEFAULT_PROJECT).await?;
+        let mut blueprint = self.store.blueprint(DEFAULT_PROJECT).await?;
+        let mut board = self.store.board(DEFAULT_PROJECT).await?;
+        if resources.is_empty() && blueprint.is_none() && board.is_none() {
+            return Ok(None);
+        }
+        let target = match projects.as_slice() {
+            [] => return Ok(None), // no project yet: `slipway` is still the default's
+            [one] => one,
+            many => {
+                let ids = many.iter().map(|p| p.id.as_str()).collect::<Vec<_>>().join(", ");
+                return Ok(Some(UserError::new(
+                    "Data of the old default project is kept apart",
+                    format!(
+                        "an earlier version kept {} under the project id {DEFAULT_PROJECT}, and with {} projects ({ids}) Slipway cannot tell whose it is",
+                        Self::held(&resources, blueprint.is_some(), board.is_some()),
+                        many.len()
+                    ),
+                    format!("It is still there: use it with --project {DEFAULT_PROJECT} (slipway plan, apply, destroy, board). Remove the projects it does not belong to, or destroy it with `slipway destroy --project {DEFAULT_PROJECT}` when it is not needed"),
+                )));
+            }
+        };
+        let to = target.id.clone();
+        let mut kept: Vec<String> = vec![];
+
+        if let Some(old) = board.take() {
+            if self.store.board(&to).await?.is_none() {
+                let from = crate::provision::automation_prefix(DEFAULT_PROJECT);
+                let into = crate::provision::automation_prefix(&to);
+                let (cards, target_id) = (old.cards.len(), to.clone());
+                self.store
+                    .update_board(&to, move |s| {
+                        *s = old;
+                        s.board.project = target_id;
+                        let rekey = |k: &mut Option<String>| {
+                            // `provision:slipway` and `provision:slipway:<group>`, not `provision:slipway2`.
+                            let rest = k.as_deref().and_then(|k| k.strip_prefix(&from)).filter(|r| r.is_empty() || r.starts_with(':')).map(str::to_string);
+                            if let Some(rest) = rest {
+                                *k = Some(format!("{into}{rest}"));
+                            }
+                        };
+                        s.cards.iter_mut().for_each(|c| rekey(&mut c.automation_key));
+                        s.epics.iter_mut().for_each(|e| rekey(&mut e.automation_key));
+                        Ok(())
+                    })
+                    .await?;
+                self.store.delete_board(DEFAULT_PROJECT).await?;
+                tracing::info!(project = %to, cards, "moved the default project's board to the project");
+            } else {
+                kept.push(format!("its board (project {to} has a board of its own)"));
+            }
+        }
+
+        if !resources.is_empty() {
+            kept.push(format!(
+                "its infrastructure ({} resources applied; their AWS names and tags carry the id {DEFAULT_PROJECT}, so they cannot change project)",
+                resources.len()
+            ));
+        } else if let Some(mut bp) = blueprint.take() {
+            if self.store.blueprint(&to).await?.is_none() {
+                bp.project = to.clone();
+                if bp.services.is_empty() {
+                    let mut services: Vec<String> = target.services.iter().map(|s| s.name.clone()).collect();
+                    services.sort();
+                    services.dedup();
+                    bp.services = services;
+                }
+                if bp.validate(None).is_err() {
+                    // A service name ECR refuses: left for the Architecture page, as for a new blueprint.
+                    bp.services = vec![];
+                }
+                self.store.save_blueprint(&bp).await?;
+                self.store.delete_blueprint(DEFAULT_PROJECT).await?;
+                tracing::info!(project = %to, "moved the default project's blueprint to the project");
+            } else {
+                kept.push(format!("its blueprint (project {to} has a blueprint of its own)"));
+            }
+        }
+
+        if kept.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(UserError::new(
+            "Data of the old default project is kept apart",
+            format!("an earlier version kept data under the project id {DEFAULT_PROJECT}; what could move went to project {to}, but not {}", kept.join(", nor ")),
+            format!(
+                "It is still there: use it with --project {DEFAULT_PROJECT} (`slipway plan --project {DEFAULT_PROJECT}`, `slipway board --project {DEFAULT_PROJECT}`). To have the infrastructure under {to}, destroy it with `slipway destroy --project {DEFAULT_PROJECT}` and apply {to}'s blueprint"
+            ),
+        )))
+    }
+
+    fn held(resources: &[slipway_core::provision::Observed], blueprint: bool, board: bool) -> String {
+        let mut what = vec![];
+        if !resources.is_empty() {
+            what.push(format!("{} applied resources", resources.len()));
+        }
+        if blueprint {
+            what.push("a blueprint".to_string());
+        }
+        if board {
+            what.push("a board".to_string());
+        }
+        what.join(", ")
+    }
+}
+
+/// The start of the board automation keys of a project's provisioning (`provision:<project>`),
+/// where the epic's key ends and the group cards' go on with `:<group>`.
+pub(crate) fn automation_prefix(project: &str) -> String {
+    slipway_core::board::automation::provision_epic_key(project)
+}

@@ -304,6 +304,9 @@ fn specs() -> Vec<ResourceSpec> {
         project: "shop".into(),
         region: "us-east-1".into(),
         azs: vec!["us-east-1a".into(), "us-east-1b".into()],
+        // With the opt-in VMs: every resource group has a card.
+        ci_vm: true,
+        test_vm: true,
         ..Blueprint::default()
     }
     .resources()
@@ -329,6 +332,7 @@ fn plan(specs: &[ResourceSpec]) -> Plan {
             .collect(),
         monthly_total: 0.0,
         prices: slipway_core::provision::cost::PriceTable::bundled().source("us-east-1"),
+        opt_ins: vec![],
     }
 }
 

@@ -49,8 +49,9 @@ macro_rules! in_account {
 }
 
 /// The defaults with the admin address the service layer fills in.
+/// The blueprint with both opt-in VMs: every kind of resource the driver creates.
 fn blueprint() -> Blueprint {
-    Blueprint { admin_cidr: "203.0.113.7/32".into(), ..Blueprint::default() }
+    Blueprint { admin_cidr: "203.0.113.7/32".into(), ci_vm: true, test_vm: true, ..Blueprint::default() }
 }
 
 fn db_password() -> Secret {

@@ -92,7 +92,9 @@ enum Cmd {
         #[command(subcommand)]
         cmd: Option<SettingsCmd>,
     },
-    /// Show or edit the project's blueprint (`--set nodeCount=3`, keys as in `--json`).
+    /// Show or edit the project's blueprint (`--set nodeCount=3`, keys as in `--json`). The
+    /// opt-in parts are off until set: `--set ciVm=true` (a CI VM running Jenkins),
+    /// `--set testVm=true` (a test VM beside the test database); `slipway plan` says what each is for.
     Blueprint {
         #[arg(long)]
         project: Option<String>,
@@ -390,6 +392,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Failure> {
                 }
                 if let Some(w) = &sec.warning {
                     outln!("       note: {w}");
+                }
+                for n in &report.notices {
+                    outln!("[note] {}: {}", n.what, n.why);
+                    outln!("       next: {}", n.fix);
                 }
             }
             let failed = report.connections.iter().any(|c| c.state == ConnectionState::Failed) || !report.secrets.ok;

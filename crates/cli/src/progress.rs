@@ -36,6 +36,12 @@ pub fn print_plan(plan: &Plan) {
         plan.prices.date,
         plan.prices.note.as_ref().map(|n| format!("; {n}")).unwrap_or_default()
     );
+    if !plan.opt_ins.is_empty() {
+        outln!("\nOpt-in parts (turn one on or off with `slipway blueprint --set <name>=true|false`):");
+        for o in &plan.opt_ins {
+            outln!("  [{}] {} ({}): {}", if o.enabled { "on " } else { "off" }, o.label, o.field, o.purpose);
+        }
+    }
 }
 
 /// Runs `work` while showing its events; Ctrl-C cancels it (it then stops cleanly and reports).

@@ -295,3 +295,44 @@ fn bad_input_is_refused_and_nothing_is_written() {
     assert_eq!(files_under(out.path()), vec![folder.clone(), file.clone()]);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
 }
+
+#[test]
+fn the_opt_in_vms_are_turned_on_with_blueprint_set_and_the_export_follows() {
+    let data = slipway_testkit::data_dir();
+    let d = data.path();
+    let bp = |args: &[&str]| -> serde_json::Value {
+        let mut all = vec!["blueprint", "--project", "shop", "--set", "adminCidr=203.0.113.7/32"];
+        all.extend_from_slice(args);
+        let o = slipway(d, &all, None);
+        assert!(o.status.success(), "{}", text(&o));
+        serde_json::from_str(&stdout(&o)).unwrap()
+    };
+    let terraform = || {
+        let o = slipway(d, &["export", "terraform", "--project", "shop"], None);
+        assert!(o.status.success(), "{}", text(&o));
+        stdout(&o)
+    };
+    // Off by default: no VM in the export.
+    let b = bp(&[]);
+    assert_eq!((b["ciVm"].as_bool(), b["testVm"].as_bool()), (Some(false), Some(false)), "{b}");
+    let t = terraform();
+    assert!(!t.contains("aws_instance") && !t.contains("aws_key_pair"), "{t}");
+    // On: the CI VM with its security group and the key pair; then the test VM too.
+    let b = bp(&["--set", "ciVm=true"]);
+    assert_eq!(b["ciVm"], true);
+    let t = terraform();
+    assert!(t.contains("resource \"aws_instance\" \"vm_ci\"") && t.contains("resource \"aws_security_group\" \"sg_ci\"") && t.contains("resource \"aws_key_pair\" \"keypair\""), "{t}");
+    assert!(!t.contains("vm_test"), "{t}");
+    bp(&["--set", "testVm=true"]);
+    let t = terraform();
+    assert!(t.contains("resource \"aws_instance\" \"vm_test\"") && t.contains("resource \"aws_instance\" \"vm_ci\""), "{t}");
+    // And off again: gone, the rest kept.
+    let b = bp(&["--set", "ciVm=false", "--set", "testVm=false"]);
+    assert_eq!(b["nodeCount"], 2);
+    assert!(!terraform().contains("aws_instance"));
+    // Not a boolean: refused, nothing saved.
+    let o = slipway(d, &["blueprint", "--project", "shop", "--set", "ciVm=maybe"], None);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("does not fit"), "{}", text(&o));
+    assert_eq!(bp(&[])["ciVm"], false);
+}

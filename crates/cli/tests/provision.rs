@@ -9,7 +9,8 @@ use std::path::Path;
 mod common;
 use common::{command, slipway, text};
 
-/// The default blueprint's resources.
+/// The blueprint's resources with both opt-in VMs, as every test here turns them on (the
+/// default blueprint has 17: no VM, no VM security group, no key pair).
 const RESOURCES: usize = 22;
 
 struct Account {
@@ -34,7 +35,14 @@ impl Account {
         let o = common::run(c, None);
         assert!(o.status.success(), "{}", text(&o));
         a.proxy_delete("rules");
+        a.opt_in_vms();
         a
+    }
+
+    /// Turns on the CI VM and the test VM (opt-in parts), as a user does with `blueprint --set`.
+    fn opt_in_vms(&self) {
+        let bp: Value = serde_json::from_str(&self.ok(&["blueprint", "--set", "ciVm=true", "--set", "testVm=true"])).unwrap();
+        assert_eq!((bp["ciVm"].as_bool(), bp["testVm"].as_bool()), (Some(true), Some(true)), "{bp}");
     }
 
     fn dir(&self) -> &Path {
@@ -80,6 +88,7 @@ impl Account {
         c.env("SLIPWAY_AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         let o = common::run(c, None);
         assert!(o.status.success(), "{}", text(&o));
+        a.opt_in_vms();
         a
     }
 
@@ -137,7 +146,7 @@ fn count(plan: &Value, action: &str) -> usize {
 #[test]
 fn apply_then_destroy_leaves_nothing_and_a_second_apply_changes_nothing() {
     let a = Account::new();
-    assert_eq!(count(&a.plan(), "create"), 22);
+    assert_eq!(count(&a.plan(), "create"), RESOURCES);
     let out = a.ok(&["apply", "--json"]);
     let lines: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let report = lines.last().unwrap();
@@ -416,4 +425,29 @@ impl Drop for Destroy<'_> {
     fn drop(&mut self) {
         let _ = common::run(self.0.cmd(&["destroy", "--json"]), None);
     }
+}
+
+#[test]
+fn the_plan_states_the_opt_in_vms_and_its_cost_follows_them() {
+    let a = Account::new(); // both VMs turned on with `blueprint --set`
+    let on = a.plan();
+    assert_eq!(count(&on, "create"), RESOURCES);
+    let cost = |plan: &Value, id: &str| plan["changes"].as_array().unwrap().iter().find(|c| c["id"] == id).unwrap()["monthlyCost"].as_f64().unwrap();
+    let vms = cost(&on, "vm-ci") + cost(&on, "vm-test");
+    assert!(vms > 0.0);
+    let text = a.ok(&["plan"]);
+    assert!(text.contains("[on ] CI VM (ciVm): Runs Jenkins"), "{text}");
+    assert!(text.contains("[on ] Test VM (testVm): A VM beside the test database"), "{text}");
+
+    a.ok(&["blueprint", "--set", "ciVm=false", "--set", "testVm=false"]);
+    let off = a.plan();
+    assert_eq!(count(&off, "create"), RESOURCES - 5, "no VM, VM security group or key pair: {off}");
+    for id in ["vm-ci", "vm-test", "sg-ci", "sg-test", "keypair"] {
+        assert!(!off["changes"].as_array().unwrap().iter().any(|c| c["id"] == id), "{id} planned while off");
+    }
+    let total = |p: &Value| p["monthlyTotal"].as_f64().unwrap();
+    assert!((total(&on) - total(&off) - vms).abs() < 0.01, "{} - {} != {vms}", total(&on), total(&off));
+    assert_eq!(off["optIns"].as_array().unwrap().iter().map(|o| o["enabled"].as_bool().unwrap()).collect::<Vec<_>>(), [false, false]);
+    let text = a.ok(&["plan"]);
+    assert!(text.contains("[off] CI VM (ciVm)") && text.contains("slipway blueprint --set <name>=true|false"), "{text}");
 }

@@ -282,6 +282,10 @@ pub struct DoctorReport {
     pub store_schema_version: u32,
     /// Where secrets are kept, and whether that store works right now.
     pub secrets: SecretsStatus,
+    /// What needs the user's attention without being a failure (data an earlier version kept
+    /// under the old default project, and how to handle it).
+    #[serde(default)]
+    pub notices: Vec<UserError>,
 }
 
 /// The secret store in use, checked live (a probe written, read back and removed).

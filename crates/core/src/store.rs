@@ -166,6 +166,13 @@ fn migration_list() -> Vec<M<'static>> {
          CREATE INDEX audit_project ON audit(project, id);
          CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
          CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;",
+    ),
+    // The CI VM and the test VM became opt-in (off by default): a blueprint saved before keeps
+    // them on, so its next plan deletes nothing the user had.
+    M::up(
+        "UPDATE blueprints
+            SET body = json_set(body, '$.ciVm', json('true'), '$.testVm', json('true'))
+          WHERE json_valid(body) AND json_type(body, '$.ciVm') IS NULL;",
     )]
 }
 
@@ -550,6 +557,16 @@ impl Store {
                  ON CONFLICT(project) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at",
                 params![project, body, crate::now_ms()],
             )?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Forgets a project's saved blueprint (its parameters; nothing in the cloud).
+    pub async fn delete_blueprint(&self, project: &str) -> Result<(), StoreError> {
+        let project = project.to_string();
+        self.with(move |c| {
+            c.execute("DELETE FROM blueprints WHERE project = ?1", params![project])?;
             Ok(())
         })
         .await
@@ -1054,7 +1071,7 @@ mod tests {
         drop(st);
         let st = Store::open(dir.path()).unwrap();
         assert_eq!(st.settings().await.unwrap(), s);
-        assert_eq!(st.schema_version().await.unwrap(), 6);
+        assert_eq!(st.schema_version().await.unwrap(), migration_list().len() as u32);
         let id = st.instance_id().to_string();
         assert_eq!(id.len(), 16);
         drop(st);
@@ -1343,6 +1360,36 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_blueprint_saved_before_the_vms_were_opt_in_keeps_them() {
+        let d = tempfile::tempdir().unwrap();
+        let old = {
+            let mut b = serde_json::to_value(crate::provision::Blueprint { project: "shop".into(), ..Default::default() }).unwrap();
+            b.as_object_mut().unwrap().retain(|k, _| k != "ciVm" && k != "testVm");
+            b
+        };
+        {
+            let mut c = Connection::open(d.path().join("slipway.db")).unwrap();
+            let mut steps = migration_list();
+            steps.truncate(6);
+            Migrations::new(steps).to_latest(&mut c).unwrap();
+            c.execute("INSERT INTO blueprints(project, body, updated_at) VALUES ('shop', ?1, 5)", params![old.to_string()]).unwrap();
+            let newer = serde_json::to_string(&crate::provision::Blueprint { project: "new".into(), ci_vm: true, ..Default::default() }).unwrap();
+            c.execute("INSERT INTO blueprints(project, body, updated_at) VALUES ('new', ?1, 5)", params![newer]).unwrap();
+        }
+        let st = Store::open(d.path()).unwrap();
+        let b = st.blueprint("shop").await.unwrap().unwrap();
+        assert!(b.ci_vm && b.test_vm, "the VMs it always had stay");
+        assert_eq!(b.resources().len(), 22);
+        assert_eq!(serde_json::to_value(crate::provision::Blueprint { ci_vm: false, test_vm: false, ..b }).unwrap(), serde_json::to_value(serde_json::from_value::<crate::provision::Blueprint>(old).unwrap()).unwrap(), "nothing else changed");
+        // One that already says: left as it is.
+        let n = st.blueprint("new").await.unwrap().unwrap();
+        assert!(n.ci_vm && !n.test_vm);
+        drop(st);
+        let st = Store::open(d.path()).unwrap();
+        assert!(st.blueprint("shop").await.unwrap().unwrap().ci_vm, "opening again changes nothing");
+    }
+
+    #[tokio::test]
     async fn migrating_a_version_4_store_keeps_its_data() {
         let d = tempfile::tempdir().unwrap();
         {
@@ -1356,7 +1403,7 @@ mod tests {
             c.execute("INSERT INTO environments(project, name, body, updated_at) VALUES ('a', 'one', ?1, 5)", params![r#"{"project":"a","name":"one","target":{"kind":"local"},"runs":true}"#]).unwrap();
         }
         let st = Store::open(d.path()).unwrap();
-        assert_eq!(st.schema_version().await.unwrap(), 6);
+        assert_eq!(st.schema_version().await.unwrap(), migration_list().len() as u32);
         assert_eq!(st.instance_id(), "abcdef0123456789");
         assert_eq!(st.run("a-1").await.unwrap().unwrap().project, "a");
         assert_eq!(st.environments(Some("a")).await.unwrap()[0].name, "one");

@@ -158,20 +158,23 @@ fn context(t: &Tf) -> Context<'static> {
         FuncDef::builder().param(ParamType::Any).build(identity),
     );
     let data = blocks(&t.main, "data");
-    assert_eq!(data.len(), 1, "one data source: the AMI parameter");
-    let param = attr(&data[0].body, "name")
-        .unwrap()
-        .evaluate(&Context::new())
-        .unwrap();
-    let param = param.as_str().unwrap();
-    // Slipway hands the AMI to EC2 as `resolve:ssm:<parameter>`; here it stands for its value.
-    let value = hcl::Value::from(format!("resolve:ssm:{param}"));
-    let mut ami = hcl::Map::new();
-    ami.insert("value".to_string(), value);
-    let mut ssm = hcl::Map::new();
-    ssm.insert("ami".to_string(), hcl::Value::Object(ami));
+    // One data source, the AMI parameter, when a VM is exported; none without.
+    assert!(data.len() <= 1, "at most one data source: the AMI parameter");
     let mut d = hcl::Map::new();
-    d.insert("aws_ssm_parameter".to_string(), hcl::Value::Object(ssm));
+    if let Some(data) = data.first() {
+        let param = attr(&data.body, "name")
+            .unwrap()
+            .evaluate(&Context::new())
+            .unwrap();
+        let param = param.as_str().unwrap();
+        // Slipway hands the AMI to EC2 as `resolve:ssm:<parameter>`; here it stands for its value.
+        let value = hcl::Value::from(format!("resolve:ssm:{param}"));
+        let mut ami = hcl::Map::new();
+        ami.insert("value".to_string(), value);
+        let mut ssm = hcl::Map::new();
+        ssm.insert("ami".to_string(), hcl::Value::Object(ami));
+        d.insert("aws_ssm_parameter".to_string(), hcl::Value::Object(ssm));
+    }
     ctx.declare_var("data", hcl::Value::Object(d));
     let locals = blocks(&t.main, "locals");
     let mut l = hcl::Map::new();
@@ -275,7 +278,8 @@ fn check_terraform(bp: &Blueprint) {
     // Every blueprint resource, with Slipway's name and tags, and its parameters evaluating back
     // to the blueprint's values.
     let specs = bp.resources();
-    assert_eq!(specs.len(), 22 + bp.services.len() + if bp.node_subnets == NodeSubnets::PrivateNat { 3 } else { 0 });
+    let vms = 2 * (bp.ci_vm as usize + bp.test_vm as usize) + (bp.ci_vm || bp.test_vm) as usize;
+    assert_eq!(specs.len(), 17 + vms + bp.services.len() + if bp.node_subnets == NodeSubnets::PrivateNat { 3 } else { 0 });
     for spec in &specs {
         let b = find_resource(&t, spec);
         let tags = eval(
@@ -506,11 +510,12 @@ fn check_terraform(bp: &Blueprint) {
         "eks_endpoint",
         "db_test_endpoint",
         "db_live_endpoint",
-        "vm_ci_public_ip",
-        "vm_test_public_ip",
     ]
     .into_iter()
     .map(str::to_string)
+    // The VMs' addresses when they are turned on (and not otherwise).
+    .chain(bp.ci_vm.then(|| "vm_ci_public_ip".to_string()))
+    .chain(bp.test_vm.then(|| "vm_test_public_ip".to_string()))
     .chain(bp.services.iter().map(|s| format!("ecr_{}_url", s.replace(['-', '.'], "_"))))
     {
         let o = o.as_str();
@@ -522,6 +527,9 @@ fn check_terraform(bp: &Blueprint) {
             "{o}"
         );
     }
+
+    assert_eq!(outputs.contains_key("vm_ci_public_ip"), bp.ci_vm);
+    assert_eq!(outputs.contains_key("vm_test_public_ip"), bp.test_vm);
 
     // No secret: the passwords are sensitive variables without a default; the SSH key has none.
     for spec in specs.iter().filter(|s| s.kind == ResourceKind::DbInstance) {
@@ -545,9 +553,12 @@ fn check_terraform(bp: &Blueprint) {
     }
     let key = blocks(&t.variables, "variable")
         .into_iter()
-        .find(|v| labels(v)[0] == "ssh_public_key")
-        .unwrap();
-    assert!(attr(&key.body, "default").is_none());
+        .find(|v| labels(v)[0] == "ssh_public_key");
+    // The key pair (and its public key variable) only with a VM.
+    assert_eq!(key.is_some(), bp.ci_vm || bp.test_vm);
+    if let Some(key) = key {
+        assert!(attr(&key.body, "default").is_none());
+    }
     for b in blocks(&t.variables, "variable") {
         if let Some(d) = attr(&b.body, "default") {
             let text = serde_json::to_string(&eval(&ctx, d))
@@ -572,6 +583,36 @@ fn terraform_parses_with_every_resource_tag_variable_and_reference() {
 }
 
 #[test]
+fn terraform_follows_the_opt_in_vms() {
+    let variables = |bp: &Blueprint| -> BTreeSet<String> { blocks(&tf(bp).variables, "variable").iter().map(|v| labels(v)[0].clone()).collect() };
+    let main_of = |bp: &Blueprint| terraform::terraform(bp).unwrap()[0].content.clone();
+    let off = Blueprint { admin_cidr: "198.51.100.4/32".into(), ..Blueprint::default() };
+    // Off (the default): no VM, no key pair, and none of the variables only they use.
+    let main = main_of(&off);
+    for absent in ["aws_instance", "aws_key_pair", "aws_ssm_parameter", "sg_ci", "sg_test"] {
+        assert!(!main.contains(absent), "{absent} exported although no VM is on");
+    }
+    let vars = variables(&off);
+    for absent in ["ci_instance_type", "test_instance_type", "ami", "admin_cidr", "ssh_public_key"] {
+        assert!(!vars.contains(absent), "variable {absent} exported although no VM is on");
+    }
+    check_terraform(&off);
+    // The CI VM alone: it, its security group, the key pair, and its variables; not the test VM's.
+    let ci = Blueprint { ci_vm: true, ..off.clone() };
+    let main = main_of(&ci);
+    assert!(main.contains("resource \"aws_instance\" \"vm_ci\"") && main.contains("resource \"aws_security_group\" \"sg_ci\""), "{main}");
+    assert!(main.contains("resource \"aws_key_pair\" \"keypair\""));
+    assert!(!main.contains("vm_test") && !main.contains("sg_test"));
+    let vars = variables(&ci);
+    for present in ["ci_instance_type", "ami", "admin_cidr", "ssh_public_key"] {
+        assert!(vars.contains(present), "variable {present} missing with the CI VM on");
+    }
+    assert!(!vars.contains("test_instance_type"));
+    check_terraform(&ci);
+    check_terraform(&Blueprint { test_vm: true, ..off });
+}
+
+#[test]
 fn terraform_follows_every_parameter_of_an_edited_blueprint() {
     // Every value differs from the defaults and from the others, so a variable wired to the
     // wrong place evaluates to the wrong value.
@@ -583,7 +624,9 @@ fn terraform_follows_every_parameter_of_an_edited_blueprint() {
         public_subnets: vec!["10.40.2.0/24".into(), "10.40.3.0/24".into()],
         private_subnets: vec!["10.40.20.0/24".into(), "10.40.21.0/24".into()],
         admin_cidr: "203.0.113.7/32".into(),
+        ci_vm: true,
         ci_instance_type: "m5.large".into(),
+        test_vm: true,
         test_instance_type: "t3.micro".into(),
         ami: Some("ami-0123456789abcdef0".into()),
         db_instance_class: "db.t3.small".into(),

@@ -21,9 +21,13 @@ fn write(name: &str, value: &serde_json::Value) {
 fn the_default_blueprint_and_its_resources() {
     let bp = Blueprint::default();
     let resources = bp.resources();
-    assert_eq!(resources.len(), 22, "the UI's tests expect the default blueprint's 22 resources");
+    assert_eq!(resources.len(), 17, "the UI's tests expect the default blueprint's 17 resources");
+    // The opt-in parts turned on (the VMs, their security groups and key pair): 22 resources.
+    let all = Blueprint { ci_vm: true, test_vm: true, ..bp.clone() };
+    let all_resources = all.resources();
+    assert_eq!(all_resources.len(), 22);
     write(
         "default-blueprint.json",
-        &serde_json::json!({ "blueprint": bp, "resources": resources }),
+        &serde_json::json!({ "blueprint": bp, "resources": resources, "optIns": bp.opt_ins(), "allResources": all_resources }),
     );
 }

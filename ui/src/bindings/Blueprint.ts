@@ -11,7 +11,7 @@ project: string, region: string,
  */
 azs: Array<string>, vpcCidr: string, 
 /**
- * Two public subnets (CI and test VMs, load balancers), one per AZ.
+ * Two public subnets (load balancers, the nodes, the opt-in VMs), one per AZ.
  */
 publicSubnets: Array<string>, 
 /**
@@ -19,11 +19,19 @@ publicSubnets: Array<string>,
  */
 privateSubnets: Array<string>, 
 /**
- * Who may SSH to the VMs and open Jenkins: the user's own address as a /32. Empty until
- * the service layer fills it (detected, or 127.0.0.1/32 in the sandbox); a blueprint
- * without one is refused at plan time.
+ * Who may SSH to the opt-in VMs and open Jenkins: the user's own address as a /32. Empty
+ * until the service layer fills it (detected, or 127.0.0.1/32 in the sandbox); a blueprint
+ * with a VM turned on and without one is refused at plan time.
  */
-adminCidr: string, ciInstanceType: string, testInstanceType: string, 
+adminCidr: string, 
+/**
+ * Opt-in: the CI VM (Jenkins on a server of the team's own; see [`Blueprint::opt_ins`]).
+ */
+ciVm: boolean, ciInstanceType: string, 
+/**
+ * Opt-in: the test VM beside the test database (see [`Blueprint::opt_ins`]).
+ */
+testVm: boolean, testInstanceType: string, 
 /**
  * An AMI id, or None for the latest Amazon Linux 2023 from SSM.
  */

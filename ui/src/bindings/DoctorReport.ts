@@ -2,6 +2,7 @@
 import type { ConnectionStatus } from "./ConnectionStatus";
 import type { SandboxState } from "./SandboxState";
 import type { SecretsStatus } from "./SecretsStatus";
+import type { UserError } from "./UserError";
 
 /**
  * Everything `slipway doctor` reports.
@@ -10,4 +11,9 @@ export type DoctorReport = { connections: Array<ConnectionStatus>, sandbox: Sand
 /**
  * Where secrets are kept, and whether that store works right now.
  */
-secrets: SecretsStatus, };
+secrets: SecretsStatus, 
+/**
+ * What needs the user's attention without being a failure (data an earlier version kept
+ * under the old default project, and how to handle it).
+ */
+notices: Array<UserError>, };

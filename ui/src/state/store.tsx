@@ -22,6 +22,8 @@ export type AppState = {
   sandbox: SandboxState | null;
   dataDir: string | null;
   storeSchemaVersion: number | null;
+  /** What needs attention without being a failure (doctor()'s notices: data kept under the old default project). */
+  notices: UserError[];
   progress: Progress | null;
   /** Bumped on every settingsChanged event, so the Settings page can reload. */
   settingsVersion: number;
@@ -36,6 +38,7 @@ export const initialState: AppState = {
   sandbox: null,
   dataDir: null,
   storeSchemaVersion: null,
+  notices: [],
   progress: null,
   settingsVersion: 0,
   lastSeq: 0,
@@ -111,6 +114,7 @@ export function reducer(state: AppState, action: Action): AppState {
         sandbox: action.report.sandbox,
         dataDir: action.report.dataDir,
         storeSchemaVersion: action.report.storeSchemaVersion,
+        notices: action.report.notices ?? [],
       };
     }
     case "loadError":

@@ -16,8 +16,11 @@ import { ARTIFACTS, browserSuite, gitRepo, need, unique } from "./harness";
 const t = browserSuite({ name: "architecture" });
 const byId = (id: string) => t.page.getByTestId(id);
 const PROJECT = unique("exp");
-/** The default blueprint's resources (written by crates/core/tests/ui_fixtures.rs). */
-const RESOURCES = (JSON.parse(readFileSync(new URL("../../src/bindings/fixtures/default-blueprint.json", import.meta.url), "utf8")) as { resources: unknown[] }).resources.length;
+const FIXTURE = JSON.parse(readFileSync(new URL("../../src/bindings/fixtures/default-blueprint.json", import.meta.url), "utf8")) as { resources: unknown[]; allResources: unknown[] };
+/** The default blueprint's resources (written by crates/core/tests/ui_fixtures.rs): no VM. */
+const RESOURCES = FIXTURE.resources.length;
+/** With the opt-in CI and test VMs turned on (on the page, in the Plan test), as from then on. */
+const ALL = FIXTURE.allResources.length;
 const repo = gitRepo(webProject());
 afterAll(() => repo.remove());
 
@@ -59,6 +62,13 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     // No pipeline project yet: the default blueprint, named slipway, and a way to add one.
     expect(await byId("arch-no-project").textContent()).toContain("the default blueprint (slipway)");
     expect(await byId("bp-azs").inputValue()).toBe("us-east-1a, us-east-1b");
+    // The opt-in VMs: off, not drawn, each with its purpose beside its checkbox.
+    expect(await byId("bp-ciVm").isChecked()).toBe(false);
+    expect(await byId("bp-testVm").isChecked()).toBe(false);
+    expect(await byId("bp-help-ciVm").textContent()).toContain("Jenkins");
+    expect(await byId("bp-help-testVm").textContent()).toContain("test database");
+    expect(await byId("arch-node-vm-ci").count()).toBe(0);
+    expect(await byId("arch-node-keypair").count()).toBe(0);
     await byId("arch-plan").click();
     await byId("arch-error").waitFor({ timeout: 20_000 });
     expect(await byId("arch-error-what").textContent()).toBeTruthy();
@@ -124,6 +134,28 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     expect(await byId("plan-row-eks").textContent()).toContain("$73.00");
     expect(await byId("plan-total").textContent()).toMatch(/^\$[\d,]+\.\d\d$/);
     expect(await byId("plan-prices").textContent()).toMatch(/us-east-1 \(USD\)/);
+    expect(await byId("plan-optin-ciVm").getAttribute("data-enabled")).toBe("false");
+    expect(await byId("plan-optin-ciVm").textContent()).toContain("Jenkins");
+    const money = async (id: string) => Number((await byId(id).textContent())!.replace(/[^\d.]/g, ""));
+    const without = await money("plan-total");
+
+    // Both VMs turned on on the page: saved, drawn, planned with their cost.
+    await byId("bp-ciVm").check();
+    await byId("bp-testVm").check();
+    await byId("bp-save").click();
+    await byId("bp-saved").waitFor({ timeout: 20_000 });
+    expect(await t.invoke<{ ciVm: boolean; testVm: boolean }>("get_blueprint", { project: null })).toMatchObject({ ciVm: true, testVm: true });
+    await byId("arch-node-vm-ci").waitFor({ timeout: 20_000 });
+    expect(await t.page.locator('[data-testid^="arch-node-"]').count()).toBe(ALL);
+    await byId("arch-plan").click();
+    await byId("plan-summary").filter({ hasText: `${ALL} to create` }).waitFor({ timeout: 30_000 });
+    expect(await byId("plan-optin-ciVm").getAttribute("data-enabled")).toBe("true");
+    expect(await byId("plan-optin-testVm").getAttribute("data-enabled")).toBe("true");
+    // A row's cost is the cell's first text (a note about what it assumes may follow).
+    const rowCost = async (id: string) => Number((await byId(id).locator("td.num").evaluate((td) => td.firstChild?.textContent ?? "")).replace(/[^\d.]/g, ""));
+    const vms = (await rowCost("plan-row-vm-ci")) + (await rowCost("plan-row-vm-test"));
+    expect(vms).toBeGreaterThan(0);
+    expect(Math.abs((await money("plan-total")) - without - vms)).toBeLessThan(0.02);
   });
 
   test("Apply with live progress: nodes go through their phases, X of Y counts up, one log line per change, then the plan has nothing to do", async () => {
@@ -139,8 +171,8 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     await byId("arch-apply").click();
     await byId("arch-cancel").waitFor({ timeout: 20_000 }); // a run is going on
     await t.page.screenshot({ path: join(ARTIFACTS, "architecture-applying.png") });
-    await byId("arch-progress").filter({ hasText: `Apply: ${RESOURCES} of ${RESOURCES}` }).waitFor({ timeout: 120_000 });
-    await byId("arch-progress").filter({ hasText: `${RESOURCES} created` }).waitFor();
+    await byId("arch-progress").filter({ hasText: `Apply: ${ALL} of ${ALL}` }).waitFor({ timeout: 120_000 });
+    await byId("arch-progress").filter({ hasText: `${ALL} created` }).waitFor();
     expect(await byId("arch-error").count()).toBe(0);
     await byId("arch-node-vpc").filter({ hasText: /vpc-/ }).waitFor();
     await byId("arch-node-vm-ci").filter({ hasText: /running i-[0-9a-f]+/ }).waitFor();
@@ -148,10 +180,10 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     expect(phases).toEqual(expect.arrayContaining(["creating", "ready"]));
     const lines = await byId("arch-log").locator("li").allTextContents();
     expect(lines.length).toBeGreaterThan(42); // at least a start and an end per resource
-    expect(lines.at(-1)).toMatch(new RegExp(`apply finished: ${RESOURCES} created`));
+    expect(lines.at(-1)).toMatch(new RegExp(`apply finished: ${ALL} created`));
     await t.page.screenshot({ path: join(ARTIFACTS, "architecture.png"), fullPage: true });
     await byId("arch-plan").click();
-    await byId("plan-summary").filter({ hasText: `${RESOURCES} unchanged` }).waitFor({ timeout: 30_000 });
+    await byId("plan-summary").filter({ hasText: `${ALL} unchanged` }).waitFor({ timeout: 30_000 });
   });
 
   test("a saved change is planned as an update, the unchanged rows folded; a refused parameter shows what / why / fix and nothing is saved", async () => {
@@ -173,9 +205,9 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     await expect.poll(() => t.page.locator('[data-testid^="plan-row-"]').count()).toBe(1);
     expect(await byId("plan-row-vm-ci").getAttribute("data-action")).toBe("update");
     expect(await byId("plan-row-vm-ci").textContent()).toContain("instanceType t3.medium -> t3.large");
-    expect(await byId("plan-summary").textContent()).toBe(`1 to update, ${RESOURCES - 1} unchanged`);
+    expect(await byId("plan-summary").textContent()).toBe(`1 to update, ${ALL - 1} unchanged`);
     await byId("plan-toggle-unchanged").click();
-    expect(await t.page.locator('[data-testid^="plan-row-"]').count()).toBe(RESOURCES);
+    expect(await t.page.locator('[data-testid^="plan-row-"]').count()).toBe(ALL);
   });
 
   test("Refresh finds drift made behind Slipway's back: a changed instance type, a deleted key pair; the rest in sync", async () => {
@@ -188,7 +220,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     await ec2({ Action: "DeleteKeyPair", KeyName: physical("keypair") });
     await byId("arch-refresh").click();
     await byId("arch-drift").waitFor({ timeout: 60_000 });
-    expect(await t.page.locator('[data-testid^="drift-row-"]').count()).toBe(RESOURCES);
+    expect(await t.page.locator('[data-testid^="drift-row-"]').count()).toBe(ALL);
     expect(await byId("drift-row-vm-test").getAttribute("data-status")).toBe("changed");
     expect(await byId("drift-row-vm-test").textContent()).toContain("instanceType t3.nano -> t3.small");
     expect(await byId("drift-row-keypair").getAttribute("data-status")).toBe("deleted"); // recorded by apply, gone now
@@ -201,7 +233,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     const applying = t.invoke("apply", { project: null });
     await byId("arch-progress").filter({ hasText: /^Apply: / }).waitFor({ timeout: 30_000 });
     await applying;
-    await byId("arch-progress").filter({ hasText: `Apply: ${RESOURCES} of ${RESOURCES}` }).waitFor({ timeout: 120_000 });
+    await byId("arch-progress").filter({ hasText: `Apply: ${ALL} of ${ALL}` }).waitFor({ timeout: 120_000 });
 
     await byId("arch-destroy").click();
     expect(await byId("destroy-confirm").isDisabled()).toBe(true);
@@ -209,7 +241,7 @@ describe("Architecture page and exports in Chromium (real commands, the sandbox)
     expect(await byId("destroy-confirm").isDisabled()).toBe(true);
     await byId("destroy-confirm-input").fill("slipway");
     await byId("destroy-confirm").click();
-    await byId("arch-progress").filter({ hasText: `Destroy: ${RESOURCES} of ${RESOURCES}` }).waitFor({ timeout: 120_000 });
+    await byId("arch-progress").filter({ hasText: `Destroy: ${ALL} of ${ALL}` }).waitFor({ timeout: 120_000 });
     await expect.poll(() => byId("arch-node-vpc").getAttribute("data-phase")).toBe("deleted");
     const resources = await t.invoke<unknown[]>("project_resources", { project: null });
     expect(resources).toEqual([]);

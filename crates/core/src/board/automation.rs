@@ -541,7 +541,8 @@ mod tests {
     use crate::UserError;
 
     fn specs() -> Vec<ResourceSpec> {
-        Blueprint { project: "shop".into(), region: "us-east-1".into(), azs: vec!["us-east-1a".into(), "us-east-1b".into()], ..Blueprint::default() }.resources()
+        // With the opt-in VMs: every group of resources.
+        Blueprint { project: "shop".into(), region: "us-east-1".into(), azs: vec!["us-east-1a".into(), "us-east-1b".into()], ci_vm: true, test_vm: true, ..Blueprint::default() }.resources()
     }
 
     fn plan(specs: &[ResourceSpec], action: impl Fn(&ResourceSpec) -> Action) -> Plan {
@@ -554,6 +555,7 @@ mod tests {
                 .collect(),
             monthly_total: 0.0,
             prices: crate::provision::cost::PriceTable::bundled().source("us-east-1"),
+            opt_ins: vec![],
         }
     }
 

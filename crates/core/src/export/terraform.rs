@@ -363,7 +363,9 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
         public_subnets,
         private_subnets,
         admin_cidr,
+        ci_vm,
         ci_instance_type,
+        test_vm,
         test_instance_type,
         ami,
         db_instance_class,
@@ -387,7 +389,7 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
             ..var("availability_zones", "list(string)", "Two availability zones of the region, one per public and private subnet.", azs)
         },
         var("vpc_cidr", "string", "The VPC's address range.", vpc_cidr),
-        var("public_subnet_cidrs", "list(string)", "Two public subnets (CI and test VMs, load balancers), one per availability zone.", public_subnets),
+        var("public_subnet_cidrs", "list(string)", "Two public subnets (load balancers, the nodes, the opt-in VMs), one per availability zone.", public_subnets),
         var("private_subnet_cidrs", "list(string)", "Two private subnets (databases, cluster nodes), one per availability zone.", private_subnets),
         Var {
             // Not set in the blueprint (no address detected): Terraform asks for it, never 0.0.0.0/0.
@@ -423,7 +425,10 @@ fn parameters(bp: &Blueprint) -> (Vec<Var>, Blueprint) {
             .map(|i| mark(&format!("var.private_subnet_cidrs[{i}]")))
             .collect(),
         admin_cidr: mark("var.admin_cidr"),
+        // The opt-in VMs, like the two below, choose which resources exist.
+        ci_vm,
         ci_instance_type: mark("var.ci_instance_type"),
+        test_vm,
         test_instance_type: mark("var.test_instance_type"),
         ami: Some(mark("local.ami")),
         db_instance_class: mark("var.db_instance_class"),
@@ -814,6 +819,11 @@ fn lifecycle_policy(v: &Value) -> Hcl {
     }
 }
 
+/// Whether `text` references `name` (`var.ami`, not `var.ami_x`).
+fn references(text: &str, name: &str) -> bool {
+    text.match_indices(name).any(|(i, _)| !text[i + name.len()..].starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_'))
+}
+
 fn header(bp: &Blueprint, file: &str, what: &str) -> String {
     format!("# {file}: {what}\n# Slipway's architecture of project {} as Terraform, written by `slipway export terraform`.\n\n", bp.project)
 }
@@ -913,6 +923,10 @@ pub fn terraform(bp: &Blueprint) -> Result<Vec<ExportFile>, UserError> {
             main.push_str(&b.render(0));
         }
     }
+
+    // Variables only the opt-in parts use (the VMs' types, their AMI, the admin address) are
+    // left out when those parts are off.
+    vars.retain(|v| references(&main, &format!("var.{}", v.name)));
 
     // variables.tf
     let mut variables = header(
@@ -1081,6 +1095,8 @@ mod tests {
             admin_cidr: "203.0.113.7/32".into(),
             node_subnets: crate::provision::NodeSubnets::PrivateNat,
             services: vec!["web".into()],
+            ci_vm: true,
+            test_vm: true,
             ..Blueprint::default()
         })
         .unwrap();
@@ -1097,7 +1113,7 @@ mod tests {
 
     #[test]
     fn an_admin_cidr_not_set_is_a_variable_terraform_asks_for() {
-        let files = terraform(&Blueprint::default()).unwrap();
+        let files = terraform(&Blueprint { ci_vm: true, ..Blueprint::default() }).unwrap();
         let vars = &files[1].content;
         let admin = &vars[vars.find("variable \"admin_cidr\"").unwrap()..];
         let admin = &admin[..admin.find("\n}\n").unwrap()];

@@ -14,11 +14,14 @@
 //! - Instances require IMDSv2 (tokens required, hop limit 2 so containers on the host reach it):
 //!   the VMs in their RunInstances call, the EKS nodes through a launch template of their own
 //!   (EKS's default template leaves the metadata options to the AMI).
-//! - The admin CIDR (SSH, Jenkins) is the user's own address: the service layer fills it in (a
-//!   detected `<ip>/32`, `127.0.0.1/32` in the sandbox); a blueprint without one is refused,
-//!   never opened to 0.0.0.0/0 by default.
+//! - The admin CIDR (SSH, Jenkins on the opt-in VMs) is the user's own address: the service
+//!   layer fills it in (a detected `<ip>/32`, `127.0.0.1/32` in the sandbox); a blueprint with a
+//!   VM turned on and no admin CIDR is refused, never opened to 0.0.0.0/0 by default.
 //! - The EKS node role can pull from ECR (`AmazonEC2ContainerRegistryReadOnly`), and every
 //!   service of the project has an ECR repository (scan on push, the newest N images kept).
+//! - Every resource is used by the flow (network, databases, cluster, registries) or is an
+//!   opt-in part whose purpose is stated ([`Blueprint::opt_ins`]): the CI VM and the test VM,
+//!   with their security groups and key pair, exist only when turned on.
 //!
 //! Props per kind (what a [`super::CloudDriver`] reads; names of other resources are logical ids;
 //! `tags`, on any kind, are extra tags set in the create call beside Slipway's own):
@@ -82,6 +85,21 @@ pub enum NodeSubnets {
     PrivateNat,
 }
 
+/// A part of the blueprint that exists only when the user turns it on, with why one would.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct OptIn {
+    /// The blueprint field that turns it on (`ciVm`, as `slipway blueprint --set ciVm=true`).
+    pub field: String,
+    pub label: String,
+    /// What it is for (shown beside the parameter and in the plan).
+    pub purpose: String,
+    pub enabled: bool,
+    /// The logical ids it adds (its own security group and, shared, the key pair).
+    pub resources: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase", default)]
 #[ts(export)]
@@ -92,15 +110,19 @@ pub struct Blueprint {
     /// Two availability zones of the region.
     pub azs: Vec<String>,
     pub vpc_cidr: String,
-    /// Two public subnets (CI and test VMs, load balancers), one per AZ.
+    /// Two public subnets (load balancers, the nodes, the opt-in VMs), one per AZ.
     pub public_subnets: Vec<String>,
     /// Two private subnets (databases, cluster nodes), one per AZ.
     pub private_subnets: Vec<String>,
-    /// Who may SSH to the VMs and open Jenkins: the user's own address as a /32. Empty until
-    /// the service layer fills it (detected, or 127.0.0.1/32 in the sandbox); a blueprint
-    /// without one is refused at plan time.
+    /// Who may SSH to the opt-in VMs and open Jenkins: the user's own address as a /32. Empty
+    /// until the service layer fills it (detected, or 127.0.0.1/32 in the sandbox); a blueprint
+    /// with a VM turned on and without one is refused at plan time.
     pub admin_cidr: String,
+    /// Opt-in: the CI VM (Jenkins on a server of the team's own; see [`Blueprint::opt_ins`]).
+    pub ci_vm: bool,
     pub ci_instance_type: String,
+    /// Opt-in: the test VM beside the test database (see [`Blueprint::opt_ins`]).
+    pub test_vm: bool,
     pub test_instance_type: String,
     /// An AMI id, or None for the latest Amazon Linux 2023 from SSM.
     pub ami: Option<String>,
@@ -128,7 +150,9 @@ impl Default for Blueprint {
             public_subnets: vec!["10.20.0.0/24".into(), "10.20.1.0/24".into()],
             private_subnets: vec!["10.20.10.0/24".into(), "10.20.11.0/24".into()],
             admin_cidr: String::new(),
+            ci_vm: false,
             ci_instance_type: "t3.medium".into(),
+            test_vm: false,
             test_instance_type: "t3.small".into(),
             ami: None,
             db_instance_class: "db.t3.micro".into(),
@@ -221,13 +245,16 @@ impl Blueprint {
                 nets.push((format!("{field} {n}"), n));
             }
         }
-        if self.admin_cidr.trim().is_empty() {
+        // Only the opt-in VMs open ports to the admin address; without them it is not needed.
+        if (self.ci_vm || self.test_vm) && self.admin_cidr.trim().is_empty() {
             return Err(invalid(
                 "the admin CIDR (who may SSH to the VMs and open Jenkins) is not set: Slipway could not find your public address",
                 "Set Admin CIDR to your own address as a /32, e.g. 203.0.113.7/32 (https://checkip.amazonaws.com shows it)",
             ));
         }
-        cidr("admin CIDR", &self.admin_cidr)?;
+        if !self.admin_cidr.trim().is_empty() {
+            cidr("admin CIDR", &self.admin_cidr)?;
+        }
         instance_type("CI instance type", &self.ci_instance_type, "")?;
         instance_type("test instance type", &self.test_instance_type, "")?;
         instance_type("node instance type", &self.node_instance_type, "")?;
@@ -292,6 +319,34 @@ impl Blueprint {
         }]})
     }
 
+    /// The opt-in parts, each with its purpose and whether it is on. Everything else the
+    /// blueprint creates is used by the flow.
+    pub fn opt_ins(&self) -> Vec<OptIn> {
+        let part = |field: &str, label: &str, purpose: &str, enabled: bool, ids: &[&str]| OptIn {
+            field: field.into(),
+            label: label.into(),
+            purpose: purpose.into(),
+            enabled,
+            resources: ids.iter().map(|s| s.to_string()).collect(),
+        };
+        vec![
+            part(
+                "ciVm",
+                "CI VM",
+                "Runs Jenkins (with Docker and kubectl) for teams that want their pipeline on a server of their own; once it is up, connect it on the Connect page or with `slipway jenkins connect --url http://<its address>:8080`.",
+                self.ci_vm,
+                &["vm-ci", "sg-ci", "keypair"],
+            ),
+            part(
+                "testVm",
+                "Test VM",
+                "A VM beside the test database for manual or load testing.",
+                self.test_vm,
+                &["vm-test", "sg-test", "keypair"],
+            ),
+        ]
+    }
+
     /// The resources, in an order where every dependency comes first.
     pub fn resources(&self) -> Vec<ResourceSpec> {
         let p = &self.project;
@@ -338,20 +393,33 @@ impl Blueprint {
             json!({"subnet": subnet, "securityGroups": [sg], "keyPair": "keypair", "instanceType": itype, "ami": ami,
                    "userData": user_data, "metadataOptions": imds, "publicIp": true})
         };
+        // The opt-in VMs, their security groups and (shared) key pair: only when turned on.
+        if self.ci_vm {
+            out.push(r("sg-ci", ResourceKind::SecurityGroup, format!("{p}-ci"), &["vpc"],
+              json!({"vpc": "vpc", "description": "Slipway CI VM: SSH and Jenkins from the admin address", "ingress": [tcp(22, &self.admin_cidr), tcp(8080, &self.admin_cidr)]}), 5));
+        }
+        if self.test_vm {
+            out.push(r("sg-test", ResourceKind::SecurityGroup, format!("{p}-test"), &["vpc"],
+              json!({"vpc": "vpc", "description": "Slipway test VM: SSH from the admin address", "ingress": [tcp(22, &self.admin_cidr)]}), 5));
+        }
         out.extend([
-            r("sg-ci", ResourceKind::SecurityGroup, format!("{p}-ci"), &["vpc"],
-              json!({"vpc": "vpc", "description": "Slipway CI VM: SSH and Jenkins from the admin address", "ingress": [tcp(22, &self.admin_cidr), tcp(8080, &self.admin_cidr)]}), 5),
-            r("sg-test", ResourceKind::SecurityGroup, format!("{p}-test"), &["vpc"],
-              json!({"vpc": "vpc", "description": "Slipway test VM: SSH from the admin address", "ingress": [tcp(22, &self.admin_cidr)]}), 5),
             r("sg-db", ResourceKind::SecurityGroup, format!("{p}-db"), &["vpc"],
               json!({"vpc": "vpc", "description": "Slipway databases: MySQL from inside the VPC", "ingress": [tcp(3306, vpc)]}), 5),
             r("sg-cluster", ResourceKind::SecurityGroup, format!("{p}-cluster"), &["vpc"],
               json!({"vpc": "vpc", "description": "Slipway cluster: HTTPS and HTTP", "ingress": [tcp(443, "0.0.0.0/0"), tcp(80, "0.0.0.0/0")]}), 5),
-            r("keypair", ResourceKind::KeyPair, format!("{p}-key"), &[], json!({}), 2),
-            r("vm-ci", ResourceKind::Instance, format!("{p}-ci"), &["subnet-public-a", "sg-ci", "keypair"],
-              vm("subnet-public-a", "sg-ci", &self.ci_instance_type, cloudinit::ci_vm()), 60),
-            r("vm-test", ResourceKind::Instance, format!("{p}-test"), &["subnet-public-b", "sg-test", "keypair"],
-              vm("subnet-public-b", "sg-test", &self.test_instance_type, cloudinit::test_vm()), 60),
+        ]);
+        if self.ci_vm || self.test_vm {
+            out.push(r("keypair", ResourceKind::KeyPair, format!("{p}-key"), &[], json!({}), 2));
+        }
+        if self.ci_vm {
+            out.push(r("vm-ci", ResourceKind::Instance, format!("{p}-ci"), &["subnet-public-a", "sg-ci", "keypair"],
+              vm("subnet-public-a", "sg-ci", &self.ci_instance_type, cloudinit::ci_vm()), 60));
+        }
+        if self.test_vm {
+            out.push(r("vm-test", ResourceKind::Instance, format!("{p}-test"), &["subnet-public-b", "sg-test", "keypair"],
+              vm("subnet-public-b", "sg-test", &self.test_instance_type, cloudinit::test_vm()), 60));
+        }
+        out.extend([
             r("db-subnets", ResourceKind::DbSubnetGroup, format!("{p}-db"), &["subnet-private-a", "subnet-private-b"],
               json!({"subnets": ["subnet-private-a", "subnet-private-b"], "description": "Slipway databases"}), 5),
             r("db-test", ResourceKind::DbInstance, format!("{p}-test"), &["db-subnets", "sg-db"], self.db_props("apptest"), 480),
@@ -397,6 +465,11 @@ mod tests {
         Blueprint { admin_cidr: "203.0.113.7/32".into(), ..Blueprint::default() }
     }
 
+    /// Both opt-in VMs turned on.
+    fn with_vms() -> Blueprint {
+        Blueprint { ci_vm: true, test_vm: true, ..valid() }
+    }
+
     fn err(b: Blueprint) -> String {
         b.validate(Some(&["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()])).unwrap_err().to_string()
     }
@@ -411,7 +484,7 @@ mod tests {
 
     #[test]
     fn the_default_blueprint_is_valid_and_every_dependency_comes_first() {
-        for b in [valid(), Blueprint { node_subnets: NodeSubnets::PrivateNat, services: vec!["web".into(), "api".into()], ..valid() }] {
+        for b in [valid(), with_vms(), Blueprint { ci_vm: true, ..valid() }, Blueprint { test_vm: true, ..valid() }, Blueprint { node_subnets: NodeSubnets::PrivateNat, services: vec!["web".into(), "api".into()], ..with_vms() }] {
             b.validate(Some(&["us-east-1a".into(), "us-east-1b".into()])).unwrap();
             let rs = b.resources();
             let mut seen = std::collections::HashSet::new();
@@ -422,10 +495,12 @@ mod tests {
                 assert!(seen.insert(r.id.as_str()), "duplicate id {}", r.id);
             }
         }
-        assert_eq!(valid().resources().len(), 22);
+        assert_eq!(valid().resources().len(), 17);
+        // Both VMs: each with its security group, and the key pair they share.
+        assert_eq!(with_vms().resources().len(), 17 + 5);
         // A NAT gateway, its address and the private route table; a repository per service.
         let more = Blueprint { node_subnets: NodeSubnets::PrivateNat, services: vec!["web".into(), "api".into()], ..valid() };
-        assert_eq!(more.resources().len(), 22 + 3 + 2);
+        assert_eq!(more.resources().len(), 17 + 3 + 2);
     }
 
     #[test]
@@ -557,7 +632,7 @@ mod tests {
 
     #[test]
     fn aws_requirement_instances_require_imdsv2() {
-        let rs = valid().resources();
+        let rs = with_vms().resources();
         let required = |m: &serde_json::Value, who: &str| {
             assert_eq!(m["httpTokens"], "required", "{who} allows IMDSv1");
             assert_eq!(m["httpPutResponseHopLimit"], 2, "{who}: containers on the host need a hop limit of 2");
@@ -580,13 +655,18 @@ mod tests {
     fn aws_requirement_the_admin_cidr_defaults_to_the_users_address_never_to_the_world() {
         let d = Blueprint::default();
         assert_ne!(d.admin_cidr, "0.0.0.0/0");
-        // Not filled in (no address detected): refused with what to do, before any AWS call.
-        let e = Blueprint { admin_cidr: String::new(), ..valid() }.validate(None).unwrap_err();
-        assert_eq!(e.what, "Blueprint not valid");
-        assert!(e.why.contains("admin CIDR") && e.why.contains("not set"), "{e}");
-        assert!(e.fix.contains("/32"), "{e}");
+        // Not filled in (no address detected) with a VM on: refused with what to do, before any
+        // AWS call. Without a VM nothing opens a port to it, and nothing needs it.
+        for on in [Blueprint { ci_vm: true, ..valid() }, Blueprint { test_vm: true, ..valid() }] {
+            let e = Blueprint { admin_cidr: String::new(), ..on }.validate(None).unwrap_err();
+            assert_eq!(e.what, "Blueprint not valid");
+            assert!(e.why.contains("admin CIDR") && e.why.contains("not set"), "{e}");
+            assert!(e.fix.contains("/32"), "{e}");
+        }
+        Blueprint { admin_cidr: String::new(), ..valid() }.validate(None).unwrap();
+        assert!(err(Blueprint { admin_cidr: "0.0.0.0/33".into(), ..valid() }).contains("admin CIDR"));
         // Filled in: SSH and Jenkins open to that address only.
-        let rs = valid().resources();
+        let rs = with_vms().resources();
         for sg in ["sg-ci", "sg-test"] {
             for rule in by_id(&rs, sg).props["ingress"].as_array().unwrap() {
                 assert_eq!(rule["cidr"], "203.0.113.7/32", "{sg}");
@@ -618,5 +698,74 @@ mod tests {
             assert_eq!(rule["action"]["type"], "expire");
         }
         assert_eq!(b.repository_name("web"), "shop-web");
+    }
+
+    #[test]
+    fn aws_requirement_every_resource_is_used_by_the_flow_or_is_a_stated_opt_in() {
+        // What the flow uses (the Launch journey: network, cluster, nodes, databases for the
+        // live and test environments, a registry per service). Anything else must be an opt-in
+        // part, off by default, with its purpose stated.
+        let used = [
+            "vpc", "igw", "subnet-public-a", "subnet-public-b", "subnet-private-a", "subnet-private-b", "rt-public",
+            "eip-nat", "nat", "rt-private", "sg-db", "sg-cluster", "db-subnets", "db-test", "db-live",
+            "role-cluster", "role-nodes", "eks", "lt-nodes", "nodes",
+        ];
+        let d = Blueprint::default();
+        assert!(!d.ci_vm && !d.test_vm, "the VMs are opt-in: off by default");
+        let parts = d.opt_ins();
+        assert_eq!(parts.iter().map(|o| o.field.as_str()).collect::<Vec<_>>(), ["ciVm", "testVm"]);
+        for o in &parts {
+            assert!(!o.enabled, "{} is on by default", o.label);
+            assert!(o.purpose.len() > 20 && o.purpose.ends_with('.'), "{}: state its purpose", o.label);
+            // The field is the blueprint's own (what `slipway blueprint --set` and the page set).
+            assert_eq!(serde_json::to_value(&d).unwrap()[&o.field], false, "{}", o.field);
+        }
+        assert!(parts[0].purpose.contains("Jenkins"));
+        assert!(parts[1].purpose.contains("test database"));
+        let opt_in: std::collections::HashSet<&str> = parts.iter().flat_map(|o| o.resources.iter().map(String::as_str)).collect();
+        for b in [valid(), with_vms(), Blueprint { node_subnets: NodeSubnets::PrivateNat, services: vec!["web".into()], ..with_vms() }] {
+            for r in b.resources() {
+                let ok = used.contains(&r.id.as_str()) || r.kind == ResourceKind::EcrRepository || opt_in.contains(r.id.as_str());
+                assert!(ok, "{} ({}) is neither used by the flow nor an opt-in part with a purpose", r.id, r.kind.label());
+            }
+        }
+        // With the defaults, nothing opt-in is created.
+        let rs = valid().resources();
+        for id in &opt_in {
+            assert!(!rs.iter().any(|r| r.id == *id), "{id} is created although nothing turned it on");
+        }
+        assert!(!rs.iter().any(|r| r.kind == ResourceKind::Instance || r.kind == ResourceKind::KeyPair));
+    }
+
+    #[test]
+    fn opting_in_adds_each_vm_with_its_dependencies_exactly_as_before() {
+        let ids_of = |b: &Blueprint| b.resources().into_iter().map(|r| r.id).collect::<Vec<_>>();
+        let base = ids_of(&valid());
+        let ci = Blueprint { ci_vm: true, ..valid() };
+        let added: Vec<String> = ids_of(&ci).into_iter().filter(|i| !base.contains(i)).collect();
+        assert_eq!(added, ["sg-ci", "keypair", "vm-ci"]);
+        assert!(ci.opt_ins()[0].enabled && !ci.opt_ins()[1].enabled);
+        let test = Blueprint { test_vm: true, ..valid() };
+        let added: Vec<String> = ids_of(&test).into_iter().filter(|i| !base.contains(i)).collect();
+        assert_eq!(added, ["sg-test", "keypair", "vm-test"]);
+        // Both: the order and the specs of the blueprint that always had them.
+        let rs = with_vms().resources();
+        assert_eq!(
+            rs.iter().map(|r| r.id.as_str()).collect::<Vec<_>>()[7..14],
+            ["sg-ci", "sg-test", "sg-db", "sg-cluster", "keypair", "vm-ci", "vm-test"]
+        );
+        let vm = by_id(&rs, "vm-ci");
+        assert_eq!(vm.depends_on, ["subnet-public-a", "sg-ci", "keypair"]);
+        assert_eq!(vm.props["userData"], cloudinit::ci_vm());
+        assert_eq!(vm.props["instanceType"], "t3.medium");
+        let vm = by_id(&rs, "vm-test");
+        assert_eq!(vm.depends_on, ["subnet-public-b", "sg-test", "keypair"]);
+        assert_eq!(vm.props["userData"], cloudinit::test_vm());
+        assert_eq!(vm.props["instanceType"], "t3.small");
+        // Set the way the CLI's `blueprint --set ciVm=true` and the page's form do: by field name.
+        let mut v = serde_json::to_value(valid()).unwrap();
+        v["ciVm"] = json!(true);
+        let b: Blueprint = serde_json::from_value(v).unwrap();
+        assert!(b.resources().iter().any(|r| r.id == "vm-ci"));
     }
 }

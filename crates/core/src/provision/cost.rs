@@ -109,11 +109,18 @@ mod tests {
     #[test]
     fn every_default_resource_has_a_price_and_the_total_is_plausible() {
         let t = PriceTable::bundled();
+        let total = |bp: Blueprint| -> f64 { bp.resources().iter().map(|r| t.monthly(r).unwrap_or_else(|| panic!("no price for {}", r.id))).sum() };
+        // 2 x db.t3.micro + EKS + 2 x t3.medium nodes + their 2 public IPv4 addresses, about $174.
+        let base = total(Blueprint::default());
+        assert!((150.0..200.0).contains(&base), "{base}");
+        // With the opt-in VMs: + t3.medium + t3.small and their 2 addresses, about $227.
+        let all = total(Blueprint { ci_vm: true, test_vm: true, ..Blueprint::default() });
+        assert!((200.0..330.0).contains(&all), "{all}");
+        // The difference is the VMs' own price (their security groups and key pair are free).
+        let vms: f64 = Blueprint { ci_vm: true, test_vm: true, ..Blueprint::default() }.resources().iter().filter(|r| r.kind == ResourceKind::Instance).map(|r| t.monthly(r).unwrap()).sum();
+        assert!(vms > 45.0, "{vms}");
+        assert!((all - base - vms).abs() < 0.01, "{all} - {base} != {vms}");
         let rs = Blueprint::default().resources();
-        let total: f64 = rs.iter().map(|r| t.monthly(r).unwrap_or_else(|| panic!("no price for {}", r.id))).sum();
-        // t3.medium + t3.small + 2 x db.t3.micro + EKS + 2 x t3.medium nodes + 4 public IPv4
-        // addresses, about $275.
-        assert!((200.0..330.0).contains(&total), "{total}");
         let eks = rs.iter().find(|r| r.id == "eks").unwrap();
         assert!((t.monthly(eks).unwrap() - 73.0).abs() < 0.01);
         assert!(t.source("eu-west-1").note.is_some());

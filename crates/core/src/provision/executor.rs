@@ -283,7 +283,8 @@ impl Executor {
 
     pub async fn plan(&self, bp: &Blueprint) -> Result<Plan, UserError> {
         let actual = self.actual(bp, &CancellationToken::new()).await?;
-        Ok(diff(&bp.project, &bp.region, &bp.resources(), &actual, &self.prices))
+        let plan = diff(&bp.project, &bp.region, &bp.resources(), &actual, &self.prices);
+        Ok(Plan { opt_ins: bp.opt_ins(), ..plan })
     }
 
     /// Applies the blueprint. On a failure, work not yet started is not started, waits are
@@ -793,8 +794,32 @@ mod tests {
         setup_with(Arc::new(FakeCloud::default()), None)
     }
 
+    /// The blueprint with both opt-in VMs (every kind of resource, 22 in all).
     fn bp() -> Blueprint {
-        Blueprint { project: "shop".into(), admin_cidr: "203.0.113.7/32".into(), ..Blueprint::default() }
+        Blueprint { project: "shop".into(), admin_cidr: "203.0.113.7/32".into(), ci_vm: true, test_vm: true, ..Blueprint::default() }
+    }
+
+    #[tokio::test]
+    async fn the_plan_states_the_opt_ins_and_its_cost_follows_them() {
+        let s = setup();
+        let off = Blueprint { ci_vm: false, test_vm: false, ..bp() };
+        let plan_off = s.exec.plan(&off).await.unwrap();
+        assert_eq!(plan_off.changes.len(), 17);
+        assert!(!plan_off.changes.iter().any(|c| c.kind == ResourceKind::Instance || c.kind == ResourceKind::KeyPair));
+        assert_eq!(plan_off.opt_ins.iter().map(|o| (o.field.as_str(), o.enabled)).collect::<Vec<_>>(), [("ciVm", false), ("testVm", false)]);
+        assert!(plan_off.opt_ins.iter().all(|o| !o.purpose.is_empty()));
+        let plan_on = s.exec.plan(&bp()).await.unwrap();
+        assert_eq!(plan_on.changes.len(), 22);
+        assert!(plan_on.opt_ins.iter().all(|o| o.enabled));
+        // The difference is what the two VMs cost (their security groups and key pair are free).
+        let cost = |id: &str| plan_on.changes.iter().find(|c| c.id == id).unwrap().monthly_cost.unwrap();
+        assert!(cost("vm-ci") > 0.0 && cost("vm-test") > 0.0);
+        let vms = cost("vm-ci") + cost("vm-test");
+        assert!((plan_on.monthly_total - plan_off.monthly_total - vms).abs() < 0.01, "{} - {} != {vms}", plan_on.monthly_total, plan_off.monthly_total);
+        // Only the CI VM: its cost alone.
+        let ci = s.exec.plan(&Blueprint { test_vm: false, ..bp() }).await.unwrap();
+        assert!((ci.monthly_total - plan_off.monthly_total - cost("vm-ci")).abs() < 0.01);
+        assert_eq!(ci.changes.len(), 20);
     }
 
     #[tokio::test]

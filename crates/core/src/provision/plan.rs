@@ -45,6 +45,10 @@ pub struct Plan {
     pub changes: Vec<Change>,
     pub monthly_total: f64,
     pub prices: PriceSource,
+    /// The blueprint's opt-in parts (on or off) with their purpose, so the plan says why an
+    /// optional resource is there and how to add one that is not.
+    #[serde(default)]
+    pub opt_ins: Vec<super::blueprint::OptIn>,
 }
 
 impl Plan {
@@ -168,7 +172,7 @@ pub fn diff(project: &str, region: &str, specs: &[ResourceSpec], actual: &[Obser
         });
     }
     let monthly_total = changes.iter().filter(|c| c.action != Action::Delete).filter_map(|c| c.monthly_cost).sum();
-    Plan { project: project.into(), region: region.into(), changes, monthly_total, prices: prices.source(region) }
+    Plan { project: project.into(), region: region.into(), changes, monthly_total, prices: prices.source(region), opt_ins: vec![] }
 }
 
 #[cfg(test)]
@@ -192,7 +196,7 @@ mod tests {
 
     #[test]
     fn empty_account_creates_everything_and_a_matching_one_changes_nothing() {
-        let b = Blueprint::default();
+        let b = Blueprint { ci_vm: true, test_vm: true, ..Blueprint::default() };
         let specs = b.resources();
         let t = PriceTable::bundled();
         let p = diff("slipway", "us-east-1", &specs, &[], &t);
@@ -205,7 +209,7 @@ mod tests {
 
     #[test]
     fn updates_replaces_and_deletes_are_explained() {
-        let specs = Blueprint::default().resources();
+        let specs = Blueprint { ci_vm: true, test_vm: true, ..Blueprint::default() }.resources();
         let mut actual: Vec<_> = specs.iter().enumerate().map(|(i, s)| observed(s, i)).collect();
         let t = PriceTable::bundled();
         actual.iter_mut().find(|o| o.logical_id.as_deref() == Some("nodes")).unwrap().attrs["desiredSize"] = json!(5);

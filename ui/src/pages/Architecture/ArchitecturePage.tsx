@@ -358,7 +358,28 @@ export function ArchitecturePage() {
         {form ? (
           <form onSubmit={save}>
             <div className="fields">
-              {BP_FIELDS.map(({ field, label, kind, options }) => (
+              {BP_FIELDS.map(({ field, label, kind, options, help }) =>
+                kind === "toggle" ? (
+                  <div key={field} className="bp-field bp-toggle">
+                    <label htmlFor={`${uid}-${field}`}>
+                      <input
+                        id={`${uid}-${field}`}
+                        type="checkbox"
+                        data-testid={`bp-${field}`}
+                        checked={form[field] === "true"}
+                        aria-describedby={`${uid}-${field}-help`}
+                        onChange={(e) => {
+                          setForm((f) => (f ? { ...f, [field]: String(e.target.checked) } : f));
+                          setSaved(false);
+                        }}
+                      />{" "}
+                      {label} <span className="muted">(opt-in)</span>
+                    </label>
+                    <p id={`${uid}-${field}-help`} className="muted bp-help" data-testid={`bp-help-${field}`}>
+                      {help}
+                    </p>
+                  </div>
+                ) : (
                 <div key={field} className="bp-field">
                   <label htmlFor={`${uid}-${field}`}>{label}</label>
                   {kind === "select" ? (
@@ -391,7 +412,8 @@ export function ArchitecturePage() {
                     />
                   )}
                 </div>
-              ))}
+                ),
+              )}
             </div>
             {saveError && <ErrorCallout error={saveError} testId="bp-error" />}
             <div className="actions">

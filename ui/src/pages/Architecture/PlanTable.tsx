@@ -100,6 +100,19 @@ export function PlanTable({ plan }: { plan: Plan }) {
       <p className="muted" data-testid="plan-prices">
         On-demand prices of {plan.prices.date}, {plan.prices.region} ({cur}).{plan.prices.note ? ` ${plan.prices.note}.` : ""}
       </p>
+      {plan.optIns.length > 0 && (
+        <div className="plan-opt-ins" data-testid="plan-opt-ins">
+          <h3>Opt-in parts (turned on or off in the parameters)</h3>
+          <ul>
+            {plan.optIns.map((o) => (
+              <li key={o.field} data-testid={`plan-optin-${o.field}`} data-enabled={String(o.enabled)}>
+                <strong>{o.label}</strong> {o.enabled ? "on" : "off"}: {o.purpose}
+                {o.enabled ? ` Adds ${o.resources.join(", ")}.` : ""}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
     </section>
   );
 }

@@ -2,10 +2,11 @@ import { describe, expect, test } from "vitest";
 
 import type { EventEnvelope } from "../../bindings/EventEnvelope";
 import type { ResourceProgress } from "../../bindings/ResourceProgress";
-import { defaultBlueprint, defaultResources } from "../../testing/fixtures";
+import { allResources, defaultBlueprint, defaultOptIns, defaultResources } from "../../testing/fixtures";
 import {
   MAX_LOG_LINES,
   MAX_ROWS,
+  OPT_IN_FIELDS,
   applyEvents,
   areaOf,
   depths,
@@ -16,7 +17,8 @@ import {
   toForm,
 } from "./model";
 
-const specs = defaultResources();
+/** With the opt-in VMs: every kind of resource and area. */
+const specs = allResources();
 
 function rp(over: Partial<ResourceProgress> = {}): ResourceProgress {
   return {
@@ -122,5 +124,26 @@ describe("blueprint form", () => {
     expect(f.azs).toBe("us-east-1a, us-east-1b");
     expect(fromForm(bp, f)).toEqual(bp);
     expect(fromForm(bp, { ...f, nodeCount: "3", azs: "us-east-1a,us-east-1c" })).toMatchObject({ nodeCount: 3, azs: ["us-east-1a", "us-east-1c"] });
+  });
+
+  test("the opt-in VMs are off by default, checkboxes on the form, booleans back", () => {
+    const bp = defaultBlueprint();
+    expect(bp.ciVm).toBe(false);
+    expect(bp.testVm).toBe(false);
+    const f = toForm(bp);
+    expect([f.ciVm, f.testVm]).toEqual(["false", "false"]);
+    expect(fromForm(bp, { ...f, ciVm: "true" })).toEqual({ ...bp, ciVm: true });
+    expect(fromForm(bp, { ...f, testVm: "true" })).toEqual({ ...bp, testVm: true });
+    // The default blueprint has neither VM; with them, 5 more resources (the key pair shared).
+    const ids = defaultResources().map((r) => r.id);
+    expect(ids).not.toContain("vm-ci");
+    expect(ids).not.toContain("keypair");
+    expect(allResources().length - ids.length).toBe(5);
+  });
+
+  test("each opt-in part's purpose on the form is the one the plan states (Blueprint::opt_ins)", () => {
+    const rust = defaultOptIns();
+    expect(OPT_IN_FIELDS.map((f) => [f.field, f.label, f.help])).toEqual(rust.map((o) => [o.field, o.label, o.purpose]));
+    expect(rust.every((o) => !o.enabled)).toBe(true);
   });
 });

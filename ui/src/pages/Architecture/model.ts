@@ -227,7 +227,28 @@ export function applyEvents(state: Progress, batch: EventEnvelope[], project: st
 
 // ---- blueprint form -------------------------------------------------------------------------
 
-export type FieldDef = { field: string; label: string; kind: "text" | "number" | "select"; options?: { value: string; label: string }[] };
+export type FieldDef = {
+  field: string;
+  label: string;
+  kind: "text" | "number" | "select" | "toggle";
+  options?: { value: string; label: string }[];
+  /** What the parameter is for, shown under it (the opt-in parts' purpose, as `Blueprint::opt_ins` states it). */
+  help?: string;
+};
+
+/**
+ * The opt-in parts of the blueprint, off by default; their purpose as the plan states it
+ * (`Blueprint::opt_ins` in Rust; a unit test holds the two to the same text).
+ */
+export const OPT_IN_FIELDS: FieldDef[] = [
+  {
+    field: "ciVm",
+    label: "CI VM",
+    kind: "toggle",
+    help: "Runs Jenkins (with Docker and kubectl) for teams that want their pipeline on a server of their own; once it is up, connect it on the Connect page or with `slipway jenkins connect --url http://<its address>:8080`.",
+  },
+  { field: "testVm", label: "Test VM", kind: "toggle", help: "A VM beside the test database for manual or load testing." },
+];
 
 /**
  * The editable parameters, in the side panel's order (bp-<field> test ids). The project is not
@@ -239,8 +260,10 @@ export const BP_FIELDS: FieldDef[] = [
   { field: "vpcCidr", label: "VPC CIDR", kind: "text" },
   { field: "publicSubnets", label: "Public subnets", kind: "text" },
   { field: "privateSubnets", label: "Private subnets", kind: "text" },
-  { field: "adminCidr", label: "Admin CIDR (SSH, Jenkins)", kind: "text" },
+  { field: "adminCidr", label: "Admin CIDR (SSH, Jenkins on the opt-in VMs)", kind: "text" },
+  OPT_IN_FIELDS[0],
   { field: "ciInstanceType", label: "CI VM type", kind: "text" },
+  OPT_IN_FIELDS[1],
   { field: "testInstanceType", label: "Test VM type", kind: "text" },
   { field: "dbInstanceClass", label: "DB class", kind: "text" },
   { field: "dbStorageGb", label: "DB storage (GB)", kind: "number" },
@@ -281,6 +304,7 @@ export function fromForm(base: Blueprint, f: BlueprintForm): Blueprint {
   for (const { field, kind } of BP_FIELDS) {
     const raw = (f[field] ?? "").trim();
     if (LIST_FIELDS.has(field)) out[field] = raw.split(",").map((s) => s.trim()).filter(Boolean);
+    else if (kind === "toggle") out[field] = raw === "true";
     else if (kind === "number") out[field] = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
     else out[field] = raw;
   }

@@ -306,6 +306,9 @@ export function SettingsPage() {
             </>
           )}
         </dl>
+        {state.notices.map((n, i) => (
+          <ErrorCallout key={i} error={n} testId="settings-notice" />
+        ))}
       </section>
     </>
   );
