@@ -1,7 +1,6 @@
-import { Suspense, useEffect, useRef, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import { reportFirstPaint } from "./api";
-import { Spinner } from "./components/Spinner";
 import { StatusBar } from "./components/StatusBar";
 import { ROUTES, pageFromHash, type PageId, type Route } from "./routes";
 import { StoreProvider, useStore } from "./state/store";
@@ -102,9 +101,7 @@ function Shell() {
           <h1 ref={heading} tabIndex={-1} data-testid="page-title">
             {route.title}
           </h1>
-          <Suspense fallback={<Spinner label={`Loading the ${route.title} page`} />}>
-            <Page />
-          </Suspense>
+          <Page />
         </main>
         <StatusBar />
       </div>
