@@ -113,7 +113,7 @@ impl Slipway {
         });
         // One project: what earlier versions kept under the default project moves to it
         // (`slipway doctor` says what could not).
-        match app.adopt_default_project().await {
+        match app.adopt_default_project(true).await {
             Ok(None) => {}
             Ok(Some(notice)) => tracing::warn!(%notice, "data kept under the old default project"),
             Err(e) => tracing::warn!(error = %e, "could not move the old default project's data"),
@@ -857,7 +857,7 @@ impl Slipway {
             data_dir: self.data_dir.display().to_string(),
             store_schema_version: self.store.schema_version().await?,
             secrets: self.secrets_status(),
-            notices: self.adopt_default_project().await?.into_iter().collect(),
+            notices: self.adopt_default_project(false).await?.into_iter().collect(),
         })
     }
 

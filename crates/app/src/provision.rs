@@ -307,7 +307,10 @@ impl Slipway {
     /// handle it: applied infrastructure (its AWS names and tags carry the id `slipway`), a
     /// board or blueprint the project already has its own of, or several projects to choose
     /// from. None: nothing was left behind (or there is nothing to move to yet).
-    pub async fn adopt_default_project(&self) -> Result<Option<UserError>, UserError> {
+    ///
+    /// `moving` false only looks (`doctor`): data moves when the data folder is opened, never
+    /// under a page that is showing it.
+    pub async fn adopt_default_project(&self, moving: bool) -> Result<Option<UserError>, UserError> {
         let projects = self.store.projects().await?;
         if projects.iter().any(|p| p.id == DEFAULT_PROJECT) {
             return Ok(None); // a pipeline project of that name: the data is its own
@@ -339,27 +342,29 @@ impl Slipway {
 
         if let Some(old) = board.take() {
             if self.store.board(&to).await?.is_none() {
-                let from = crate::provision::automation_prefix(DEFAULT_PROJECT);
-                let into = crate::provision::automation_prefix(&to);
-                let (cards, target_id) = (old.cards.len(), to.clone());
-                self.store
-                    .update_board(&to, move |s| {
-                        *s = old;
-                        s.board.project = target_id;
-                        let rekey = |k: &mut Option<String>| {
-                            // `provision:slipway` and `provision:slipway:<group>`, not `provision:slipway2`.
-                            let rest = k.as_deref().and_then(|k| k.strip_prefix(&from)).filter(|r| r.is_empty() || r.starts_with(':')).map(str::to_string);
-                            if let Some(rest) = rest {
-                                *k = Some(format!("{into}{rest}"));
-                            }
-                        };
-                        s.cards.iter_mut().for_each(|c| rekey(&mut c.automation_key));
-                        s.epics.iter_mut().for_each(|e| rekey(&mut e.automation_key));
-                        Ok(())
-                    })
-                    .await?;
-                self.store.delete_board(DEFAULT_PROJECT).await?;
-                tracing::info!(project = %to, cards, "moved the default project's board to the project");
+                if moving {
+                    let from = crate::provision::automation_prefix(DEFAULT_PROJECT);
+                    let into = crate::provision::automation_prefix(&to);
+                    let (cards, target_id) = (old.cards.len(), to.clone());
+                    self.store
+                        .update_board(&to, move |s| {
+                            *s = old;
+                            s.board.project = target_id;
+                            let rekey = |k: &mut Option<String>| {
+                                // `provision:slipway` and `provision:slipway:<group>`, not `provision:slipway2`.
+                                let rest = k.as_deref().and_then(|k| k.strip_prefix(&from)).filter(|r| r.is_empty() || r.starts_with(':')).map(str::to_string);
+                                if let Some(rest) = rest {
+                                    *k = Some(format!("{into}{rest}"));
+                                }
+                            };
+                            s.cards.iter_mut().for_each(|c| rekey(&mut c.automation_key));
+                            s.epics.iter_mut().for_each(|e| rekey(&mut e.automation_key));
+                            Ok(())
+                        })
+                        .await?;
+                    self.store.delete_board(DEFAULT_PROJECT).await?;
+                    tracing::info!(project = %to, cards, "moved the default project's board to the project");
+                }
             } else {
                 kept.push(format!("its board (project {to} has a board of its own)"));
             }
@@ -371,7 +376,7 @@ impl Slipway {
                 resources.len()
             ));
         } else if let Some(mut bp) = blueprint.take() {
-            if self.store.blueprint(&to).await?.is_none() {
+            if self.store.blueprint(&to).await?.is_none() && moving {
                 bp.project = to.clone();
                 if bp.services.is_empty() {
                     let mut services: Vec<String> = target.services.iter().map(|s| s.name.clone()).collect();
@@ -386,7 +391,7 @@ impl Slipway {
                 self.store.save_blueprint(&bp).await?;
                 self.store.delete_blueprint(DEFAULT_PROJECT).await?;
                 tracing::info!(project = %to, "moved the default project's blueprint to the project");
-            } else {
+            } else if self.store.blueprint(&to).await?.is_some() {
                 kept.push(format!("its blueprint (project {to} has a blueprint of its own)"));
             }
         }

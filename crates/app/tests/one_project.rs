@@ -166,3 +166,23 @@ async fn before_any_project_the_default_project_keeps_its_data() {
     assert_eq!(app.board(None).await.unwrap().cards.len(), 6);
     assert!(app.doctor().await.unwrap().notices.is_empty());
 }
+
+/// The move happens when the data folder is opened, never under an open page: a project saved
+/// while the app runs (the Project page) leaves the default board where it is until the next
+/// start, and `doctor` (which every page calls) only looks.
+#[tokio::test]
+async fn a_project_saved_while_the_app_runs_moves_nothing_until_the_next_open() {
+    let d = slipway_testkit::data_dir();
+    old_shape(d.path(), &[], false).await;
+    let app = open(d.path()).await;
+    Store::open(d.path()).unwrap().save_project(&project("shop")).await.unwrap();
+    assert!(app.doctor().await.unwrap().notices.is_empty());
+    let st = Store::open(d.path()).unwrap();
+    assert!(st.board(OLD).await.unwrap().is_some(), "the default board stays while the app runs");
+    assert!(st.board("shop").await.unwrap().is_none());
+    assert!(st.blueprint(OLD).await.unwrap().is_some());
+    drop(app);
+    let app = open(d.path()).await;
+    assert_eq!(app.board(None).await.unwrap().board.project, "shop");
+    assert!(st.board(OLD).await.unwrap().is_none(), "moved at the next open");
+}
