@@ -108,9 +108,12 @@ pub async fn status(cluster: &Cluster, namespace: &str, project: &str, environme
     let what = format!("Reading namespace {namespace} failed");
     let err = |e| to_user_error(&what, &cluster.server, e);
     let ns = Api::<k8s_openapi::api::core::v1::Namespace>::all(cluster.client.clone()).get_opt(namespace).await.map_err(err)?;
-    if ns.is_none() {
+    let Some(ns) = ns else {
         return Ok(ClusterStatus::default());
-    }
+    };
+    // A namespace being deleted (a teardown) serves nothing any more, even while its Services
+    // wait for the namespace controller: no address is offered for it.
+    let terminating = ns.metadata.deletion_timestamp.is_some() || ns.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Terminating");
     let lp = ListParams::default().labels(&selector(project, environment));
     let (dapi, papi, sapi) = (
         Api::<Deployment>::namespaced(cluster.client.clone(), namespace),
@@ -145,7 +148,7 @@ pub async fn status(cluster: &Cluster, namespace: &str, project: &str, environme
     let pods: Vec<PodInfo> = pods.items.iter().map(|p| pod_info(p, revisions.get(&workload_of(p)).copied().flatten())).collect();
     let node = if svcs.items.iter().any(|s| s.spec.as_ref().and_then(|x| x.type_.as_deref()).is_some_and(|t| t != "ClusterIP")) { node_address(cluster).await } else { None };
     let endpoints = endpoints(&svcs.items, node.as_deref());
-    let url = app_url(&endpoints);
+    let url = if terminating { None } else { app_url(&endpoints) };
     Ok(ClusterStatus { namespace_exists: true, workloads, pods, endpoints, url })
 }
 

@@ -235,8 +235,11 @@ async fn apply_watch_a_new_replica_set_per_revision_status_logs_and_prune() {
     cancel.cancel();
     follower.await.unwrap().unwrap();
 
-    // Tear down: only the environment's own namespace goes.
+    // Tear down: only the environment's own namespace goes, and from then on (while the
+    // namespace controller still deletes it) no address is offered for the app.
     assert!(c.teardown(&ns, PROJECT, ENV).await.unwrap());
+    let st = status::status(&c, &ns, PROJECT, ENV).await.unwrap();
+    assert_eq!(st.url, None, "{:?}", st.endpoints);
 }
 
 async fn failing(edit: impl FnOnce(&mut Value), deadline: u32) -> (UserError, Duration, Arc<Seen>) {
