@@ -1318,7 +1318,7 @@ impl Slipway {
                 st.workloads = cs.workloads;
                 st.pods = cs.pods;
                 st.endpoints = cs.endpoints;
-                if cs.namespace_exists {
+                if cs.namespace_exists && !cs.terminating {
                     st.url = cs.url.or(st.url);
                 } else {
                     st.url = None;

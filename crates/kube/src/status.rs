@@ -25,6 +25,8 @@ use crate::to_user_error;
 pub struct ClusterStatus {
     /// False when the namespace does not exist (nothing deployed, or torn down).
     pub namespace_exists: bool,
+    /// The namespace is being deleted (a teardown): it serves nothing any more.
+    pub terminating: bool,
     pub workloads: Vec<WorkloadStatus>,
     pub pods: Vec<PodInfo>,
     pub endpoints: Vec<Endpoint>,
@@ -149,7 +151,7 @@ pub async fn status(cluster: &Cluster, namespace: &str, project: &str, environme
     let node = if svcs.items.iter().any(|s| s.spec.as_ref().and_then(|x| x.type_.as_deref()).is_some_and(|t| t != "ClusterIP")) { node_address(cluster).await } else { None };
     let endpoints = endpoints(&svcs.items, node.as_deref());
     let url = if terminating { None } else { app_url(&endpoints) };
-    Ok(ClusterStatus { namespace_exists: true, workloads, pods, endpoints, url })
+    Ok(ClusterStatus { namespace_exists: true, terminating, workloads, pods, endpoints, url })
 }
 
 /// The app's address (load balancer, else node port), once the rollouts are done.
