@@ -39,18 +39,6 @@ impl Drop for DeleteNamespace {
     }
 }
 
-/// A small project of generated manifests: `web` (busybox httpd on 8080), no tests.
-fn web_repo() -> tempfile::TempDir {
-    slipway_testkit::git_repo(&[
-        (
-            "web/Dockerfile",
-            "FROM slipway/busybox:latest\nEXPOSE 8080\nCMD [\"sh\", \"-c\", \"mkdir -p /www && echo web on $HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n",
-        ),
-        ("docker-compose.yml", "services:\n  web:\n    build: ./web\n    ports: [\"8080\"]\n"),
-        ("slipway.toml", "[services.web]\ntests = false\nhealth_path = \"/\"\n\n[deploy]\nreplicas = 1\n"),
-    ])
-}
-
 async fn build(app: &Arc<Slipway>, project: &str) -> Run {
     let (_, h) = app.start_run(project, None, Some(StageName::Build), Trigger::Manual).await.unwrap();
     let r = tokio::time::timeout(Duration::from_secs(280), h).await.expect("the run ended").unwrap();
@@ -99,7 +87,7 @@ async fn a_journey_shows_in_the_four_measures_and_in_the_audit_trail_without_a_s
     app.apply(Some(&infra)).await.unwrap();
 
     // The project, its cluster environment, and a first deploy of commit A.
-    let repo = web_repo();
+    let repo = slipway_testkit::web_repo();
     let p = app.detect_project(ProjectInput { source: Source::Path { path: repo.path().to_string_lossy().into() }, id: Some(id.clone()) }).await.unwrap();
     app.save_project(p).await.unwrap();
     app.save_environment(Environment {

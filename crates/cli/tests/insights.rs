@@ -9,17 +9,6 @@ use common::*;
 use slipway_testkit::env;
 use std::process::Command as Cmd;
 
-fn web_repo() -> tempfile::TempDir {
-    slipway_testkit::git_repo(&[
-        (
-            "web/Dockerfile",
-            "FROM slipway/busybox:latest\nEXPOSE 8080\nCMD [\"sh\", \"-c\", \"mkdir -p /www && echo web on $HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n",
-        ),
-        ("docker-compose.yml", "services:\n  web:\n    build: ./web\n    ports: [\"8080\"]\n"),
-        ("slipway.toml", "[services.web]\ntests = false\nhealth_path = \"/\"\n\n[deploy]\nreplicas = 1\n"),
-    ])
-}
-
 struct DeleteNamespace(String);
 impl Drop for DeleteNamespace {
     fn drop(&mut self) {
@@ -45,7 +34,7 @@ fn insights_and_audit_after_deploys_and_a_rollback() {
     env("DOCKER_HOST");
     let data = slipway_testkit::data_dir();
     let d = data.path();
-    let repo = web_repo();
+    let repo = slipway_testkit::web_repo();
     let id = format!("icli-{}", slipway_core::secrets::random_hex(3));
     let _ns = DeleteNamespace(id.clone());
     ok(&slipway(d, &["project", "add", repo.path().to_str().unwrap(), "--id", &id], None));

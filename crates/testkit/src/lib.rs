@@ -171,6 +171,19 @@ pub fn commit_all(dir: &std::path::Path, message: &str) {
     git(dir, &["commit", "-qm", message]);
 }
 
+/// A small project of generated manifests: `web` (busybox httpd on 8080, answering with its pod's
+/// name), no tests, one replica.
+pub fn web_repo() -> tempfile::TempDir {
+    git_repo(&[
+        (
+            "web/Dockerfile",
+            "FROM slipway/busybox:latest\nEXPOSE 8080\nCMD [\"sh\", \"-c\", \"mkdir -p /www && echo web on $HOSTNAME > /www/index.html && exec httpd -f -p 8080 -h /www\"]\n",
+        ),
+        ("docker-compose.yml", "services:\n  web:\n    build: ./web\n    ports: [\"8080\"]\n"),
+        ("slipway.toml", "[services.web]\ntests = false\nhealth_path = \"/\"\n\n[deploy]\nreplicas = 1\n"),
+    ])
+}
+
 /// A Git repository holding `files` in one commit.
 pub fn git_repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let d = tempfile::tempdir().unwrap();
