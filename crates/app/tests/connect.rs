@@ -389,8 +389,7 @@ async fn pushes_go_to_ecr_with_a_login_from_aws_once_the_repositories_are_applie
     use slipway_core::provision::Blueprint;
     let moto = env("SLIPWAY_TEST_MOTO_URL");
     // A moto account of its own for what apply creates.
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    std::env::set_var("SLIPWAY_MOTO_ACCOUNT_ID", format!("{}", 100_000_000_000u64 + (n % 899_999_999_999) as u64));
+    std::env::set_var("SLIPWAY_MOTO_ACCOUNT_ID", slipway_testkit::moto_account());
     let d = slipway_testkit::data_dir();
     let app = open(d.path()).await;
     assert!(app.ecr_registry_target("shop").await.unwrap().is_none(), "no AWS connection, no ECR");

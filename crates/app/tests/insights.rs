@@ -53,8 +53,7 @@ async fn a_journey_shows_in_the_four_measures_and_in_the_audit_trail_without_a_s
     let gh_token = format!("ghp_insights_{}", slipway_core::secrets::random_hex(8));
     let registry_password = env("SLIPWAY_TEST_REGISTRY_PASSWORD");
     let moto = env("SLIPWAY_TEST_MOTO_URL");
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    std::env::set_var("SLIPWAY_MOTO_ACCOUNT_ID", format!("{}", 100_000_000_000u64 + (n % 899_999_999_999) as u64));
+    std::env::set_var("SLIPWAY_MOTO_ACCOUNT_ID", slipway_testkit::moto_account());
     let d = slipway_testkit::data_dir();
     let app = open(d.path()).await;
     let id = format!("ins-{}", slipway_core::secrets::random_hex(3));

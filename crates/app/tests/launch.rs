@@ -175,7 +175,7 @@ async fn on_aws_apply_writes_an_exec_context_for_this_binary_and_rds_environment
     let d = slipway_testkit::data_dir();
     let kubeconfig = d.path().join("kube/config");
     std::env::set_var("KUBECONFIG", &kubeconfig);
-    std::env::set_var("SLIPWAY_MOTO_ACCOUNT_ID", format!("{:012}", u64::from_str_radix(&slipway_core::secrets::random_hex(5), 16).unwrap()));
+    std::env::set_var("SLIPWAY_MOTO_ACCOUNT_ID", slipway_testkit::moto_account());
     let app = open(d.path()).await;
     let repo = tiny_repo();
     let id = unique("onaws");

@@ -19,17 +19,10 @@ struct Account {
     rt: tokio::runtime::Runtime,
 }
 
-fn random_account() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u32(std::process::id());
-    format!("{:012}", h.finish() % 1_000_000_000_000).replace(|c: char| !c.is_ascii_digit(), "0")
-}
-
 impl Account {
     /// A fresh data folder connected with static keys to the proxy, in a new moto account.
     fn new() -> Self {
-        let a = Account { id: random_account(), data: slipway_testkit::data_dir(), rt: tokio::runtime::Runtime::new().unwrap() };
+        let a = Account { id: slipway_testkit::moto_account(), data: slipway_testkit::data_dir(), rt: tokio::runtime::Runtime::new().unwrap() };
         let mut c = command(a.dir(), &["connect", "aws", "--access-key-id", "AKIAIOSFODNN7EXAMPLE", "--endpoint", &env("SLIPWAY_TEST_PROXY_URL")]);
         c.env("SLIPWAY_AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY");
         let o = common::run(c, None);

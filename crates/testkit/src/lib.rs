@@ -13,6 +13,17 @@ pub fn env(name: &str) -> String {
     })
 }
 
+/// A fresh moto account id: always exactly 12 digits (AWS rejects a role ARN whose account has
+/// more or fewer; moto's EKS says "Invalid Role Arn"), different in every call, so that what one
+/// test applies never meets another's.
+pub fn moto_account() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    format!("{}", 100_000_000_000 + h.finish() % 900_000_000_000)
+}
+
 /// A free loopback port with nothing listening on it.
 pub fn closed_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
