@@ -1,6 +1,7 @@
-import { useEffect, useRef, useState } from "react";
+import { Suspense, useEffect, useRef, useState } from "react";
 
 import { reportFirstPaint } from "./api";
+import { Spinner } from "./components/Spinner";
 import { StatusBar } from "./components/StatusBar";
 import { ROUTES, pageFromHash, type PageId, type Route } from "./routes";
 import { StoreProvider, useStore } from "./state/store";
@@ -101,7 +102,9 @@ function Shell() {
           <h1 ref={heading} tabIndex={-1} data-testid="page-title">
             {route.title}
           </h1>
-          <Page />
+          <Suspense fallback={<Spinner label={`Loading the ${route.title} page`} />}>
+            <Page />
+          </Suspense>
         </main>
         <StatusBar />
       </div>

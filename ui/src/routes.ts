@@ -1,14 +1,17 @@
-import type { ComponentType } from "react";
+import { lazy, type ComponentType } from "react";
 
-import { ArchitecturePage } from "./pages/Architecture/ArchitecturePage";
-import { BoardPage } from "./pages/Board/BoardPage";
-import { ConnectPage } from "./pages/Connect/ConnectPage";
-import { DeploymentsPage } from "./pages/Deployments/DeploymentsPage";
-import { InsightsPage } from "./pages/Insights/InsightsPage";
+// The first page loads with the app; every other page (with the libraries only it uses: React
+// Flow, xterm.js, dnd-kit) loads the first time it is opened, so the first paint waits for none.
 import { LaunchPage } from "./pages/Launch/LaunchPage";
-import { PipelinesPage } from "./pages/Pipelines/PipelinesPage";
-import { ProjectPage } from "./pages/Project/ProjectPage";
-import { SettingsPage } from "./pages/Settings/SettingsPage";
+
+const ConnectPage = lazy(() => import("./pages/Connect/ConnectPage").then((m) => ({ default: m.ConnectPage })));
+const ProjectPage = lazy(() => import("./pages/Project/ProjectPage").then((m) => ({ default: m.ProjectPage })));
+const ArchitecturePage = lazy(() => import("./pages/Architecture/ArchitecturePage").then((m) => ({ default: m.ArchitecturePage })));
+const BoardPage = lazy(() => import("./pages/Board/BoardPage").then((m) => ({ default: m.BoardPage })));
+const PipelinesPage = lazy(() => import("./pages/Pipelines/PipelinesPage").then((m) => ({ default: m.PipelinesPage })));
+const DeploymentsPage = lazy(() => import("./pages/Deployments/DeploymentsPage").then((m) => ({ default: m.DeploymentsPage })));
+const InsightsPage = lazy(() => import("./pages/Insights/InsightsPage").then((m) => ({ default: m.InsightsPage })));
+const SettingsPage = lazy(() => import("./pages/Settings/SettingsPage").then((m) => ({ default: m.SettingsPage })));
 
 export type PageId = "launch" | "connect" | "project" | "architecture" | "board" | "pipelines" | "deployments" | "insights" | "settings";
 
