@@ -193,6 +193,13 @@ const TYPES: Record<string, string> = {
   ".woff2": "font/woff2",
 };
 
+/** The file under `root` a request path names ("/" is index.html), or null if there is none. */
+function distFile(root: string, pathname: string): string | null {
+  const path = decodeURIComponent(pathname);
+  const file = join(root, path === "/" ? "index.html" : normalize(path).replace(/^[/\\]+/, ""));
+  return file.startsWith(root + sep) && existsSync(file) && statSync(file).isFile() ? file : null;
+}
+
 export type StaticServer = { url: string; close: () => Promise<void> };
 
 /** Serves `root` on 127.0.0.1 at a free port ("/" is index.html) and passes /__bridge/* to `bridge`. */
@@ -220,10 +227,8 @@ export async function startServer(bridge: string, root: string = DIST): Promise<
       req.pipe(up);
       return;
     }
-    const path = decodeURIComponent(url.pathname);
-    const rel = path === "/" ? "index.html" : normalize(path).replace(/^[/\\]+/, "");
-    const file = join(root, rel);
-    if (!file.startsWith(root + sep) || !existsSync(file) || !statSync(file).isFile()) {
+    const file = distFile(root, url.pathname);
+    if (!file) {
       res.writeHead(404, { "content-type": "text/plain" }).end("not found");
       return;
     }
@@ -243,6 +248,27 @@ export async function startServer(bridge: string, root: string = DIST): Promise<
         server.close(() => ok());
       }),
   };
+}
+
+/**
+ * Answers Chromium's requests for ui/dist's files (the pages' lazily loaded chunks among them)
+ * from disk inside Playwright, so that they never go through Chromium's network stack. That stack
+ * aborts requests in flight with net::ERR_NETWORK_CHANGED whenever an interface appears, and dockerd
+ * adds one for every container the tests start. (The desktop app loads its files through Tauri's
+ * custom protocol: no network there either.) The bridge's calls still go to the server.
+ */
+export async function serveAssetsWithoutNetwork(context: BrowserContext, serverUrl: string, root: string = DIST): Promise<void> {
+  await context.route(
+    (url) => url.href.startsWith(serverUrl) && !url.pathname.startsWith("/__bridge/"),
+    async (route) => {
+      const file = distFile(root, new URL(route.request().url()).pathname);
+      if (!file) {
+        await route.fulfill({ status: 404, contentType: "text/plain", body: "not found" });
+        return;
+      }
+      await route.fulfill({ status: 200, headers: { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-store" }, body: readFileSync(file) });
+    },
+  );
 }
 
 // ---- Chromium ----
@@ -308,6 +334,7 @@ export function browserSuite(opts: BridgeOptions): Suite {
     bridge = await startBridge(opts);
     server = await startServer(bridge.url);
     browser = await launchChromium();
+    await serveAssetsWithoutNetwork(browser.context, server.url);
     await browser.context.addInitScript(installIpcBridge, { base: `${server.url}__bridge`, token: bridge.token });
   }, 60_000);
   afterAll(async () => {

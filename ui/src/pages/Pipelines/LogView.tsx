@@ -34,6 +34,14 @@ export function LogView({ run, stage, step }: { run: string; stage: StageName; s
   const [query, setQuery] = useState("");
   const [results, setResults] = useState<SearchResults | null>(null);
   const [noMatch, setNoMatch] = useState(false);
+  // Which step the figures above belong to. React paints the new step's name before the effect
+  // below resets them: until then, the previous step's "Complete" and size must not show as the
+  // new one's (a test read a finished empty step as the next one's, once pages loaded lazily).
+  const key = `${run}\u0000${stage}\u0000${step ?? ""}`;
+  const [shownKey, setShownKey] = useState(key);
+  const current = shownKey === key;
+  const shownDone = current && done;
+  const shownBytes = current ? bytes : 0;
 
   // The terminal lives as long as the view; a new step empties it.
   useEffect(() => {
@@ -75,6 +83,7 @@ export function LogView({ run, stage, step }: { run: string; stage: StageName; s
     setError(null);
     setResults(null);
     setNoMatch(false);
+    setShownKey(`${run}\u0000${stage}\u0000${step ?? ""}`);
     // No step yet (the stage's steps are being listed): an empty view, kept for the next one.
     if (step === null) return;
     let received = 0;
@@ -150,11 +159,11 @@ export function LogView({ run, stage, step }: { run: string; stage: StageName; s
         <span className="pl-log-state" role="status">
           {error ? (
             "Not available"
-          ) : done ? (
-            <>Complete · {formatBytes(bytes)}</>
+          ) : shownDone ? (
+            <>Complete · {formatBytes(shownBytes)}</>
           ) : (
             <>
-              <Spinner label="Streaming" /> Live · {formatBytes(bytes)}
+              <Spinner label="Streaming" /> Live · {formatBytes(shownBytes)}
             </>
           )}
         </span>
@@ -197,7 +206,7 @@ export function LogView({ run, stage, step }: { run: string; stage: StageName; s
                 : ""}
           </span>
         </span>
-        <button type="button" data-testid="log-download" onClick={download} disabled={bytes === 0} title="The step's whole log as a .log file">
+        <button type="button" data-testid="log-download" onClick={download} disabled={shownBytes === 0} title="The step's whole log as a .log file">
           Download
         </button>
       </div>
@@ -208,8 +217,8 @@ export function LogView({ run, stage, step }: { run: string; stage: StageName; s
         data-testid="log-view"
         data-step={step ?? ""}
         data-following={following ? "true" : "false"}
-        data-done={done ? "true" : "false"}
-        data-bytes={bytes}
+        data-done={shownDone ? "true" : "false"}
+        data-bytes={shownBytes}
       />
       {lines > SCROLLBACK && (
         <p className="hint" data-testid="log-truncated">
