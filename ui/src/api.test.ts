@@ -223,4 +223,16 @@ describe("api: first paint", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(calls).toHaveLength(1);
   });
+
+  test("reportLaunchInteractive calls launch_interactive once, after a frame", async () => {
+    vi.resetModules();
+    const mod = await import("./api");
+    const calls = record();
+    mod.reportLaunchInteractive();
+    mod.reportLaunchInteractive();
+    expect(calls).toHaveLength(0);
+    await vi.waitFor(() => expect(calls.map((c) => c.cmd)).toEqual(["launch_interactive"]));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(calls).toHaveLength(1);
+  });
 });

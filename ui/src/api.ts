@@ -142,6 +142,7 @@ const WHAT: Record<CommandName, string> = {
   export: "Exporting",
   subscribe_events: "Subscribing to live updates",
   first_paint: "Reporting the first paint",
+  launch_interactive: "Reporting that the Launch page can be used",
 };
 
 /** Turns any rejection into a UserError; a real UserError passes through untouched. */
@@ -260,14 +261,26 @@ export type Api = typeof api;
 
 let firstPaintReported = false;
 
+let launchInteractiveReported = false;
+
 /** Calls first_paint once per page load, after the browser has painted the first frame. */
 export function reportFirstPaint(): void {
   if (firstPaintReported) return;
   firstPaintReported = true;
-  // The rAF callback runs before the next paint; the timeout after it runs once that paint is done.
-  requestAnimationFrame(() => {
-    setTimeout(() => {
-      api.firstPaint().catch((e: unknown) => console.warn("first_paint failed", toUserError(e, "first_paint")));
-    }, 0);
-  });
+  afterNextPaint(() => api.firstPaint().catch((e: unknown) => console.warn("first_paint failed", toUserError(e, "first_paint"))));
+}
+
+/** Calls launch_interactive once per page load, after the Launch page's state is painted. */
+export function reportLaunchInteractive(): void {
+  if (launchInteractiveReported) return;
+  launchInteractiveReported = true;
+  afterNextPaint(() =>
+    api.launchInteractive().catch((e: unknown) => console.warn("launch_interactive failed", toUserError(e, "launch_interactive"))),
+  );
+}
+
+/** Runs `f` once the next frame is painted: the rAF callback runs before the next paint, the
+ * timeout after it once that paint is done. */
+function afterNextPaint(f: () => void): void {
+  requestAnimationFrame(() => setTimeout(f, 0));
 }

@@ -181,6 +181,7 @@ export const COMMAND_NAMES = [
   "export_audit",
   "subscribe_events",
   "first_paint",
+  "launch_interactive",
 ] as const;
 
 export type CommandName = (typeof COMMAND_NAMES)[number];
@@ -293,6 +294,7 @@ export type CommandArgs = {
   export_audit: { filter: AuditFilter; format: AuditFormat };
   subscribe_events: { onEvents: Channel<Array<EventEnvelope>> };
   first_paint: Record<string, never>;
+  launch_interactive: Record<string, never>;
 };
 
 /** What each command resolves with (`null` for Rust's `()`). */
@@ -403,6 +405,7 @@ export type CommandResult = {
   export_audit: string;
   subscribe_events: null;
   first_paint: null;
+  launch_interactive: null;
 };
 
 /** The message type of each command that streams through a channel argument. */
@@ -581,6 +584,11 @@ export function makeCommands(invoke: Invoke) {
      * started (for `scripts/bench.sh`).
      */
     firstPaint: (): Promise<null> => invoke("first_paint", {}),
+    /**
+     * Called by the Launch page once its state has loaded and been painted: the first page can be
+     * used. Records the time since the process started (for `scripts/bench.sh`).
+     */
+    launchInteractive: (): Promise<null> => invoke("launch_interactive", {}),
   };
 }
 

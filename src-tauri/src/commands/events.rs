@@ -23,12 +23,25 @@ pub fn subscribe_events(app: State<'_, Arc<Slipway>>, on_events: Channel<Vec<Eve
 /// started (for `scripts/bench.sh`).
 #[tauri::command]
 pub fn first_paint() {
+    bench_mark("first paint", "SLIPWAY_BENCH_FIRST_PAINT_FILE");
+}
+
+/// Called by the Launch page once its state has loaded and been painted: the first page can be
+/// used. Records the time since the process started (for `scripts/bench.sh`).
+#[tauri::command]
+pub fn launch_interactive() {
+    bench_mark("launch interactive", "SLIPWAY_BENCH_INTERACTIVE_FILE");
+}
+
+/// Logs the ms since the process started as `what`, and writes them to the file `$file_var`
+/// names, when it is set.
+fn bench_mark(what: &str, file_var: &str) {
     let ms = crate::STARTED
         .get()
         .map(|s| s.elapsed().as_secs_f64() * 1000.0)
         .unwrap_or(-1.0);
-    tracing::info!(ms, "first paint");
-    if let Ok(path) = std::env::var("SLIPWAY_BENCH_FIRST_PAINT_FILE") {
+    tracing::info!(ms, "{what}");
+    if let Ok(path) = std::env::var(file_var) {
         let _ = std::fs::write(path, format!("{ms:.1}\n"));
     }
 }

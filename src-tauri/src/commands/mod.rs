@@ -130,5 +130,6 @@ pub fn handler<R: tauri::Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + 
         insights::export_audit,
         events::subscribe_events,
         events::first_paint,
+        events::launch_interactive,
     ]
 }

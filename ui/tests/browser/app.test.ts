@@ -76,4 +76,17 @@ describe("Slipway UI in Chromium (real commands)", () => {
     expect(await t.page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
     await t.page.screenshot({ path: join(ARTIFACTS, "connect-960x600.png") });
   });
+
+  test("the Launch page reports once per load that it can be used, after its steps are shown", async () => {
+    const marks = () => readFileSync(t.bridge.log, "utf8").match(/launch interactive/g)?.length ?? 0;
+    const before = marks();
+    await t.open("#/launch");
+    await byId("launch-step-connect").waitFor();
+    await expect.poll(marks).toBe(before + 1);
+    await byId("nav-connect").click();
+    await byId("nav-launch").click();
+    await byId("launch-step-connect").waitFor();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(marks()).toBe(before + 1);
+  });
 });

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState, type FormEvent } from "react";
 
-import { api } from "../../api";
+import { api, reportLaunchInteractive } from "../../api";
 import type { EventEnvelope } from "../../bindings/EventEnvelope";
 import type { LaunchAction } from "../../bindings/LaunchAction";
 import type { LaunchState } from "../../bindings/LaunchState";
@@ -41,6 +41,11 @@ export function LaunchPage() {
   }, []);
 
   useEffect(() => reload(), [reload]);
+  // The page can be used once its state is shown (scripts/bench.sh measures when).
+  const loaded = state !== null;
+  useEffect(() => {
+    if (loaded) reportLaunchInteractive();
+  }, [loaded]);
 
   const project = state?.project ?? null;
   const deployDone = state?.steps.some((s) => s.id === "deploy" && s.status === "done") ?? false;
