@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
 # Benchmarks of the release desktop app. Prints figures beside their targets; it is not a test
 # and does not fail when a figure misses its target (only when it cannot measure).
-#   1. builds the UI (only when ui/dist is older than ui/src) and the release app
-#      (cargo build --release -p slipway-desktop --features custom-protocol)
+#   1. builds the UI (only when ui/dist is older than ui/src), then in release, with the same lock
+#      file and profile: the anchor, a Tauri v2 hello-world (benches/hello-tauri: one window, one
+#      HTML page), and Slipway (cargo build --release -p slipway-desktop --features
+#      custom-protocol; symbols kept for the per-crate breakdown, a stripped copy is measured).
 #   2. under Xvfb (the test environment's display component, and its keyring's private D-Bus),
-#      launches the app $SLIPWAY_BENCH_RUNS times (default 5), each with a fresh data dir and a
-#      fresh HOME, the sandbox auto start on (the default), and measures:
-#        - cold start to first paint: the ms the app writes to $SLIPWAY_BENCH_FIRST_PAINT_FILE
-#          when the UI calls first_paint (process start -> first frame painted); median
+#      launches the hello-world and Slipway alternately, $SLIPWAY_BENCH_RUNS times each (default
+#      5), each with a fresh data dir and a fresh HOME (Slipway with its sandbox auto start on, the
+#      default), and measures:
+#        - first paint: the ms each app writes to $SLIPWAY_BENCH_FIRST_PAINT_FILE when its page
+#          calls first_paint (start of main -> first frame painted), measured the same way in both;
+#        - Slipway's Launch page usable: when the page has shown its state (launch_interactive,
+#          written to $SLIPWAY_BENCH_INTERACTIVE_FILE), against the hello-world's first paint;
 #        - idle memory $SLIPWAY_BENCH_IDLE_S s (default 5) after first paint: VmRSS of the main
-#          process, and the total with its WebKit child processes (WebKitWebProcess,
-#          WebKitNetworkProcess); median. RSS counts shared library pages once per process, so
-#          the total's PSS (shared pages split between processes) is shown too, as is the
-#          sandbox's moto server (a child too, but not part of the app's footprint).
-#      Side by side, $SLIPWAY_BENCH_COMPOSITING_RUNS (default 2) more launches with WebKit's
-#      compositing forced on (WEBKIT_DISABLE_COMPOSITING_MODE=0), and the ratio of the totals
-#      (the app turns compositing off where there is no GPU: src-tauri/src/renderer.rs).
-#   3. the release binary's size.
+#          process, and the total PSS (shared pages split between processes) with its WebKit
+#          child processes (WebKitWebProcess, WebKitNetworkProcess). The sandbox's moto server (a
+#          child too) is shown apart: it is not part of the app's footprint;
+#        - in the first launch of each: the CPU time of the app and its WebKit processes over
+#          $SLIPWAY_BENCH_CPU_S (default 60) idle seconds, as % of one core.
+#      Medians, with each of Slipway's figures as a ratio to the hello-world's: absolute figures
+#      are noise on a shared machine, the ratios are the figures.
+#      Before them, $SLIPWAY_BENCH_COMPOSITING_RUNS (default 2) launches of Slipway with WebKit's
+#      compositing forced on (WEBKIT_DISABLE_COMPOSITING_MODE=0), for comparison (the app turns
+#      compositing off where there is no GPU: src-tauri/src/renderer.rs; the hello-world gets the
+#      same setting).
+#   3. both binaries' sizes, the release build steps' times, and Slipway's binary by crate
+#      (scripts/bench/size-by-crate.py).
 # `scripts/bench.sh desktop` runs only this part.
 # Every process it starts (the app, the sandbox the app starts, test-environment components that
 # were not already running) is stopped by PID. Units: ms, MB = 10^6 bytes.
@@ -29,7 +39,6 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$SLIPWAY_CACHE/target}
 export CARGO_TERM_COLOR=never
 RUNS=${SLIPWAY_BENCH_RUNS:-5}
 IDLE_S=${SLIPWAY_BENCH_IDLE_S:-5}
-TARGET_FIRST_PAINT_MS=1000
 TARGET_RSS_MB=150
 TARGET_SIZE_MB=30
 
@@ -258,12 +267,25 @@ else
   echo "ui/dist is up to date" >&2
 fi
 
-step "release build"
-build_start=$(date +%s)
-cargo build --release -p slipway-desktop --features custom-protocol
-build_s=$(( $(date +%s) - build_start ))
-bin="$CARGO_TARGET_DIR/release/slipway-desktop"
-[ -x "$bin" ] || die "$bin was not built"
+step "release builds: the hello-world anchor (benches/hello-tauri), then Slipway; same lock file and profile"
+build_kind=incremental; [ -d "$CARGO_TARGET_DIR/release/deps" ] || build_kind="clean"
+t0=$(date +%s)
+cargo build --release --locked -p slipway-bench-hello --features slipway-bench-hello/custom-protocol
+hello_build_s=$(( $(date +%s) - t0 ))
+# Slipway with its symbols kept (only its own crate's profile differs, so no dependency is built
+# again): the per-crate breakdown reads them. The binary measured and launched is a copy stripped
+# the way the profile's `strip = true` strips (`strip --strip-all`).
+t0=$(date +%s)
+cargo build --release --locked -p slipway-desktop --features slipway-desktop/custom-protocol \
+  --config 'profile.release.package.slipway-desktop.strip=false'
+build_s=$(( $(date +%s) - t0 ))
+hello_bin="$CARGO_TARGET_DIR/release/slipway-bench-hello"
+[ -x "$hello_bin" ] || die "$hello_bin was not built"
+[ -x "$CARGO_TARGET_DIR/release/slipway-desktop" ] || die "$CARGO_TARGET_DIR/release/slipway-desktop was not built"
+BIN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench-bin.XXXXXX"); TMP_DIRS+=("$BIN_DIR")
+cp "$CARGO_TARGET_DIR/release/slipway-desktop" "$BIN_DIR/slipway-desktop.syms"
+strip --strip-all -o "$BIN_DIR/slipway-desktop" "$BIN_DIR/slipway-desktop.syms"
+bin="$BIN_DIR/slipway-desktop"
 
 # ---- environment -----------------------------------------------------------------------------
 
@@ -281,91 +303,136 @@ DBUS_VAR=$(. "$TESTENV_DIR/env" && echo "$DBUS_SESSION_BUS_ADDRESS")
 VENV=$(. "$TESTENV_DIR/env" && echo "${SLIPWAY_MOTO_VENV:-$SLIPWAY_CACHE/venv}")
 [ -n "$DISPLAY_VAR" ] || die "the display component exported no DISPLAY"
 [ -x "$VENV/bin/moto_server" ] || die "no moto_server in $VENV"
+# Slipway turns WebKit's compositing off where there is no GPU render node (src-tauri/src/renderer.rs);
+# the hello-world gets the same setting, so both paint the same way.
+HELLO_ENV=()
+compgen -G "/dev/dri/renderD*" >/dev/null || HELLO_ENV=(WEBKIT_DISABLE_COMPOSITING_MODE=1)
 
 # ---- launches --------------------------------------------------------------------------------
 
-# launches N [VAR=VALUE...]: N launches with these extra environment variables; fills the arrays.
-launches() {
-FIRST_PAINT=(); MAIN_KB=(); TOTAL_KB=(); PSS_KB=(); NWEBKIT=(); MOTO_KB=()
-local n=$1; shift
-for i in $(seq 1 "$n"); do
+# CPU time (utime + stime, in clock ticks) of PIDs, read after the `)` that ends the command name.
+cpu_ticks() {
+  local p sum=0 t
+  for p in "$@"; do
+    t=$(awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$p/stat" 2>/dev/null) || continue
+    sum=$((sum + ${t:-0}))
+  done
+  echo "$sum"
+}
+
+# launch LABEL BIN CPU_S [VAR=VALUE...]: one launch with a fresh HOME and data folder; appends its
+# figures to the arrays of LABEL. With CPU_S > 0, it also measures the CPU time the app and its
+# WebKit processes take over CPU_S idle seconds.
+declare -A FP INTERACTIVE MAIN TOTAL PSS NWEB MOTO CPU
+launch() {
+  local label=$1 exe=$2 cpu_s=$3; shift 3
+  local dir fp main total pss nweb moto_kb parts p kb
   dir=$(mktemp -d "${TMPDIR:-/tmp}/slipway-bench.XXXXXX"); TMP_DIRS+=("$dir")
   mkdir -p "$dir/home"
   APP_DATA="$dir/data"
   # A clean environment: a fresh HOME (no ~/.aws, no WebKit caches), this display and bus only.
   env -i PATH="$PATH" HOME="$dir/home" LANG=C.UTF-8 USER="${USER:-root}" \
     DISPLAY="$DISPLAY_VAR" DBUS_SESSION_BUS_ADDRESS="$DBUS_VAR" \
-    SLIPWAY_SANDBOX_VENV="$VENV" SLIPWAY_BENCH_FIRST_PAINT_FILE="$dir/first-paint" "$@" \
-    "$bin" --data-dir "$APP_DATA" >"$dir/app.out" 2>&1 &
+    SLIPWAY_SANDBOX_VENV="$VENV" SLIPWAY_BENCH_FIRST_PAINT_FILE="$dir/first-paint" \
+    SLIPWAY_BENCH_INTERACTIVE_FILE="$dir/interactive" "$@" \
+    "$exe" --data-dir "$APP_DATA" >"$dir/app.out" 2>&1 &
   APP_PID=$!
   for _ in $(seq 1 600); do
     [ -s "$dir/first-paint" ] && break
-    alive "$APP_PID" || { cat "$dir/app.out" >&2; die "launch $i: the app exited before its first paint"; }
+    alive "$APP_PID" || { cat "$dir/app.out" >&2; die "$label: the app exited before its first paint"; }
     sleep 0.02
   done
-  [ -s "$dir/first-paint" ] || die "launch $i: no first paint within 12 s (log: $APP_DATA/logs/slipway-desktop.log)"
+  [ -s "$dir/first-paint" ] || die "$label: no first paint within 12 s (output: $dir/app.out)"
   fp=$(tr -d '[:space:]' < "$dir/first-paint")
+  # Slipway's Launch page says when its state is shown and it can be used (the hello-world's page
+  # is usable at its first paint).
+  if [ "$exe" = "$bin" ]; then
+    for _ in $(seq 1 600); do [ -s "$dir/interactive" ] && break; sleep 0.02; done
+    [ -s "$dir/interactive" ] || die "$label: the Launch page did not become usable within 12 s of its first paint"
+    INTERACTIVE[$label]+=" $(tr -d '[:space:]' < "$dir/interactive")"
+  fi
   sleep "$IDLE_S"
-  alive "$APP_PID" || die "launch $i: the app exited while idle"
+  alive "$APP_PID" || die "$label: the app exited while idle"
   main=$(rss_kb "$APP_PID"); total=$main; pss=$(pss_kb "$APP_PID"); nweb=0; moto_kb=0; parts=
+  local app_pids=("$APP_PID")
   for p in $(descendants "$APP_PID"); do
     case "$(comm "$p")" in
       WebKit*)
         kb=$(rss_kb "$p"); total=$((total + kb)); pss=$((pss + $(pss_kb "$p"))); nweb=$((nweb + 1))
-        parts="$parts, $(comm "$p") $kb" ;;
+        app_pids+=("$p"); parts="$parts, $(comm "$p") $kb" ;;
       *) grep -q moto "/proc/$p/cmdline" 2>/dev/null && moto_kb=$((moto_kb + $(rss_kb "$p"))) ;;
     esac
   done
-  FIRST_PAINT+=("$fp"); MAIN_KB+=("$main"); TOTAL_KB+=("$total"); PSS_KB+=("$pss"); NWEBKIT+=("$nweb"); MOTO_KB+=("$moto_kb")
-  printf 'launch %d: first paint %s ms; idle RSS kB: main %s%s; total %s (PSS %s); sandbox (moto) %s\n' \
-    "$i" "$fp" "$main" "$parts" "$total" "$pss" "$moto_kb" >&2
+  FP[$label]+=" $fp"; MAIN[$label]+=" $main"; TOTAL[$label]+=" $total"; PSS[$label]+=" $pss"
+  NWEB[$label]+=" $nweb"; MOTO[$label]+=" $moto_kb"
+  local cpu_note=
+  if [ "$cpu_s" -gt 0 ]; then
+    local before after
+    before=$(cpu_ticks "${app_pids[@]}"); sleep "$cpu_s"; after=$(cpu_ticks "${app_pids[@]}")
+    CPU[$label]=$(awk -v d=$((after - before)) -v hz="$(getconf CLK_TCK)" -v s="$cpu_s" 'BEGIN {printf "%.2f", 100 * d / hz / s}')
+    cpu_note="; idle CPU over ${cpu_s} s ${CPU[$label]}% of one core"
+  fi
+  printf '%s: first paint %s ms; idle RSS kB: main %s%s; total %s (PSS %s); sandbox (moto) %s%s\n' \
+    "$label" "$fp" "$main" "$parts" "$total" "$pss" "$moto_kb" "$cpu_note" >&2
   stop_app
-done
 }
 
-# Side by side: the app as it runs here (no GPU: compositing off, see src-tauri/src/renderer.rs),
+CPU_S=${SLIPWAY_BENCH_CPU_S:-60}
+# Side by side: Slipway as it runs here (no GPU: compositing off, see src-tauri/src/renderer.rs),
 # and with WebKit's compositing forced on (OpenGL on Mesa's software rasterizer).
 COMPOSITING_RUNS=${SLIPWAY_BENCH_COMPOSITING_RUNS:-2}
-step "$COMPOSITING_RUNS launches with compositing forced on (WEBKIT_DISABLE_COMPOSITING_MODE=0), for comparison"
-launches "$COMPOSITING_RUNS" WEBKIT_DISABLE_COMPOSITING_MODE=0
-ON_TOTAL_KB=("${TOTAL_KB[@]}"); ON_MAIN_KB=("${MAIN_KB[@]}")
-step "$RUNS launches: first paint, then ${IDLE_S} s idle"
-launches "$RUNS"
+step "$COMPOSITING_RUNS launches of Slipway with compositing forced on (WEBKIT_DISABLE_COMPOSITING_MODE=0), for comparison"
+for _ in $(seq 1 "$COMPOSITING_RUNS"); do launch slipway-compositing "$bin" 0 WEBKIT_DISABLE_COMPOSITING_MODE=0; done
+step "$RUNS launches of each, alternating (hello-world, Slipway): first paint, then ${IDLE_S} s idle; the first of each also ${CPU_S} s of idle CPU"
+for i in $(seq 1 "$RUNS"); do
+  cpu=0; [ "$i" = 1 ] && cpu=$CPU_S
+  launch hello "$hello_bin" "$cpu" "${HELLO_ENV[@]}"
+  launch slipway "$bin" "$cpu"
+done
 
 # ---- figures ---------------------------------------------------------------------------------
 
-median() { printf '%s\n' "$@" | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
-minmax() { printf '%s\n' "$@" | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }
+# shellcheck disable=SC2086 # the arrays hold space-separated figures
+median() { printf '%s\n' $* | sort -g | awk '{v[NR]=$1} END {print (NR%2) ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2}'; }
+# shellcheck disable=SC2086
+minmax() { printf '%s\n' $* | sort -g | awk 'NR==1{lo=$1} {hi=$1} END {print lo "-" hi}'; }
 kb_to_mb() { awk -v k="$1" 'BEGIN {printf "%.1f", k*1024/1e6}'; }
-verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v < t) ? "ok" : "OVER"}'; }
-
-fp_med=$(median "${FIRST_PAINT[@]}")
-main_med=$(kb_to_mb "$(median "${MAIN_KB[@]}")")
-total_med=$(kb_to_mb "$(median "${TOTAL_KB[@]}")")
-moto_med=$(kb_to_mb "$(median "${MOTO_KB[@]}")")
-pss_med=$(kb_to_mb "$(median "${PSS_KB[@]}")")
-size_bytes=$(stat -c %s "$bin")
-size_mb=$(awk -v b="$size_bytes" 'BEGIN {printf "%.1f", b/1e6}')
 range_mb() { local r; r=$(minmax "$@"); echo "$(kb_to_mb "${r%-*}")-$(kb_to_mb "${r#*-}")"; }
-fp_range=$(minmax "${FIRST_PAINT[@]}")
-main_range=$(range_mb "${MAIN_KB[@]}")
-total_range=$(range_mb "${TOTAL_KB[@]}")
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a/b}'; }
+# verdict VALUE TARGET: ok when VALUE < TARGET (or <= with a third argument "le").
+verdict() { awk -v v="$1" -v t="$2" -v le="${3:-}" 'BEGIN {print ((le == "le" ? v <= t : v < t) ? "ok" : "MISSED")}'; }
+
+size_of() { stat -c %s "$1"; }
+s_size=$(size_of "$bin"); h_size=$(size_of "$hello_bin")
+s_fp=$(median "${FP[slipway]}"); h_fp=$(median "${FP[hello]}")
+s_main=$(kb_to_mb "$(median "${MAIN[slipway]}")"); h_main=$(kb_to_mb "$(median "${MAIN[hello]}")")
+s_pss=$(kb_to_mb "$(median "${PSS[slipway]}")"); h_pss=$(kb_to_mb "$(median "${PSS[hello]}")")
+s_total=$(kb_to_mb "$(median "${TOTAL[slipway]}")"); h_total=$(kb_to_mb "$(median "${TOTAL[hello]}")")
+mb() { awk -v b="$1" 'BEGIN {printf "%.1f", b/1e6}'; }
 
 echo
 echo "Slipway desktop benchmarks ($(date -u +%FT%TZ), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg))"
-echo "binary: $bin (release build step: ${build_s} s)"
+echo "Slipway: $CARGO_TARGET_DIR/release/slipway-desktop; anchor: $hello_bin (benches/hello-tauri, same Tauri, lock file and profile)"
+echo "$RUNS launches of each, alternating; medians, ranges in brackets; MB = 10^6 bytes"
 echo
-printf '%-48s %-12s %-20s %-10s %s\n' "metric" "measured" "range ($RUNS runs)" "target" "result"
-printf '%-48s %-12s %-20s %-10s %s\n' "------" "--------" "---------------" "------" "------"
-printf '%-48s %-12s %-20s %-10s %s\n' "cold start to first paint (median)" "$fp_med ms" "$fp_range ms" "< $TARGET_FIRST_PAINT_MS ms" "$(verdict "$fp_med" $TARGET_FIRST_PAINT_MS)"
-printf '%-48s %-12s %-20s %-10s %s\n' "idle RSS after ${IDLE_S} s, main process (median)" "$main_med MB" "$main_range MB" "< $TARGET_RSS_MB MB" "$(verdict "$main_med" $TARGET_RSS_MB)"
-printf '%-48s %-12s %-20s %-10s %s\n' "idle RSS, main + $(median "${NWEBKIT[@]}") WebKit processes (median)" "$total_med MB" "$total_range MB" "< $TARGET_RSS_MB MB" "$(verdict "$total_med" $TARGET_RSS_MB)"
-printf '%-48s %-12s %-20s %-10s %s\n' "release binary size" "$size_mb MB" "$size_bytes B" "< $TARGET_SIZE_MB MB" "$(verdict "$size_mb" $TARGET_SIZE_MB)"
-printf '%-48s %-12s %-20s %-10s %s\n' "(info) main + WebKit, PSS (shared pages split)" "$pss_med MB" "" "" ""
-printf '%-48s %-12s %-20s %-10s %s\n' "(info) sandbox moto server RSS (median)" "$moto_med MB" "" "" ""
-on_total_med=$(kb_to_mb "$(median "${ON_TOTAL_KB[@]}")")
-printf '%-48s %-12s %-20s %-10s %s\n' "(info) main + WebKit RSS, compositing forced on" "$on_total_med MB" "$(range_mb "${ON_TOTAL_KB[@]}") MB" "" ""
-printf '%-48s %-12s %-20s %-10s %s\n' "(info) ratio: as run / compositing on" "$(awk -v a="$total_med" -v b="$on_total_med" 'BEGIN {printf "%.3f", a/b}')" "" "" ""
+row() { printf '%-36s %-22s %-22s %-7s %-14s %s\n' "$@"; }
+row "figure" "Slipway" "hello-world" "ratio" "target" "result"
+row "------" "-------" "-----------" "-----" "------" "------"
+row "first paint (ms)" "$s_fp [$(minmax "${FP[slipway]}")]" "$h_fp [$(minmax "${FP[hello]}")]" "$(ratio "$s_fp" "$h_fp")" "ratio <= 1.2" "$(verdict "$(ratio "$s_fp" "$h_fp")" 1.2 le)"
+s_int=$(median "${INTERACTIVE[slipway]}")
+row "Launch page usable (ms; vs first paint)" "$s_int [$(minmax "${INTERACTIVE[slipway]}")]" "$h_fp" "$(ratio "$s_int" "$h_fp")" "ratio <= 1.5" "$(verdict "$(ratio "$s_int" "$h_fp")" 1.5 le)"
+row "idle RSS, main process (MB)" "$s_main [$(range_mb "${MAIN[slipway]}")]" "$h_main [$(range_mb "${MAIN[hello]}")]" "$(ratio "$s_main" "$h_main")" "< $TARGET_RSS_MB MB" "$(verdict "$s_main" "$TARGET_RSS_MB")"
+row "total PSS, main + WebKit (MB)" "$s_pss [$(range_mb "${PSS[slipway]}")]" "$h_pss [$(range_mb "${PSS[hello]}")]" "$(ratio "$s_pss" "$h_pss")" "ratio <= 1.5" "$(verdict "$(ratio "$s_pss" "$h_pss")" 1.5 le)"
+row "idle CPU over ${CPU_S} s (% of a core)" "${CPU[slipway]}" "${CPU[hello]}" "-" "< 1%" "$(verdict "${CPU[slipway]}" 1)"
+row "binary size (MB)" "$(mb "$s_size")" "$(mb "$h_size")" "$(ratio "$s_size" "$h_size")" "< $TARGET_SIZE_MB MB" "$(verdict "$(mb "$s_size")" "$TARGET_SIZE_MB")"
+row "release build step (s, $build_kind)" "$build_s" "$hello_build_s" "-" "" "(Slipway's step reuses the Tauri crates the anchor's built)"
+row "(info) total RSS, main + WebKit (MB)" "$s_total" "$h_total" "$(ratio "$s_total" "$h_total")" "" ""
+row "(info) sandbox moto server RSS (MB)" "$(kb_to_mb "$(median "${MOTO[slipway]}")")" "-" "" "" "(not the app's: the sandbox's emulator)"
+c_total=$(kb_to_mb "$(median "${TOTAL[slipway-compositing]}")")
+row "(info) Slipway RSS, compositing on" "$c_total" "" "$(ratio "$s_total" "$c_total")" "" "(ratio: as run / compositing on)"
+echo
+echo "Slipway's binary by crate (symbols of the unstripped build; $(mb "$(size_of "$BIN_DIR/slipway-desktop.syms")") MB before strip):"
+python3 scripts/bench/size-by-crate.py "$BIN_DIR/slipway-desktop.syms" 25
 
 # `scripts/bench.sh desktop` stops here.
 [ "${1:-}" = desktop ] && exit 0

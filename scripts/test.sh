@@ -37,12 +37,12 @@ step "ui: install and build (the desktop app embeds ui/dist)"
 step "rust: build"
 # The desktop crate is built below: with the test-only IPC bridge for the page tests, then with
 # the feature that embeds the UI (the build that ships and that the e2e drives).
-cargo build --workspace --exclude slipway-desktop --all-targets --locked
+cargo build --workspace --exclude slipway-desktop --exclude slipway-bench-hello --all-targets --locked
 step "rust: clippy (every crate and target, warnings are errors)"
 # The desktop crate with its test-only IPC bridge too (the feature only adds code).
-cargo clippy --workspace --all-targets --features slipway-desktop/ipc-bridge --locked -- -D warnings
+cargo clippy --workspace --exclude slipway-bench-hello --all-targets --features slipway-desktop/ipc-bridge --locked -- -D warnings
 step "rust: tests"
-cargo nextest run --workspace --exclude slipway-desktop --locked --no-fail-fast --profile ci
+cargo nextest run --workspace --exclude slipway-desktop --exclude slipway-bench-hello --locked --no-fail-fast --profile ci
 step "test environment: the fault proxy's own tests and the Kubernetes smoke test"
 "$SLIPWAY_MOTO_VENV/bin/python" scripts/testenv/fault_proxy_test.py
 scripts/testenv/k8s_smoke.sh
@@ -80,7 +80,7 @@ cargo nextest run -p slipway-desktop --features custom-protocol --locked --no-fa
 
 step "rust: dockerd stopped and started again mid-run (last and alone: it restarts the dockerd every suite shares)"
 # (the same package set as the tests above, so nothing is built again)
-SLIPWAY_TEST_RESTART_DOCKERD=1 cargo nextest run --workspace --exclude slipway-desktop --locked --profile ci \
+SLIPWAY_TEST_RESTART_DOCKERD=1 cargo nextest run --workspace --exclude slipway-desktop --exclude slipway-bench-hello --locked --profile ci \
   --run-ignored ignored-only -E 'package(slipway-app) & binary(dockerd_restart)'
 
 step "all suites passed"
