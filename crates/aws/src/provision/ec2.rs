@@ -471,19 +471,22 @@ impl AwsDriver {
     }
 
     pub(crate) async fn ec2_list(&self, project: &str) -> Result<Vec<Observed>, ProvisionError> {
-        let mut out: Vec<Observed> = vec![];
-        out.extend(self.listed::<Vpc>(project).await?);
-        out.extend(self.listed::<InternetGateway>(project).await?);
-        out.extend(self.listed::<Subnet>(project).await?);
-        out.extend(self.listed::<RouteTable>(project).await?);
-        out.extend(self.listed::<Address>(project).await?);
+        // Every kind's describe at once: plan and refresh wait for the slowest, not the sum.
+        let (vpcs, igws, subnets, tables, eips, nats, groups, keys, templates, instances) = tokio::try_join!(
+            self.listed::<Vpc>(project),
+            self.listed::<InternetGateway>(project),
+            self.listed::<Subnet>(project),
+            self.listed::<RouteTable>(project),
+            self.listed::<Address>(project),
+            self.listed::<NatGateway>(project),
+            self.listed::<SecurityGroup>(project),
+            self.listed::<KeyPairInfo>(project),
+            self.listed::<LaunchTemplate>(project),
+            self.listed::<Instance>(project)
+        )?;
         // A NAT gateway stays listed for an hour after its delete: it is gone for us.
-        out.extend(self.listed::<NatGateway>(project).await?.into_iter().filter(|o| !NAT_GONE.contains(&o.state.as_str())));
-        out.extend(self.listed::<SecurityGroup>(project).await?);
-        out.extend(self.listed::<KeyPairInfo>(project).await?);
-        out.extend(self.listed::<LaunchTemplate>(project).await?);
-        out.extend(self.listed::<Instance>(project).await?);
-        Ok(out)
+        let nats = nats.into_iter().filter(|o| !NAT_GONE.contains(&o.state.as_str()));
+        Ok(vpcs.into_iter().chain(igws).chain(subnets).chain(tables).chain(eips).chain(nats).chain(groups).chain(keys).chain(templates).chain(instances).collect())
     }
 
     // --- create ------------------------------------------------------------------------------

@@ -138,31 +138,31 @@ impl AwsDriver {
     /// Clusters by their tags, and the tagged node groups of those clusters.
     pub(crate) async fn eks_list(&self, project: &str) -> Result<Vec<Observed>, ProvisionError> {
         let a = About { kind: ResourceKind::EksCluster, name: "(listing)" };
-        let mut out = vec![];
-        for name in self.cluster_names(a).await? {
-            let Some(c) = self.cluster(a, &name).await? else { continue };
-            if !tagged(&tags(c.tags()), project, None) {
-                continue;
-            }
-            let o = cluster_obs(&c);
-            if !is_deleting(&o.state) {
-                out.push(o);
-            }
-            let an = About { kind: ResourceKind::EksNodegroup, name: &name };
-            let ngs: Vec<String> = match self.eks.list_nodegroups().cluster_name(&name).into_paginator().items().send().try_collect().await {
-                Ok(v) => v,
-                Err(e) if fault::is_not_found(&e) => continue,
-                Err(e) => return Err(fault::map(an, &e)),
-            };
-            for ng in ngs {
-                if let Some(g) = self.nodegroup(an, &name, &ng).await? {
-                    let o = nodegroup_obs(&g);
-                    if tagged(&tags(g.tags()), project, None) && !is_deleting(&o.state) {
-                        out.push(o);
-                    }
-                }
-            }
+        // The clusters at once, and each one's node groups at once.
+        let per_cluster = futures::future::try_join_all(self.cluster_names(a).await?.into_iter().map(|name| self.eks_list_cluster(project, name))).await?;
+        Ok(per_cluster.into_iter().flatten().collect())
+    }
+
+    /// One cluster, when tagged for `project`, and its tagged node groups.
+    async fn eks_list_cluster(&self, project: &str, name: String) -> Result<Vec<Observed>, ProvisionError> {
+        let a = About { kind: ResourceKind::EksCluster, name: "(listing)" };
+        let Some(c) = self.cluster(a, &name).await? else { return Ok(vec![]) };
+        if !tagged(&tags(c.tags()), project, None) {
+            return Ok(vec![]);
         }
+        let mut out = vec![];
+        let o = cluster_obs(&c);
+        if !is_deleting(&o.state) {
+            out.push(o);
+        }
+        let an = About { kind: ResourceKind::EksNodegroup, name: &name };
+        let ngs: Vec<String> = match self.eks.list_nodegroups().cluster_name(&name).into_paginator().items().send().try_collect().await {
+            Ok(v) => v,
+            Err(e) if fault::is_not_found(&e) => return Ok(out),
+            Err(e) => return Err(fault::map(an, &e)),
+        };
+        let groups = futures::future::try_join_all(ngs.iter().map(|ng| self.nodegroup(an, &name, ng))).await?;
+        out.extend(groups.into_iter().flatten().filter(|g| tagged(&tags(g.tags()), project, None)).map(|g| nodegroup_obs(&g)).filter(|o| !is_deleting(&o.state)));
         Ok(out)
     }
 

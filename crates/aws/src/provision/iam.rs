@@ -71,16 +71,9 @@ impl AwsDriver {
         let a = About { kind: ResourceKind::IamRole, name: "(listing)" };
         let roles: Vec<Role> = self.iam.list_roles().into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e))?;
         let prefix = format!("{project}-");
-        let mut out = vec![];
-        for r in roles.iter().filter(|r| r.role_name().starts_with(&prefix)) {
-            // ListRoles leaves tags out: GetRole has them.
-            if let Some(full) = self.role(a, r.role_name()).await? {
-                if tagged(&tags(full.tags()), project, None) {
-                    out.push(role_obs(&full));
-                }
-            }
-        }
-        Ok(out)
+        // ListRoles leaves tags out: GetRole has them (one call per role, all at once).
+        let full = futures::future::try_join_all(roles.iter().filter(|r| r.role_name().starts_with(&prefix)).map(|r| self.role(a, r.role_name()))).await?;
+        Ok(full.into_iter().flatten().filter(|r| tagged(&tags(r.tags()), project, None)).map(|r| role_obs(&r)).collect())
     }
 
     pub(crate) async fn iam_create(&self, spec: &ResourceSpec, ctx: &CreateCtx<'_>) -> Result<Created, ProvisionError> {

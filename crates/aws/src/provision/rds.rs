@@ -131,19 +131,17 @@ impl AwsDriver {
     /// lists subnet groups without tags, so only the project's own names are looked at).
     pub(crate) async fn rds_list(&self, project: &str) -> Result<Vec<Observed>, ProvisionError> {
         let a = About { kind: ResourceKind::DbInstance, name: "(listing)" };
-        let dbs: Vec<DbInstance> =
-            self.rds.describe_db_instances().into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e))?;
+        let ag = About { kind: ResourceKind::DbSubnetGroup, name: "(listing)" };
+        // Both lists at once, then the project's subnet groups' tags at once.
+        let (dbs, groups): (Vec<DbInstance>, Vec<DbSubnetGroup>) = tokio::try_join!(
+            async { self.rds.describe_db_instances().into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e)) },
+            async { self.rds.describe_db_subnet_groups().into_paginator().items().send().try_collect().await.map_err(|e| fault::map(ag, &e)) }
+        )?;
         let mut out: Vec<Observed> = dbs.iter().filter(|d| !is_deleting(d) && tagged(&tags(d.tag_list()), project, None)).map(db_obs).collect();
-        let a = About { kind: ResourceKind::DbSubnetGroup, name: "(listing)" };
-        let groups: Vec<DbSubnetGroup> =
-            self.rds.describe_db_subnet_groups().into_paginator().items().send().try_collect().await.map_err(|e| fault::map(a, &e))?;
         let prefix = format!("{project}-");
-        for g in groups.iter().filter(|g| g.db_subnet_group_name().is_some_and(|n| n.starts_with(&prefix))) {
-            let t = self.rds_tags_of(a, g.db_subnet_group_arn().unwrap_or_default()).await?;
-            if tagged(&t, project, None) {
-                out.push(group_obs(g, &t));
-            }
-        }
+        let ours: Vec<&DbSubnetGroup> = groups.iter().filter(|g| g.db_subnet_group_name().is_some_and(|n| n.starts_with(&prefix))).collect();
+        let group_tags = futures::future::try_join_all(ours.iter().map(|g| self.rds_tags_of(ag, g.db_subnet_group_arn().unwrap_or_default()))).await?;
+        out.extend(ours.into_iter().zip(group_tags).filter(|(_, t)| tagged(t, project, None)).map(|(g, t)| group_obs(g, &t)));
         Ok(out)
     }
 

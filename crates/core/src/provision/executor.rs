@@ -271,14 +271,14 @@ impl Executor {
     /// the cloud has for the project.
     async fn actual(&self, bp: &Blueprint, cancel: &CancellationToken) -> Result<Vec<Observed>, UserError> {
         bp.validate(None)?;
-        let azs = self
-            .retry(cancel, None, |_| self.driver.availability_zones())
-            .await
-            .map_err(|e| UserError::new("Could not read the region's availability zones", e.to_string(), "Check the AWS connection (slipway doctor) and try again"))?;
+        // Both reads at once (the listing only reads, so it need not wait for the zones' check).
+        let (azs, listed) = futures::join!(
+            self.retry(cancel, None, |_| self.driver.availability_zones()),
+            self.retry(cancel, None, |_| self.driver.list_tagged(&bp.project))
+        );
+        let azs = azs.map_err(|e| UserError::new("Could not read the region's availability zones", e.to_string(), "Check the AWS connection (slipway doctor) and try again"))?;
         bp.validate(Some(&azs))?;
-        self.retry(cancel, None, |_| self.driver.list_tagged(&bp.project))
-            .await
-            .map_err(|e| UserError::new("Could not list the project's resources", e.to_string(), "Check the AWS connection (slipway doctor) and try again"))
+        listed.map_err(|e| UserError::new("Could not list the project's resources", e.to_string(), "Check the AWS connection (slipway doctor) and try again"))
     }
 
     pub async fn plan(&self, bp: &Blueprint) -> Result<Plan, UserError> {
