@@ -17,6 +17,9 @@ top = int(sys.argv[2]) if len(sys.argv) > 2 else 25
 out = subprocess.run(["nm", "--demangle", "--print-size", "--size-sort", "--defined-only", binary],
                      check=True, capture_output=True, text=True).stdout
 STD = {"core", "alloc", "std", "impl"}
+# Symbol prefixes of the C libraries linked in statically.
+C_LIBS = [("aws_lc_", "aws-lc (C)"), ("sqlite3", "SQLite (C)"), ("git_", "libgit2 (C)"), ("ring_core_", "ring (C, asm)"),
+          ("http_parser", "libgit2 (C)"), ("xdl_", "libgit2 (C)"), ("ZSTD_", "zstd (C)"), ("deflate", "zlib (C)"), ("inflate", "zlib (C)")]
 sizes = Counter()
 for line in out.splitlines():
     parts = line.split(" ", 3)
@@ -29,7 +32,7 @@ for line in out.splitlines():
     # aws_sdk_ec2::X>` is aws-sdk-ec2's code (monomorphized for it), `<a::B as c::D>::f` is a's.
     crates = re.findall(r"(?<![A-Za-z0-9_:])([A-Za-z_][A-Za-z0-9_]*)::", name)
     if not crates:
-        crate = "(C and C++: libgit2, SQLite, aws-lc, glue...)"
+        crate = next((lib for prefix, lib in C_LIBS if name.startswith(prefix)), "(other C and C++)")
     else:
         crate = next((c for c in crates if c not in STD), crates[0])
     sizes[crate] += size
