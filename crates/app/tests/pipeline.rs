@@ -169,6 +169,12 @@ async fn the_sample_app_goes_green_and_answers_through_nginx_with_rows_from_mysq
     );
     let sha = head(repo.path());
     assert_eq!(r.commit.as_deref(), Some(sha.as_str()));
+    // The two images built at once, and the test database was started while they built.
+    let build = r.stages.iter().find(|s| s.name == StageName::Build).unwrap();
+    let [a, b] = &build.steps[..] else { panic!("{:?}", build.steps) };
+    assert!(a.started_at <= b.finished_at && b.started_at <= a.finished_at, "the builds did not overlap: {:?}", build.steps);
+    let test_log = std::fs::read_to_string(step_path(&app.runs_dir(), &r.id, StageName::Test, slipway_core::pipeline::logs::SLIPWAY_STEP)).unwrap();
+    assert!(test_log.contains("The test database db was started while the images were built"), "{test_log}");
     // Test reports and coverage were collected from the containers.
     let backend = r
         .artifacts

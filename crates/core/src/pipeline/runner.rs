@@ -123,6 +123,57 @@ pub struct Pipeline {
 /// The default of [`Pipeline::step_timeout`].
 pub const DEFAULT_STEP_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+/// The test database's container, started while the images build, and its password.
+struct EarlyDb {
+    id: String,
+    password: String,
+}
+
+/// What the early start of the test database runs.
+struct EarlyDbSpec {
+    spec: ContainerSpec,
+    password: String,
+    net: String,
+    labels: Labels,
+}
+
+/// The services the testers call, dependencies first (compose's start order).
+fn test_start_order(project: &Project) -> Vec<&ServiceSpec> {
+    let mut needed: Vec<&ServiceSpec> = vec![];
+    for t in project.services.iter().filter(|s| s.tests) {
+        for d in project.dependencies(t) {
+            if !needed.iter().any(|x| x.name == d.name) {
+                needed.push(d);
+            }
+        }
+    }
+    project.start_order().into_iter().filter(|s| needed.iter().any(|n| n.name == s.name)).collect()
+}
+
+/// The database the Test stage starts: the project's, when a tested service or one it calls
+/// uses it.
+fn test_database(project: &Project) -> Option<&DatabaseSpec> {
+    let order = test_start_order(project);
+    let wants = project.services.iter().filter(|s| s.tests).chain(order.iter().copied()).any(|s| project.uses_db(s));
+    project.database.as_ref().filter(|_| wants)
+}
+
+/// The test database's container: the schema loaded at its first start, reachable on the run's
+/// test network by its name and aliases, healthy once it answers.
+fn test_db_spec(run_id: &str, db: &DatabaseSpec, repo: &Path, net: &str, labels: &Labels, password: &str) -> Result<ContainerSpec, UserError> {
+    Ok(ContainerSpec {
+        name: Some(format!("slipway-{run_id}-{}", db.name)),
+        image: db.image.clone(),
+        env: database_container_env(db, &random_hex(12), password),
+        network: Some(net.to_string()),
+        aliases: std::iter::once(db.name.clone()).chain(db.aliases.iter().cloned()).collect(),
+        labels: labels.clone(),
+        files: schema_files(repo, db)?,
+        healthcheck: Some(database_healthcheck(db.engine)),
+        ..Default::default()
+    })
+}
+
 /// Why a stage ended early.
 enum Stop {
     Failed(UserError),
@@ -385,6 +436,8 @@ impl Pipeline {
         run.started_at = Some(crate::now_ms());
         report(run);
         let mut ended: Option<Status> = None;
+        // The test database, started while the images build (it needs none of them).
+        let mut early_db: Option<EarlyDb> = None;
         for stage in StageName::ALL {
             if let Some(end) = ended {
                 let st = run.stage_mut(stage);
@@ -409,8 +462,17 @@ impl Pipeline {
             let result = match self.log(run, stage, SLIPWAY_STEP) {
                 Err(e) => Err(Stop::Failed(e)),
                 Ok(slog) => {
+                    let early = if stage == StageName::Build { self.early_db_spec(project, run) } else { None };
+                    let db_now = if stage == StageName::Test { early_db.take() } else { None };
+                    let work = async {
+                        let (r, db) = tokio::join!(self.stage(stage, project, run, &slog, cancel, report, db_now), self.start_early_db(early));
+                        if db.is_some() {
+                            early_db = db;
+                        }
+                        r
+                    };
                     let r = tokio::select! {
-                        r = self.stage(stage, project, run, &slog, cancel, report) => r,
+                        r = work => r,
                         _ = cancel.cancelled(), if stage != StageName::Deploy => Err(Stop::Cancelled),
                     };
                     match &r {
@@ -468,11 +530,12 @@ impl Pipeline {
         Ok(removed)
     }
 
-    async fn stage(&self, stage: StageName, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken, report: Report<'_>) -> Result<Status, Stop> {
+    #[allow(clippy::too_many_arguments)]
+    async fn stage(&self, stage: StageName, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken, report: Report<'_>, early_db: Option<EarlyDb>) -> Result<Status, Stop> {
         match stage {
             StageName::Checkout => self.checkout(project, run, slog).await,
             StageName::Build => self.build(project, run, slog, report).await,
-            StageName::Test => self.test(project, run, slog, cancel, report).await,
+            StageName::Test => self.test(project, run, slog, cancel, report, early_db).await,
             StageName::Push => self.push(project, run, slog, report).await,
             StageName::Deploy => self.deploy(project, run, slog, cancel).await,
         }
@@ -517,6 +580,8 @@ impl Pipeline {
         let sha = Self::commit(run)?;
         let repo = self.checkout_dir(run).join(&project.subdir);
         self.engine.ping().await?;
+        // Every build context is checked before any build starts.
+        let mut requests = vec![];
         for svc in &project.services {
             let context = super::confine::inside(&repo, &format!("service {}'s build context", svc.name), &svc.context)?;
             let dockerfile = super::confine::inside(&context, &format!("service {}'s Dockerfile", svc.name), &svc.dockerfile)?;
@@ -527,6 +592,12 @@ impl Pipeline {
                     "Add the Dockerfile, or fix the service's context and dockerfile on the Project page",
                 ));
             }
+            requests.push((svc, context));
+        }
+        // The images build at once (no service's image depends on another's), each with its own
+        // log and time limit; the first failure ends the stage.
+        let mut builds = futures::stream::FuturesUnordered::new();
+        for (svc, context) in requests {
             let image = image_name(&project.id, &svc.name, &sha);
             slog.line(format!("Building {} from {}/{}", image, svc.context, svc.dockerfile));
             Self::step_start(run, StageName::Build, &svc.name, report);
@@ -539,10 +610,25 @@ impl Pipeline {
             labels.insert("slipway.image.commit".into(), sha.clone());
             let req = BuildRequest { context, dockerfile: svc.dockerfile.clone(), tags: vec![image.clone()], build_args: svc.build_args.clone(), labels };
             let limit = step_timeout(svc, self.step_timeout);
-            let built = match tokio::time::timeout(limit, self.engine.build(req, log.as_ref())).await {
-                Ok(b) => b,
+            builds.push(async move {
+                let built = tokio::time::timeout(limit, self.engine.build(req, log.as_ref())).await;
+                log.flush();
+                (svc, image, limit, log, built)
+            });
+        }
+        while let Some((svc, image, limit, log, built)) = futures::StreamExt::next(&mut builds).await {
+            match built {
+                Ok(Ok(id)) => {
+                    slog.line(format!("Built {image} ({id})"));
+                    Self::step_end(run, StageName::Build, &svc.name, Status::Succeeded, report);
+                    run.artifacts.images.retain(|i| i.service != svc.name);
+                    run.artifacts.images.push(ImageArtifact { service: svc.name.clone(), image, pushed: None, digest: None });
+                }
+                Ok(Err(e)) => {
+                    Self::step_end(run, StageName::Build, &svc.name, Status::Failed, report);
+                    return Err(Stop::Failed(UserError::new(format!("Building {} failed", svc.name), e.why, e.fix)));
+                }
                 Err(_) => {
-                    log.flush();
                     Self::step_end(run, StageName::Build, &svc.name, Status::Failed, report);
                     return Err(Stop::Failed(timeout_error(
                         &format!("Building {} (step build/{})", svc.name, svc.name),
@@ -551,21 +637,10 @@ impl Pipeline {
                         &format!("Look at the step's log for the command that hangs, or give {} more time: `timeout = {}` under [services.{}] in slipway.toml", svc.name, limit.as_secs() * 2, svc.name),
                     )));
                 }
-            };
-            log.flush();
-            match built {
-                Ok(id) => {
-                    slog.line(format!("Built {image} ({id})"));
-                    Self::step_end(run, StageName::Build, &svc.name, Status::Succeeded, report);
-                    run.artifacts.images.retain(|i| i.service != svc.name);
-                    run.artifacts.images.push(ImageArtifact { service: svc.name.clone(), image, pushed: None, digest: None });
-                }
-                Err(e) => {
-                    Self::step_end(run, StageName::Build, &svc.name, Status::Failed, report);
-                    return Err(Stop::Failed(UserError::new(format!("Building {} failed", svc.name), e.why, e.fix)));
-                }
             }
         }
+        // Images in the services' order, whatever order their builds ended in.
+        run.artifacts.images.sort_by_key(|i| project.services.iter().position(|s| s.name == i.service));
         Ok(Status::Succeeded)
     }
 
@@ -610,7 +685,8 @@ impl Pipeline {
         Ok(())
     }
 
-    async fn test(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken, report: Report<'_>) -> Result<Status, Stop> {
+    #[allow(clippy::too_many_arguments)]
+    async fn test(&self, project: &Project, run: &mut Run, slog: &Arc<StepLog>, cancel: &CancellationToken, report: Report<'_>, early_db: Option<EarlyDb>) -> Result<Status, Stop> {
         let testers: Vec<&ServiceSpec> = project.services.iter().filter(|s| s.tests).collect();
         if testers.is_empty() {
             slog.line("No service has tests (tests = false for every one)");
@@ -626,40 +702,25 @@ impl Pipeline {
         let repo = self.checkout_dir(run).join(&project.subdir);
         // Everything the containers get is worked out before any starts: a missing value or
         // an unset `${VAR?message}` stops here, with nothing running.
-        let db_password = random_hex(12);
+        let db_password = early_db.as_ref().map(|e| e.password.clone()).unwrap_or_else(|| random_hex(12));
         let conn = project.database.as_ref().map(|db| DbConn::provided(db, &db_password));
         let envs = resolve_envs(&repo, project, &self.test_settings, conn.as_ref(), config::TEST_ENV)?;
         let labels = self.labels(run, StageName::Test);
         let net = format!("slipway-{}-test", run.id);
         self.engine.create_network(&net, &labels).await?;
-        // The services the testers call, dependencies first (compose's start order).
-        let mut needed: Vec<&ServiceSpec> = vec![];
-        for t in &testers {
-            for d in project.dependencies(t) {
-                if !needed.iter().any(|x| x.name == d.name) {
-                    needed.push(d);
-                }
-            }
-        }
-        let order: Vec<&ServiceSpec> = project.start_order().into_iter().filter(|s| needed.iter().any(|n| n.name == s.name)).collect();
+        let order = test_start_order(project);
         // The database, when anything started here uses it, with its schema loaded.
-        let wants_db = testers.iter().chain(order.iter()).any(|s| project.uses_db(s));
-        if let Some(db) = project.database.as_ref().filter(|_| wants_db) {
+        if let Some(db) = test_database(project) {
             slog.line(format!("Starting the test database {} ({} {}), loading {}", db.name, db.engine.as_str(), db.image, if db.scripts().is_empty() { "no schema".to_string() } else { db.scripts().join(", ") }));
             Self::step_start(run, StageName::Test, &db.name, report);
             let log = self.log(run, StageName::Test, &db.name)?;
-            let spec = ContainerSpec {
-                name: Some(format!("slipway-{}-{}", run.id, db.name)),
-                image: db.image.clone(),
-                env: database_container_env(db, &random_hex(12), &db_password),
-                network: Some(net.clone()),
-                aliases: std::iter::once(db.name.clone()).chain(db.aliases.iter().cloned()).collect(),
-                labels: labels.clone(),
-                files: schema_files(&repo, db)?,
-                healthcheck: Some(database_healthcheck(db.engine)),
-                ..Default::default()
+            let id = match early_db {
+                Some(e) => {
+                    slog.line(format!("The test database {} was started while the images were built", db.name));
+                    e.id
+                }
+                None => self.engine.run(&test_db_spec(&run.id, db, &repo, &net, &labels, &db_password)?).await?,
             };
-            let id = self.engine.run(&spec).await?;
             let follower = spawn_follow(self.engine.clone(), id.clone(), log.clone());
             if let Err(e) = wait_ready(self.engine.as_ref(), &id, &format!("The test database {} (step test/{})", db.name, db.name), log.path(), self.ready_timeout, cancel, None).await {
                 let _ = tokio::time::timeout(Duration::from_secs(2), follower).await;
@@ -737,6 +798,37 @@ impl Pipeline {
                 failures.iter().map(|e| format!("{}: {}", e.what, e.why)).collect::<Vec<_>>().join("; "),
                 failures[0].fix.clone(),
             ))),
+        }
+    }
+
+    /// What the test database's early start needs, worked out before the Build stage: None when
+    /// this run will not test against a database (no tests, no database, or it stops before
+    /// Test), or when its spec cannot be made (the Test stage then reports why).
+    fn early_db_spec(&self, project: &Project, run: &Run) -> Option<EarlyDbSpec> {
+        if run.until.is_some_and(|u| u < StageName::Test) {
+            return None;
+        }
+        let db = test_database(project)?;
+        let password = random_hex(12);
+        let labels = self.labels(run, StageName::Test);
+        let net = format!("slipway-{}-test", run.id);
+        let repo = self.checkout_dir(run).join(&project.subdir);
+        let spec = test_db_spec(&run.id, db, &repo, &net, &labels, &password).ok()?;
+        Some(EarlyDbSpec { spec, password, net, labels })
+    }
+
+    /// Starts the test database (its network, its image pulled if missing, its container)
+    /// without waiting for it to be ready. None when anything fails: the Test stage then starts
+    /// it itself and reports the error where the user looks for it.
+    async fn start_early_db(&self, early: Option<EarlyDbSpec>) -> Option<EarlyDb> {
+        let e = early?;
+        self.engine.create_network(&e.net, &e.labels).await.ok()?;
+        match self.engine.run(&e.spec).await {
+            Ok(id) => Some(EarlyDb { id, password: e.password }),
+            Err(err) => {
+                tracing::info!(error = %err, "the test database's early start failed; the Test stage starts it");
+                None
+            }
         }
     }
 
