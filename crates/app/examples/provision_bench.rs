@@ -136,6 +136,7 @@ async fn main() {
         .await
         .unwrap();
     let mut rx = journal.bus.subscribe();
+    let probe = driver.clone();
     let exec = Executor::new(
         driver,
         journal,
@@ -217,6 +218,22 @@ async fn main() {
     let drift = exec.refresh(&bp).await.unwrap();
     let refresh_ms = t.elapsed().as_secs_f64() * 1000.0;
     assert_eq!(drift.len(), 22);
+    // Where plan's time goes: its two reads (run at once), each timed alone, the median of 5.
+    let mut zones = vec![];
+    let mut listing = vec![];
+    for _ in 0..5 {
+        let t = Instant::now();
+        slipway_core::provision::CloudDriver::availability_zones(probe.as_ref()).await.unwrap();
+        zones.push(t.elapsed().as_secs_f64() * 1000.0);
+        let t = Instant::now();
+        slipway_core::provision::CloudDriver::list_tagged(probe.as_ref(), &bp.project).await.unwrap();
+        listing.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    let (zones_ms, listing_ms) = (med(zones), med(listing));
 
     exec.destroy(&bp.project, CancellationToken::new())
         .await
@@ -236,9 +253,9 @@ async fn main() {
         chain[&last].join(" -> ")
     );
     println!(
-        "  apply / measured path    {:>7.3}     target <= 1.05  {}",
+        "  apply / measured path    {:>7.3}     target <= 1.02  {}",
         wall / measured,
-        if wall / measured <= 1.05 {
+        if wall / measured <= 1.02 {
             "ok"
         } else {
             "MISSED"
@@ -253,11 +270,13 @@ async fn main() {
         sequential / wall
     );
     println!(
-        "  plan (22 resources)      {plan_ms:>7.0} ms  target < 1000  {}",
-        if plan_ms < 1000.0 { "ok" } else { "MISSED" }
+        "  plan (22 resources)      {plan_ms:>7.0} ms  target < 200   {}",
+        if plan_ms < 200.0 { "ok" } else { "MISSED" }
     );
     println!(
-        "  refresh (22 resources)   {refresh_ms:>7.0} ms  target < 1000  {}",
-        if refresh_ms < 1000.0 { "ok" } else { "MISSED" }
+        "  refresh (22 resources)   {refresh_ms:>7.0} ms  target < 200   {}",
+        if refresh_ms < 200.0 { "ok" } else { "MISSED" }
     );
+    println!("  plan's reads, each alone: availability zones {zones_ms:.0} ms (one API round trip), the project's listing {listing_ms:.0} ms");
+    println!("    (every service at once; its longest chain is EKS: ListClusters, then DescribeCluster beside ListNodegroups, then DescribeNodegroup)");
 }

@@ -43,6 +43,23 @@ pub fn effective_endpoint(target: &AwsTarget) -> Option<String> {
         .or_else(|| std::env::var("AWS_ENDPOINT_URL").ok().filter(|s| !s.trim().is_empty()))
 }
 
+/// The HTTPS client of every AWS call: the SDK's own (hyper, rustls, the proxy from
+/// `HTTPS_PROXY` and `NO_PROXY`, the SDK's timeouts), with rustls on ring, the crypto library
+/// reqwest, kube and octocrab use too, so that the binary carries one, not two (the SDK's default
+/// client would bring aws-lc).
+fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut c = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
+        c.set_connector_settings(settings.cloned());
+        if let Some(rc) = components {
+            c.set_sleep_impl(rc.sleep_impl());
+        }
+        c.set_proxy_config(Some(ProxyConfig::from_env()));
+        c.build()
+    })
+}
+
 /// Builds the one SdkConfig every AWS client of a target shares.
 pub async fn sdk_config(target: &AwsTarget, region: &str) -> Result<SdkConfig, UserError> {
     let timeouts = aws_config::timeout::TimeoutConfig::builder()
@@ -51,6 +68,7 @@ pub async fn sdk_config(target: &AwsTarget, region: &str) -> Result<SdkConfig, U
         .operation_timeout(Duration::from_secs(30))
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(https_client())
         .region(Region::new(region.to_string()))
         .timeout_config(timeouts)
         .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(3));

@@ -146,21 +146,25 @@ impl AwsDriver {
     /// One cluster, when tagged for `project`, and its tagged node groups.
     async fn eks_list_cluster(&self, project: &str, name: String) -> Result<Vec<Observed>, ProvisionError> {
         let a = About { kind: ResourceKind::EksCluster, name: "(listing)" };
-        let Some(c) = self.cluster(a, &name).await? else { return Ok(vec![]) };
+        let an = About { kind: ResourceKind::EksNodegroup, name: &name };
+        // The cluster and the names of its node groups at once (both need only its name).
+        let (c, ngs) = tokio::join!(self.cluster(a, &name), async {
+            match self.eks.list_nodegroups().cluster_name(&name).into_paginator().items().send().try_collect().await {
+                Ok(v) => Ok(v),
+                Err(e) if fault::is_not_found(&e) => Ok(vec![]),
+                Err(e) => Err(fault::map(an, &e)),
+            }
+        });
+        let Some(c) = c? else { return Ok(vec![]) };
         if !tagged(&tags(c.tags()), project, None) {
             return Ok(vec![]);
         }
+        let ngs: Vec<String> = ngs?;
         let mut out = vec![];
         let o = cluster_obs(&c);
         if !is_deleting(&o.state) {
             out.push(o);
         }
-        let an = About { kind: ResourceKind::EksNodegroup, name: &name };
-        let ngs: Vec<String> = match self.eks.list_nodegroups().cluster_name(&name).into_paginator().items().send().try_collect().await {
-            Ok(v) => v,
-            Err(e) if fault::is_not_found(&e) => return Ok(out),
-            Err(e) => return Err(fault::map(an, &e)),
-        };
         let groups = futures::future::try_join_all(ngs.iter().map(|ng| self.nodegroup(an, &name, ng))).await?;
         out.extend(groups.into_iter().flatten().filter(|g| tagged(&tags(g.tags()), project, None)).map(|g| nodegroup_obs(&g)).filter(|o| !is_deleting(&o.state)));
         Ok(out)
