@@ -89,7 +89,7 @@ fi
 # `scripts/bench.sh deploy` runs only this part: the sample app deployed to the test cluster, then
 # Slipway's redeploy and `kubectl rollout restart` + `kubectl rollout status` of the same
 # Deployments, alternating, SLIPWAY_BENCH_RUNS rounds (default 5); prints the medians and their
-# ratio (target <= 1.10). Both sides wait on watches; the cluster's own rollout time dominates, so
+# ratio (target <= 0.80). Both sides wait on watches; the cluster's own rollout time dominates, so
 # a debug build measures the same as a release one.
 deploy_bench() {
   step "deploy benchmark (dockerd, base images, Kubernetes control plane)"
