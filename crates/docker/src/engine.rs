@@ -129,7 +129,7 @@ impl DockerEngine {
         Ok(self.timed(QUICK, self.docker.inspect_container(id, None)).await?.map(to_state))
     }
 
-    /// The state, and, when the container was killed (137) less than 5 s ago without the engine
+    /// The state, and, when the container was killed (137) less than 30 s ago without the engine
     /// having reported an OOM kill yet, the time (Unix seconds) it started.
     async fn state_and_oom_pending(&self, id: &str) -> Call<(ContainerState, Option<i64>)> {
         Ok(self.timed(QUICK, self.docker.inspect_container(id, None)).await?.map(|c| {
@@ -137,7 +137,7 @@ impl DockerEngine {
             let started = c.state.as_ref().and_then(|s| s.started_at.as_deref()).and_then(unix_seconds);
             let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
             let state = to_state(c);
-            let pending = state.exit_code == Some(137) && !state.oom_killed && finished.is_some_and(|f| (now - f).abs() < 5);
+            let pending = state.exit_code == Some(137) && !state.oom_killed && finished.is_some_and(|f| (now - f).abs() < 30);
             (state, if pending { Some(started.unwrap_or(now - 3600)) } else { None })
         }))
     }
@@ -1087,9 +1087,11 @@ impl ContainerEngine for DockerEngine {
             Ok((mut s, Some(started))) => {
                 // The engine handles the kernel's OOM event apart from the exit, and under load
                 // it can land a moment after the exit is visible, or (Docker 20.10) be cleared
-                // again by the exit: the engine's state is asked again briefly, and its event
+                // again by the exit: the engine's state is asked again for up to 5 s (the OOM
+                // event reaches the engine through containerd, late under load), and its event
                 // log, so that a container just killed for memory is reported as such.
-                for _ in 0..10 {
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while std::time::Instant::now() < deadline {
                     if self.oom_event_since(id, started).await {
                         s.oom_killed = true;
                         return Ok(s);
