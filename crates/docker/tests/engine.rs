@@ -430,10 +430,13 @@ async fn wait_read_file_exec_and_inspect() {
     let err = e.exec(&d, &["true".into()]).await.unwrap_err();
     assert!(err.why.contains("is not running"), "{err:?}");
 
-    // Out of memory: killed with 137 and reported.
+    // Out of memory: killed with 137 and reported. The shell waits a second first: containerd
+    // watches a container's memory cgroup for OOM kills only once the task has started, and a
+    // process killed before that (this one takes milliseconds, later under load) leaves no OOM
+    // event and no flag for any client to read. A real service runs out of memory later.
     let oom = ContainerSpec {
         memory_bytes: Some(8 * 1024 * 1024),
-        ..spec(&format!("{id}-oom"), &labels, &["sh", "-c", "x=a; while true; do x=$x$x; done"])
+        ..spec(&format!("{id}-oom"), &labels, &["sh", "-c", "sleep 1; x=a; while true; do x=$x$x; done"])
     };
     let o = e.run(&oom).await.unwrap();
     assert_eq!(e.wait(&o).await.unwrap(), 137);
