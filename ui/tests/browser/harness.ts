@@ -273,6 +273,52 @@ export async function serveAssetsWithoutNetwork(context: BrowserContext, serverU
 
 // ---- Chromium ----
 
+/** Reads one page's channel messages from the bridge's /channels stream and hands them to that
+ * page in order (ipcBridge.ts, __slipwayDeliver), until the page closes or leaves the document
+ * that asked. In Node, not in the page: Chromium aborts a page's requests with
+ * ERR_NETWORK_CHANGED whenever dockerd or the cluster adds a network interface. */
+export async function pumpChannels(bridge: Bridge, page: Page, pageId: string): Promise<void> {
+  const stop = new AbortController();
+  page.once("close", () => stop.abort());
+  try {
+    const res = await fetch(`${bridge.url}/channels`, {
+      headers: { "x-slipway-bridge-token": bridge.token, "x-slipway-bridge-client": pageId },
+      signal: stop.signal,
+    });
+    if (!res.ok || !res.body) throw new Error(`the IPC bridge refused the channel stream: ${res.status} ${await res.text()}`);
+    const decoder = new TextDecoder();
+    let buffered = "";
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      buffered += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buffered.indexOf("\n")) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (!line) continue;
+        const delivered = await page
+          .evaluate(
+            ([id, m]) => {
+              const w = window as unknown as { __slipwayPage?: string; __slipwayDeliver?: (m: unknown) => void };
+              if (w.__slipwayPage !== id || !w.__slipwayDeliver) return false;
+              w.__slipwayDeliver(m);
+              return true;
+            },
+            [pageId, JSON.parse(line)] as const,
+          )
+          .catch(() => false);
+        if (!delivered) return; // the page has closed or shows another document
+      }
+    }
+  } catch (e) {
+    if (!stop.signal.aborted) throw e;
+  } finally {
+    stop.abort();
+  }
+}
+
 export type Browser = { context: BrowserContext; close: () => Promise<void> };
 
 /** Debian's Chromium with a fresh profile directory, removed on close. */
@@ -335,6 +381,7 @@ export function browserSuite(opts: BridgeOptions): Suite {
     server = await startServer(bridge.url);
     browser = await launchChromium();
     await serveAssetsWithoutNetwork(browser.context, server.url);
+    await browser.context.exposeBinding("__slipwayChannels", ({ page }, pageId: string) => pumpChannels(bridge, page, pageId));
     await browser.context.addInitScript(installIpcBridge, { base: `${server.url}__bridge`, token: bridge.token });
   }, 60_000);
   afterAll(async () => {

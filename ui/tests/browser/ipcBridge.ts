@@ -3,9 +3,10 @@
 // (page.addInitScript), it defines window.__TAURI_INTERNALS__ as Tauri's own init scripts do
 // (core.js: callbacks and invoke; ipc-protocol.js and process-ipc-message-fn.js: the request and
 // the answer), except that a request goes to the bridge over HTTP instead of the webview's ipc://
-// protocol, and channel messages come from the bridge's /channels stream instead of being
-// evaluated into the page. So ui/src/api.ts, @tauri-apps/api's invoke and Channel, and every page
-// run unchanged against the real commands.
+// protocol, and channel messages come from the bridge's /channels stream (read by the harness,
+// handed in through __slipwayDeliver) instead of being evaluated into the page by Tauri. So
+// ui/src/api.ts, @tauri-apps/api's invoke and Channel, and every page run unchanged against the
+// real commands.
 //
 // The function must stay self-contained (no imports, no outer variables): Playwright sends its
 // source text to the page.
@@ -62,34 +63,15 @@ export function installIpcBridge(cfg: BridgeConfig): void {
     return { contentType: "application/json", data };
   }
 
-  // Channel messages, one JSON line each, for as long as the page lives. Started at once: the
-  // bridge queues this page's messages until the stream is read.
-  (async () => {
-    const res = await fetch(`${cfg.base}/channels`, { headers: auth });
-    if (!res.ok || !res.body) {
-      console.error(`the IPC bridge refused this page's channel stream: ${res.status} ${await res.text()}`);
-      return;
-    }
-    const reader = res.body.getReader();
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      buffered += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (!line) continue;
-        const m = JSON.parse(line) as { id: number; index: number; message?: unknown; raw?: number[] };
-        runCallback(m.id, { message: m.raw ? new Uint8Array(m.raw).buffer : m.message, index: m.index });
-      }
-    }
-  })().catch((e: unknown) => {
-    // The page is going away (navigation, close): its stream ends with it.
-    if (!(e instanceof TypeError)) console.error("the IPC bridge's channel stream failed", e);
-  });
+  // Channel messages, one JSON line each, for as long as the page lives: the harness reads this
+  // page's /channels stream in Node (harness.ts, pumpChannels) and hands each message in through
+  // __slipwayDeliver, in order. Not a request of the page's own: Chromium aborts a page's
+  // requests with ERR_NETWORK_CHANGED whenever dockerd or the cluster adds a network interface,
+  // and a page whose stream broke missed every message after it.
+  w.__slipwayPage = page;
+  w.__slipwayDeliver = (m: { id: number; index: number; message?: unknown; raw?: number[] }) =>
+    runCallback(m.id, { message: m.raw ? new Uint8Array(m.raw).buffer : m.message, index: m.index });
+  (w.__slipwayChannels as (page: string) => Promise<void>)(page).catch((e: unknown) => console.error("the IPC bridge's channel stream could not start", e));
 
   function invoke(cmd: string, payload: unknown = {}, options?: { headers?: HeadersInit }): Promise<unknown> {
     return new Promise((resolve, reject) => {

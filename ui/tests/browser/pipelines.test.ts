@@ -66,11 +66,13 @@ const SLOW = unique("slow");
 const GROW = unique("grow");
 const repos = {
   // A build log of 15,000 numbered lines (more than one 256 KiB chunk of the log stream).
-  [GREEN]: gitRepo(webProject({ build: ["RUN echo building the web image && seq 1 15000 | sed 's/^/compiling module /'"], replicas: 2 })),
+  // Each project's unique name is in its RUN line: dockerd keeps its build cache from one suite
+  // run to the next, and a cached step prints no log and takes no time.
+  [GREEN]: gitRepo(webProject({ build: [`RUN echo building the web image for ${GREEN} && seq 1 15000 | sed 's/^/compiling module /'`], replicas: 2 })),
   [RED]: gitRepo(webProject({ test: FAILING_TESTS })),
-  [SLOW]: gitRepo(webProject({ build: ["RUN echo slow build starts && sleep 120"] })),
+  [SLOW]: gitRepo(webProject({ build: [`RUN echo slow build starts for ${SLOW} && sleep 120`] })),
   // A log that keeps growing for about ten seconds.
-  [GROW]: gitRepo(webProject({ build: ["RUN for i in $(seq 1 40); do seq 1 500 | sed \"s/^/batch $i line /\"; sleep 0.25; done"] })),
+  [GROW]: gitRepo(webProject({ build: [`RUN echo ${GROW} && for i in $(seq 1 40); do seq 1 500 | sed "s/^/batch $i line /"; sleep 0.25; done`] })),
 };
 afterAll(() => {
   engine.cut();
