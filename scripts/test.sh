@@ -34,6 +34,20 @@ scripts/testenv.sh up
 step "ui: install and build (the desktop app embeds ui/dist)"
 (cd ui && npm ci --no-audit --no-fund && npm run build)
 
+step "cache: superseded test binaries out of the target dir"
+# Each change gives the test binaries new hashes, and cargo never deletes the old ones: in a
+# long-lived cache they fill the disk (a full disk once failed a run at link time, with "ld
+# terminated with signal 7"). Keeps the newest binary of each name.
+deps="$CARGO_TARGET_DIR/debug/deps"
+if [ -d "$deps" ]; then
+  find "$deps" -maxdepth 1 -type f -perm -u+x -regextype posix-extended -regex '.*/[^/.]+-[0-9a-f]{16}' -printf '%T@ %s %f\n' |
+    sort -rn |
+    awk '{ name = $3; sub(/-[0-9a-f]+$/, "", name); if (seen[name]++) { print $3; freed += $2 } }
+         END { printf "removed %.1f GB of superseded test binaries\n", freed / 1e9 > "/dev/stderr" }' |
+    (cd "$deps" && xargs -r rm -f --)
+fi
+df -h "$CARGO_TARGET_DIR" | tail -1
+
 step "rust: build"
 # The desktop crate is built below: with the test-only IPC bridge for the page tests, then with
 # the feature that embeds the UI (the build that ships and that the e2e drives).
