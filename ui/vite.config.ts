@@ -1,11 +1,27 @@
 import { defineConfig } from "vitest/config";
 import react from "@vitejs/plugin-react";
+import { runnerImport, type Plugin } from "vite";
+
+/** Puts the first page's frame (src/prerender.tsx) into index.html's #root at build time, so the
+ * window's first frame is the app's navigation and heading, painted before any script has run. */
+function prerenderFrame(): Plugin {
+  const ROOT = '<div id="root"></div>';
+  return {
+    name: "slipway:prerender-frame",
+    apply: "build",
+    async transformIndexHtml(html) {
+      if (!html.includes(ROOT)) throw new Error(`index.html has no empty ${ROOT} to prerender the frame into`);
+      const { module } = await runnerImport<{ frameMarkup: () => string }>("./src/prerender.tsx", { configFile: false, logLevel: "silent" });
+      return html.replace(ROOT, `<div id="root">${module.frameMarkup()}</div>`);
+    },
+  };
+}
 
 // `vite build` -> dist/: the app, loaded by Tauri. The Chromium suite (tests/browser) drives this
 // same build, its IPC reaching the real commands through slipway-ipc-bridge.
 export default defineConfig({
   base: "./",
-  plugins: [react()],
+  plugins: [react(), prerenderFrame()],
   clearScreen: false,
   server: { host: "127.0.0.1", port: 47321, strictPort: true },
   preview: { host: "127.0.0.1", port: 47322, strictPort: true },

@@ -211,19 +211,7 @@ describe("api: endless streams", () => {
   });
 });
 
-describe("api: first paint", () => {
-  test("reportFirstPaint calls first_paint once, after a frame", async () => {
-    vi.resetModules();
-    const mod = await import("./api");
-    const calls = record();
-    mod.reportFirstPaint();
-    mod.reportFirstPaint();
-    expect(calls).toHaveLength(0); // not before the frame
-    await vi.waitFor(() => expect(calls.map((c) => c.cmd)).toEqual(["first_paint"]));
-    await new Promise((r) => setTimeout(r, 50));
-    expect(calls).toHaveLength(1);
-  });
-
+describe("api: launch interactive", () => {
   test("reportLaunchInteractive calls launch_interactive once, after a frame", async () => {
     vi.resetModules();
     const mod = await import("./api");

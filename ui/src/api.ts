@@ -259,16 +259,9 @@ export const api = {
 
 export type Api = typeof api;
 
-let firstPaintReported = false;
+// first_paint is called by public/first-paint.js, from the prerendered frame index.html carries.
 
 let launchInteractiveReported = false;
-
-/** Calls first_paint once per page load, after the browser has painted the first frame. */
-export function reportFirstPaint(): void {
-  if (firstPaintReported) return;
-  firstPaintReported = true;
-  afterNextPaint(() => api.firstPaint().catch((e: unknown) => console.warn("first_paint failed", toUserError(e, "first_paint"))));
-}
 
 /** Calls launch_interactive once per page load, after the Launch page's state is painted. */
 export function reportLaunchInteractive(): void {

@@ -1,14 +1,15 @@
 // The app's shell in Chromium against the real commands (slipway-ipc-bridge on a fresh data
 // folder and an empty HOME, like a first start): every page from the navigation, by mouse and
 // keyboard; the sandbox the app starts by itself in the status bar; a fresh machine offered the
-// sandbox; first_paint reported once per load; a doctor() that fails shown as what / why / fix.
+// sandbox; first_paint reported once per load, from the frame index.html carries (the same frame
+// React then renders); a doctor() that fails shown as what / why / fix.
 // Screenshots: tests/artifacts/ui/<page>.png.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
 import { describe, expect, test } from "vitest";
 
-import { ARTIFACTS, browserSuite } from "./harness";
+import { ARTIFACTS, DIST, browserSuite } from "./harness";
 
 const PAGES = ["connect", "project", "architecture", "board", "pipelines", "deployments", "settings"] as const;
 
@@ -33,6 +34,25 @@ describe("Slipway UI in Chromium (real commands)", () => {
     expect(titles).toEqual(["Connect", "Project", "Architecture", "Board", "Pipelines", "Deployments", "Settings"]);
     // The Rust side recorded the first paint of this page load, once.
     await expect.poll(() => readFileSync(t.bridge.log, "utf8").match(/first paint/g)?.length ?? 0).toBe(1);
+  });
+
+  test("the first frame is the app's own: the built index.html carries the Launch page's frame, the markup React renders over it", async () => {
+    const html = readFileSync(join(DIST, "index.html"), "utf8");
+    // The reporter is a classic script: it runs (and its frame paints) before the app's module.
+    expect(html).toMatch(/<script src="\.\/first-paint\.js"><\/script>/);
+    await t.open("#/launch");
+    await byId("launch-page").waitFor();
+    const [prerendered, live] = await t.page.evaluate((doc) => {
+      const frame = (root: ParentNode) => {
+        const nav = root.querySelector("nav.sidebar")?.cloneNode(true) as HTMLElement | undefined;
+        nav?.querySelector('[data-testid="nav-connect-count"]')?.remove(); // known only once doctor() answers
+        return { nav: nav?.outerHTML ?? "(no navigation)", title: root.querySelector('[data-testid="page-title"]')?.textContent, page: root.querySelector("main")?.dataset.testid };
+      };
+      return [frame(new DOMParser().parseFromString(doc, "text/html")), frame(document)];
+    }, html);
+    expect(prerendered.title).toBe("Launch");
+    expect(prerendered.page).toBe("page-launch");
+    expect(prerendered).toEqual(live);
   });
 
   test("the navigation works from the keyboard; focus moves to the new page's heading", async () => {
