@@ -12,27 +12,30 @@ use tauri::test::{get_ipc_response, mock_builder, MockRuntime, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::{Manager, WebviewWindow, WebviewWindowBuilder};
 
-fn app(data: &std::path::Path) -> tauri::App<MockRuntime> {
+/// The app as the desktop builds it (`crate::builder`), on the mock runtime, with its service.
+pub(crate) fn app_with(data: &std::path::Path) -> (tauri::App<MockRuntime>, Arc<Slipway>) {
     let slipway = tauri::async_runtime::block_on(Slipway::open(Options {
         data_dir: Some(data.to_path_buf()),
         secrets: Arc::new(MemorySecretStore::default()),
         ..Default::default()
     }))
     .unwrap();
-    mock_builder()
-        .manage(slipway)
-        .manage(crate::commands::streams::Streams::default())
-        .invoke_handler(crate::commands::handler())
+    let app = crate::builder(mock_builder(), slipway.clone())
         .build(tauri::generate_context!())
-        .expect("the app builds on the mock runtime")
+        .expect("the app builds on the mock runtime");
+    (app, slipway)
 }
 
-fn window(app: &tauri::App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
+fn app(data: &std::path::Path) -> tauri::App<MockRuntime> {
+    app_with(data).0
+}
+
+pub(crate) fn window(app: &tauri::App<MockRuntime>, label: &str) -> WebviewWindow<MockRuntime> {
     app.get_webview_window(label)
         .unwrap_or_else(|| WebviewWindowBuilder::new(app, label, Default::default()).build().unwrap())
 }
 
-fn invoke(w: &WebviewWindow<MockRuntime>, url: &str, cmd: &str, body: Value) -> Result<Value, Value> {
+pub(crate) fn invoke(w: &WebviewWindow<MockRuntime>, url: &str, cmd: &str, body: Value) -> Result<Value, Value> {
     get_ipc_response(
         w,
         InvokeRequest {
@@ -49,7 +52,7 @@ fn invoke(w: &WebviewWindow<MockRuntime>, url: &str, cmd: &str, body: Value) -> 
 }
 
 /// The app's own pages: `tauri://localhost` (on Windows and Android `http://tauri.localhost`).
-const LOCAL: &str = if cfg!(windows) { "http://tauri.localhost" } else { "tauri://localhost" };
+pub(crate) const LOCAL: &str = if cfg!(windows) { "http://tauri.localhost" } else { "tauri://localhost" };
 
 #[test]
 fn the_runtime_authority_refuses_what_the_capability_does_not_grant() {
@@ -107,6 +110,15 @@ fn the_capability_grants_exactly_the_commands_the_ui_calls() {
             }
         }
     }
+    // And the classic scripts index.html loads before the app (ui/public: first-paint.js), which
+    // call `invoke("<command>")` themselves.
+    let public: String = std::fs::read_dir(root.join("../ui/public"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "js"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
     let camel = |c: &str| {
         let mut out = String::new();
         let mut up = false;
@@ -138,6 +150,7 @@ fn the_capability_grants_exactly_the_commands_the_ui_calls() {
         .filter(|c| {
             let f = format!("api.{}", camel(c));
             api.contains(&format!("\"{c}\""))
+                || public.contains(&format!("invoke(\"{c}\")"))
                 || ui_code.match_indices(&f).any(|(i, _)| !ui_code[i + f.len()..].starts_with(|ch: char| ch.is_ascii_alphanumeric() || ch == '_'))
         })
         .cloned()

@@ -9,6 +9,8 @@ pub mod notify;
 
 #[cfg(test)]
 mod acl_tests;
+#[cfg(test)]
+mod startup_tests;
 
 #[cfg(feature = "ipc-bridge")]
 pub mod bridge;
@@ -21,11 +23,26 @@ use tauri::{Manager, Runtime};
 /// When the process started, for the first-paint benchmark.
 pub static STARTED: OnceLock<Instant> = OnceLock::new();
 
+/// How long [`start_background`] waits for the window's first frame before it starts anyway.
+pub const FIRST_FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Told when the window has painted its first frame (the `first_paint` command).
+#[derive(Default)]
+pub struct FirstFrame(Arc<tokio::sync::Notify>);
+
+impl FirstFrame {
+    pub fn painted(&self) {
+        // A permit is kept when nothing waits yet; later frames (a reload) change nothing.
+        self.0.notify_one();
+    }
+}
+
 /// The app's state and its command handlers on a Tauri builder of any runtime: the desktop
 /// window and the test bridge register exactly the same.
 pub fn builder<R: Runtime>(b: tauri::Builder<R>, app: Arc<Slipway>) -> tauri::Builder<R> {
     b.manage(app)
         .manage(commands::streams::Streams::default())
+        .manage(FirstFrame::default())
         .invoke_handler(commands::handler())
 }
 
@@ -33,9 +50,21 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, app: Arc<Slipway>) -> tauri::Bu
 /// earlier Slipway left it running) when it is the AWS connection (or none exists) and auto start
 /// is on, runs orphaned by an earlier exit marked
 /// failed, the GitHub watches of an earlier session resumed, and the sandbox watched.
+///
+/// The heavy part (the emulator's Python starting, the engine swept, old run logs pruned) waits
+/// for the window's first frame, or [`FIRST_FRAME_WAIT`] when none is reported: on two cores it
+/// would otherwise take one from WebKit while it loads the first page. Runs left unfinished by an
+/// earlier exit are marked at once, before any page reads them.
 pub fn start_background<R: Runtime>(handle: &tauri::AppHandle<R>) {
     let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
+    let frame = handle.state::<FirstFrame>().inner().0.clone();
     tauri::async_runtime::spawn(async move {
+        if let Err(e) = app.recover_runs().await {
+            tracing::warn!(what = %e.what, why = %e.why, "marking interrupted runs");
+        }
+        if tokio::time::timeout(FIRST_FRAME_WAIT, frame.notified()).await.is_err() {
+            tracing::info!("no first frame reported within {} s: starting up anyway", FIRST_FRAME_WAIT.as_secs());
+        }
         if let Err(e) = app.startup().await {
             tracing::warn!(what = %e.what, why = %e.why, "startup");
         }

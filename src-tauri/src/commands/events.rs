@@ -19,11 +19,13 @@ pub fn subscribe_events(app: State<'_, Arc<Slipway>>, on_events: Channel<Vec<Eve
     });
 }
 
-/// Called by the UI once its first frame is painted. Records the time since the process
-/// started (for `scripts/bench.sh`).
+/// Called by the UI once its first frame is painted (`ui/public/first-paint.js`). Records the
+/// time since the process started (for `scripts/bench.sh`), and lets the start-up work that was
+/// waiting for this frame begin (`crate::start_background`).
 #[tauri::command]
-pub fn first_paint() {
+pub fn first_paint(frame: State<'_, crate::FirstFrame>) {
     bench_mark("first paint", "SLIPWAY_BENCH_FIRST_PAINT_FILE");
+    frame.painted();
 }
 
 /// Called by the Launch page once its state has loaded and been painted: the first page can be
