@@ -59,8 +59,10 @@ pub fn start_background<R: Runtime>(handle: &tauri::AppHandle<R>) {
     let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
     let frame = handle.state::<FirstFrame>().inner().0.clone();
     tauri::async_runtime::spawn(async move {
-        if let Err(e) = app.recover_runs().await {
-            tracing::warn!(what = %e.what, why = %e.why, "marking interrupted runs");
+        match app.recover_runs().await {
+            Ok(runs) if !runs.is_empty() => tracing::info!(?runs, "runs interrupted by an earlier exit marked failed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(what = %e.what, why = %e.why, "marking interrupted runs"),
         }
         if tokio::time::timeout(FIRST_FRAME_WAIT, frame.notified()).await.is_err() {
             tracing::info!("no first frame reported within {} s: starting up anyway", FIRST_FRAME_WAIT.as_secs());

@@ -38,8 +38,9 @@ describe("Slipway UI in Chromium (real commands)", () => {
 
   test("the first frame is the app's own: the built index.html carries the Launch page's frame, the markup React renders over it", async () => {
     const html = readFileSync(join(DIST, "index.html"), "utf8");
-    // The reporter is a classic script: it runs (and its frame paints) before the app's module.
-    expect(html).toMatch(/<script src="\.\/first-paint\.js"><\/script>/);
+    // The reporter is a classic script: it runs, and the frame paints, before it starts the app.
+    expect(html).toMatch(/<script src="\.\/first-paint\.js" data-app="\.\/assets\/index-[\w-]+\.js"><\/script>/);
+    expect(html).not.toMatch(/<script type="module"/); // the app starts once the frame is painted
     await t.open("#/launch");
     await byId("launch-page").waitFor();
     const [prerendered, live] = await t.page.evaluate((doc) => {
