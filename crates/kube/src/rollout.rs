@@ -211,10 +211,18 @@ async fn latest_event(cluster: &Cluster, ns: &str, pod: &str, reasons: &[&str]) 
         .map(|(_, _, m)| m)
 }
 
+/// A reason of [`FATAL`] whose message says the kubelet is still catching up, not that anything
+/// is missing: "failed to sync secret cache: timed out waiting for the condition" (seen under
+/// load). The kubelet retries, and the pod starts once its cache has synced; the progress
+/// deadline still ends a wait that never does.
+fn transient(p: &PodInfo) -> bool {
+    p.message.as_deref().is_some_and(|m| m.contains("failed to sync") && m.contains("cache"))
+}
+
 /// How bad a pod's state is, for picking the one to name (higher is worse).
 fn severity(p: &PodInfo, crash_restarts: u32) -> u8 {
     match p.reason.as_deref() {
-        Some(r) if FATAL.contains(&r) => 6,
+        Some(r) if FATAL.contains(&r) && !transient(p) => 6,
         Some("CrashLoopBackOff") if p.restarts >= crash_restarts => 5,
         Some("Unschedulable") => 4,
         Some("CrashLoopBackOff") | Some("Error") | Some("OOMKilled") | Some("ErrImagePull") => 3,
@@ -554,6 +562,19 @@ mod tests {
         }));
         let i = pod_info(&crash, None);
         assert_eq!((i.restarts, severity(&i, 2), severity(&i, 5)), (3, 5, 3));
+
+        // A Secret that is missing fails the rollout at once; a kubelet whose secret cache has
+        // not synced yet (under load) is waited for, up to the progress deadline.
+        let config = |message: &str| {
+            pod(serde_json::json!({
+                "metadata": {"name": "w-1"},
+                "status": {"phase": "Pending", "containerStatuses": [{"name": "w", "image": "i", "imageID": "", "ready": false, "restartCount": 0,
+                           "state": {"waiting": {"reason": "CreateContainerConfigError", "message": message}}}]}
+            }))
+        };
+        assert_eq!(severity(&pod_info(&config("secret \"web-db\" not found"), None), 2), 6);
+        assert_eq!(severity(&pod_info(&config("failed to sync secret cache: timed out waiting for the condition"), None), 2), 1);
+        assert_eq!(severity(&pod_info(&config("failed to sync configmap cache: timed out waiting for the condition"), None), 2), 1);
     }
 
     #[test]
