@@ -580,8 +580,9 @@ export function makeCommands(invoke: Invoke) {
      */
     subscribeEvents: (onEvents: Channel<Array<EventEnvelope>>): Promise<null> => invoke("subscribe_events", { onEvents }),
     /**
-     * Called by the UI once its first frame is painted. Records the time since the process
-     * started (for `scripts/bench.sh`).
+     * Called by the UI once its first frame is painted (`ui/public/first-paint.js`). Records the
+     * time since the process started (for `scripts/bench.sh`), and lets the start-up work that was
+     * waiting for this frame begin (`crate::start_background`).
      */
     firstPaint: (): Promise<null> => invoke("first_paint", {}),
     /**
