@@ -59,15 +59,13 @@ pub fn start_background<R: Runtime>(handle: &tauri::AppHandle<R>) {
     let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
     let frame = handle.state::<FirstFrame>().inner().0.clone();
     tauri::async_runtime::spawn(async move {
-        match app.recover_runs().await {
-            Ok(runs) if !runs.is_empty() => tracing::info!(?runs, "runs interrupted by an earlier exit marked failed"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(what = %e.what, why = %e.why, "marking interrupted runs"),
+        if let Err(e) = app.mark_interrupted_runs().await {
+            tracing::warn!(what = %e.what, why = %e.why, "marking interrupted runs");
         }
         if tokio::time::timeout(FIRST_FRAME_WAIT, frame.notified()).await.is_err() {
             tracing::info!("no first frame reported within {} s: starting up anyway", FIRST_FRAME_WAIT.as_secs());
         }
-        if let Err(e) = app.startup().await {
+        if let Err(e) = app.start_services().await {
             tracing::warn!(what = %e.what, why = %e.why, "startup");
         }
         // The GitHub branches watched in an earlier session start watching again.

@@ -104,19 +104,32 @@ impl Slipway {
         }
     }
 
-    /// What the desktop app does at start: start the sandbox when it is the AWS connection (or
-    /// no AWS connection exists) and auto start is on.
+    /// What the desktop app does at start: [`Self::mark_interrupted_runs`], then
+    /// [`Self::start_services`] (the desktop waits for its first frame between the two).
     pub async fn startup(&self) -> Result<(), UserError> {
+        self.mark_interrupted_runs().await?;
+        self.start_services().await
+    }
+
+    /// The runs an earlier exit left unfinished, marked failed and logged.
+    pub async fn mark_interrupted_runs(&self) -> Result<(), UserError> {
+        let orphans = self.recover_runs().await?;
+        if !orphans.is_empty() {
+            tracing::info!(runs = ?orphans, "runs interrupted by an earlier exit marked failed");
+        }
+        Ok(())
+    }
+
+    /// The rest of start-up: the containers of runs the engine lost removed, old run logs pruned,
+    /// and the sandbox started when it is the AWS connection (or no AWS connection exists) and
+    /// auto start is on.
+    pub async fn start_services(&self) -> Result<(), UserError> {
         let settings = self.settings().await?;
         let aws = self.store.connection(ConnectionKind::Aws).await?;
         let uses_sandbox = match &aws {
             None => true,
             Some(s) => s.config["source"].as_str() == Some("sandbox"),
         };
-        let orphans = self.recover_runs().await?;
-        if !orphans.is_empty() {
-            tracing::info!(runs = ?orphans, "runs interrupted by an earlier exit marked failed");
-        }
         let cleaned = self.sweep_pending_cleanups().await;
         if !cleaned.is_empty() {
             tracing::info!(runs = ?cleaned, "containers of runs the engine lost were removed");
