@@ -104,8 +104,10 @@ pub fn run(config: Config) -> Result<(), String> {
         let addr = listener
             .local_addr()
             .map_err(|e| format!("no local address: {e}"))?;
-        // No window of its own paints here: the start-up work does not wait for a frame.
-        handle.state::<crate::FirstFrame>().painted();
+        // No window of its own paints here: the start-up work does not wait for a page.
+        let first = handle.state::<crate::FirstPage>();
+        first.painted();
+        first.usable();
         start_background(&handle);
         let ready = Ready {
             url: format!("http://{addr}"),

@@ -25,15 +25,39 @@ pub static STARTED: OnceLock<Instant> = OnceLock::new();
 
 /// How long [`start_background`] waits for the window's first frame before it starts anyway.
 pub const FIRST_FRAME_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+/// Then how long it waits for the first page to be usable. Only the Launch page, the one the
+/// window opens on, reports it (`launch_interactive`); another page never does.
+pub const FIRST_PAGE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Told when the window has painted its first frame (the `first_paint` command).
+/// Told when the window has painted its first frame (the `first_paint` command), and when its
+/// first page can be used (`launch_interactive`).
 #[derive(Default)]
-pub struct FirstFrame(Arc<tokio::sync::Notify>);
+pub struct FirstPage {
+    painted: Arc<tokio::sync::Notify>,
+    usable: Arc<tokio::sync::Notify>,
+}
 
-impl FirstFrame {
+impl FirstPage {
+    // Each keeps a permit when nothing waits yet; later calls (a reload) change nothing.
     pub fn painted(&self) {
-        // A permit is kept when nothing waits yet; later frames (a reload) change nothing.
-        self.0.notify_one();
+        self.painted.notify_one();
+    }
+
+    pub fn usable(&self) {
+        self.usable.notify_one();
+    }
+
+    /// Returns once the first page is usable, or [`FIRST_PAGE_WAIT`] after the first frame, or
+    /// [`FIRST_FRAME_WAIT`] after the call when no frame is reported.
+    fn wait(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let (painted, usable) = (self.painted.clone(), self.usable.clone());
+        async move {
+            if tokio::time::timeout(FIRST_FRAME_WAIT, painted.notified()).await.is_err() {
+                tracing::info!("no first frame reported within {} s: starting up anyway", FIRST_FRAME_WAIT.as_secs());
+            } else if tokio::time::timeout(FIRST_PAGE_WAIT, usable.notified()).await.is_err() {
+                tracing::info!("the first page did not report itself usable within {} s of its first frame: starting up", FIRST_PAGE_WAIT.as_secs());
+            }
+        }
     }
 }
 
@@ -42,7 +66,7 @@ impl FirstFrame {
 pub fn builder<R: Runtime>(b: tauri::Builder<R>, app: Arc<Slipway>) -> tauri::Builder<R> {
     b.manage(app)
         .manage(commands::streams::Streams::default())
-        .manage(FirstFrame::default())
+        .manage(FirstPage::default())
         .invoke_handler(commands::handler())
 }
 
@@ -51,20 +75,19 @@ pub fn builder<R: Runtime>(b: tauri::Builder<R>, app: Arc<Slipway>) -> tauri::Bu
 /// is on, runs orphaned by an earlier exit marked
 /// failed, the GitHub watches of an earlier session resumed, and the sandbox watched.
 ///
-/// The heavy part (the emulator's Python starting, the engine swept, old run logs pruned) waits
-/// for the window's first frame, or [`FIRST_FRAME_WAIT`] when none is reported: on two cores it
-/// would otherwise take one from WebKit while it loads the first page. Runs left unfinished by an
-/// earlier exit are marked at once, before any page reads them.
+/// The heavy part (the emulator's Python starting and its credentials written to the keyring,
+/// the engine swept, old run logs pruned) waits until the first page can be used
+/// ([`FirstPage::wait`]): on two cores it would otherwise take CPU from WebKit while WebKit loads
+/// that page. Runs left unfinished by an earlier exit are marked at once, before any page reads
+/// them.
 pub fn start_background<R: Runtime>(handle: &tauri::AppHandle<R>) {
     let app: Arc<Slipway> = handle.state::<Arc<Slipway>>().inner().clone();
-    let frame = handle.state::<FirstFrame>().inner().0.clone();
+    let first_page = handle.state::<FirstPage>().wait();
     tauri::async_runtime::spawn(async move {
         if let Err(e) = app.mark_interrupted_runs().await {
             tracing::warn!(what = %e.what, why = %e.why, "marking interrupted runs");
         }
-        if tokio::time::timeout(FIRST_FRAME_WAIT, frame.notified()).await.is_err() {
-            tracing::info!("no first frame reported within {} s: starting up anyway", FIRST_FRAME_WAIT.as_secs());
-        }
+        first_page.await;
         if let Err(e) = app.start_services().await {
             tracing::warn!(what = %e.what, why = %e.why, "startup");
         }

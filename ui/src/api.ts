@@ -10,6 +10,7 @@
 
 import { Channel, invoke, type InvokeArgs } from "@tauri-apps/api/core";
 
+import type { LaunchState } from "./bindings/LaunchState";
 import type { StageName } from "./bindings/StageName";
 import type { UserError } from "./bindings/UserError";
 import {
@@ -260,6 +261,16 @@ export const api = {
 export type Api = typeof api;
 
 // first_paint is called by public/first-paint.js, from the prerendered frame index.html carries.
+
+/** The Launch page's state that public/first-paint.js asked for while the first frame painted,
+ * once, if it has come back by now; then null. The page shows it at its first render, and asks
+ * again (the journey may have moved since). */
+export function takeEarlyLaunchState(): LaunchState | null {
+  const w = window as { __slipwayEarlyLaunchState?: { settled: boolean; state: LaunchState | null } };
+  const early = w.__slipwayEarlyLaunchState;
+  delete w.__slipwayEarlyLaunchState;
+  return early?.settled ? early.state : null;
+}
 
 let launchInteractiveReported = false;
 

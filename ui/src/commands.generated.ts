@@ -581,13 +581,14 @@ export function makeCommands(invoke: Invoke) {
     subscribeEvents: (onEvents: Channel<Array<EventEnvelope>>): Promise<null> => invoke("subscribe_events", { onEvents }),
     /**
      * Called by the UI once its first frame is painted (`ui/public/first-paint.js`). Records the
-     * time since the process started (for `scripts/bench.sh`), and lets the start-up work that was
-     * waiting for this frame begin (`crate::start_background`).
+     * time since the process started (for `scripts/bench.sh`); the start-up work waits for it
+     * (`crate::FirstPage::wait`).
      */
     firstPaint: (): Promise<null> => invoke("first_paint", {}),
     /**
      * Called by the Launch page once its state has loaded and been painted: the first page can be
-     * used. Records the time since the process started (for `scripts/bench.sh`).
+     * used. Records the time since the process started (for `scripts/bench.sh`), and lets the
+     * start-up work that was waiting for it begin (`crate::start_background`).
      */
     launchInteractive: (): Promise<null> => invoke("launch_interactive", {}),
   };

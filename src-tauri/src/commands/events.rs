@@ -20,19 +20,21 @@ pub fn subscribe_events(app: State<'_, Arc<Slipway>>, on_events: Channel<Vec<Eve
 }
 
 /// Called by the UI once its first frame is painted (`ui/public/first-paint.js`). Records the
-/// time since the process started (for `scripts/bench.sh`), and lets the start-up work that was
-/// waiting for this frame begin (`crate::start_background`).
+/// time since the process started (for `scripts/bench.sh`); the start-up work waits for it
+/// (`crate::FirstPage::wait`).
 #[tauri::command]
-pub fn first_paint(frame: State<'_, crate::FirstFrame>) {
+pub fn first_paint(first: State<'_, crate::FirstPage>) {
     bench_mark("first paint", "SLIPWAY_BENCH_FIRST_PAINT_FILE");
-    frame.painted();
+    first.painted();
 }
 
 /// Called by the Launch page once its state has loaded and been painted: the first page can be
-/// used. Records the time since the process started (for `scripts/bench.sh`).
+/// used. Records the time since the process started (for `scripts/bench.sh`), and lets the
+/// start-up work that was waiting for it begin (`crate::start_background`).
 #[tauri::command]
-pub fn launch_interactive() {
+pub fn launch_interactive(first: State<'_, crate::FirstPage>) {
     bench_mark("launch interactive", "SLIPWAY_BENCH_INTERACTIVE_FILE");
+    first.usable();
 }
 
 /// Logs the ms since the process started as `what`, and writes them to the file `$file_var`

@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 
+import type { Route } from "playwright-core";
 import { describe, expect, test } from "vitest";
 
 import { ARTIFACTS, DIST, browserSuite } from "./harness";
@@ -109,5 +110,60 @@ describe("Slipway UI in Chromium (real commands)", () => {
     await byId("launch-step-connect").waitFor();
     await new Promise((r) => setTimeout(r, 300));
     expect(marks()).toBe(before + 1);
+  });
+
+  test("the Launch page first shows the state first-paint.js asked for while the frame painted, then asks again; when that early answer failed, it asks itself", async () => {
+    const held: Route[] = [];
+    let asked = 0;
+    const requests: string[] = [];
+    const onRequest = (r: { url: () => string }) => requests.push(new URL(r.url()).pathname);
+    t.page.on("request", onRequest);
+    // The first launch_state of a load is first-paint.js's; the page's own are held. The app's
+    // module is let through once that first answer is back (a slow answer would otherwise miss
+    // the first render, and the page would wait for its own: the race this test leaves out).
+    let earlyAnswered = () => {};
+    const answered = new Promise<void>((resolve) => (earlyAnswered = resolve));
+    await t.page.route("**/ipc/launch_state", async (route) => {
+      if (++asked > 1) return void held.push(route);
+      await route.continue();
+      await (await route.request().response())?.finished();
+      earlyAnswered();
+    });
+    await t.page.route(/\/assets\/index-[\w-]+\.js$/, async (route) => {
+      await answered;
+      await route.continue();
+    });
+    try {
+      await t.open("#/launch");
+      await byId("launch-step-connect").waitFor();
+      await expect.poll(() => held.length).toBeGreaterThan(0);
+      expect(await byId("launch-load-error").count()).toBe(0);
+      // Asked before the app's module was even requested.
+      const early = requests.findIndex((p) => p.endsWith("/ipc/launch_state"));
+      const app = requests.findIndex((p) => /\/assets\/index-[\w-]+\.js$/.test(p));
+      expect(early).toBeGreaterThanOrEqual(0);
+      expect(app).toBeGreaterThan(early);
+    } finally {
+      t.page.off("request", onRequest);
+      for (const r of held) await r.continue();
+      await t.page.unrouteAll({ behavior: "ignoreErrors" });
+    }
+
+    asked = 0;
+    // The early answer is an error, as the bridge would send it.
+    const failed = { what: "Reading where the journey is failed", why: "injected by the test", fix: "none" };
+    await t.page.route("**/ipc/launch_state", (route) =>
+      ++asked === 1
+        ? route.fulfill({ status: 200, headers: { "Tauri-Response": "error", "content-type": "application/json" }, body: JSON.stringify(failed) })
+        : route.continue(),
+    );
+    try {
+      await t.open("#/launch");
+      await byId("launch-step-connect").waitFor();
+      expect(asked).toBeGreaterThanOrEqual(2);
+      expect(await byId("launch-load-error").count()).toBe(0);
+    } finally {
+      await t.page.unrouteAll({ behavior: "ignoreErrors" });
+    }
   });
 });

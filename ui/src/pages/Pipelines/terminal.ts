@@ -45,7 +45,7 @@ export function createTerminal(element: HTMLElement): LogTerminal {
     disableStdin: true,
     convertEol: false,
     scrollback: SCROLLBACK,
-    fontFamily: 'ui-monospace, SFMono-Regular, "DejaVu Sans Mono", Menlo, Consolas, monospace',
+    fontFamily: "ui-monospace, monospace", // as --mono in styles.css
     fontSize: 12,
     lineHeight: 1.2,
     cursorBlink: false,
