@@ -208,6 +208,8 @@ descendants() { # every descendant PID of $1
 }
 pss_kb() { awk '/^Pss:/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }
 rss_kb() { awk '/^VmRSS:/ {print $2; f=1} END {if (!f) print 0}' "/proc/$1/status" 2>/dev/null || echo 0; }
+# Resident kB of the mappings of a file whose name matches $2, in process $1 (Mesa's libLLVM).
+mapped_kb() { awk -v re="$2" '/^[0-9a-f]+-[0-9a-f]+ / {m = ($6 ~ re)} m && /^Rss:/ {s += $2} END {print s+0}' "/proc/$1/smaps" 2>/dev/null || echo 0; }
 comm() { cat "/proc/$1/comm" 2>/dev/null || true; }
 wait_gone() { # PID... : up to 10 s
   local i p left
@@ -328,7 +330,7 @@ cpu_ticks() {
 # launch LABEL BIN CPU_S [VAR=VALUE...]: one launch with a fresh HOME and data folder; appends its
 # figures to the arrays of LABEL. With CPU_S > 0, it also measures the CPU time the app and its
 # WebKit processes take over CPU_S idle seconds.
-declare -A FP INTERACTIVE MAIN TOTAL PSS NWEB MOTO CPU
+declare -A FP INTERACTIVE MAIN TOTAL PSS NWEB MOTO CPU LLVM
 launch() {
   local label=$1 exe=$2 cpu_s=$3; shift 3
   local dir fp main total pss nweb moto_kb parts p kb
@@ -358,6 +360,7 @@ launch() {
   fi
   sleep "$IDLE_S"
   alive "$APP_PID" || die "$label: the app exited while idle"
+  LLVM[$label]+=" $(mapped_kb "$APP_PID" libLLVM)"
   main=$(rss_kb "$APP_PID"); total=$main; pss=$(pss_kb "$APP_PID"); nweb=0; moto_kb=0; parts=
   local app_pids=("$APP_PID")
   for p in $(descendants "$APP_PID"); do
@@ -435,6 +438,9 @@ s_fp_min=$(fastest "${FP[slipway]}"); h_fp_min=$(fastest "${FP[hello]}"); s_int_
 row "(info) first paint, fastest launch" "$s_fp_min" "$h_fp_min" "$(ratio "$s_fp_min" "$h_fp_min")" "" "(launches 400+ ms over their fastest: Slipway $(stalled "${FP[slipway]}"), hello $(stalled "${FP[hello]}"), of $RUNS each)"
 row "(info) Launch usable, fastest launch" "$s_int_min" "$h_fp_min" "$(ratio "$s_int_min" "$h_fp_min")" "" "(vs the hello-world's fastest first paint)"
 row "idle RSS, main process (MB)" "$s_main [$(range_mb "${MAIN[slipway]}")]" "$h_main [$(range_mb "${MAIN[hello]}")]" "$(ratio "$s_main" "$h_main")" "< $TARGET_RSS_MB MB" "$(verdict "$s_main" "$TARGET_RSS_MB")"
+# WebKitGTK 2.50 opens an EGL display in its main process even without compositing (it aborts
+# without one), and Mesa's only EGL driver here, swrast_dri.so, loads libLLVM: in both apps alike.
+row "(info) of it, Mesa's libLLVM (MB)" "$(kb_to_mb "$(median "${LLVM[slipway]}")")" "$(kb_to_mb "$(median "${LLVM[hello]}")")" "" "" "(EGL's software driver, which WebKitGTK loads in both)"
 row "total PSS, main + WebKit (MB)" "$s_pss [$(range_mb "${PSS[slipway]}")]" "$h_pss [$(range_mb "${PSS[hello]}")]" "$(ratio "$s_pss" "$h_pss")" "ratio <= 1.5" "$(verdict "$(ratio "$s_pss" "$h_pss")" 1.5 le)"
 row "idle CPU over ${CPU_S} s (% of a core)" "${CPU[slipway]}" "${CPU[hello]}" "-" "< 1%" "$(verdict "${CPU[slipway]}" 1)"
 row "binary size (MB)" "$(mb "$s_size")" "$(mb "$h_size")" "$(ratio "$s_size" "$h_size")" "< $TARGET_SIZE_MB MB" "$(verdict "$(mb "$s_size")" "$TARGET_SIZE_MB")"

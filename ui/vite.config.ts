@@ -5,7 +5,7 @@ import { runnerImport, type Plugin } from "vite";
 /** Puts the first page's frame (src/prerender.tsx) into index.html's #root at build time, so the
  * window's first frame is the app's navigation and heading, painted before any script has run.
  * The app's module is then started by public/first-paint.js once that frame is painted (its
- * `data-app`), not parsed while WebKit paints it. */
+ * `data-app`); a modulepreload link has it fetched meanwhile. */
 function prerenderFrame(): Plugin {
   const ROOT = '<div id="root"></div>';
   const REPORTER = '<script src="./first-paint.js"></script>';
@@ -24,7 +24,8 @@ function prerenderFrame(): Plugin {
         return html
           .replace(entry[0], "")
           .replace(ROOT, `<div id="root">${module.frameMarkup()}</div>`)
-          .replace(REPORTER, `<script src="./first-paint.js" data-app="${entry[1]}"></script>`);
+          .replace(REPORTER, `<script src="./first-paint.js" data-app="${entry[1]}"></script>`)
+          .replace("</head>", `  <link rel="modulepreload" crossorigin href="${entry[1]}">\n  </head>`);
       },
     },
   };
