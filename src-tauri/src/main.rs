@@ -11,6 +11,7 @@ use slipway_app::{Options, Slipway};
 use slipway_desktop::STARTED;
 use std::path::PathBuf;
 use std::time::Instant;
+use tauri::Manager;
 
 fn data_dir_arg() -> Option<PathBuf> {
     let args: Vec<String> = std::env::args().collect();
@@ -70,6 +71,22 @@ async fn shutdown_signal() -> bool {
     tokio::signal::ctrl_c().await.is_ok()
 }
 
+/// How long the window may stay hidden while its page loads.
+const SHOW_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Shows the window (again: a no-op) once its page has loaded. Shown before that, WebKitGTK's UI
+/// process may wait up to 500 ms for the web process to paint the page while the web process
+/// waits for the page's files, which this process serves: half of all launches painted their
+/// first frame about 500 ms late that way, the Tauri hello-world's too (`scripts/bench.sh
+/// desktop` counts them).
+fn show(window: &tauri::Window) {
+    if !window.is_visible().unwrap_or(false) {
+        if let Err(e) = window.show() {
+            tracing::warn!(error = %e, "could not show the window");
+        }
+    }
+}
+
 fn main() {
     if cli_mode::wanted() {
         std::process::exit(cli_mode::run());
@@ -114,7 +131,21 @@ fn main() {
     }
 
     let desktop = slipway_desktop::builder(tauri::Builder::default(), app)
+        // The window is created hidden and shown once its page has loaded (or after SHOW_WAIT):
+        // see `show_when_loaded`.
+        .on_page_load(|webview, payload| {
+            if payload.event() == tauri::webview::PageLoadEvent::Finished {
+                show(&webview.window());
+            }
+        })
         .setup(|handle| {
+            let main = handle.get_webview_window("main");
+            tauri::async_runtime::spawn(async move {
+                tokio::time::sleep(SHOW_WAIT).await;
+                if let Some(w) = main {
+                    show(&w.as_ref().window());
+                }
+            });
             // SIGTERM / SIGINT end the app the normal way (the sandbox keeps running: a later
             // Slipway adopts it with everything it holds).
             let quit = handle.handle().clone();
