@@ -21,8 +21,9 @@
 #          $SLIPWAY_BENCH_CPU_S (default 60) idle seconds, as % of one core.
 #      Medians, with each of Slipway's figures as a ratio to the hello-world's: absolute figures
 #      are noise on a shared machine, the ratios are the figures. Also the fastest launch of each,
-#      and how many launches of each waited 400+ ms more than its fastest: WebKitGTK without
-#      compositing makes some launches of both apps wait about 500 ms for their first frame.
+#      and how many launches of each waited 400+ ms more than its fastest: a window shown before
+#      its page has loaded can wait 500 ms for its first frame in WebKitGTK, so both apps show
+#      theirs once it has loaded; the count says whether a stall came back.
 #      Before them, $SLIPWAY_BENCH_COMPOSITING_RUNS (default 2) launches of Slipway with WebKit's
 #      compositing forced on (WEBKIT_DISABLE_COMPOSITING_MODE=0), for comparison (the app turns
 #      compositing off where there is no GPU: src-tauri/src/renderer.rs; the hello-world gets the
@@ -429,9 +430,9 @@ row "------" "-------" "-----------" "-----" "------" "------"
 row "first paint (ms)" "$s_fp [$(minmax "${FP[slipway]}")]" "$h_fp [$(minmax "${FP[hello]}")]" "$(ratio "$s_fp" "$h_fp")" "ratio <= 1.2" "$(verdict "$(ratio "$s_fp" "$h_fp")" 1.2 le)"
 s_int=$(median "${INTERACTIVE[slipway]}")
 row "Launch page usable (ms; vs first paint)" "$s_int [$(minmax "${INTERACTIVE[slipway]}")]" "$h_fp" "$(ratio "$s_int" "$h_fp")" "ratio <= 1.5" "$(verdict "$(ratio "$s_int" "$h_fp")" 1.5 le)"
-# The fastest launch of each: some launches of both apps wait about 500 ms more for their first
-# frame (WebKitGTK without compositing; it comes and goes with no change to either app), and with
-# 5 launches the medians above can fall on either side of that stall.
+# The fastest launch of each, and how many launches stalled: a window shown before its page had
+# loaded waited about 500 ms more for its first frame in some launches (both apps now show theirs
+# once it has loaded), and with 5 launches a median can fall on either side of such a stall.
 fastest() { printf '%s\n' $* | sort -g | head -1; }
 stalled() { printf '%s\n' $* | awk -v lo="$(fastest "$@")" '$1 > lo + 400 {n++} END {print n+0}'; }
 s_fp_min=$(fastest "${FP[slipway]}"); h_fp_min=$(fastest "${FP[hello]}"); s_int_min=$(fastest "${INTERACTIVE[slipway]}")
