@@ -74,11 +74,11 @@ async fn shutdown_signal() -> bool {
 /// How long the window may stay hidden while its page loads.
 const SHOW_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Shows the window (again: a no-op) once its page has loaded. Shown before that, WebKitGTK's UI
-/// process may wait up to 500 ms for the web process to paint the page while the web process
-/// waits for the page's files, which this process serves: half of all launches painted their
-/// first frame about 500 ms late that way, the Tauri hello-world's too (`scripts/bench.sh
-/// desktop` counts them).
+/// Shows the window (again: a no-op) once its page has loaded. Shown before that, about half of
+/// all launches painted their first frame 500 ms late, the Tauri hello-world's too, with every
+/// process idle meanwhile: most likely WebKitGTK's UI process waiting (500 ms at most) for the
+/// web process to paint, while the web process waits for the page's files, which this process
+/// serves. `scripts/bench.sh desktop` counts such launches.
 fn show(window: &tauri::Window) {
     if !window.is_visible().unwrap_or(false) {
         if let Err(e) = window.show() {
@@ -132,7 +132,7 @@ fn main() {
 
     let desktop = slipway_desktop::builder(tauri::Builder::default(), app)
         // The window is created hidden and shown once its page has loaded (or after SHOW_WAIT):
-        // see `show_when_loaded`.
+        // see `show`.
         .on_page_load(|webview, payload| {
             if payload.event() == tauri::webview::PageLoadEvent::Finished {
                 show(&webview.window());
