@@ -6,7 +6,8 @@
 //
 // The app's module (`data-app`, written by vite build; index.html's modulepreload link has it
 // fetched meanwhile) is run once that frame is painted, so that running 250 kB of JavaScript
-// does not hold that frame back; or after 500 ms, since a window that is not shown gets no frames. A classic script: it runs before anything the app loads.
+// does not hold that frame back; or after 500 ms, since a window that is not shown gets no
+// frames. A classic script: it runs before anything the app loads.
 //
 // It also asks for the Launch page's state at once, so that the page's first render can show it
 // (the page the window opens on; scripts/bench.sh measures when it is usable).
