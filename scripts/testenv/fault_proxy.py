@@ -490,6 +490,7 @@ class Handler(BaseHTTPRequestHandler):
         call = {"service": info["service"], "action": info["action"], "status": None,
                 "account": info["account"], "region": info["region"], "method": self.command,
                 "path": path, "fault": None}
+        self.recorded = False
         try:
             if latency:
                 time.sleep(latency / 1000.0)
@@ -501,17 +502,27 @@ class Handler(BaseHTTPRequestHandler):
                 return
             self.forward(info, path, query, body, rewrites, call)
         finally:
+            self.record(call)
+
+    def record(self, call):
+        """Records the call once, before its answer (or its broken connection) reaches the client:
+        a client that reads the stats right after its last answer sees every call it made."""
+        if not self.recorded:
+            self.recorded = True
             STATE.record(call)
 
     def inject(self, info, rule, call):
         if rule.fault in ("throttle", "error"):
             status, headers, body = error_response(info, rule.fault, rule)
             call["status"] = status
+            self.record(call)
             self.send_bytes(status, headers, body)
         elif rule.fault == "reset":
+            self.record(call)
             self.abort(rst=True)
         elif rule.fault == "timeout":
             time.sleep(int(rule.spec.get("ms", 10000)) / 1000.0)
+            self.record(call)
             self.abort(rst=False)
 
     def abort(self, rst):
@@ -539,6 +550,7 @@ class Handler(BaseHTTPRequestHandler):
                 call["status"] = 502
                 call["fault"] = call["fault"] or "upstream"
                 if not discard:
+                    self.record(call)
                     self.send_bytes(502, {"Content-Type": "text/plain"}, f"upstream error: {e}\n".encode())
                 return
             if discard:
@@ -546,6 +558,7 @@ class Handler(BaseHTTPRequestHandler):
                 return
             out_headers = [(k, v) for k, v in resp.getheaders() if k.lower() not in HOP_BY_HOP]
             call["status"] = resp.status
+            self.record(call)
             if rewrites and 200 <= resp.status < 300:
                 data = resp.read()
                 data = self.apply_rewrites(info, data, rewrites)

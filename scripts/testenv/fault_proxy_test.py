@@ -243,6 +243,25 @@ class ProxyTest(unittest.TestCase):
         control("DELETE", f"rules?account={self.account}")
         self.assertEqual(control("GET", f"stats?account={self.account}")["total"], 0)
 
+    def test_a_call_is_counted_before_its_answer_arrives(self):
+        # A client that reads the stats right after its last answer (or broken connection) sees
+        # that call: the provisioning tests count SDK attempts this way.
+        sts = self.client("sts", read_timeout=5)
+        self.rule(service="sts", fault="throttle", count=40)
+        self.rule(service="ec2", fault="reset", count=20)
+        ec2 = self.client("ec2", read_timeout=5)
+        for i in range(1, 81):
+            if i <= 40:
+                with self.assertRaises(botocore.exceptions.ClientError):
+                    sts.get_caller_identity()
+            elif i <= 60:
+                with self.assertRaises((botocore.exceptions.HTTPClientError,
+                                        botocore.exceptions.ConnectionError)):
+                    ec2.describe_vpcs()
+            else:
+                sts.get_caller_identity()
+            self.assertEqual(control("GET", f"stats?account={self.account}")["total"], i)
+
     def test_control_api_rejects_bad_rule(self):
         with self.assertRaises(urllib.error.HTTPError) as cm:
             control("POST", "rules", {"fault": "explode"})
