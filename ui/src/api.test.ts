@@ -138,6 +138,28 @@ describe("api: log channel", () => {
     await expect(f.done).resolves.toBe(11);
   });
 
+  test("done waits for the last chunk when the answer comes first (a large message comes later)", async () => {
+    let id = -1;
+    mockIPC((cmd, a) => {
+      if (cmd !== "follow_log") return null;
+      id = (a as { onChunk: { id: number } }).onChunk.id;
+      return 300;
+    });
+    const got: string[] = [];
+    const f = api.followLog("shop-3", "build", "web", 0, (c) => got.push(c.text));
+    let settled = false;
+    void f.done.then(() => (settled = true));
+    await vi.waitFor(() => expect(id).toBeGreaterThanOrEqual(0));
+    const run = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } })
+      .__TAURI_INTERNALS__.runCallback;
+    run(id, { index: 0, message: { run: "shop-3", stage: "build", step: "web", offset: 0, text: "a".repeat(200), done: false } });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(settled).toBe(false); // answered, but the last chunk is still on its way
+    run(id, { index: 1, message: { run: "shop-3", stage: "build", step: "web", offset: 200, text: "b".repeat(100), done: true } });
+    await expect(f.done).resolves.toBe(300);
+    expect(got.map((t) => t.length)).toEqual([200, 100]);
+  });
+
   test("after stop() no chunk is delivered; a failure is a UserError", async () => {
     let id = -1;
     mockIPC((cmd, a) => {
@@ -182,7 +204,14 @@ describe("api: endless streams", () => {
   });
 
   test("a deploy log read without follow ends by itself: stop() sends no stop_stream", async () => {
-    const calls = record((cmd) => (cmd === "follow_deploy_logs" ? null : true));
+    const calls = record((cmd, a) => {
+      if (cmd !== "follow_deploy_logs") return true;
+      const id = (a as { onChunk: { id: number } }).onChunk.id;
+      const run = (window as unknown as { __TAURI_INTERNALS__: { runCallback: (id: number, d: unknown) => void } })
+        .__TAURI_INTERNALS__.runCallback;
+      setTimeout(() => run(id, { index: 0, message: { lines: [], done: true } }), 0);
+      return null;
+    });
     const f = api.followDeployLogs("shop", "live", false, 100, () => {});
     await f.done;
     f.stop();

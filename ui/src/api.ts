@@ -183,21 +183,32 @@ export const commands: Commands = makeCommands(call);
 type Start<T, R> = (channel: Channel<T>) => Promise<R>;
 
 /**
- * Starts a command that streams through a channel. `done` settles with the command's answer;
- * `stop()` stops delivering chunks. A stream that never ends by itself (`endless`: a followed
- * log) is also ended on the Rust side (stop_stream); the others stop there when their stream
- * ends.
+ * Starts a command that streams through a channel. `done` settles with the command's answer,
+ * once the stream's last chunk (`isLast`) has been delivered too: the answer can arrive before
+ * the channel's last messages (large ones come by a request of their own), and a page that took
+ * the answer for the end showed a log as complete with a part still to come. A failing command
+ * rejects `done` at once. `stop()` stops delivering chunks; after it, `done` may never settle.
+ * A stream that never ends by itself (`endless`: a followed log) is also ended on the Rust side
+ * (stop_stream); the others stop there when their stream ends.
  */
 export function stream<T, R>(
   start: Start<T, R>,
   onChunk: (chunk: T) => void,
+  isLast: (chunk: T) => boolean,
   endless = false,
 ): { done: Promise<R>; stop: () => void } {
   let active = true;
+  let lastDelivered = () => {};
+  const last = new Promise<void>((resolve) => (lastDelivered = resolve));
   const channel = new Channel<T>((chunk) => {
-    if (active) onChunk(chunk);
+    if (!active) return;
+    onChunk(chunk);
+    if (isLast(chunk)) lastDelivered();
   });
-  const done = start(channel);
+  const done = start(channel).then(async (answer) => {
+    await last;
+    return answer;
+  });
   return {
     done,
     stop: () => {
@@ -223,7 +234,7 @@ export const api = {
    * Rust side stops reading when the step ends).
    */
   followLog: (run: string, stage: StageName, step: string, offset: number, onChunk: (chunk: CommandChannel["follow_log"]) => void) =>
-    stream((ch) => commands.followLog(run, stage, step, offset, ch), onChunk),
+    stream((ch) => commands.followLog(run, stage, step, offset, ch), onChunk, (c) => c.done),
 
   /**
    * Streams the merged logs of every replica: the last `tail` lines of each container, then
@@ -236,11 +247,11 @@ export const api = {
     follow: boolean,
     tail: number | null,
     onChunk: (chunk: CommandChannel["follow_deploy_logs"]) => void,
-  ) => stream((ch) => commands.followDeployLogs(project, environment, follow, tail, ch), onChunk, follow),
+  ) => stream((ch) => commands.followDeployLogs(project, environment, follow, tail, ch), onChunk, (c) => c.done, follow),
 
   /** The console from `offset`, streamed until the build ends (a last chunk with more: false) or stop(). */
   followJenkinsLog: (job: string, number: number, offset: number, onChunk: (chunk: CommandChannel["follow_jenkins_log"]) => void) =>
-    stream((ch) => commands.followJenkinsLog(job, number, offset, ch), onChunk, true),
+    stream((ch) => commands.followJenkinsLog(job, number, offset, ch), onChunk, (c) => !c.more, true),
 
   /**
    * Subscribes to the engine's event stream. The Rust side sends batches (one channel message
