@@ -4,7 +4,9 @@
 # etcd 3.4 (from the etcd-server .deb), kube-apiserver, kube-controller-manager, kube-scheduler,
 # a real kubelet using its built-in dockershim against the local dockerd (pods are docker
 # containers with docker bridge addresses), kube-proxy in iptables mode (ClusterIPs, NodePorts on
-# 127.0.0.1), and a cluster DNS (dnsmasq on the docker bridge address, fed from the Services).
+# 127.0.0.1, a host connection to a NodePort without pods refused before it leaves a conntrack
+# entry: k8s_nodeport_guard), and a cluster DNS (dnsmasq on the docker bridge address, fed from
+# the Services).
 #
 #   k8s_install  apt packages; builds the six binaries into $SLIPWAY_CACHE/k8s/bin (skipped when
 #                they exist; ~10 min on 2 busy cores); etcd from the .deb; the pause binary
@@ -351,6 +353,20 @@ k8s_iptables_cleanup() {
   done
 }
 
+# Refuses, in OUTPUT, a host connection to a NodePort that kube-proxy did not DNAT (a Service
+# without ready pods yet, or rules not synced yet). kube-proxy 1.20 refuses it later, in INPUT,
+# after the kernel has confirmed the connection's conntrack entry, without DNAT, for 120 s: a
+# later connection from the same address and source port matched that entry, reached the port
+# kube-proxy holds open but never serves, and hung (one request in a few hundred, just after a
+# deploy). Refused here, the entry is never confirmed. Its KUBE- name puts it in the cleanup.
+k8s_nodeport_guard() {
+  local c=KUBE-SLIPWAY-NODEPORT-GUARD
+  iptables -w -N "$c" 2>/dev/null || iptables -w -F "$c"
+  iptables -w -A "$c" -p tcp --dport 30000:32767 -m addrtype --dst-type LOCAL -m conntrack --ctstate NEW \
+    -m conntrack ! --ctstate DNAT -j REJECT --reject-with tcp-reset
+  iptables -w -C OUTPUT -j "$c" 2>/dev/null || iptables -w -I OUTPUT -j "$c"
+}
+
 k8s_restore_host_state() {
   local d=$K8S_RUN/hoststate s v p
   k8s_iptables_cleanup
@@ -646,6 +662,7 @@ k8s_up() {
     --local=/cluster.local/ --domain-needed --resolv-file=/etc/resolv.conf --cache-size=1000 --neg-ttl=1
   start_bg k8s-dns-sync bash -c 'set -o pipefail; . "$1"; . "$2"; k8s_dns_sync_loop' k8s-dns-sync "$K8S_LIB" "$K8S_SELF"
 
+  k8s_nodeport_guard
   start_bg k8s-proxy "$K8S_BIN/kube-proxy" --config "$r/kube-proxy.yaml"
   start_bg k8s-kubelet "$K8S_BIN/kubelet" --config "$r/kubelet.yaml" --kubeconfig "$r/kubelet.kubeconfig" \
     --hostname-override "$K8S_NODE" --node-ip "$K8S_IP" --root-dir "$K8S_KUBELET_DIR" \

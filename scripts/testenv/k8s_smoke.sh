@@ -2,7 +2,8 @@
 # End-to-end check of the k8s test environment (after `scripts/testenv.sh up docker k8s`):
 # a 3-replica Deployment of a FROM-scratch busybox httpd image becomes Available, a ClusterIP
 # and a NodePort Service route to it (NodePort via 127.0.0.1 from the host; from another pod by
-# full DNS name and by short name), `kubectl logs`, `kubectl exec`, in-cluster access to the API
+# full DNS name and by short name), a NodePort refused before it had pods answering the same
+# source port afterwards, `kubectl logs`, `kubectl exec`, in-cluster access to the API
 # through 10.96.0.1, `rollout restart` + `rollout status`, and 403 for the forbidden kubeconfig.
 # Exits non-zero on the first failure; removes everything it created (not the image).
 set -euo pipefail
@@ -20,6 +21,7 @@ dk() { DOCKER_HOST="unix://$SLIPWAY_DOCKER_SOCK" DOCKER_BUILDKIT=0 docker "$@"; 
 IMAGE=slipway/k8s-smoke:1
 APP=slipway-smoke-web
 NP=slipway-smoke-web-np
+EARLY=slipway-smoke-early
 CLIENT=slipway-smoke-client
 passed=0 start=$SECONDS
 ok()   { passed=$((passed + 1)); printf 'ok %d - %s (at %d s)\n' "$passed" "$*" $((SECONDS - start)); }
@@ -32,7 +34,7 @@ retry() { local s=$1; shift; for _ in $(seq 1 $((s * 2))); do "$@" && return 0; 
 cleanup() {
   local sel="app in ($APP,$CLIENT)"
   kc delete deployment "$APP" --ignore-not-found --timeout=30s >/dev/null 2>&1 || true
-  kc delete service "$APP" "$NP" --ignore-not-found >/dev/null 2>&1 || true
+  kc delete service "$APP" "$NP" "$EARLY" --ignore-not-found >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do [ -z "$(kc get rs -l "app=$APP" -o name 2>/dev/null)" ] && break; sleep 0.5; done
   kc delete pods -l "$sel" --grace-period=0 --force --ignore-not-found >/dev/null 2>&1 || true
   for _ in $(seq 1 60); do [ -z "$(kc get pods -l "$sel" -o name 2>/dev/null)" ] && break; sleep 0.5; done
@@ -111,6 +113,19 @@ ok "deployment of 3 replicas Available in $(awk -v a="$t0" -v b="$(date +%s.%N)"
 nodeport=$(kc get service "$NP" -o jsonpath='{.spec.ports[0].nodePort}')
 retry 15 sh -c "curl -sf --max-time 2 http://127.0.0.1:$nodeport/ | grep -q slipway-smoke-ok" || fail "NodePort 127.0.0.1:$nodeport"
 ok "NodePort service on 127.0.0.1:$nodeport"
+
+# A NodePort asked before it has a ready pod is refused, and leaves nothing behind: the same
+# source port, asked again once it has one, is answered (not held by a stale conntrack entry).
+kc create service nodeport "$EARLY" --tcp=80:8080 >/dev/null || fail "service $EARLY"
+early=$(kc get service "$EARLY" -o jsonpath='{.spec.ports[0].nodePort}')
+sport=$((47000 + RANDOM % 2000))
+code=0; curl -s --max-time 3 --local-port "$sport" "http://127.0.0.1:$early/" >/dev/null || code=$?
+[ "$code" = 7 ] || fail "NodePort $early without a ready pod: curl exit $code, not 7 (refused)"
+kc patch service "$EARLY" -p "{\"spec\":{\"selector\":{\"app\":\"$APP\"}}}" >/dev/null || fail "patch $EARLY"
+retry 15 sh -c "curl -sf --max-time 2 http://127.0.0.1:$early/ | grep -q slipway-smoke-ok" || fail "NodePort $early once it has pods"
+curl -sf --max-time 3 --local-port "$sport" "http://127.0.0.1:$early/" | grep -q slipway-smoke-ok \
+  || fail "NodePort $early from source port $sport, refused before: no answer (a stale conntrack entry)"
+ok "a NodePort refused before it had pods answers the same source port afterwards"
 
 kc wait --for=condition=Ready "pod/$CLIENT" --timeout=60s >/dev/null || fail "client pod not Ready"
 inpod() { kc exec "$CLIENT" -- "$@"; }
