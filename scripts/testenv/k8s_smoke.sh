@@ -118,7 +118,7 @@ ok "NodePort service on 127.0.0.1:$nodeport"
 # source port, asked again once it has one, is answered (not held by a stale conntrack entry).
 kc create service nodeport "$EARLY" --tcp=80:8080 >/dev/null || fail "service $EARLY"
 early=$(kc get service "$EARLY" -o jsonpath='{.spec.ports[0].nodePort}')
-sport=$((47000 + RANDOM % 2000))
+sport=$((20000 + RANDOM % 9000)) # below the ephemeral range: no other connection holds it
 code=0; curl -s --max-time 3 --local-port "$sport" "http://127.0.0.1:$early/" >/dev/null || code=$?
 [ "$code" = 7 ] || fail "NodePort $early without a ready pod: curl exit $code, not 7 (refused)"
 kc patch service "$EARLY" -p "{\"spec\":{\"selector\":{\"app\":\"$APP\"}}}" >/dev/null || fail "patch $EARLY"
